@@ -1,0 +1,204 @@
+package ci
+
+import (
+	"errors"
+	"fmt"
+	"net/url"
+	"path/filepath"
+	"strings"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
+)
+
+// Context is what a step knows about the run, the same on every platform.
+type Context struct {
+	Platform      string
+	SHA           string // full commit SHA
+	ShortSHA      string // first 7 characters of SHA
+	Ref           string // refs/heads/main, refs/tags/v1.2.3, refs/pull/7/merge
+	Branch        string // source branch (the PR's head branch in a PR)
+	BaseBranch    string // target branch of a pull request
+	Tag           string
+	RepositoryURL string // https URL, never with credentials
+	PullRequest   string // number or id; empty outside a PR
+	RunID         string
+	RunURL        string
+	Workspace     string // repository root on this machine
+}
+
+// finish derives the fields computed from others.
+func (c Context) finish() Context {
+	if c.Branch == "" {
+		c.Branch = strings.TrimPrefix(c.Ref, "refs/heads/")
+		if c.Branch == c.Ref {
+			c.Branch = ""
+		}
+	}
+	if c.Tag == "" && strings.HasPrefix(c.Ref, "refs/tags/") {
+		c.Tag = strings.TrimPrefix(c.Ref, "refs/tags/")
+	}
+	if c.PullRequest == "" && strings.HasPrefix(c.Ref, "refs/pull/") {
+		c.PullRequest, _, _ = strings.Cut(strings.TrimPrefix(c.Ref, "refs/pull/"), "/")
+	}
+	if c.SHA != "" && c.ShortSHA == "" {
+		c.ShortSHA = c.SHA[:min(7, len(c.SHA))]
+	}
+	c.RepositoryURL = StripCredentials(c.RepositoryURL)
+	return c
+}
+
+func githubContext(env Env) Context {
+	c := Context{
+		Platform:   "github",
+		SHA:        env["GITHUB_SHA"],
+		Ref:        env["GITHUB_REF"],
+		Branch:     env["GITHUB_HEAD_REF"],
+		BaseBranch: env["GITHUB_BASE_REF"],
+		RunID:      env["GITHUB_RUN_ID"],
+		Workspace:  env["GITHUB_WORKSPACE"],
+	}
+	if server, repo := env["GITHUB_SERVER_URL"], env["GITHUB_REPOSITORY"]; server != "" && repo != "" {
+		c.RepositoryURL = server + "/" + repo
+		if c.RunID != "" {
+			c.RunURL = c.RepositoryURL + "/actions/runs/" + c.RunID
+		}
+	}
+	return c.finish()
+}
+
+func azureContext(env Env) Context {
+	c := Context{
+		Platform:      "azure",
+		SHA:           env["BUILD_SOURCEVERSION"],
+		Ref:           env["BUILD_SOURCEBRANCH"],
+		RepositoryURL: env["BUILD_REPOSITORY_URI"],
+		RunID:         env["BUILD_BUILDID"],
+		Workspace:     env["BUILD_SOURCESDIRECTORY"],
+	}
+	if src := env["SYSTEM_PULLREQUEST_SOURCEBRANCH"]; src != "" {
+		c.Branch = strings.TrimPrefix(src, "refs/heads/")
+		c.BaseBranch = strings.TrimPrefix(env["SYSTEM_PULLREQUEST_TARGETBRANCH"], "refs/heads/")
+		// Azure Repos sets the id; GitHub-hosted repositories the number.
+		c.PullRequest = firstNonEmpty(env["SYSTEM_PULLREQUEST_PULLREQUESTNUMBER"], env["SYSTEM_PULLREQUEST_PULLREQUESTID"])
+	}
+	if coll, proj := env["SYSTEM_COLLECTIONURI"], env["SYSTEM_TEAMPROJECT"]; coll != "" && proj != "" && c.RunID != "" {
+		c.RunURL = strings.TrimSuffix(coll, "/") + "/" + url.PathEscape(proj) + "/_build/results?buildId=" + c.RunID
+	}
+	return c.finish()
+}
+
+// cloudBuildContext reads the substitutions a cloudbuild.yaml passes as env
+// (Cloud Build expands them in the config text only, it never sets them).
+func cloudBuildContext(env Env, dir string) Context {
+	c := Context{
+		Platform:      "cloudbuild",
+		SHA:           env["COMMIT_SHA"],
+		ShortSHA:      env["SHORT_SHA"],
+		Branch:        firstNonEmpty(env["_HEAD_BRANCH"], env["BRANCH_NAME"]),
+		BaseBranch:    env["_BASE_BRANCH"],
+		Tag:           env["TAG_NAME"],
+		PullRequest:   env["_PR_NUMBER"],
+		RepositoryURL: env["_REPOSITORY_URL"],
+		RunID:         env["BUILD_ID"],
+		Workspace:     dir,
+	}
+	switch {
+	case c.Tag != "":
+		c.Ref = "refs/tags/" + c.Tag
+	case c.PullRequest != "":
+		c.Ref = "refs/pull/" + c.PullRequest + "/head"
+	case c.Branch != "":
+		c.Ref = "refs/heads/" + c.Branch
+	}
+	if loc := env["LOCATION"]; loc != "" {
+		c.RunURL = fmt.Sprintf("https://console.cloud.google.com/cloud-build/builds;region=%s/%s?project=%s", loc, c.RunID, env["PROJECT_ID"])
+	} else {
+		c.RunURL = fmt.Sprintf("https://console.cloud.google.com/cloud-build/builds/%s?project=%s", c.RunID, env["PROJECT_ID"])
+	}
+	return c.finish()
+}
+
+// fillFromGit completes what the platform did not say from the git
+// repository around dir: a local run learns everything there, a CI run
+// only what its variables lack. No repository is not an error.
+func fillFromGit(c Context, dir string) Context {
+	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
+	if err != nil {
+		if c.Workspace == "" {
+			c.Workspace = dir
+		}
+		return c.finish()
+	}
+	if wt, err := repo.Worktree(); err == nil && c.Workspace == "" {
+		c.Workspace = wt.Filesystem.Root()
+	}
+	if c.Workspace == "" {
+		c.Workspace = dir
+	}
+	head, err := repo.Head()
+	if err == nil {
+		if c.SHA == "" {
+			c.SHA = head.Hash().String()
+		}
+		if c.Ref == "" && head.Name().IsBranch() {
+			c.Ref = head.Name().String()
+		}
+		if c.Tag == "" && c.SHA == head.Hash().String() {
+			c.Tag = tagAt(repo, head.Hash())
+		}
+	}
+	if c.RepositoryURL == "" {
+		if remote, err := repo.Remote("origin"); err == nil && len(remote.Config().URLs) > 0 {
+			c.RepositoryURL = remote.Config().URLs[0]
+		}
+	}
+	if c.Workspace != "" {
+		if abs, err := filepath.Abs(c.Workspace); err == nil {
+			c.Workspace = abs
+		}
+	}
+	return c.finish()
+}
+
+// tagAt returns a tag pointing at the commit, lightweight or annotated.
+func tagAt(repo *git.Repository, commit plumbing.Hash) string {
+	tags, err := repo.Tags()
+	if err != nil {
+		return ""
+	}
+	var found string
+	errStop := errors.New("stop")
+	_ = tags.ForEach(func(ref *plumbing.Reference) error {
+		h := ref.Hash()
+		if tag, err := repo.TagObject(h); err == nil {
+			h = tag.Target
+		}
+		if h == commit {
+			found = ref.Name().Short()
+			return errStop
+		}
+		return nil
+	})
+	return found
+}
+
+// StripCredentials removes user info from a URL so a token in a remote URL
+// never reaches a log, an output or an image label.
+func StripCredentials(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.User == nil || u.Scheme == "" {
+		return raw
+	}
+	u.User = nil
+	return u.String()
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}

@@ -1,0 +1,103 @@
+package ci
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"strings"
+
+	"github.com/gitship/gitship/shared/finding"
+)
+
+// Env is the process environment as a map, so tests can pass their own.
+type Env map[string]string
+
+// EnvFromOS reads the process environment.
+func EnvFromOS() Env {
+	env := Env{}
+	for _, kv := range os.Environ() {
+		k, v, _ := strings.Cut(kv, "=")
+		env[k] = v
+	}
+	return env
+}
+
+// Platform is the CI system a step runs on.
+type Platform interface {
+	// Name is "github", "azure", "cloudbuild" or "local".
+	Name() string
+	// Context describes the run: commit, branch, pull request, run URL.
+	Context() Context
+	// Annotate prints a finding so the CI shows it on the file and line.
+	Annotate(w io.Writer, f finding.Finding)
+	// Mask asks the CI to hide a secret in its logs. It is the only place a
+	// secret is written, in the command the CI consumes.
+	Mask(w io.Writer, secret string)
+	// Group and EndGroup fold a long phase of the log.
+	Group(w io.Writer, title string)
+	EndGroup(w io.Writer)
+	// SetOutput records a named output for later steps.
+	SetOutput(w io.Writer, o Output) error
+	// Summary publishes a Markdown summary of the step.
+	Summary(w io.Writer, markdown string) error
+	// Close writes outputs that are kept until the end (the JSON file).
+	Close() error
+}
+
+// Output is a named result of a step.
+type Output struct {
+	Name   string
+	Value  string
+	Secret bool
+}
+
+// Options say where a step keeps what it writes outside the log.
+type Options struct {
+	// Step names the step ("lint"): default file names derive from it.
+	Step string
+	// Dir is the working directory the repository is looked up from;
+	// empty means the current directory.
+	Dir string
+	// OutputsFile overrides where outputs are written as JSON. By default
+	// Cloud Build and local runs write $WORKSPACE/.gitship/<step>.json and
+	// the other platforms use their own mechanism only.
+	OutputsFile string
+}
+
+// Detect picks the platform from the environment:
+// GITHUB_ACTIONS=true, TF_BUILD=True, Cloud Build when BUILD_ID and
+// PROJECT_ID are set (the pipelines pass them in env), otherwise local.
+func Detect(env Env, opts Options) (Platform, error) {
+	dir := opts.Dir
+	if dir == "" {
+		wd, err := os.Getwd()
+		if err != nil {
+			return nil, fmt.Errorf("working directory: %w", err)
+		}
+		dir = wd
+	}
+	var p Platform
+	switch {
+	case strings.EqualFold(env["GITHUB_ACTIONS"], "true"):
+		ctx := fillFromGit(githubContext(env), dir)
+		p = &github{env: env, ctx: ctx, step: opts.Step, outputs: newJSONOutputs(opts.OutputsFile)}
+	case strings.EqualFold(env["TF_BUILD"], "true"):
+		ctx := fillFromGit(azureContext(env), dir)
+		p = &azure{env: env, ctx: ctx, step: opts.Step, outputs: newJSONOutputs(opts.OutputsFile)}
+	case env["BUILD_ID"] != "" && env["PROJECT_ID"] != "":
+		ctx := fillFromGit(cloudBuildContext(env, dir), dir)
+		p = &plain{name: "cloudbuild", ctx: ctx, step: opts.Step, outputs: newJSONOutputs(defaultOutputs(opts, ctx))}
+	default:
+		ctx := fillFromGit(Context{Platform: "local"}, dir)
+		p = &plain{name: "local", ctx: ctx, step: opts.Step, outputs: newJSONOutputs(defaultOutputs(opts, ctx))}
+	}
+	return p, nil
+}
+
+func defaultOutputs(opts Options, ctx Context) string {
+	if opts.OutputsFile != "" {
+		return opts.OutputsFile
+	}
+	return filepath.Join(ctx.Workspace, ".gitship", opts.Step+".json")
+}
