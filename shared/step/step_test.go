@@ -1,0 +1,170 @@
+package step
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/urfave/cli/v2"
+
+	"github.com/gitship/gitship/shared/ci"
+)
+
+type settings struct {
+	FailOn string
+	Paths  cli.StringSlice
+	Strict bool
+	Token  string
+}
+
+// testStep records what it was given and can fail in the ways steps fail.
+func testStep(s *settings, result error) Step {
+	return Step{
+		Name: "demo",
+		Flags: []cli.Flag{
+			&cli.StringFlag{Name: "fail-on", Value: "error", Destination: &s.FailOn},
+			&cli.StringSliceFlag{Name: "path", Destination: &s.Paths},
+			&cli.BoolFlag{Name: "strict", Destination: &s.Strict},
+			&cli.StringFlag{Name: "token", Destination: &s.Token},
+		},
+		Secrets: []string{"token"},
+		Choices: map[string][]string{"fail-on": {"error", "warning", "info", "none"}},
+		Action: func(ctx context.Context, r *Run) error {
+			fmt.Fprintf(r.Stdout, "token is %s\n", s.Token)
+			if err := r.SetOutput("echo", "got "+s.Token); err != nil {
+				return err
+			}
+			if err := r.Summary("used " + s.Token); err != nil {
+				return err
+			}
+			if result != nil {
+				return fmt.Errorf("doing it with %s: %w", s.Token, result)
+			}
+			return nil
+		},
+	}
+}
+
+func TestInputsFromEnv(t *testing.T) {
+	tests := []struct {
+		name  string
+		args  []string
+		env   ci.Env
+		want  settings
+		paths []string
+	}{
+		{"defaults", nil, ci.Env{}, settings{FailOn: "error"}, nil},
+		{"github hyphen kept", nil, ci.Env{"INPUT_FAIL-ON": "warning", "INPUT_PATH": "a\nb, c\n"}, settings{FailOn: "warning"}, []string{"a", "b, c"}},
+		{"azure camelCase", nil, ci.Env{"INPUT_FAILON": "info", "INPUT_STRICT": "true", "INPUT_PATH": "x,y"}, settings{FailOn: "info", Strict: true}, []string{"x", "y"}},
+		{"gitship wins over input", nil, ci.Env{"GITSHIP_FAIL_ON": "none", "INPUT_FAIL-ON": "info"}, settings{FailOn: "none"}, nil},
+		{"empty input is unset", nil, ci.Env{"INPUT_FAIL-ON": "", "INPUT_STRICT": ""}, settings{FailOn: "error"}, nil},
+		{"command line wins", []string{"--fail-on", "warning", "--path", "cli"}, ci.Env{"GITSHIP_FAIL_ON": "none", "INPUT_PATH": "env"}, settings{FailOn: "warning"}, []string{"cli"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var s settings
+			dir := t.TempDir()
+			tt.env["GITSHIP_OUTPUTS_FILE"] = filepath.Join(dir, "out.json")
+			var out, errOut strings.Builder
+			code := Execute(context.Background(), testStep(&s, nil), append([]string{"gitship-demo"}, tt.args...), tt.env, &out, &errOut)
+			if code != 0 {
+				t.Fatalf("Execute() = %d, stderr: %s", code, errOut.String())
+			}
+			got := s
+			got.Paths = cli.StringSlice{}
+			if got.FailOn != tt.want.FailOn || got.Strict != tt.want.Strict {
+				t.Errorf("settings = %+v, want %+v", got, tt.want)
+			}
+			if paths := s.Paths.Value(); !slices.Equal(paths, tt.paths) {
+				t.Errorf("paths = %q, want %q", paths, tt.paths)
+			}
+		})
+	}
+}
+
+func TestExitCodes(t *testing.T) {
+	tests := []struct {
+		name    string
+		args    []string
+		result  error
+		code    int
+		message string
+	}{
+		{"ok", nil, nil, 0, ""},
+		{"check failed", nil, fmt.Errorf("2 findings: %w", ErrCheckFailed), 1, "gitship-demo: doing it with ***: 2 findings: check failed"},
+		{"unknown error is a failure", nil, errors.New("disk on fire"), 1, "gitship-demo: error: doing it with ***: disk on fire"},
+		{"usage error from the step", nil, Usagef("--path %q: no such file", "x"), 2, `--path "x": no such file`},
+		{"unknown flag", []string{"--nope"}, nil, 2, "flag provided but not defined: -nope"},
+		{"bad choice", []string{"--fail-on", "sometimes"}, nil, 2, `invalid value "sometimes" for input fail-on: want one of error, warning, info, none`},
+		{"stray argument", []string{"extra"}, nil, 2, `unexpected argument "extra"`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var s settings
+			env := ci.Env{"GITSHIP_OUTPUTS_FILE": filepath.Join(t.TempDir(), "o.json"), "INPUT_TOKEN": "tok-123"}
+			var out, errOut strings.Builder
+			code := Execute(context.Background(), testStep(&s, tt.result), append([]string{"gitship-demo"}, tt.args...), env, &out, &errOut)
+			if code != tt.code {
+				t.Errorf("exit code = %d, want %d (stderr %q)", code, tt.code, errOut.String())
+			}
+			if !strings.Contains(errOut.String(), tt.message) {
+				t.Errorf("stderr = %q, want it to contain %q", errOut.String(), tt.message)
+			}
+			if strings.Contains(out.String()+errOut.String(), "tok-123") {
+				t.Errorf("secret leaked: stdout %q stderr %q", out.String(), errOut.String())
+			}
+		})
+	}
+}
+
+// TestSecretNeverPrinted runs the step as GitHub would and checks the secret
+// appears only in the ::add-mask:: command, which the runner consumes.
+func TestSecretNeverPrinted(t *testing.T) {
+	const secret = "ghp_SuperSecretValue42"
+	for _, env := range []ci.Env{
+		{"GITHUB_ACTIONS": "true", "INPUT_TOKEN": secret},
+		{"TF_BUILD": "True", "INPUT_TOKEN": secret},
+		{"GITSHIP_TOKEN": secret},
+	} {
+		dir := t.TempDir()
+		env["GITHUB_OUTPUT"] = filepath.Join(dir, "gh-output")
+		env["GITHUB_STEP_SUMMARY"] = filepath.Join(dir, "gh-summary")
+		env["AGENT_TEMPDIRECTORY"] = dir
+		env["GITSHIP_OUTPUTS_FILE"] = filepath.Join(dir, "outputs.json")
+		var s settings
+		var out, errOut strings.Builder
+		Execute(context.Background(), testStep(&s, errors.New("boom")), []string{"gitship-demo"}, env, &out, &errOut)
+		lines := strings.Split(out.String(), "\n")
+		for i, l := range lines {
+			if strings.Contains(l, secret) && !(i == 0 && (l == "::add-mask::"+secret || l == "##vso[task.setsecret]"+secret)) {
+				t.Errorf("stdout line %d shows the secret: %q", i, l)
+			}
+		}
+		if strings.Contains(errOut.String(), secret) {
+			t.Errorf("stderr shows the secret: %q", errOut.String())
+		}
+		files, _ := filepath.Glob(filepath.Join(dir, "*"))
+		summaries, _ := filepath.Glob(filepath.Join(dir, ".gitship", "*"))
+		for _, f := range append(files, summaries...) {
+			if data, _ := os.ReadFile(f); strings.Contains(string(data), secret) {
+				t.Errorf("%s holds the secret: %q", filepath.Base(f), data)
+			}
+		}
+	}
+}
+
+func TestEnvNames(t *testing.T) {
+	got := EnvNames("fail-on")
+	want := []string{"GITSHIP_FAIL_ON", "INPUT_FAIL-ON", "INPUT_FAILON", "INPUT_FAIL_ON"}
+	if !slices.Equal(got, want) {
+		t.Errorf("EnvNames(fail-on) = %q, want %q", got, want)
+	}
+	if got := AzureInputName("kubernetes-version"); got != "kubernetesVersion" {
+		t.Errorf("AzureInputName = %q", got)
+	}
+}
