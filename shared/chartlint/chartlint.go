@@ -1,0 +1,204 @@
+package chartlint
+
+import (
+	"bytes"
+	"fmt"
+	"log"
+	"path"
+	"regexp"
+	"strconv"
+	"strings"
+	"sync"
+
+	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/lint"
+	"helm.sh/helm/v3/pkg/lint/support"
+
+	"github.com/gitship/gitship/shared/finding"
+)
+
+// Rule IDs, by the part of the chart a message is about.
+const (
+	RuleChart     = "HL1000"
+	RuleMetadata  = "HL1001"
+	RuleValues    = "HL1002"
+	RuleTemplates = "HL1003"
+)
+
+const helpURI = "https://helm.sh/docs/helm/helm_lint/"
+
+// Rules lists what Lint reports. The severity of each finding is Helm's own.
+func Rules() []finding.Rule {
+	return []finding.Rule{
+		{ID: RuleChart, Name: "chart", Severity: finding.Error, HelpURI: helpURI,
+			Summary: "helm lint found a problem with the chart as a whole."},
+		{ID: RuleMetadata, Name: "chart-metadata", Severity: finding.Error, HelpURI: "https://helm.sh/docs/topics/charts/#the-chartyaml-file",
+			Summary: "Chart.yaml is missing a required field or has an invalid one."},
+		{ID: RuleValues, Name: "chart-values", Severity: finding.Error, HelpURI: "https://helm.sh/docs/chart_template_guide/values_files/",
+			Summary: "A values file is invalid or does not match the chart's values.schema.json."},
+		{ID: RuleTemplates, Name: "chart-template", Severity: finding.Error, HelpURI: "https://helm.sh/docs/chart_template_guide/debugging/",
+			Summary: "A template fails to render with these values, or renders invalid Kubernetes YAML."},
+	}
+}
+
+// Values is a values file given to the chart.
+type Values struct {
+	Name string // repository-relative, as shown in messages
+	Path string // where to read it
+}
+
+// Options tune a lint run.
+type Options struct {
+	// Values are linted one run each; none means the chart's defaults.
+	Values []Values
+	// KubernetesVersion sets .Capabilities.KubeVersion, e.g. "1.31.0".
+	KubernetesVersion string
+	// Namespace is the release namespace templates see.
+	Namespace string
+}
+
+// Lint lints the chart in dir; rel is its repository-relative path, the
+// prefix of every finding's file. A message that every values file
+// produces is reported once; one that only some produce names them.
+func Lint(dir, rel string, opts Options) ([]finding.Finding, error) {
+	kube, err := chartutil.ParseKubeVersion(opts.KubernetesVersion)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes version %q: %w", opts.KubernetesVersion, err)
+	}
+	ns := opts.Namespace
+	if ns == "" {
+		ns = "default"
+	}
+	runs := opts.Values
+	if len(runs) == 0 {
+		runs = []Values{{}}
+	}
+
+	type seen struct {
+		f      finding.Finding
+		values []string
+	}
+	var order []string
+	byKey := map[string]*seen{}
+	add := func(f finding.Finding, values string) {
+		key := f.String()
+		s, ok := byKey[key]
+		if !ok {
+			s = &seen{f: f}
+			byKey[key] = s
+			order = append(order, key)
+		}
+		if values != "" {
+			s.values = append(s.values, values)
+		}
+	}
+
+	for _, v := range runs {
+		vals := map[string]interface{}{}
+		if v.Path != "" {
+			vals, err = chartutil.ReadValuesFile(v.Path)
+			if err != nil {
+				add(finding.Finding{RuleID: RuleValues, Severity: finding.Error, File: v.Name, Line: 1,
+					Message: fmt.Sprintf("values file cannot be read: %v", err)}, "")
+				continue
+			}
+		}
+		linter, missing := lintCapturingLog(dir, vals, ns, kube)
+		for _, m := range linter.Messages {
+			add(toFinding(rel, m), v.Name)
+		}
+		for _, msg := range missing {
+			// helm lint only logs a failed `required`, but the chart
+			// cannot render for this environment: that is an error.
+			add(finding.Finding{RuleID: RuleValues, Severity: finding.Error, File: firstNonEmpty(v.Name, path.Join(rel, "values.yaml")),
+				Message: "missing required value: " + msg}, "")
+		}
+	}
+
+	var out []finding.Finding
+	for _, key := range order {
+		s := byKey[key]
+		if len(runs) > 1 && len(s.values) > 0 && len(s.values) < len(runs) {
+			s.f.Message += " (with values " + strings.Join(s.values, ", ") + ")"
+		}
+		out = append(out, s.f)
+	}
+	finding.Sort(out)
+	return out, nil
+}
+
+// logMu serialises lint runs: helm reports missing required values through
+// the standard logger, which is process-wide.
+var logMu sync.Mutex
+
+func lintCapturingLog(dir string, vals map[string]interface{}, ns string, kube *chartutil.KubeVersion) (support.Linter, []string) {
+	logMu.Lock()
+	defer logMu.Unlock()
+	var buf bytes.Buffer
+	prevOut, prevFlags := log.Writer(), log.Flags()
+	log.SetOutput(&buf)
+	log.SetFlags(0)
+	defer func() {
+		log.SetOutput(prevOut)
+		log.SetFlags(prevFlags)
+	}()
+	linter := lint.AllWithKubeVersion(dir, vals, ns, kube)
+	var missing []string
+	for _, line := range strings.Split(buf.String(), "\n") {
+		if _, msg, ok := strings.Cut(line, "Missing required value: "); ok {
+			missing = append(missing, strings.TrimSpace(msg))
+		}
+	}
+	return linter, missing
+}
+
+func firstNonEmpty(vs ...string) string {
+	for _, v := range vs {
+		if v != "" {
+			return v
+		}
+	}
+	return ""
+}
+
+// templatePos finds "<chart>/templates/x.yaml:12:5:" in a template error.
+var templatePos = regexp.MustCompile(`(templates/[^\s:]+):(\d+)(?::(\d+))?`)
+
+func toFinding(rel string, m support.Message) finding.Finding {
+	f := finding.Finding{
+		RuleID:   ruleFor(m.Path),
+		Severity: severity(m.Severity),
+		File:     path.Join(rel, strings.TrimSuffix(m.Path, "/")),
+		Message:  m.Err.Error(),
+	}
+	if sub := templatePos.FindStringSubmatch(f.Message); sub != nil {
+		f.File = path.Join(rel, sub[1])
+		f.Line, _ = strconv.Atoi(sub[2])
+		if sub[3] != "" {
+			f.Column, _ = strconv.Atoi(sub[3])
+		}
+	}
+	return f
+}
+
+func ruleFor(p string) string {
+	switch {
+	case p == "Chart.yaml":
+		return RuleMetadata
+	case strings.HasPrefix(p, "values"):
+		return RuleValues
+	case strings.HasPrefix(p, "templates"):
+		return RuleTemplates
+	}
+	return RuleChart
+}
+
+func severity(s int) finding.Severity {
+	switch s {
+	case support.ErrorSev:
+		return finding.Error
+	case support.WarningSev:
+		return finding.Warning
+	}
+	return finding.Info
+}
