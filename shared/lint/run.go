@@ -26,6 +26,15 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	if err != nil {
 		return step.Usagef("--fail-on: %v", err)
 	}
+	// A machine-readable report on stdout must stay parseable: then
+	// everything else (progress, annotations, CI commands) goes to stderr,
+	// where GitHub and Azure read commands too.
+	report := r.Stdout
+	if s.Output == "" && s.Format != "text" {
+		logged := *r
+		logged.Stdout = r.Stderr
+		r = &logged
+	}
 	root := r.Context().Workspace
 	cfg, err := loadConfig(root, s.Config)
 	if err != nil {
@@ -55,11 +64,11 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	ignored := append(s.Ignore.Value(), cfg.Ignored...)
 	findings = slices.DeleteFunc(findings, func(f finding.Finding) bool { return slices.Contains(ignored, f.RuleID) })
 	finding.Sort(findings)
-	report := finding.Report{
+	rep := finding.Report{
 		Tool: "gitship-lint", InformationURI: "https://github.com/gitship/gitship",
 		Rules: allRules(), Findings: findings,
 	}
-	if err := publish(r, s, report); err != nil {
+	if err := publish(r, report, s, rep); err != nil {
 		return err
 	}
 	if n := finding.AtOrAbove(findings, failOn); failOn != finding.None && n > 0 {
@@ -200,18 +209,11 @@ func unwrapPath(err error) error {
 	return err
 }
 
-// publish prints the annotations, writes the report, sets the outputs and
-// the summary.
-func publish(r *step.Run, s Settings, rep finding.Report) error {
-	// A machine-readable report on stdout must stay parseable, so the
-	// annotations go to stderr then (both GitHub and Azure read commands
-	// from either stream).
-	annotations := r.Stdout
-	if s.Output == "" && s.Format != "text" {
-		annotations = r.Stderr
-	}
+// publish prints the annotations, writes the report (to --output or to
+// report), sets the outputs and the summary.
+func publish(r *step.Run, report io.Writer, s Settings, rep finding.Report) error {
 	for _, f := range rep.Findings {
-		r.Platform.Annotate(annotations, f)
+		r.Platform.Annotate(r.Stdout, f)
 	}
 	switch {
 	case s.Output != "":
@@ -223,7 +225,7 @@ func publish(r *step.Run, s Settings, rep finding.Report) error {
 	case s.Format == "text":
 		fmt.Fprintln(r.Stdout, finding.CountLine(rep.Findings))
 	default:
-		if err := rep.Write(r.Stdout, s.Format); err != nil {
+		if err := rep.Write(report, s.Format); err != nil {
 			return fmt.Errorf("write report: %w", err)
 		}
 	}

@@ -1,0 +1,304 @@
+package main
+
+// End-to-end tests of the built gitship-lint binary, run the way each CI
+// system runs it: its environment variables, its output files, its working
+// directory. Golden files hold the exact lines each CI reads.
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+var update = flag.Bool("update", false, "rewrite golden files")
+
+var binary string
+
+func TestMain(m *testing.M) {
+	flag.Parse()
+	dir, err := os.MkdirTemp("", "gitship-lint-e2e")
+	if err != nil {
+		panic(err)
+	}
+	binary = filepath.Join(dir, "gitship-lint")
+	build := exec.Command("go", "build", "-o", binary, ".")
+	build.Stderr = os.Stderr
+	if err := build.Run(); err != nil {
+		fmt.Fprintln(os.Stderr, "build gitship-lint:", err)
+		os.Exit(1)
+	}
+	code := m.Run()
+	os.RemoveAll(dir)
+	os.Exit(code)
+}
+
+// workspace copies an example app into a fresh directory, the checkout a
+// CI job would have.
+func workspace(t *testing.T, example string) string {
+	t.Helper()
+	src := filepath.Join("..", "..", "examples", example)
+	dst := t.TempDir()
+	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(src, p)
+		if d.IsDir() {
+			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dst
+}
+
+type result struct {
+	code           int
+	stdout, stderr string
+}
+
+// run starts the binary in dir with exactly env (plus PATH and HOME).
+func run(t *testing.T, dir string, env map[string]string, args ...string) result {
+	t.Helper()
+	cmd := exec.Command(binary, args...)
+	cmd.Dir = dir
+	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
+	for k, v := range env {
+		cmd.Env = append(cmd.Env, k+"="+v)
+	}
+	var stdout, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &stdout, &stderr
+	err := cmd.Run()
+	code := 0
+	var exitErr *exec.ExitError
+	if errors.As(err, &exitErr) {
+		code = exitErr.ExitCode()
+	} else if err != nil {
+		t.Fatalf("run %v: %v", args, err)
+	}
+	return result{code, stdout.String(), stderr.String()}
+}
+
+func golden(t *testing.T, name, got string) {
+	t.Helper()
+	path := filepath.Join("testdata", name+".golden")
+	if *update {
+		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	want, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatalf("%v (run go test -update)", err)
+	}
+	if got != string(want) {
+		t.Errorf("%s differs from %s:\n--- got\n%s", name, path, got)
+	}
+}
+
+// The inputs every platform passes: the broken example with two
+// environments' values.
+const valuesInput = "values/dev.yaml\nvalues/production.yaml"
+
+func TestPlatforms(t *testing.T) {
+	tests := []struct {
+		name string
+		env  func(ws, tmp string) map[string]string
+		args []string
+	}{
+		{
+			name: "github",
+			env: func(ws, tmp string) map[string]string {
+				return map[string]string{
+					"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": ws, "GITHUB_SHA": "0123456789abcdef0123456789abcdef01234567",
+					"GITHUB_REF": "refs/pull/7/merge", "GITHUB_REPOSITORY": "acme/app", "GITHUB_SERVER_URL": "https://github.com",
+					"GITHUB_RUN_ID": "1", "GITHUB_OUTPUT": filepath.Join(tmp, "output"), "GITHUB_STEP_SUMMARY": filepath.Join(tmp, "summary"),
+					// Docker actions get every declared input, given or not.
+					"INPUT_VALUES": valuesInput, "INPUT_FAIL-ON": "error", "INPUT_FORMAT": "text", "INPUT_OUTPUT": "",
+					"INPUT_KUBERNETES-VERSION": "1.31.0", "INPUT_EXCLUDE": "", "INPUT_PATH": ".",
+				}
+			},
+		},
+		{
+			name: "azure",
+			env: func(ws, tmp string) map[string]string {
+				return map[string]string{
+					"TF_BUILD": "True", "BUILD_SOURCESDIRECTORY": ws, "BUILD_SOURCEVERSION": "0123456789abcdef",
+					"BUILD_SOURCEBRANCH": "refs/heads/main", "BUILD_BUILDID": "5", "AGENT_TEMPDIRECTORY": tmp,
+					"SYSTEM_COLLECTIONURI": "https://dev.azure.com/acme/", "SYSTEM_TEAMPROJECT": "app",
+					"INPUT_VALUES": valuesInput, "INPUT_FAILON": "error", "INPUT_KUBERNETESVERSION": "1.31.0",
+				}
+			},
+		},
+		{
+			name: "cloudbuild",
+			env: func(ws, tmp string) map[string]string {
+				return map[string]string{"BUILD_ID": "b-1", "PROJECT_ID": "acme", "COMMIT_SHA": "0123456789abcdef", "BRANCH_NAME": "main"}
+			},
+			args: []string{"--values", "values/dev.yaml", "--values", "values/production.yaml"},
+		},
+		{
+			name: "local",
+			env: func(ws, tmp string) map[string]string {
+				return map[string]string{"GITSHIP_VALUES": "values/dev.yaml,values/production.yaml"}
+			},
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ws := workspace(t, "broken")
+			tmp := t.TempDir()
+			res := run(t, ws, tt.env(ws, tmp), tt.args...)
+			if res.code != 1 {
+				t.Errorf("exit code = %d, want 1 (findings at error)\nstderr: %s", res.code, res.stderr)
+			}
+			clean := strings.NewReplacer(ws, "$WORKSPACE", tmp, "$TMP").Replace(res.stdout)
+			golden(t, "broken."+tt.name+".stdout", clean)
+			if want := "gitship-lint: 8 findings at or above error: check failed\n"; res.stderr != want {
+				t.Errorf("stderr = %q, want %q", res.stderr, want)
+			}
+
+			switch tt.name {
+			case "github":
+				out, _ := os.ReadFile(filepath.Join(tmp, "output"))
+				if got, want := string(out), "findings=19\nerrors=8\nwarnings=8\nreport=\n"; got != want {
+					t.Errorf("GITHUB_OUTPUT = %q, want %q", got, want)
+				}
+				summary, _ := os.ReadFile(filepath.Join(tmp, "summary"))
+				if !strings.Contains(string(summary), "| 8 | 8 | 3 |") || !strings.Contains(string(summary), "`Dockerfile:2:1`") {
+					t.Errorf("step summary lacks the counts or a finding:\n%s", summary)
+				}
+			case "azure":
+				summary, err := os.ReadFile(filepath.Join(tmp, "gitship-lint-summary.md"))
+				if err != nil || !strings.Contains(string(summary), "| 8 | 8 | 3 |") {
+					t.Errorf("uploaded summary = %q, %v", summary, err)
+				}
+			case "cloudbuild", "local":
+				outputs := map[string]string{}
+				data, err := os.ReadFile(filepath.Join(ws, ".gitship", "lint.json"))
+				if err != nil {
+					t.Fatalf("outputs file: %v", err)
+				}
+				json.Unmarshal(data, &outputs)
+				if outputs["findings"] != "19" || outputs["errors"] != "8" || outputs["warnings"] != "8" {
+					t.Errorf("outputs file = %v", outputs)
+				}
+			}
+		})
+	}
+}
+
+// TestCleanExample: the example app passes, and the README's main job
+// (lint with every environment's values) exits 0.
+func TestCleanExample(t *testing.T) {
+	ws := workspace(t, "app")
+	res := run(t, ws, nil, "--values", "deploy/values/dev.yaml", "--values", "deploy/values/staging.yaml",
+		"--values", "deploy/values/production.yaml", "--target", "test", "--fail-on", "warning")
+	if res.code != 0 {
+		t.Errorf("exit code = %d, want 0\nstdout: %s\nstderr: %s", res.code, res.stdout, res.stderr)
+	}
+	if !strings.Contains(res.stdout, "Linting 1 Dockerfiles, 1 charts (3 values files)") {
+		t.Errorf("stdout does not say what was linted:\n%s", res.stdout)
+	}
+}
+
+func TestReports(t *testing.T) {
+	ws := workspace(t, "broken")
+	t.Run("sarif file", func(t *testing.T) {
+		res := run(t, ws, nil, "--format", "sarif", "--output", "out/lint.sarif", "--fail-on", "none")
+		if res.code != 0 {
+			t.Fatalf("exit code = %d with --fail-on none; stderr %s", res.code, res.stderr)
+		}
+		var doc struct {
+			Runs []struct {
+				Results []struct {
+					RuleID string `json:"ruleId"`
+				} `json:"results"`
+			} `json:"runs"`
+		}
+		data, err := os.ReadFile(filepath.Join(ws, "out", "lint.sarif"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := json.Unmarshal(data, &doc); err != nil || len(doc.Runs) != 1 || len(doc.Runs[0].Results) != 19 {
+			t.Errorf("lint.sarif: err %v, %+v", err, doc)
+		}
+	})
+	t.Run("json on stdout stays parseable", func(t *testing.T) {
+		res := run(t, ws, map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": ws, "GITHUB_OUTPUT": filepath.Join(t.TempDir(), "o")},
+			"--format", "json", "--path", "Dockerfile")
+		var doc struct {
+			Summary struct{ Findings int } `json:"summary"`
+		}
+		if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil || doc.Summary.Findings != 13 {
+			t.Errorf("stdout is not the JSON report (%v): %q", err, res.stdout)
+		}
+		if !strings.Contains(res.stderr, "::error file=Dockerfile,line=2,col=1,title=DL4000::") {
+			t.Errorf("annotations missing from stderr: %q", res.stderr)
+		}
+	})
+}
+
+func TestBadInput(t *testing.T) {
+	tests := []struct {
+		name   string
+		setup  func(dir string)
+		args   []string
+		code   int
+		stdout string // a line expected on stdout
+		stderr string // text expected on stderr
+	}{
+		{"unknown flag", nil, []string{"--colour"}, 2, "", "flag provided but not defined: -colour"},
+		{"missing path", nil, []string{"--path", "nope/Dockerfile"}, 2, "", `--path "nope/Dockerfile": no such file or directory`},
+		{"missing values file", nil, []string{"--values", "prod.yaml"}, 2, "", `--values "prod.yaml": no such file or directory`},
+		{"bad fail-on", nil, []string{"--fail-on", "sometimes"}, 2, "", `invalid value "sometimes" for input fail-on`},
+		{"unreadable Dockerfile", func(dir string) {
+			os.Symlink(filepath.Join(dir, "gone"), filepath.Join(dir, "Dockerfile"))
+		}, nil, 2, "", "read Dockerfile: no such file or directory"},
+		{"broken Dockerfile", func(dir string) {
+			os.WriteFile(filepath.Join(dir, "Dockerfile"), []byte("FROM alpine:3.20\nRUN echo hi \\\n"), 0o644)
+			os.WriteFile(filepath.Join(dir, "Dockerfile.bad"), []byte("FROM alpine:3.20\nFROM --platform=\n\x00\n"), 0o644)
+		}, nil, 1, "", "check failed"},
+		{"invalid YAML", func(dir string) {
+			os.WriteFile(filepath.Join(dir, "a.yaml"), []byte("a: [1\n"), 0o644)
+		}, nil, 1, "a.yaml:2:1: error: invalid YAML: did not find expected ',' or ']' [YL001]", "check failed"},
+		{"bad hadolint config", func(dir string) {
+			os.WriteFile(filepath.Join(dir, ".hadolint.yaml"), []byte("ignored: [DL3006\n"), 0o644)
+		}, nil, 2, "", ".hadolint.yaml"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			if tt.setup != nil {
+				tt.setup(dir)
+			}
+			res := run(t, dir, nil, tt.args...)
+			if res.code != tt.code {
+				t.Errorf("exit code = %d, want %d\nstdout: %s\nstderr: %s", res.code, tt.code, res.stdout, res.stderr)
+			}
+			if tt.stdout != "" && !strings.Contains(res.stdout, tt.stdout+"\n") {
+				t.Errorf("stdout lacks %q:\n%s", tt.stdout, res.stdout)
+			}
+			if !strings.Contains(res.stderr, tt.stderr) {
+				t.Errorf("stderr = %q, want it to contain %q", res.stderr, tt.stderr)
+			}
+			if strings.Contains(res.stderr, "panic") || strings.Contains(res.stderr, "goroutine ") {
+				t.Errorf("crashed: %s", res.stderr)
+			}
+		})
+	}
+}
