@@ -65,7 +65,7 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	findings = slices.DeleteFunc(findings, func(f finding.Finding) bool { return slices.Contains(ignored, f.RuleID) })
 	finding.Sort(findings)
 	rep := finding.Report{
-		Tool: "gitship-lint", InformationURI: "https://github.com/gitship/gitship",
+		Tool: "gitship-lint", Version: step.Version, InformationURI: "https://github.com/gitship/gitship",
 		Rules: allRules(), Findings: findings,
 	}
 	if err := publish(r, report, s, rep); err != nil {

@@ -17,6 +17,10 @@ import (
 	"github.com/gitship/gitship/shared/redact"
 )
 
+// Version is the gitship release, set at build time with
+// -ldflags "-X github.com/gitship/gitship/shared/step.Version=1.2.3".
+var Version = "dev"
+
 // Step declares one gitship step: its inputs, outputs and what it does.
 // The same declaration drives the binary, the GitHub action, the Azure task
 // and the reference docs, so they cannot drift.
@@ -118,6 +122,7 @@ func Execute(ctx context.Context, s Step, args []string, env ci.Env, stdout, std
 		Name:                      "gitship-" + s.Name,
 		Usage:                     s.Description,
 		HelpName:                  "gitship-" + s.Name,
+		Version:                   Version,
 		Flags:                     documentEnv(flags),
 		Writer:                    out,
 		ErrWriter:                 errOut,
