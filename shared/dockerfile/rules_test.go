@@ -1,0 +1,398 @@
+package dockerfile
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/gitship/gitship/shared/finding"
+)
+
+// ruleCase is one Dockerfile and what one rule must say about it.
+type ruleCase struct {
+	name    string
+	rule    string
+	src     string
+	targets []string
+	// line is where the finding must be; 0 means the rule must stay silent.
+	line int
+	// col, when set, is the column the finding must have.
+	col int
+	// msg, when set, must be part of the finding's message.
+	msg string
+}
+
+// ruleCases has, for every rule, cases that must fire (line > 0) and the
+// fix that must not (line 0).
+var ruleCases = []ruleCase{
+	// DL1000
+	{name: "unterminated heredoc", rule: ruleSyntax, src: "FROM alpine:3.20\nRUN <<EOF\necho hi\n", line: 2, msg: "unterminated heredoc"},
+	{name: "unknown instruction", rule: ruleSyntax, src: "FROM alpine:3.20\nRUNN echo hi\n", line: 2, msg: "unknown instruction: RUNN"},
+	{name: "copy without destination", rule: ruleSyntax, src: "FROM alpine:3.20\n\nCOPY app\n", line: 3, msg: "COPY requires at least two arguments"},
+	{name: "from without image", rule: ruleSyntax, src: "FROM\n", line: 1},
+	{name: "empty file", rule: ruleSyntax, src: "", line: 1, msg: "no instructions"},
+	{name: "terminated heredoc", rule: ruleSyntax, src: "FROM alpine:3.20\nRUN <<EOF\necho hi\nEOF\n", line: 0},
+	{name: "known flags", rule: ruleSyntax, src: "FROM alpine:3.20\nCOPY --link --chmod=644 a /b\nRUN --mount=type=cache,target=/root/.cache make\n", line: 0},
+
+	// DL3000
+	{name: "relative workdir", rule: ruleWorkdirRelative, src: "FROM alpine:3.20\nWORKDIR app\n", line: 2, col: 9},
+	{name: "relative workdir in onbuild", rule: ruleWorkdirRelative, src: "FROM alpine:3.20\nONBUILD WORKDIR app\n", line: 2},
+	{name: "quoted relative workdir", rule: ruleWorkdirRelative, src: "FROM alpine:3.20\nWORKDIR \"app\"\n", line: 2},
+	{name: "absolute workdir", rule: ruleWorkdirRelative, src: "FROM alpine:3.20\nWORKDIR /app\n", line: 0},
+	{name: "variable workdir", rule: ruleWorkdirRelative, src: "FROM alpine:3.20\nWORKDIR $HOME/app\n", line: 0},
+	{name: "windows workdir", rule: ruleWorkdirRelative, src: "FROM mcr.microsoft.com/windows/nanoserver:ltsc2022\nWORKDIR C:\\app\n", line: 0},
+
+	// DL3002
+	{name: "final user root", rule: ruleRootUser, src: "FROM alpine:3.20\nUSER root\n", line: 2},
+	{name: "final user uid 0 with group", rule: ruleRootUser, src: "FROM alpine:3.20\nUSER app\nFROM alpine:3.20\nUSER 0:0\n", line: 4},
+	{name: "final user root with group", rule: ruleRootUser, src: "FROM alpine:3.20\nUSER root:root\nRUN id\n", line: 2},
+	{name: "root inherited from parent stage", rule: ruleRootUser, src: "FROM alpine:3.20 AS base\nUSER root\nFROM base\nRUN id\n", line: 2},
+	{name: "root then unprivileged", rule: ruleRootUser, src: "FROM alpine:3.20\nUSER root\nRUN apk add --no-cache curl\nUSER 10001\n", line: 0},
+	{name: "root only in build stage", rule: ruleRootUser, src: "FROM alpine:3.20 AS build\nUSER root\nFROM alpine:3.20\nUSER app\n", line: 0},
+	{name: "rootless user name", rule: ruleRootUser, src: "FROM alpine:3.20\nUSER rootless\n", line: 0},
+
+	// DL3003
+	{name: "cd in run", rule: ruleCd, src: "FROM alpine:3.20\nRUN cd /tmp && make\n", line: 2, col: 5},
+	{name: "cd in continued run", rule: ruleCd, src: "FROM alpine:3.20\nRUN make \\\n && cd /tmp \\\n && make install\n", line: 2},
+	{name: "cd in heredoc script", rule: ruleCd, src: "FROM alpine:3.20\nRUN <<EOF\ncd /tmp\nmake\nEOF\n", line: 2},
+	{name: "cd in heredoc script with CRLF", rule: ruleCd, src: "FROM alpine:3.20\r\nRUN <<EOF\r\nif true; then\r\n  cd /tmp\r\nfi\r\nEOF\r\n", line: 2},
+	{name: "workdir instead of cd", rule: ruleCd, src: "FROM alpine:3.20\nWORKDIR /tmp\nRUN make\n", line: 0},
+	{name: "cd as an argument", rule: ruleCd, src: "FROM alpine:3.20\nRUN echo cd /tmp\n", line: 0},
+	{name: "cd in heredoc data", rule: ruleCd, src: "FROM alpine:3.20\nRUN cat <<EOF > /etc/motd\ncd /tmp\nEOF\n", line: 0},
+
+	// DL3004
+	{name: "sudo in run", rule: ruleSudo, src: "FROM ubuntu:24.04\nRUN sudo apt-get update\n", line: 2, col: 5},
+	{name: "sudo in sh -c", rule: ruleSudo, src: "FROM ubuntu:24.04\nRUN sh -c 'sudo make install'\n", line: 2},
+	{name: "sudo in exec form", rule: ruleSudo, src: "FROM ubuntu:24.04\nRUN [\"sudo\", \"make\"]\n", line: 2},
+	{name: "sudo behind env", rule: ruleSudo, src: "FROM ubuntu:24.04\nRUN env A=1 sudo make\n", line: 2},
+	{name: "no sudo", rule: ruleSudo, src: "FROM ubuntu:24.04\nUSER root\nRUN make install\nUSER app\n", line: 0},
+	{name: "sudo only looked up", rule: ruleSudo, src: "FROM ubuntu:24.04\nRUN command -v sudo || echo none\n", line: 0},
+	{name: "sudo as an argument", rule: ruleSudo, src: "FROM ubuntu:24.04\nRUN apt-get install -y --no-install-recommends sudo\n", line: 0},
+
+	// DL3006
+	{name: "untagged image", rule: ruleUntagged, src: "FROM golang\n", line: 1, col: 6, msg: `base image "golang" has no tag`},
+	{name: "untagged image after platform flag", rule: ruleUntagged, src: "ARG X=1\nFROM --platform=linux/amd64 golang AS build\n", line: 2, col: 29},
+	{name: "registry port is not a tag", rule: ruleUntagged, src: "FROM localhost:5000/app\n", line: 1},
+	{name: "variable registry", rule: ruleUntagged, src: "FROM ${REGISTRY}/golang\n", line: 1},
+	{name: "tagged image", rule: ruleUntagged, src: "FROM golang:1.22\n", line: 0},
+	{name: "registry port and tag", rule: ruleUntagged, src: "FROM localhost:5000/app:1.0\n", line: 0},
+	{name: "digest", rule: ruleUntagged, src: "FROM golang@sha256:4c2b7a2d8f5c2ba9d5d1f0e6f4c8b8a96d3e2e1f0a9b8c7d6e5f4a3b2c1d0e9f\n", line: 0},
+	{name: "scratch", rule: ruleUntagged, src: "FROM scratch\n", line: 0},
+	{name: "earlier stage", rule: ruleUntagged, src: "FROM golang:1.22 AS build\nFROM build\n", line: 0},
+	{name: "earlier stage other case", rule: ruleUntagged, src: "FROM golang:1.22 AS Build\nFROM BUILD\n", line: 0},
+	{name: "only a variable", rule: ruleUntagged, src: "ARG BASE=alpine:3.20\nFROM $BASE\n", line: 0},
+	{name: "only a braced variable", rule: ruleUntagged, src: "ARG BASE=alpine:3.20\nFROM ${BASE}\n", line: 0},
+
+	// DL3007
+	{name: "latest", rule: ruleLatest, src: "FROM alpine:latest\n", line: 1, col: 6},
+	{name: "latest from registry", rule: ruleLatest, src: "FROM ghcr.io/org/app:latest AS app\n", line: 1},
+	{name: "pinned tag", rule: ruleLatest, src: "FROM alpine:3.20\n", line: 0},
+	{name: "latest pinned by digest", rule: ruleLatest, src: "FROM alpine:latest@sha256:4c2b7a2d8f5c2ba9d5d1f0e6f4c8b8a96d3e2e1f0a9b8c7d6e5f4a3b2c1d0e9f\n", line: 0},
+
+	// DL3009
+	{name: "apt lists kept", rule: ruleAptLists, src: "FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl\n", line: 2},
+	{name: "apt lists kept with var/cache/apt cache only", rule: ruleAptLists, src: "FROM debian:12\nRUN --mount=type=cache,target=/var/cache/apt apt-get update && apt-get install -y --no-install-recommends curl\n", line: 2},
+	{name: "apt lists removed", rule: ruleAptLists, src: "FROM debian:12\nRUN apt-get update \\\n && apt-get install -y --no-install-recommends curl \\\n && rm -rf /var/lib/apt/lists/*\n", line: 0},
+	{name: "apt lists in cache mount", rule: ruleAptLists, src: "FROM debian:12\nRUN --mount=type=cache,target=/var/cache/apt,sharing=locked \\\n    --mount=type=cache,target=/var/lib/apt,sharing=locked \\\n    apt-get update && apt-get install -y --no-install-recommends curl\n", line: 0},
+	{name: "apt lists in tmpfs", rule: ruleAptLists, src: "FROM debian:12\nRUN --mount=type=tmpfs,target=/var/lib/apt/lists apt-get update && apt-get install -y --no-install-recommends curl\n", line: 0},
+	{name: "install without update writes no lists", rule: ruleAptLists, src: "FROM debian:12\nRUN apt-get install -y --no-install-recommends curl\n", line: 0},
+
+	// DL3011
+	{name: "port too high", rule: rulePort, src: "FROM alpine:3.20\nEXPOSE 80 70000\n", line: 2, col: 11},
+	{name: "port range too high", rule: rulePort, src: "FROM alpine:3.20\nEXPOSE 65000-65536/udp\n", line: 2},
+	{name: "port not a number", rule: rulePort, src: "FROM alpine:3.20\nEXPOSE http\n", line: 2},
+	{name: "valid ports", rule: rulePort, src: "FROM alpine:3.20\nEXPOSE 80/tcp 53/udp 9000-9010 ${PORT}\n", line: 0},
+
+	// DL3012
+	{name: "two healthchecks", rule: ruleHealthchecks, src: "FROM alpine:3.20\nHEALTHCHECK CMD [\"a\"]\nHEALTHCHECK CMD [\"b\"]\n", line: 3},
+	{name: "one healthcheck per stage", rule: ruleHealthchecks, src: "FROM alpine:3.20\nHEALTHCHECK CMD [\"a\"]\nFROM alpine:3.20\nHEALTHCHECK CMD [\"b\"]\n", line: 0},
+
+	// DL3014
+	{name: "apt-get install without yes", rule: ruleAptYes, src: "FROM debian:12\nRUN apt-get install --no-install-recommends curl\n", line: 2, col: 5},
+	{name: "single quiet is not yes", rule: ruleAptYes, src: "FROM debian:12\nRUN apt-get -q install --no-install-recommends curl\n", line: 2},
+	{name: "apt-get install in exec form", rule: ruleAptYes, src: "FROM debian:12\nRUN [\"apt-get\", \"install\", \"--no-install-recommends\", \"curl\"]\n", line: 2},
+	{name: "apt-get -y", rule: ruleAptYes, src: "FROM debian:12\nRUN apt-get install -y --no-install-recommends curl\n", line: 0},
+	{name: "apt-get --yes", rule: ruleAptYes, src: "FROM debian:12\nRUN apt-get install --yes --no-install-recommends curl\n", line: 0},
+	{name: "apt-get --assume-yes", rule: ruleAptYes, src: "FROM debian:12\nRUN apt-get --assume-yes install --no-install-recommends curl\n", line: 0},
+	{name: "apt-get -qq", rule: ruleAptYes, src: "FROM debian:12\nRUN apt-get -qq install --no-install-recommends curl\n", line: 0},
+	{name: "apt-get -q=2", rule: ruleAptYes, src: "FROM debian:12\nRUN apt-get -q=2 install --no-install-recommends curl\n", line: 0},
+	{name: "apt-get -qy cluster", rule: ruleAptYes, src: "FROM debian:12\nRUN DEBIAN_FRONTEND=noninteractive apt-get -qy install --no-install-recommends curl\n", line: 0},
+
+	// DL3015
+	{name: "recommends", rule: ruleAptRecommends, src: "FROM debian:12\nRUN apt-get install -y curl\n", line: 2},
+	{name: "no-install-recommends", rule: ruleAptRecommends, src: "FROM debian:12\nRUN apt-get install -y --no-install-recommends curl\n", line: 0},
+	{name: "install-recommends option", rule: ruleAptRecommends, src: "FROM debian:12\nRUN apt-get install -y -o APT::Install-Recommends=false curl\n", line: 0},
+	{name: "apt-get update only", rule: ruleAptRecommends, src: "FROM debian:12\nRUN apt-get update\n", line: 0},
+
+	// DL3020
+	{name: "add local file", rule: ruleAdd, src: "FROM alpine:3.20\nADD app.py /app/\n", line: 2, msg: `"app.py"`},
+	{name: "add local dir in onbuild", rule: ruleAdd, src: "FROM alpine:3.20\nONBUILD ADD . /app/\n", line: 2},
+	{name: "add heredoc", rule: ruleAdd, src: "FROM alpine:3.20\nADD <<EOF /etc/conf\nx\nEOF\n", line: 2},
+	{name: "add url", rule: ruleAdd, src: "FROM alpine:3.20\nADD https://example.com/tool /usr/local/bin/tool\n", line: 0},
+	{name: "add archive", rule: ruleAdd, src: "FROM alpine:3.20\nADD rootfs.tar.xz /\n", line: 0},
+	{name: "add tgz", rule: ruleAdd, src: "FROM alpine:3.20\nADD [\"vendor.tgz\", \"/opt/\"]\n", line: 0},
+	{name: "add git", rule: ruleAdd, src: "FROM alpine:3.20\nADD git@github.com:moby/buildkit.git /src\n", line: 0},
+	{name: "add variable", rule: ruleAdd, src: "FROM alpine:3.20\nARG URL\nADD $URL /tmp/\n", line: 0},
+	{name: "copy local file", rule: ruleAdd, src: "FROM alpine:3.20\nCOPY app.py /app/\n", line: 0},
+
+	// DL3021
+	{name: "several sources to a file", rule: ruleCopyDest, src: "FROM alpine:3.20\nCOPY a.txt b.txt /dest\n", line: 2},
+	{name: "several sources in json form", rule: ruleCopyDest, src: "FROM alpine:3.20\nCOPY [\"a.txt\", \"b.txt\", \"/dest\"]\n", line: 2},
+	{name: "several sources to a dir", rule: ruleCopyDest, src: "FROM alpine:3.20\nCOPY a.txt b.txt /dest/\n", line: 0},
+	{name: "one source to a file", rule: ruleCopyDest, src: "FROM alpine:3.20\nCOPY a.txt /dest\n", line: 0},
+
+	// DL3022
+	{name: "from unknown stage", rule: ruleCopyFromUnknown, src: "FROM golang:1.22 AS build\nFROM alpine:3.20\nCOPY --from=builder /out /app\n", line: 3, col: 6},
+	{name: "from later stage", rule: ruleCopyFromUnknown, src: "FROM alpine:3.20\nCOPY --from=build /out /app\nFROM golang:1.22 AS build\n", line: 2},
+	{name: "from index out of range", rule: ruleCopyFromUnknown, src: "FROM golang:1.22\nFROM alpine:3.20\nCOPY --from=2 /out /app\n", line: 3},
+	{name: "from earlier stage", rule: ruleCopyFromUnknown, src: "FROM golang:1.22 AS build\nFROM alpine:3.20\nCOPY --from=build /out /app\n", line: 0},
+	{name: "from earlier stage other case", rule: ruleCopyFromUnknown, src: "FROM golang:1.22 AS Build\nFROM alpine:3.20\nCOPY --from=BUILD /out /app\n", line: 0},
+	{name: "from earlier index", rule: ruleCopyFromUnknown, src: "FROM golang:1.22\nFROM alpine:3.20\nCOPY --from=0 /out /app\n", line: 0},
+	{name: "from image", rule: ruleCopyFromUnknown, src: "FROM alpine:3.20\nCOPY --from=nginx:1.27 /etc/nginx /etc/nginx\n", line: 0},
+	{name: "from variable", rule: ruleCopyFromUnknown, src: "ARG SRC=build\nFROM alpine:3.20\nCOPY --from=$SRC /out /app\n", line: 0},
+
+	// DL3023
+	{name: "from own stage by name", rule: ruleCopyFromSelf, src: "FROM golang:1.22 AS build\nCOPY --from=build /out /app\n", line: 2},
+	{name: "from own stage by index", rule: ruleCopyFromSelf, src: "FROM golang:1.22\nCOPY --from=0 /out /app\n", line: 2},
+	{name: "from previous stage", rule: ruleCopyFromSelf, src: "FROM golang:1.22 AS build\nFROM alpine:3.20 AS final\nCOPY --from=build /out /app\n", line: 0},
+
+	// DL3024
+	{name: "duplicate stage", rule: ruleDuplicateStage, src: "FROM golang:1.22 AS build\nRUN make\nFROM golang:1.23 AS Build\n", line: 3, col: 21, msg: "line 1"},
+	{name: "distinct stages", rule: ruleDuplicateStage, src: "FROM golang:1.22 AS build\nFROM golang:1.23 AS test\n", line: 0},
+
+	// DL3025
+	{name: "shell form cmd", rule: ruleShellForm, src: "FROM alpine:3.20\nCMD app --port 8080\n", line: 2, msg: `CMD ["app", "--port", "8080"]`},
+	{name: "shell form entrypoint", rule: ruleShellForm, src: "FROM alpine:3.20\nENTRYPOINT exec app \"$@\"\n", line: 2, msg: `["executable", "param"]`},
+	{name: "json cmd", rule: ruleShellForm, src: "FROM alpine:3.20\nCMD [\"app\", \"--port\", \"8080\"]\n", line: 0},
+	{name: "json entrypoint", rule: ruleShellForm, src: "FROM alpine:3.20\nENTRYPOINT [\"app\"]\n", line: 0},
+
+	// DL3027
+	{name: "apt", rule: ruleApt, src: "FROM debian:12\nRUN apt install -y curl\n", line: 2},
+	{name: "apt-get", rule: ruleApt, src: "FROM debian:12\nRUN apt-get install -y --no-install-recommends curl\n", line: 0},
+
+	// DL3061
+	{name: "run before from", rule: ruleOrder, src: "RUN echo hi\nFROM alpine:3.20\n", line: 1},
+	{name: "arg before from", rule: ruleOrder, src: "ARG TAG=3.20\nFROM alpine:$TAG\n", line: 0},
+
+	// DL4000
+	{name: "maintainer", rule: ruleMaintainer, src: "FROM alpine:3.20\nMAINTAINER jane@example.com\n", line: 2},
+	{name: "authors label", rule: ruleMaintainer, src: "FROM alpine:3.20\nLABEL org.opencontainers.image.authors=jane@example.com\n", line: 0},
+
+	// DL4003
+	{name: "two cmds", rule: ruleCmds, src: "FROM alpine:3.20\nCMD [\"a\"]\nCMD [\"b\"]\n", line: 3, msg: "first at line 2"},
+	{name: "one cmd per stage", rule: ruleCmds, src: "FROM alpine:3.20\nCMD [\"a\"]\nFROM alpine:3.20\nCMD [\"b\"]\n", line: 0},
+
+	// DL4004
+	{name: "two entrypoints", rule: ruleEntrypoints, src: "FROM alpine:3.20\nENTRYPOINT [\"a\"]\nRUN true\nENTRYPOINT [\"b\"]\n", line: 4},
+	{name: "one entrypoint", rule: ruleEntrypoints, src: "FROM alpine:3.20\nENTRYPOINT [\"a\"]\nCMD [\"b\"]\n", line: 0},
+
+	// DL4006
+	{name: "pipe without pipefail", rule: rulePipefail, src: "FROM alpine:3.20\nRUN curl -fsSL https://example.com/install.sh | sh\n", line: 2, col: 47},
+	{name: "pipe in heredoc", rule: rulePipefail, src: "FROM alpine:3.20\nRUN <<EOF\nwget -O- https://example.com | tar x\nEOF\n", line: 2},
+	{name: "pipe before set pipefail", rule: rulePipefail, src: "FROM alpine:3.20\nRUN a | b; set -o pipefail\n", line: 2},
+	{name: "pipefail shell of another stage", rule: rulePipefail, src: "FROM debian:12 AS a\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nFROM debian:12\nRUN a | b\n", line: 4},
+	{name: "shell without pipefail", rule: rulePipefail, src: "FROM debian:12\nSHELL [\"/bin/bash\", \"-c\"]\nRUN a | b\n", line: 3},
+	{name: "pipefail shell", rule: rulePipefail, src: "FROM debian:12\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN a | b\n", line: 0},
+	{name: "pipefail shell cluster", rule: rulePipefail, src: "FROM debian:12\nSHELL [\"/bin/bash\", \"-euxo\", \"pipefail\", \"-c\"]\nRUN a | b\n", line: 0},
+	{name: "pipefail inherited from parent stage", rule: rulePipefail, src: "FROM debian:12 AS base\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nFROM base\nRUN a | b\n", line: 0},
+	{name: "set pipefail first", rule: rulePipefail, src: "FROM alpine:3.20\nRUN set -eo pipefail && a | b\n", line: 0},
+	{name: "exec form", rule: rulePipefail, src: "FROM alpine:3.20\nRUN [\"sh\", \"-c\", \"a | b\"]\n", line: 0},
+	{name: "or is not a pipe", rule: rulePipefail, src: "FROM alpine:3.20\nRUN a || b\n", line: 0},
+	{name: "powershell", rule: rulePipefail, src: "FROM mcr.microsoft.com/windows/servercore:ltsc2022\nSHELL [\"powershell\", \"-Command\"]\nRUN Get-ChildItem | Out-Null\n", line: 0},
+	{name: "unparsable shell", rule: rulePipefail, src: "FROM alpine:3.20\nRUN a | b; if then fi (\n", line: 0},
+
+	// GS1001
+	{name: "missing target", rule: ruleTargetMissing, src: "FROM golang:1.22 AS build\nFROM alpine:3.20 AS app\n", targets: []string{"test"}, line: 1, msg: "stages: build, app"},
+	{name: "missing target without named stages", rule: ruleTargetMissing, src: "FROM alpine:3.20\n", targets: []string{"app"}, line: 1, msg: "no named stages"},
+	{name: "existing targets", rule: ruleTargetMissing, src: "FROM golang:1.22 AS build\nFROM build AS test\nFROM alpine:3.20 AS app\n", targets: []string{"app", "Test"}, line: 0},
+}
+
+func TestRules(t *testing.T) {
+	for _, tc := range ruleCases {
+		t.Run(tc.rule+"/"+tc.name, func(t *testing.T) {
+			fs := Lint("Dockerfile", []byte(tc.src), Options{Targets: tc.targets})
+			var got []finding.Finding
+			for _, f := range fs {
+				if f.RuleID == tc.rule {
+					got = append(got, f)
+				}
+			}
+			if tc.line == 0 {
+				if len(got) > 0 {
+					t.Fatalf("want no %s, got:\n%s", tc.rule, render(got))
+				}
+				return
+			}
+			if len(got) != 1 {
+				t.Fatalf("want one %s at line %d, got %d:\n%s\nall findings:\n%s", tc.rule, tc.line, len(got), render(got), render(fs))
+			}
+			f := got[0]
+			if f.Line != tc.line {
+				t.Errorf("line = %d, want %d: %s", f.Line, tc.line, f)
+			}
+			if tc.col != 0 && f.Column != tc.col {
+				t.Errorf("column = %d, want %d: %s", f.Column, tc.col, f)
+			}
+			if tc.msg != "" && !strings.Contains(f.Message, tc.msg) {
+				t.Errorf("message %q does not contain %q", f.Message, tc.msg)
+			}
+			if err := checkMessage(f.Message); err != nil {
+				t.Error(err)
+			}
+			if f.File != "Dockerfile" {
+				t.Errorf("file = %q, want Dockerfile", f.File)
+			}
+			if want := defaultSeverity(tc.rule); f.Severity != want {
+				t.Errorf("severity = %s, want the default %s", f.Severity, want)
+			}
+		})
+	}
+}
+
+// TestRuleCasesCoverRules makes sure every rule has a case that fires and
+// a case that does not, so a rule that stops working fails a test.
+func TestRuleCasesCoverRules(t *testing.T) {
+	pos, neg := map[string]bool{}, map[string]bool{}
+	for _, tc := range ruleCases {
+		if tc.line > 0 {
+			pos[tc.rule] = true
+		} else {
+			neg[tc.rule] = true
+		}
+	}
+	for _, r := range Rules() {
+		if !pos[r.ID] {
+			t.Errorf("%s has no case where it fires", r.ID)
+		}
+		if !neg[r.ID] {
+			t.Errorf("%s has no case where it stays silent", r.ID)
+		}
+	}
+}
+
+func TestRulesMetadata(t *testing.T) {
+	rs := Rules()
+	if len(rs) == 0 {
+		t.Fatal("no rules")
+	}
+	if !slices.IsSortedFunc(rs, func(a, b finding.Rule) int { return strings.Compare(a.ID, b.ID) }) {
+		t.Error("Rules() is not sorted by ID")
+	}
+	seen := map[string]bool{}
+	names := map[string]bool{}
+	for _, r := range rs {
+		if seen[r.ID] {
+			t.Errorf("duplicate rule %s", r.ID)
+		}
+		seen[r.ID] = true
+		if names[r.Name] {
+			t.Errorf("%s: duplicate name %q", r.ID, r.Name)
+		}
+		names[r.Name] = true
+		if r.Name == "" || r.Name != strings.ToLower(r.Name) || strings.ContainsAny(r.Name, " _") {
+			t.Errorf("%s: name %q is not kebab-case", r.ID, r.Name)
+		}
+		if r.Summary == "" || strings.Contains(r.Summary, "\n") {
+			t.Errorf("%s: summary must be one non-empty line", r.ID)
+		}
+		if r.Severity != finding.Info && r.Severity != finding.Warning && r.Severity != finding.Error {
+			t.Errorf("%s: invalid severity %v", r.ID, r.Severity)
+		}
+		if !strings.HasPrefix(r.HelpURI, "https://") {
+			t.Errorf("%s: HelpURI %q", r.ID, r.HelpURI)
+		}
+		if strings.HasPrefix(r.ID, "DL") && r.HelpURI != "https://github.com/hadolint/hadolint/wiki/"+r.ID {
+			t.Errorf("%s: HelpURI %q is not hadolint's wiki page", r.ID, r.HelpURI)
+		}
+	}
+	// Rules hands out a copy: changing it must not change the table.
+	rs[0].ID = "XX0000"
+	if Rules()[0].ID == "XX0000" {
+		t.Error("Rules() exposes the rule table")
+	}
+}
+
+// TestEmittedRulesAreListed lints every case and testdata file and checks
+// that each rule ID in the output is one Rules() lists.
+func TestEmittedRulesAreListed(t *testing.T) {
+	known := map[string]bool{}
+	for _, r := range Rules() {
+		known[r.ID] = true
+	}
+	inputs := map[string][]byte{}
+	for _, tc := range ruleCases {
+		inputs[tc.name] = []byte(tc.src)
+	}
+	for name, src := range testdataFiles(t) {
+		inputs[name] = src
+	}
+	for name, src := range inputs {
+		for _, f := range Lint(name, src, Options{Targets: []string{"build", "nope"}}) {
+			if !known[f.RuleID] {
+				t.Errorf("%s: rule %s is not in Rules()", name, f.RuleID)
+			}
+		}
+	}
+}
+
+func TestModernSyntaxIsClean(t *testing.T) {
+	src := readFile(t, "testdata/modern.Dockerfile")
+	if fs := Lint("modern.Dockerfile", src, Options{Targets: []string{"build"}}); len(fs) > 0 {
+		t.Errorf("want no findings for current BuildKit syntax, got:\n%s", render(fs))
+	}
+}
+
+func TestFindingsAreSorted(t *testing.T) {
+	src := readFile(t, "testdata/golden/multistage.Dockerfile")
+	fs := Lint("multistage.Dockerfile", src, Options{})
+	if len(fs) < 2 {
+		t.Fatalf("want several findings, got %d", len(fs))
+	}
+	sorted := slices.Clone(fs)
+	finding.Sort(sorted)
+	if !slices.Equal(fs, sorted) {
+		t.Errorf("findings are not in finding.Sort order:\n%s", render(fs))
+	}
+}
+
+// TestLintConcurrent runs Lint from several goroutines; with -race it shows
+// that no state is shared between calls.
+func TestLintConcurrent(t *testing.T) {
+	src := readFile(t, "testdata/golden/multistage.Dockerfile")
+	want := render(Lint("x", src, Options{}))
+	done := make(chan string)
+	for range 8 {
+		go func() { done <- render(Lint("x", src, Options{})) }()
+	}
+	for range 8 {
+		if got := <-done; got != want {
+			t.Errorf("concurrent Lint differs:\n%s\nwant:\n%s", got, want)
+		}
+	}
+}
+
+// checkMessage enforces the message style: one line, lower-case start.
+func checkMessage(m string) error {
+	r, _ := utf8.DecodeRuneInString(m)
+	switch {
+	case m == "":
+		return errors.New("empty message")
+	case strings.ContainsAny(m, "\n\r"):
+		return fmt.Errorf("message is not one line: %q", m)
+	case unicode.IsUpper(r):
+		return fmt.Errorf("message starts upper-case: %q", m)
+	}
+	return nil
+}
+
+func render(fs []finding.Finding) string {
+	var b strings.Builder
+	for _, f := range fs {
+		fmt.Fprintln(&b, f.String())
+	}
+	return b.String()
+}
