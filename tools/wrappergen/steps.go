@@ -1,0 +1,23 @@
+package main
+
+import (
+	"github.com/gitship/gitship/shared/lint"
+	"github.com/gitship/gitship/shared/step"
+)
+
+// Steps are the steps that get wrappers. Adding a step is one line here,
+// then go run ./tools/wrappergen.
+func Steps() []step.Step {
+	return []step.Step{
+		lint.Step(),
+	}
+}
+
+// Versions of what is published. The Azure agent caches a task by its
+// version: a release that changes a task must raise taskMinor or
+// taskPatch, and extensionVersion with it.
+const (
+	taskMinor        = 0
+	taskPatch        = 0
+	extensionVersion = "0.1.0"
+)
