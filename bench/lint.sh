@@ -70,7 +70,7 @@ hyperfine --warmup 1 --runs ${RUNS:-10} "${cmds[@]}"
 
 echo "== example chart, three environments"
 helm=$work/helm
-go build -o "$helm" helm.sh/helm/v3/cmd/helm 2>/dev/null || helm=""
+GOBIN=$work go install helm.sh/helm/v3/cmd/helm@v3.22.0 >/dev/null 2>&1 || helm=""
 v=examples/app/deploy/values
 cmds=("$lint --path examples/app/deploy/chart --values $v/dev.yaml --values $v/staging.yaml --values $v/production.yaml --outputs-file $work/o.json")
 [ -n "$helm" ] && cmds+=("sh -c '$helm lint examples/app/deploy/chart -f $v/dev.yaml >/dev/null && $helm lint examples/app/deploy/chart -f $v/staging.yaml >/dev/null && $helm lint examples/app/deploy/chart -f $v/production.yaml >/dev/null'")
