@@ -2,6 +2,7 @@ package wrapper
 
 import (
 	"fmt"
+	"maps"
 	"regexp"
 	"slices"
 	"strconv"
@@ -109,7 +110,7 @@ func Inputs(s step.Step) ([]Input, error) {
 		}
 		ins[i].Secret = true
 	}
-	for _, name := range sortedKeys(s.Choices) {
+	for _, name := range slices.Sorted(maps.Keys(s.Choices)) {
 		i := slices.IndexFunc(ins, func(in Input) bool { return in.Flag == name })
 		if i < 0 {
 			return nil, fmt.Errorf("step %q: choices for %q, which is not a flag", s.Name, name)
@@ -222,13 +223,4 @@ func sentence(parts ...string) string {
 		}
 	}
 	return strings.Join(out, " ")
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }

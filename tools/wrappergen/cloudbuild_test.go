@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -54,7 +55,7 @@ func checkCloudBuild(data []byte, steps []step.Step) []error {
 	if err := yaml.Unmarshal(data, &top); err != nil {
 		return []error{fmt.Errorf("parse: %w", err)}
 	}
-	for _, k := range sortedKeys(top) {
+	for _, k := range slices.Sorted(maps.Keys(top)) {
 		if !slices.Contains(buildKeys, k) {
 			bad("unknown top-level key %q", k)
 		}
@@ -94,7 +95,7 @@ func checkCloudBuild(data []byte, steps []step.Step) []error {
 	}
 	gitshipSteps := 0
 	for i, st := range cb.Steps {
-		for _, k := range sortedKeys(st) {
+		for _, k := range slices.Sorted(maps.Keys(st)) {
 			if !slices.Contains(stepKeys, k) {
 				bad("step %d: unknown key %q", i, k)
 			}
@@ -212,15 +213,6 @@ func scalars(n *yaml.Node, out []string) []string {
 		}
 	}
 	return out
-}
-
-func sortedKeys[V any](m map[string]V) []string {
-	keys := make([]string, 0, len(m))
-	for k := range m {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	return keys
 }
 
 func TestCloudBuildConfigs(t *testing.T) {
