@@ -90,7 +90,9 @@ func azureContext(env Env) Context {
 
 // cloudBuildContext reads the substitutions a cloudbuild.yaml passes as env
 // (Cloud Build expands them in the config text only, it never sets them).
-func cloudBuildContext(env Env, dir string) Context {
+// The workspace is the repository root found from the step's dir (a step
+// may set dir: to a subfolder of /workspace), else that dir.
+func cloudBuildContext(env Env) Context {
 	c := Context{
 		Platform:      "cloudbuild",
 		SHA:           env["COMMIT_SHA"],
@@ -101,7 +103,6 @@ func cloudBuildContext(env Env, dir string) Context {
 		PullRequest:   env["_PR_NUMBER"],
 		RepositoryURL: env["_REPOSITORY_URL"],
 		RunID:         env["BUILD_ID"],
-		Workspace:     dir,
 	}
 	switch {
 	case c.Tag != "":

@@ -86,7 +86,7 @@ func Detect(env Env, opts Options) (Platform, error) {
 		ctx := fillFromGit(azureContext(env), dir)
 		p = &azure{env: env, ctx: ctx, step: opts.Step, outputs: newJSONOutputs(opts.OutputsFile)}
 	case env["BUILD_ID"] != "" && env["PROJECT_ID"] != "":
-		ctx := fillFromGit(cloudBuildContext(env, dir), dir)
+		ctx := fillFromGit(cloudBuildContext(env), dir)
 		p = &plain{name: "cloudbuild", ctx: ctx, step: opts.Step, outputs: newJSONOutputs(defaultOutputs(opts, ctx))}
 	default:
 		ctx := fillFromGit(Context{Platform: "local"}, dir)
