@@ -16,6 +16,8 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/santhosh-tekuri/jsonschema/v6"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")
@@ -236,6 +238,33 @@ func TestReports(t *testing.T) {
 		}
 		if err := json.Unmarshal(data, &doc); err != nil || len(doc.Runs) != 1 || len(doc.Runs[0].Results) != 19 {
 			t.Errorf("lint.sarif: err %v, %+v", err, doc)
+		}
+		// What code scanning receives, rule metadata and locations included,
+		// valid against the SARIF 2.1.0 schema.
+		golden(t, "broken.sarif", string(data))
+		schemaFile, err := os.Open(filepath.Join("..", "..", "shared", "finding", "testdata", "sarif-schema-2.1.0.json"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer schemaFile.Close()
+		schemaDoc, err := jsonschema.UnmarshalJSON(schemaFile)
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := jsonschema.NewCompiler()
+		if err := c.AddResource("sarif.json", schemaDoc); err != nil {
+			t.Fatal(err)
+		}
+		schema, err := c.Compile("sarif.json")
+		if err != nil {
+			t.Fatal(err)
+		}
+		inst, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := schema.Validate(inst); err != nil {
+			t.Errorf("lint.sarif does not match the SARIF 2.1.0 schema: %v", err)
 		}
 	})
 	t.Run("json on stdout stays parseable", func(t *testing.T) {
