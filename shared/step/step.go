@@ -117,7 +117,6 @@ func Execute(ctx context.Context, s Step, args []string, env ci.Env, stdout, std
 	defer out.Flush()
 	defer errOut.Flush()
 
-	var platform ci.Platform
 	app := &cli.App{
 		Name:                      "gitship-" + s.Name,
 		Usage:                     s.Description,
@@ -143,7 +142,6 @@ func Execute(ctx context.Context, s Step, args []string, env ci.Env, stdout, std
 			if err != nil {
 				return err
 			}
-			platform = p
 			for _, v := range red.Secrets() {
 				p.Mask(stdout, v) // raw: the CI consumes the command and hides v
 			}
@@ -169,7 +167,6 @@ func Execute(ctx context.Context, s Step, args []string, env ci.Env, stdout, std
 	} else {
 		fmt.Fprintf(errOut, "gitship-%s: error: %s\n", s.Name, msg)
 	}
-	_ = platform // the platform has already reported what the step found
 	return code
 }
 
