@@ -3,6 +3,8 @@ package lint
 import (
 	"fmt"
 	"strings"
+
+	"github.com/gitship/gitship/shared/markdown"
 )
 
 // RulesMarkdown renders docs/rules.md: every rule lint can report.
@@ -18,7 +20,7 @@ func RulesMarkdown() string {
 		if r.HelpURI != "" {
 			id = fmt.Sprintf("[%s](%s)", r.ID, r.HelpURI)
 		}
-		fmt.Fprintf(&b, "| %s | `%s` | %s | %s |\n", id, r.Name, r.Severity, mdCell(r.Summary))
+		fmt.Fprintf(&b, "| %s | `%s` | %s | %s |\n", id, r.Name, r.Severity, markdown.Cell(r.Summary))
 	}
 	return b.String()
 }

@@ -11,9 +11,11 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/gitship/gitship/shared/atomicfile"
 	"github.com/gitship/gitship/shared/chartlint"
 	"github.com/gitship/gitship/shared/dockerfile"
 	"github.com/gitship/gitship/shared/finding"
+	"github.com/gitship/gitship/shared/markdown"
 	"github.com/gitship/gitship/shared/step"
 	"github.com/gitship/gitship/shared/yamlcheck"
 )
@@ -217,7 +219,7 @@ func publish(r *step.Run, report io.Writer, s Settings, rep finding.Report) erro
 	}
 	switch {
 	case s.Output != "":
-		if err := writeFileAtomic(s.Output, func(w io.Writer) error { return rep.Write(w, s.Format) }); err != nil {
+		if err := atomicfile.Write(s.Output, func(w io.Writer) error { return rep.Write(w, s.Format) }); err != nil {
 			return fmt.Errorf("--output: %w", err)
 		}
 		fmt.Fprintln(r.Stdout, finding.CountLine(rep.Findings))
@@ -244,29 +246,6 @@ func publish(r *step.Run, report io.Writer, s Settings, rep finding.Report) erro
 	return r.Summary(summary(rep))
 }
 
-// writeFileAtomic never leaves half a report behind.
-func writeFileAtomic(path string, write func(io.Writer) error) error {
-	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
-		return err
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+"-*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	if err := write(tmp); err != nil {
-		tmp.Close()
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Chmod(tmp.Name(), 0o644); err != nil {
-		return err
-	}
-	return os.Rename(tmp.Name(), path)
-}
-
 // maxSummaryRows keeps the summary readable; the report has them all.
 const maxSummaryRows = 100
 
@@ -285,7 +264,7 @@ func summary(rep finding.Report) string {
 			fmt.Fprintf(&b, "\n_%d more findings in the report._\n", len(rep.Findings)-maxSummaryRows)
 			break
 		}
-		fmt.Fprintf(&b, "| %s | %s | `%s` | %s |\n", f.Severity, ruleLink(rep, f.RuleID), f.Location(), mdCell(f.Message))
+		fmt.Fprintf(&b, "| %s | %s | `%s` | %s |\n", f.Severity, ruleLink(rep, f.RuleID), f.Location(), markdown.Cell(f.Message))
 	}
 	return b.String()
 }
@@ -297,8 +276,4 @@ func ruleLink(rep finding.Report, id string) string {
 		}
 	}
 	return id
-}
-
-func mdCell(s string) string {
-	return strings.NewReplacer("|", `\|`, "\n", " ", "\r", "").Replace(s)
 }

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 
+	"github.com/gitship/gitship/shared/markdown"
 	"github.com/gitship/gitship/shared/step"
 )
 
@@ -56,7 +57,7 @@ func Reference(s step.Step) ([]byte, error) {
 			marks = append(marks, "**Required.**")
 		}
 		desc := sentence(strings.Join(marks, " "), in.Usage, in.note())
-		p("| `--%s` | `%s` | `%s` | `%s` | %s | %s |\n", in.Flag, in.Flag, in.Azure, in.Env(), mdDefault(in.Default), mdCell(desc))
+		p("| `--%s` | `%s` | `%s` | `%s` | %s | %s |\n", in.Flag, in.Flag, in.Azure, in.Env(), mdDefault(in.Default), markdown.Cell(desc))
 	}
 
 	p("\n## Outputs\n\n")
@@ -65,7 +66,7 @@ func Reference(s step.Step) ([]byte, error) {
 	} else {
 		p("| Name | Description |\n|---|---|\n")
 		for _, o := range s.Outputs {
-			p("| `%s` | %s |\n", o.Name, mdCell(o.Description))
+			p("| `%s` | %s |\n", o.Name, markdown.Cell(o.Description))
 		}
 		p("\nGitHub: `steps.<id>.outputs.<name>`. Azure: output variables, `$(<task name>.<name>)` in the job "+
 			"and `dependencies.<job>.outputs['<task name>.<name>']` in later jobs. Cloud Build and local runs: "+
@@ -186,12 +187,6 @@ func mdDefault(def string) string {
 		items = append(items, "`"+strings.ReplaceAll(item, "|", `\|`)+"`")
 	}
 	return strings.Join(items, "<br>")
-}
-
-// mdCell keeps text inside one table cell and shows it as written: <step>
-// would otherwise be taken for an HTML tag and vanish.
-func mdCell(s string) string {
-	return strings.NewReplacer("|", `\|`, "<", "&lt;", ">", "&gt;", "&", "&amp;", "\r", "", "\n", "<br>").Replace(s)
 }
 
 // yamlScalar quotes a value when plain YAML would read it as something
