@@ -5,112 +5,43 @@ package main
 // directory. Golden files hold the exact lines each CI reads.
 
 import (
-	"bytes"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
-	"io/fs"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
 	"github.com/gitship/gitship/shared/finding/sariftest"
+	"github.com/gitship/gitship/shared/step/steptest"
 )
-
-var update = flag.Bool("update", false, "rewrite golden files")
 
 var binary string
 
 func TestMain(m *testing.M) {
 	flag.Parse()
-	dir, err := os.MkdirTemp("", "gitship-lint-e2e")
+	bin, cleanup, err := steptest.Build("gitship-lint")
 	if err != nil {
-		panic(err)
-	}
-	binary = filepath.Join(dir, "gitship-lint")
-	build := exec.Command("go", "build", "-o", binary, ".")
-	build.Stderr = os.Stderr
-	if err := build.Run(); err != nil {
-		fmt.Fprintln(os.Stderr, "build gitship-lint:", err)
+		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
+	binary = bin
 	code := m.Run()
-	os.RemoveAll(dir)
+	cleanup()
 	os.Exit(code)
 }
 
-// workspace copies an example app into a fresh directory, the checkout a
-// CI job would have.
 func workspace(t *testing.T, example string) string {
-	t.Helper()
-	src := filepath.Join("..", "..", "examples", example)
-	dst := t.TempDir()
-	err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
-		if err != nil {
-			return err
-		}
-		rel, _ := filepath.Rel(src, p)
-		if d.IsDir() {
-			return os.MkdirAll(filepath.Join(dst, rel), 0o755)
-		}
-		data, err := os.ReadFile(p)
-		if err != nil {
-			return err
-		}
-		return os.WriteFile(filepath.Join(dst, rel), data, 0o644)
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return dst
+	return steptest.Workspace(t, filepath.Join("..", "..", "examples", example))
 }
 
-type result struct {
-	code           int
-	stdout, stderr string
+func run(t *testing.T, dir string, env map[string]string, args ...string) steptest.Result {
+	t.Helper()
+	return steptest.Run(t, binary, dir, env, args...)
 }
 
-// run starts the binary in dir with exactly env (plus PATH and HOME).
-func run(t *testing.T, dir string, env map[string]string, args ...string) result {
-	t.Helper()
-	cmd := exec.Command(binary, args...)
-	cmd.Dir = dir
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "HOME=" + t.TempDir()}
-	for k, v := range env {
-		cmd.Env = append(cmd.Env, k+"="+v)
-	}
-	var stdout, stderr bytes.Buffer
-	cmd.Stdout, cmd.Stderr = &stdout, &stderr
-	err := cmd.Run()
-	code := 0
-	var exitErr *exec.ExitError
-	if errors.As(err, &exitErr) {
-		code = exitErr.ExitCode()
-	} else if err != nil {
-		t.Fatalf("run %v: %v", args, err)
-	}
-	return result{code, stdout.String(), stderr.String()}
-}
-
-func golden(t *testing.T, name, got string) {
-	t.Helper()
-	path := filepath.Join("testdata", name+".golden")
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("%s differs from %s:\n--- got\n%s", name, path, got)
-	}
-}
+var golden = steptest.Golden
 
 // The inputs every platform passes: the broken example with two
 // environments' values.
@@ -165,13 +96,13 @@ func TestPlatforms(t *testing.T) {
 			ws := workspace(t, "broken")
 			tmp := t.TempDir()
 			res := run(t, ws, tt.env(ws, tmp), tt.args...)
-			if res.code != 1 {
-				t.Errorf("exit code = %d, want 1 (findings at error)\nstderr: %s", res.code, res.stderr)
+			if res.Code != 1 {
+				t.Errorf("exit code = %d, want 1 (findings at error)\nstderr: %s", res.Code, res.Stderr)
 			}
-			clean := strings.NewReplacer(ws, "$WORKSPACE", tmp, "$TMP").Replace(res.stdout)
+			clean := strings.NewReplacer(ws, "$WORKSPACE", tmp, "$TMP").Replace(res.Stdout)
 			golden(t, "broken."+tt.name+".stdout", clean)
-			if want := "gitship-lint: 8 findings at or above error: check failed\n"; res.stderr != want {
-				t.Errorf("stderr = %q, want %q", res.stderr, want)
+			if want := "gitship-lint: 8 findings at or above error: check failed\n"; res.Stderr != want {
+				t.Errorf("stderr = %q, want %q", res.Stderr, want)
 			}
 
 			switch tt.name {
@@ -210,11 +141,11 @@ func TestCleanExample(t *testing.T) {
 	ws := workspace(t, "app")
 	res := run(t, ws, nil, "--values", "deploy/values/dev.yaml", "--values", "deploy/values/staging.yaml",
 		"--values", "deploy/values/production.yaml", "--target", "test", "--fail-on", "warning")
-	if res.code != 0 {
-		t.Errorf("exit code = %d, want 0\nstdout: %s\nstderr: %s", res.code, res.stdout, res.stderr)
+	if res.Code != 0 {
+		t.Errorf("exit code = %d, want 0\nstdout: %s\nstderr: %s", res.Code, res.Stdout, res.Stderr)
 	}
-	if !strings.Contains(res.stdout, "Linting 1 Dockerfiles, 1 charts (3 values files)") {
-		t.Errorf("stdout does not say what was linted:\n%s", res.stdout)
+	if !strings.Contains(res.Stdout, "Linting 1 Dockerfiles, 1 charts (3 values files)") {
+		t.Errorf("stdout does not say what was linted:\n%s", res.Stdout)
 	}
 }
 
@@ -222,8 +153,8 @@ func TestReports(t *testing.T) {
 	ws := workspace(t, "broken")
 	t.Run("sarif file", func(t *testing.T) {
 		res := run(t, ws, nil, "--format", "sarif", "--output", "out/lint.sarif", "--fail-on", "none")
-		if res.code != 0 {
-			t.Fatalf("exit code = %d with --fail-on none; stderr %s", res.code, res.stderr)
+		if res.Code != 0 {
+			t.Fatalf("exit code = %d with --fail-on none; stderr %s", res.Code, res.Stderr)
 		}
 		var doc struct {
 			Runs []struct {
@@ -252,11 +183,11 @@ func TestReports(t *testing.T) {
 		var doc struct {
 			Summary struct{ Findings int } `json:"summary"`
 		}
-		if err := json.Unmarshal([]byte(res.stdout), &doc); err != nil || doc.Summary.Findings != 13 {
-			t.Errorf("stdout is not the JSON report (%v): %q", err, res.stdout)
+		if err := json.Unmarshal([]byte(res.Stdout), &doc); err != nil || doc.Summary.Findings != 13 {
+			t.Errorf("stdout is not the JSON report (%v): %q", err, res.Stdout)
 		}
-		if !strings.Contains(res.stderr, "::error file=Dockerfile,line=2,col=1,title=DL4000::") {
-			t.Errorf("annotations missing from stderr: %q", res.stderr)
+		if !strings.Contains(res.Stderr, "::error file=Dockerfile,line=2,col=1,title=DL4000::") {
+			t.Errorf("annotations missing from stderr: %q", res.Stderr)
 		}
 	})
 }
@@ -295,17 +226,17 @@ func TestBadInput(t *testing.T) {
 				tt.setup(dir)
 			}
 			res := run(t, dir, nil, tt.args...)
-			if res.code != tt.code {
-				t.Errorf("exit code = %d, want %d\nstdout: %s\nstderr: %s", res.code, tt.code, res.stdout, res.stderr)
+			if res.Code != tt.code {
+				t.Errorf("exit code = %d, want %d\nstdout: %s\nstderr: %s", res.Code, tt.code, res.Stdout, res.Stderr)
 			}
-			if tt.stdout != "" && !strings.Contains(res.stdout, tt.stdout+"\n") {
-				t.Errorf("stdout lacks %q:\n%s", tt.stdout, res.stdout)
+			if tt.stdout != "" && !strings.Contains(res.Stdout, tt.stdout+"\n") {
+				t.Errorf("stdout lacks %q:\n%s", tt.stdout, res.Stdout)
 			}
-			if !strings.Contains(res.stderr, tt.stderr) {
-				t.Errorf("stderr = %q, want it to contain %q", res.stderr, tt.stderr)
+			if !strings.Contains(res.Stderr, tt.stderr) {
+				t.Errorf("stderr = %q, want it to contain %q", res.Stderr, tt.stderr)
 			}
-			if strings.Contains(res.stderr, "panic") || strings.Contains(res.stderr, "goroutine ") {
-				t.Errorf("crashed: %s", res.stderr)
+			if strings.Contains(res.Stderr, "panic") || strings.Contains(res.Stderr, "goroutine ") {
+				t.Errorf("crashed: %s", res.Stderr)
 			}
 		})
 	}
