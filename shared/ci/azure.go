@@ -62,7 +62,7 @@ func (a *azure) EndGroup(w io.Writer)            { fmt.Fprintln(w, "##[endgroup]
 // jobs read it as dependencies.<job>.outputs['<step>.<name>'].
 func (a *azure) SetOutput(w io.Writer, o Output) error {
 	a.outputs.set(o)
-	props := "variable=" + azureProperty(o.Name) + ";isOutput=true"
+	props := "variable=" + azureProperty(AzureName(o.Name)) + ";isOutput=true"
 	if o.Secret {
 		props += ";issecret=true"
 	}
@@ -92,4 +92,17 @@ func azureData(s string) string {
 // azureProperty escapes a logging command property value.
 func azureProperty(s string) string {
 	return strings.NewReplacer("%", "%AZP25", ";", "%3B", "\r", "%0D", "\n", "%0A", "]", "%5D").Replace(s)
+}
+
+// AzureName is the camelCase form Azure needs of a kebab-case name: task
+// inputs and output variables allow letters and digits only, so fail-on is
+// failOn and the output rendered-path is renderedPath.
+func AzureName(name string) string {
+	parts := strings.Split(name, "-")
+	for i := 1; i < len(parts); i++ {
+		if parts[i] != "" {
+			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
+		}
+	}
+	return strings.Join(parts, "")
 }

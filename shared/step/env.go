@@ -25,15 +25,7 @@ func EnvNames(flag string) []string {
 }
 
 // AzureInputName is the camelCase task.json name of a flag: fail-on → failOn.
-func AzureInputName(flag string) string {
-	parts := strings.Split(flag, "-")
-	for i := 1; i < len(parts); i++ {
-		if parts[i] != "" {
-			parts[i] = strings.ToUpper(parts[i][:1]) + parts[i][1:]
-		}
-	}
-	return strings.Join(parts, "")
-}
+func AzureInputName(flag string) string { return ci.AzureName(flag) }
 
 // argsFromEnv turns environment inputs into command-line arguments for the
 // flags the command line did not set, so the command line always wins and

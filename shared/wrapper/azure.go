@@ -174,7 +174,7 @@ func AzureTask(s step.Step, major, minor, patch int) ([]byte, error) {
 		t.Inputs = append(t.Inputs, ti)
 	}
 	for _, o := range s.Outputs {
-		t.OutputVariables = append(t.OutputVariables, taskOutput{Name: o.Name, Description: o.Description})
+		t.OutputVariables = append(t.OutputVariables, taskOutput{Name: step.AzureInputName(o.Name), Description: o.Description})
 	}
 	return marshalJSON(t)
 }

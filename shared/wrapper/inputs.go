@@ -129,10 +129,10 @@ func Inputs(s step.Step) ([]Input, error) {
 		in.Choices = slices.Clone(choices)
 	}
 	for _, o := range s.Outputs {
-		// Azure output variables follow the input name rule; GitHub's
-		// $GITHUB_OUTPUT takes any name, so the stricter rule wins.
-		if !AzureNamePattern.MatchString(o.Name) {
-			return nil, fmt.Errorf("step %q: output %q: want letters and digits only", s.Name, o.Name)
+		// Outputs are kebab-case like inputs; Azure's output variables
+		// follow the input name rule, so they take the camelCase form.
+		if !AzureNamePattern.MatchString(step.AzureInputName(o.Name)) || strings.ToLower(o.Name) != o.Name {
+			return nil, fmt.Errorf("step %q: output %q: want lower-case letters, digits and hyphens", s.Name, o.Name)
 		}
 		if err := noExpression("output "+o.Name, o.Description); err != nil {
 			return nil, fmt.Errorf("step %q: %w", s.Name, err)

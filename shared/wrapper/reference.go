@@ -68,7 +68,7 @@ func Reference(s step.Step) ([]byte, error) {
 		for _, o := range s.Outputs {
 			p("| `%s` | %s |\n", o.Name, markdown.Cell(o.Description))
 		}
-		p("\nGitHub: `steps.<id>.outputs.<name>`. Azure: output variables, `$(<task name>.<name>)` in the job "+
+		p("\nGitHub: `steps.<id>.outputs.<name>`. Azure: output variables, named in camelCase like the inputs (`rendered-path` is `renderedPath`), `$(<task name>.<name>)` in the job "+
 			"and `dependencies.<job>.outputs['<task name>.<name>']` in later jobs. Cloud Build and local runs: "+
 			"one JSON object of strings in the `--outputs-file`, by default `.gitship/%s.json` in the workspace "+
 			"(only `/workspace` survives between Cloud Build steps).\n", s.Name)

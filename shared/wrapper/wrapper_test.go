@@ -217,7 +217,7 @@ func TestInvalidDeclarations(t *testing.T) {
 		}, "${{"},
 		{"step name", func(s *step.Step) { s.Name = "Demo" }, "lower-case words"},
 		{"no description", func(s *step.Step) { s.Description = "" }, "no description"},
-		{"output name", func(s *step.Step) { s.Outputs[0].Name = "report-path" }, "letters and digits"},
+		{"output name", func(s *step.Step) { s.Outputs[0].Name = "Report_Path" }, "lower-case letters, digits and hyphens"},
 	}
 	renders := map[string]func(step.Step) ([]byte, error){
 		"GitHubAction": func(s step.Step) ([]byte, error) { return wrapper.GitHubAction(s, "docker://x") },

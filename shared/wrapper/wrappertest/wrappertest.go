@@ -298,11 +298,14 @@ func checkStep(t *testing.T, s step.Step, newStep func() step.Step) {
 				t.Errorf("secret input %q: help %q does not say to pass a secret variable", ti.Name, ti.HelpMarkDown)
 			}
 		}
-		var outs []string
+		var outs, want []string
 		for _, o := range task.OutputVariables {
 			outs = append(outs, o.Name)
 		}
-		if want := outputNames(s); !slices.Equal(outs, want) {
+		for _, o := range outputNames(s) {
+			want = append(want, step.AzureInputName(o))
+		}
+		if !slices.Equal(outs, want) {
 			t.Errorf("outputVariables = %v, want %v", outs, want)
 		}
 	})
