@@ -1,0 +1,286 @@
+package schema
+
+import (
+	"bytes"
+	"compress/gzip"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"io/fs"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+)
+
+//go:embed data/*.json.gz
+var data embed.FS
+
+// ErrUnknownVersion is returned by Lookup for a Kubernetes version with no
+// embedded catalog.
+var ErrUnknownVersion = errors.New("no schemas for this Kubernetes version")
+
+// GVK names a kind: Group is empty for the core group ("v1").
+type GVK struct{ Group, Version, Kind string }
+
+// APIVersion is the kind's apiVersion as a manifest spells it: "apps/v1", "v1".
+func (g GVK) APIVersion() string {
+	if g.Group == "" {
+		return g.Version
+	}
+	return g.Group + "/" + g.Version
+}
+
+// Catalog holds the schemas of the kinds one Kubernetes release serves. It
+// is safe for concurrent use.
+type Catalog struct {
+	version string
+	kinds   map[GVK]string // the definition of each kind
+	defs    map[string]any
+	built   sync.Map // schemaKey → *builtSchema
+}
+
+type schemaKey struct {
+	def    string
+	strict bool
+}
+
+type builtSchema struct {
+	once sync.Once
+	doc  []byte
+	err  error
+}
+
+// release is one embedded catalog, parsed on first use.
+type release struct {
+	file         string
+	version      string
+	major, minor int
+	load         func() (*Catalog, error)
+}
+
+// releases lists the embedded catalogs, oldest first, reading no more of
+// each file than the version it starts with.
+var releases = sync.OnceValues(func() ([]*release, error) {
+	files, err := fs.Glob(data, "data/*.json.gz")
+	if err != nil {
+		return nil, err
+	}
+	var out []*release
+	for _, f := range files {
+		v, err := readVersion(f)
+		if err != nil {
+			return nil, err
+		}
+		major, minor, err := parseMinor(v)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", f, err)
+		}
+		out = append(out, &release{
+			file: f, version: v, major: major, minor: minor,
+			load: sync.OnceValues(func() (*Catalog, error) { return load(f) }),
+		})
+	}
+	slices.SortFunc(out, func(a, b *release) int {
+		if a.major != b.major {
+			return a.major - b.major
+		}
+		return a.minor - b.minor
+	})
+	return out, nil
+})
+
+// Versions lists the embedded Kubernetes versions, oldest first, e.g. "1.34.4".
+func Versions() []string {
+	rs, _ := releases() // Lookup reports the error
+	out := make([]string, len(rs))
+	for i, r := range rs {
+		out[i] = r.version
+	}
+	return out
+}
+
+// Lookup returns the catalog of the embedded release with the minor version
+// of k8sVersion ("1.35", "1.35.0", "v1.35.2"). Its error, ErrUnknownVersion
+// when there is none, names the embedded versions.
+func Lookup(k8sVersion string) (*Catalog, error) {
+	rs, err := releases()
+	if err != nil {
+		return nil, fmt.Errorf("embedded schemas: %w", err)
+	}
+	major, minor, err := parseMinor(k8sVersion)
+	if err != nil {
+		return nil, fmt.Errorf("kubernetes version %q: %w (embedded: %s)", k8sVersion, err, strings.Join(Versions(), ", "))
+	}
+	for _, r := range rs {
+		if r.major == major && r.minor == minor {
+			return r.load()
+		}
+	}
+	return nil, fmt.Errorf("kubernetes version %q: %w (embedded: %s)", k8sVersion, ErrUnknownVersion, strings.Join(Versions(), ", "))
+}
+
+// parseMinor reads major and minor from "1.35", "v1.35.2" or "1.35+" (as
+// some providers report it).
+func parseMinor(v string) (major, minor int, err error) {
+	parts := strings.SplitN(strings.TrimPrefix(v, "v"), ".", 3)
+	if len(parts) < 2 {
+		return 0, 0, fmt.Errorf("want a version like 1.35 or 1.35.2")
+	}
+	digits := strings.TrimRight(parts[1], "+")
+	major, err1 := strconv.Atoi(parts[0])
+	minor, err2 := strconv.Atoi(digits)
+	if err1 != nil || err2 != nil || major < 0 || minor < 0 {
+		return 0, 0, fmt.Errorf("want a version like 1.35 or 1.35.2")
+	}
+	return major, minor, nil
+}
+
+// file is what tools/schemagen writes.
+type file struct {
+	Version string `json:"version"`
+	Kinds   []struct {
+		Group      string `json:"group"`
+		Version    string `json:"version"`
+		Kind       string `json:"kind"`
+		Definition string `json:"definition"`
+	} `json:"kinds"`
+	Definitions map[string]any `json:"definitions"`
+}
+
+func open(name string) (io.ReadCloser, error) {
+	b, err := data.ReadFile(name)
+	if err != nil {
+		return nil, err
+	}
+	return gzip.NewReader(bytes.NewReader(b))
+}
+
+// readVersion reads the first field, which schemagen writes first.
+func readVersion(name string) (string, error) {
+	r, err := open(name)
+	if err != nil {
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	defer r.Close()
+	d := json.NewDecoder(r)
+	var key, version any
+	_, err = d.Token() // {
+	if err == nil {
+		key, err = d.Token()
+	}
+	if err == nil {
+		version, err = d.Token()
+	}
+	v, ok := version.(string)
+	if err != nil || key != "version" || !ok {
+		return "", fmt.Errorf("%s: does not start with its version (%v)", name, err)
+	}
+	return v, nil
+}
+
+func load(name string) (*Catalog, error) {
+	r, err := open(name)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	defer r.Close()
+	d := json.NewDecoder(r)
+	d.UseNumber() // bounds stay as written
+	var f file
+	if err := d.Decode(&f); err != nil {
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	c := &Catalog{version: f.Version, kinds: make(map[GVK]string, len(f.Kinds)), defs: f.Definitions}
+	for _, k := range f.Kinds {
+		if _, ok := c.defs[k.Definition]; !ok {
+			return nil, fmt.Errorf("%s: kind %s has no definition %q", name, k.Kind, k.Definition)
+		}
+		c.kinds[GVK{k.Group, k.Version, k.Kind}] = k.Definition
+	}
+	return c, nil
+}
+
+// Version is the exact Kubernetes version the catalog was generated from.
+func (c *Catalog) Version() string { return c.version }
+
+// Kinds lists the kinds the release serves, sorted by group, version, kind.
+func (c *Catalog) Kinds() []GVK {
+	out := make([]GVK, 0, len(c.kinds))
+	for k := range c.kinds {
+		out = append(out, k)
+	}
+	slices.SortFunc(out, func(a, b GVK) int {
+		return strings.Compare(a.Group+"\x00"+a.Version+"\x00"+a.Kind, b.Group+"\x00"+b.Version+"\x00"+b.Kind)
+	})
+	return out
+}
+
+// Schema returns the standalone JSON Schema of kind in apiVersion ("apps/v1",
+// "v1"), the document kubeconform would load from a schema location for it
+// ("standalone-strict" when strict); ok is false when the release does not
+// serve the kind. The document is built once and shared: do not modify it.
+func (c *Catalog) Schema(apiVersion, kind string, strict bool) (doc []byte, ok bool, err error) {
+	group, version, found := strings.Cut(apiVersion, "/")
+	if !found {
+		group, version = "", apiVersion
+	}
+	def, ok := c.kinds[GVK{group, version, kind}]
+	if !ok {
+		return nil, false, nil
+	}
+	key := schemaKey{def, strict}
+	v, ok := c.built.Load(key)
+	if !ok {
+		v, _ = c.built.LoadOrStore(key, new(builtSchema))
+	}
+	b := v.(*builtSchema)
+	b.once.Do(func() { b.doc, b.err = c.build(def, strict) })
+	if b.err != nil {
+		return nil, true, fmt.Errorf("schema of %s %s: %w", apiVersion, kind, b.err)
+	}
+	return b.doc, true, nil
+}
+
+// build writes the definition def as the root of a document that carries
+// every definition it refers to.
+func (c *Catalog) build(def string, strict bool) ([]byte, error) {
+	conv := &converter{defs: c.defs}
+	root, ok := conv.convert(c.defs[def], false, strict).(map[string]any)
+	if !ok {
+		return nil, fmt.Errorf("definition %q is not an object", def)
+	}
+	defs := map[string]any{}
+	for len(conv.refs) > 0 {
+		ref := conv.refs[len(conv.refs)-1]
+		conv.refs = conv.refs[:len(conv.refs)-1]
+		name, local := strings.CutPrefix(ref, defPrefix)
+		if _, done := defs[name]; done && local {
+			continue
+		}
+		d, ok := c.defs[name]
+		if !ok || !local {
+			return nil, fmt.Errorf("$ref %q names no definition", ref)
+		}
+		defs[name] = conv.convert(d, true, strict)
+	}
+	root["$schema"] = draft4
+	if len(defs) > 0 {
+		root["definitions"] = defs
+	}
+	return marshal(root)
+}
+
+// marshal is json.Marshal without HTML escaping: a pattern's < and & stay
+// readable.
+func marshal(v any) ([]byte, error) {
+	var buf bytes.Buffer
+	enc := json.NewEncoder(&buf)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(v); err != nil {
+		return nil, err
+	}
+	return bytes.TrimSuffix(buf.Bytes(), []byte("\n")), nil
+}

@@ -1,0 +1,28 @@
+#!/bin/sh
+# modfile.sh writes go.1.MINOR.mod pinning k8s.io/kubernetes at VERSION and
+# every staging module it requires as v0.0.0 to the matching v0.MINOR.PATCH:
+# the kubernetes module replaces them with ./staging, which a dependent
+# module cannot see. Usage: ./modfile.sh 1.37.2 [go.mod]
+set -eu
+v=$1
+minor=$(echo "$v" | cut -d. -f2)
+out=${2:-go.1.$minor.mod}
+staging=$(go mod download -json "k8s.io/kubernetes@v$v" |
+	sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p' |
+	xargs awk '$1 ~ /^k8s\.io\// && $2 == "v0.0.0" { print $1 }' | sort -u)
+{
+	echo "module github.com/gitship/gitship/tools/schemagen"
+	echo
+	echo "go 1.26"
+	echo
+	echo "require k8s.io/kubernetes v$v"
+	echo
+	echo "replace ("
+	for m in $staging; do
+		echo "	$m => $m v0.${v#1.}"
+	done
+	echo ")"
+} >"$out"
+sum=${out%.mod}.sum
+touch "$sum"
+go mod tidy -modfile="$out"
