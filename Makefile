@@ -1,6 +1,6 @@
 # gitship: one static binary per CI step, in bin/.
 GO      ?= go
-STEPS   := lint
+STEPS   := lint validate
 BINS    := $(STEPS:%=bin/gitship-%)
 VERSION ?= dev
 LDFLAGS := -s -w -X github.com/gitship/gitship/shared/step.Version=$(VERSION)
@@ -12,17 +12,24 @@ build: $(BINS)
 bin/gitship-%: FORCE
 	CGO_ENABLED=0 $(GO) build -trimpath -ldflags='$(LDFLAGS)' -o $@ ./steps/$*
 
-# The main job: lint the example app with every environment's values.
-example: bin/gitship-lint
-	bin/gitship-lint --path examples/app \
-	  --values examples/app/deploy/values/dev.yaml \
-	  --values examples/app/deploy/values/staging.yaml \
-	  --values examples/app/deploy/values/production.yaml \
-	  --target test --fail-on warning
+ENVS := dev staging production
 
-# The planted mistakes: exits 1 and lists them.
-example-broken: bin/gitship-lint
-	cd examples/broken && ../../bin/gitship-lint --values values/dev.yaml --values values/production.yaml
+# The main job: lint the example app with every environment's values, then
+# render and validate its chart for each environment, offline.
+example: bin/gitship-lint bin/gitship-validate
+	bin/gitship-lint --path examples/app \
+	  $(ENVS:%=--values examples/app/deploy/values/%.yaml) \
+	  --target test --fail-on warning
+	for env in $(ENVS); do \
+	  bin/gitship-validate --chart examples/app/deploy/chart \
+	    --values examples/app/deploy/values/$$env.yaml --release-name hello \
+	    --render-to .gitship/rendered/$$env || exit 1; \
+	done
+
+# The planted mistakes: each command exits 1 and lists them.
+example-broken: bin/gitship-lint bin/gitship-validate
+	-cd examples/broken && ../../bin/gitship-lint --values values/dev.yaml --values values/production.yaml
+	-cd steps/validate/testdata/broken && ../../../../bin/gitship-validate --chart chart --values values/dev.yaml
 
 test:
 	$(GO) vet ./...

@@ -5,6 +5,7 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gitship/gitship/shared/schema"
 	"github.com/gitship/gitship/shared/step"
 )
 
@@ -42,7 +43,7 @@ func Step() step.Step {
 				Usage: "rule ID to ignore everywhere, e.g. DL3008 (repeatable)"},
 			&cli.StringFlag{Name: "config", Destination: &s.Config,
 				Usage: "hadolint config whose 'ignored' and 'override' are honoured (default: .hadolint.yaml in the working directory, else at the repository root)"},
-			&cli.StringFlag{Name: "kubernetes-version", Value: "1.31.0", Destination: &s.KubernetesVersion,
+			&cli.StringFlag{Name: "kubernetes-version", Value: schema.Latest(), Destination: &s.KubernetesVersion,
 				Usage: "Kubernetes version the charts are linted for (.Capabilities.KubeVersion)"},
 			&cli.StringFlag{Name: "format", Value: "text", Destination: &s.Format,
 				Usage: "report format: text, json or sarif"},

@@ -102,6 +102,16 @@ func Versions() []string {
 	return out
 }
 
+// Latest is the newest embedded Kubernetes version: the default of every
+// step that renders or validates for a cluster.
+func Latest() string {
+	vs := Versions()
+	if len(vs) == 0 {
+		return ""
+	}
+	return vs[len(vs)-1]
+}
+
 // Lookup returns the catalog of the embedded release with the minor version
 // of k8sVersion ("1.35", "1.35.0", "v1.35.2"). Its error, ErrUnknownVersion
 // when there is none, names the embedded versions.

@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/gitship/gitship/shared/lint"
 	"github.com/gitship/gitship/shared/step"
+	"github.com/gitship/gitship/shared/validate"
 )
 
 // Steps are the steps that get wrappers. Adding a step is one line here,
@@ -10,6 +11,7 @@ import (
 func Steps() []step.Step {
 	return []step.Step{
 		lint.Step(),
+		validate.Step(),
 	}
 }
 

@@ -1,0 +1,199 @@
+package render
+
+import (
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+
+	"helm.sh/helm/v3/pkg/chart/loader"
+	"helm.sh/helm/v3/pkg/chartutil"
+)
+
+// origin is what TestRenderChart compares: "source:line Kind ns/name [hook]".
+func origin(r Resource) string {
+	s := r.Source + ":" + strconv.Itoa(r.Line) + " " + r.Kind + " " + r.Namespace + "/" + r.Name
+	if r.Hook != "" {
+		s += " [" + r.Hook + "]"
+	}
+	return s
+}
+
+func TestRenderChart(t *testing.T) {
+	const tpl = "testdata/chart/templates/"
+	all := []string{
+		"testdata/chart/crds/crds.yaml:3 CustomResourceDefinition /widgets.example.com",
+		"testdata/chart/crds/crds.yaml:18 CustomResourceDefinition /gadgets.example.com",
+		"testdata/chart/charts/subchart/templates/configmap.yaml:0 ConfigMap /release-name-other",
+		"testdata/chart/charts/subchart/templates/configmap.yaml:0 ConfigMap /release-name-sub",
+		tpl + "configmaps.yaml:0 ConfigMap /release-name-alpha",
+		tpl + "configmaps.yaml:0 ConfigMap /release-name-beta",
+		tpl + "service.yaml:0 Service default/release-name",
+		tpl + "deployment.yaml:0 Deployment /release-name",
+		tpl + "list.yaml:0 ServiceAccount /release-name",
+		tpl + "list.yaml:0 Role /release-name",
+		tpl + "widget.yaml:0 Widget /release-name",
+		tpl + "tests/test-connection.yaml:0 Pod /release-name-test [test]",
+		tpl + "migrate-job.yaml:0 Job /release-name-migrate [pre-install,pre-upgrade]",
+	}
+	dev := []string{"testdata/values/dev.yaml"}
+	tests := []struct {
+		name   string
+		chart  Chart
+		stream string
+		want   []string          // origins; nil: do not compare
+		data   map[string]string // "Kind/name" → text its Data contains
+	}{
+		{"CRDs, templates in install order, hooks; no NOTES.txt",
+			Chart{Dir: "testdata/chart", Values: dev, KubeVersion: "1.31.0"},
+			"chart testdata/chart (values dev.yaml)", all,
+			map[string]string{"Widget/release-name": `kubeVersion: "v1.31.0"`, "Deployment/release-name": "image: registry.example.com/app:dev"}},
+		{"SkipTests drops test hooks, keeps the others",
+			Chart{Dir: "./testdata/chart/", SkipTests: true},
+			"chart testdata/chart", append(all[:11:11], all[12]), nil},
+		{"later values files and --set override earlier ones",
+			Chart{Dir: "testdata/chart", Values: []string{"testdata/values/dev.yaml", "testdata/values/override.yaml"}, Set: []string{"replicaCount=5"}},
+			"chart testdata/chart (values dev.yaml, override.yaml; --set)", nil,
+			map[string]string{"Deployment/release-name": "replicas: 5\n", "Job/release-name-migrate": "app:override\n"}},
+		{"--set after files", Chart{Dir: "testdata/chart", Values: dev, Set: []string{"image.tag=set,service.port=8080"}},
+			"chart testdata/chart (values dev.yaml; --set)", nil,
+			map[string]string{"Deployment/release-name": "app:set\n", "Service/release-name": "port: 8080\n"}},
+		{"release name and namespace", Chart{Dir: "testdata/chart", ReleaseName: "web", Namespace: "prod"},
+			"chart testdata/chart", nil,
+			map[string]string{"Service/web": "namespace: prod\n", "ConfigMap/web-sub": "name: web-sub\n"}},
+		{"the example app",
+			Chart{Dir: "../../examples/app/deploy/chart", Values: []string{"../../examples/app/deploy/values/dev.yaml"}, ReleaseName: "hello"},
+			"chart ../../examples/app/deploy/chart (values dev.yaml)",
+			[]string{
+				"../../examples/app/deploy/chart/templates/service.yaml:0 Service /hello",
+				"../../examples/app/deploy/chart/templates/deployment.yaml:0 Deployment /hello",
+			}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := RenderChart(context.Background(), tt.chart)
+			if err != nil {
+				t.Fatalf("RenderChart() error = %v", err)
+			}
+			if tt.want != nil {
+				var lines []string
+				for _, r := range got {
+					lines = append(lines, origin(r))
+				}
+				if strings.Join(lines, "\n") != strings.Join(tt.want, "\n") {
+					t.Errorf("RenderChart() =\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(tt.want, "\n"))
+				}
+			}
+			for i, r := range got {
+				if r.Stream != tt.stream || r.Index != i {
+					t.Errorf("resource %d: Stream, Index = %q, %d; want %q, %d", i, r.Stream, r.Index, tt.stream, i)
+				}
+			}
+			for key, text := range tt.data {
+				found := false
+				for _, r := range got {
+					if r.Kind+"/"+r.Name == key {
+						found = true
+						if !strings.Contains(string(r.Data), text) {
+							t.Errorf("%s Data =\n%s\nwant it to contain %q", key, r.Data, text)
+						}
+					}
+				}
+				if !found {
+					t.Errorf("RenderChart() has no %s", key)
+				}
+			}
+		})
+	}
+}
+
+// TestRenderChartArchive maps the templates of a packaged subchart to its
+// archive, the file a human would replace.
+func TestRenderChartArchive(t *testing.T) {
+	dir := t.TempDir()
+	sub, err := loader.Load("testdata/chart/charts/subchart")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.MkdirAll(filepath.Join(dir, "charts"), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	tgz, err := chartutil.Save(sub, filepath.Join(dir, "charts"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(filepath.Join(dir, "Chart.yaml"), []byte("apiVersion: v2\nname: parent\nversion: 1.0.0\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := RenderChart(context.Background(), Chart{Dir: dir})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(got) != 1 || got[0].Source != filepath.ToSlash(tgz) {
+		t.Errorf("RenderChart() = %v, want one resource from %s", got, tgz)
+	}
+}
+
+// TestRenderConcurrently renders in parallel, as a step may for several
+// environments; run with -race.
+func TestRenderConcurrently(t *testing.T) {
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			if _, err := RenderChart(context.Background(), Chart{Dir: "testdata/chart", Values: []string{"testdata/values/dev.yaml"}}); err != nil {
+				t.Error(err)
+			}
+			if _, err := RenderKustomize(context.Background(), "testdata/kustomize/overlays/dev"); err != nil {
+				t.Error(err)
+			}
+		})
+	}
+	wg.Wait()
+}
+
+func TestRenderChartErrors(t *testing.T) {
+	tests := []struct {
+		name  string
+		chart Chart
+		input bool // wraps ErrInput: exit 2
+		want  string
+	}{
+		{"missing chart", Chart{Dir: "testdata/nope"}, true, `chart "testdata/nope" does not exist`},
+		{"a file, not a chart directory", Chart{Dir: "testdata/chart/Chart.yaml"}, true, `chart "testdata/chart/Chart.yaml" is not a directory`},
+		{"not a chart", Chart{Dir: "testdata/values"}, true, `"testdata/values" is not a chart: it has no Chart.yaml`},
+		{"library chart", Chart{Dir: "testdata/charts/library"}, true, `chart "testdata/charts/library" is a library chart, which cannot be rendered`},
+		{"dependency not built", Chart{Dir: "testdata/charts/missingdep"}, true,
+			`chart "testdata/charts/missingdep": found in Chart.yaml, but missing in charts/ directory: postgresql (run helm dependency build)`},
+		{"missing values file", Chart{Dir: "testdata/chart", Values: []string{"testdata/values/dev.yaml", "testdata/values/nope.yaml"}}, true,
+			`values file "testdata/values/nope.yaml" does not exist`},
+		{"values file is a directory", Chart{Dir: "testdata/chart", Values: []string{"testdata/values"}}, true,
+			`values file "testdata/values" is a directory`},
+		{"--set without a value", Chart{Dir: "testdata/chart", Set: []string{"image.tag"}}, true,
+			`chart "testdata/chart": invalid --set: key "tag" has no value`},
+		{"--set with a broken index", Chart{Dir: "testdata/chart", Set: []string{"a[x]=1"}}, true,
+			`chart "testdata/chart": invalid --set:`},
+		{"bad kubernetes version", Chart{Dir: "testdata/chart", KubeVersion: "one"}, true, `kubernetes version "one"`},
+		{"bad release name", Chart{Dir: "testdata/chart", ReleaseName: "Not_Valid"}, true, `release name "Not_Valid"`},
+		{"malformed values file", Chart{Dir: "testdata/chart", Values: []string{"testdata/values/malformed.yaml"}}, false,
+			`chart "testdata/chart": failed to parse testdata/values/malformed.yaml: error converting YAML to JSON: yaml: line 3: did not find expected key`},
+		{"template error keeps helm's template, line and column", Chart{Dir: "testdata/charts/broken"}, false,
+			`render chart "testdata/charts/broken": template: testdata/charts/broken/templates/configmap.yaml:6:18: executing "testdata/charts/broken/templates/configmap.yaml" at <.Values.service.port>: nil pointer evaluating interface {}.port`},
+		{"rendered document without kind names the template", Chart{Dir: "testdata/charts/nokind"}, false,
+			`render chart "testdata/charts/nokind": testdata/charts/nokind/templates/thing.yaml: document has no kind`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := RenderChart(context.Background(), tt.chart)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("RenderChart() error = %v, want it to contain %q", err, tt.want)
+			}
+			if got := errors.Is(err, ErrInput); got != tt.input {
+				t.Errorf("errors.Is(%v, ErrInput) = %v, want %v", err, got, tt.input)
+			}
+		})
+	}
+}

@@ -1,0 +1,122 @@
+package render
+
+import (
+	"errors"
+	"io"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"testing"
+)
+
+func TestReadManifests(t *testing.T) {
+	multi := []string{
+		"testdata/manifests/multi.yaml:3 manifests testdata/manifests/multi.yaml#0 Namespace /demo",
+		"testdata/manifests/multi.yaml:8 manifests testdata/manifests/multi.yaml#1 ConfigMap demo/demo",
+		"testdata/manifests/multi.yaml:19 manifests testdata/manifests/multi.yaml#2 ConfigMap other/demo",
+	}
+	list := []string{
+		"testdata/manifests/list.yaml:4 manifests testdata/manifests/list.yaml#0 Secret /token",
+		"testdata/manifests/list.yaml:12 manifests testdata/manifests/list.yaml#1 ServiceAccount /demo",
+		"testdata/manifests/list.yaml:22 manifests testdata/manifests/list.yaml#2 ConfigMap /listed",
+	}
+	nested := []string{
+		"testdata/manifests/nested/deploy.yml:1 manifests testdata/manifests/nested/deploy.yml#0 Deployment demo/demo",
+		"testdata/manifests/nested/svc.json:1 manifests testdata/manifests/nested/svc.json#0 Service demo/demo",
+	}
+	cat := func(parts ...[]string) []string {
+		var out []string
+		for _, p := range parts {
+			out = append(out, p...)
+		}
+		return out
+	}
+	stdin := "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: piped\n"
+	tests := []struct {
+		name  string
+		paths []string
+		want  []string
+	}{
+		{"a file", []string{"testdata/manifests/multi.yaml"}, multi},
+		{"a directory, recursively, in lexical order, skipping hidden directories and other files",
+			[]string{"testdata/manifests"}, cat(list, multi, nested)},
+		{"a glob", []string{"testdata/manifests/*"}, cat(list, multi, nested)},
+		{"a glob matching files", []string{"testdata/manifests/nested/*"}, nested},
+		{"a file named twice is read once", []string{"testdata/manifests/multi.yaml", "testdata/manifests", "./testdata/manifests/multi.yaml"},
+			cat(multi, list, nested)},
+		{"stdin", []string{"-", "testdata/manifests/nested/deploy.yml"},
+			cat([]string{"stdin:1 stdin#0 ConfigMap /piped"}, nested[:1])},
+		{"no paths", nil, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ReadManifests(tt.paths, strings.NewReader(stdin))
+			if err != nil {
+				t.Fatalf("ReadManifests(%q) error = %v", tt.paths, err)
+			}
+			var lines []string
+			for _, r := range got {
+				lines = append(lines, r.Source+":"+strconv.Itoa(r.Line)+" "+r.Stream+"#"+strconv.Itoa(r.Index)+" "+r.Kind+" "+r.Namespace+"/"+r.Name)
+			}
+			if strings.Join(lines, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("ReadManifests(%q) =\n%s\nwant\n%s", tt.paths, strings.Join(lines, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}
+
+func TestReadManifestsErrors(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty")
+	if err := os.Mkdir(empty, 0o755); err != nil {
+		t.Fatal(err)
+	}
+	huge := filepath.Join(dir, "huge.yaml")
+	if err := os.WriteFile(huge, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Truncate(huge, MaxFileSize+1); err != nil { // sparse: no disk used
+		t.Fatal(err)
+	}
+
+	tests := []struct {
+		name  string
+		paths []string
+		stdin io.Reader
+		input bool // wraps ErrInput
+		want  string
+	}{
+		{"missing file", []string{"testdata/nope.yaml"}, nil, true, `manifest "testdata/nope.yaml" does not exist`},
+		{"glob matching nothing", []string{"testdata/*.nope"}, nil, true, `"testdata/*.nope" matches no manifest (*.yaml, *.yml, *.json)`},
+		{"bad glob", []string{"testdata/[.yaml"}, nil, true, `glob "testdata/[.yaml": syntax error in pattern`},
+		{"directory without manifests", []string{empty}, nil, true, "matches no manifest"},
+		{"file too large", []string{huge}, nil, true, "huge.yaml\" is larger than the 64 MiB limit"},
+		{"stdin too large", []string{"-"}, io.LimitReader(zeros{}, MaxFileSize+1), true, "stdin is larger than the 64 MiB limit"},
+		{"no stdin", []string{"-"}, nil, true, `"-" given but there is no stdin`},
+		{"an explicit file is read whatever its extension", []string{"testdata/manifests/nested/README.md"}, nil, false,
+			"testdata/manifests/nested/README.md:1: document has no kind"},
+		{"document without kind", []string{"testdata/bad/nokind.yaml"}, nil, false, "testdata/bad/nokind.yaml:7: document has no kind"},
+		{"document without apiVersion", []string{"testdata/bad/noapiversion.yaml"}, nil, false, "testdata/bad/noapiversion.yaml:1: document has no apiVersion"},
+		{"not an object", []string{"testdata/bad/notobject.yaml"}, nil, false, "testdata/bad/notobject.yaml:1: document is not an object"},
+		{"malformed YAML", []string{"testdata/bad/malformed.yaml"}, nil, false, "testdata/bad/malformed.yaml:5: mapping values are not allowed in this context"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := ReadManifests(tt.paths, tt.stdin)
+			if err == nil || !strings.Contains(err.Error(), tt.want) {
+				t.Fatalf("ReadManifests(%q) error = %v, want it to contain %q", tt.paths, err, tt.want)
+			}
+			if got := errors.Is(err, ErrInput); got != tt.input {
+				t.Errorf("errors.Is(%v, ErrInput) = %v, want %v", err, got, tt.input)
+			}
+		})
+	}
+}
+
+type zeros struct{}
+
+func (zeros) Read(p []byte) (int, error) {
+	clear(p)
+	return len(p), nil
+}

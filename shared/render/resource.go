@@ -1,0 +1,48 @@
+package render
+
+import "errors"
+
+// Resource is one Kubernetes object as rendered, with its origin.
+type Resource struct {
+	APIVersion, Kind, Name, Namespace string
+
+	// Source is the file a human edits to change this object, relative to
+	// the working directory when the input was: the chart template (mapped
+	// from Helm's "# Source:" comment, subcharts too), the manifest file, or
+	// the kustomization file. Always forward slashes.
+	Source string
+	// Line is the 1-based line of Source where Data's first line is, when
+	// Data is verbatim from Source (plain manifests, chart CRDs); 0 when
+	// Data is rendered output.
+	Line int
+	// Stream names what produced the object, for grouping reports, e.g.
+	// "chart deploy/chart (values dev.yaml)", "kustomize overlays/dev",
+	// "manifests k8s/a.yaml", "stdin".
+	Stream string
+	// Index is the position within Stream, from 0.
+	Index int
+	// Hook is the helm.sh/hook annotation, if any.
+	Hook string
+	// Data is this one document as rendered, not re-encoded, so its lines
+	// are the lines a reader saw. It is re-encoded only for a List item
+	// that cannot be cut out of its List verbatim (flow style, JSON);
+	// Line is 0 then.
+	Data []byte
+}
+
+// ErrInput is wrapped by errors about what the caller pointed at rather than
+// what it contains: a missing file, chart or kustomization, a path or glob
+// matching nothing, invalid --set syntax. A step exits 2 on it.
+var ErrInput = errors.New("invalid input")
+
+// MaxFileSize caps a manifest or values file (and stdin): a larger one is
+// refused rather than read into memory.
+const MaxFileSize = 64 << 20
+
+// inputError keeps the message of err and adds ErrInput to its chain.
+type inputError struct{ err error }
+
+func (e inputError) Error() string   { return e.err.Error() }
+func (e inputError) Unwrap() []error { return []error{ErrInput, e.err} }
+
+func asInput(err error) error { return inputError{err} }

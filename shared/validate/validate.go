@@ -1,0 +1,335 @@
+package validate
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"runtime"
+	"strings"
+	"sync"
+
+	"github.com/yannh/kubeconform/pkg/resource"
+	"github.com/yannh/kubeconform/pkg/validator"
+	"gopkg.in/yaml.v3"
+
+	"github.com/gitship/gitship/shared/render"
+	"github.com/gitship/gitship/shared/schema"
+)
+
+// Status of a resource against one Kubernetes version, or overall.
+type Status string
+
+const (
+	Valid   Status = "valid"
+	Invalid Status = "invalid" // the schema says no
+	Missing Status = "missing" // no schema knows the kind
+	Failed  Status = "error"   // the resource could not be read as an object
+)
+
+// rank orders statuses from best to worst, so a result takes its worst.
+func (s Status) rank() int {
+	switch s {
+	case Valid:
+		return 0
+	case Missing:
+		return 1
+	case Invalid:
+		return 2
+	}
+	return 3
+}
+
+// Problem is one thing wrong with one field.
+type Problem struct {
+	Path    string `json:"path"` // spec.template.spec.containers[0].image
+	Message string `json:"message"`
+	// RenderedLine is the line in the resource's document as rendered;
+	// Line the line in its Source file, 0 when it cannot be told.
+	RenderedLine int `json:"renderedLine,omitempty"`
+	Line         int `json:"line,omitempty"`
+	Column       int `json:"column,omitempty"`
+}
+
+// Check is the verdict of one Kubernetes version on one resource.
+type Check struct {
+	KubernetesVersion string    `json:"kubernetesVersion"`
+	Status            Status    `json:"status"`
+	Message           string    `json:"message,omitempty"` // for Missing and Failed
+	Problems          []Problem `json:"problems,omitempty"`
+	Schema            string    `json:"schema,omitempty"` // where the schema came from
+}
+
+// Result is every version's verdict on one resource.
+type Result struct {
+	Resource render.Resource
+	Checks   []Check
+}
+
+// Status is the worst status among the checks.
+func (r Result) Status() Status {
+	worst := Valid
+	for _, c := range r.Checks {
+		if c.Status.rank() > worst.rank() {
+			worst = c.Status
+		}
+	}
+	return worst
+}
+
+// Options configure a Validator.
+type Options struct {
+	// KubernetesVersions are checked one by one, e.g. "1.35.0".
+	KubernetesVersions []string
+	// Strict makes fields the schema does not know errors, as kubectl's
+	// server-side field validation does.
+	Strict bool
+	// SchemaLocations are kubeconform locations tried after the embedded
+	// schemas and CRDs: URL or path templates, or "default" for
+	// kubeconform's own repository (needs the network).
+	SchemaLocations []string
+	// CacheDir keeps schemas downloaded from SchemaLocations.
+	CacheDir string
+	// Workers validate in parallel; 0 means one per CPU.
+	Workers int
+}
+
+// Validator checks resources; it is safe for concurrent use.
+type Validator struct {
+	opts       Options
+	store      *store
+	validators map[string]validator.Validator
+	explain    explainer
+
+	mu      sync.Mutex
+	sources map[string][]byte // template files, read once
+}
+
+// New prepares the schemas of every version. A version gitship embeds no
+// schemas for is an error unless SchemaLocations may know it.
+func New(opts Options) (*Validator, error) {
+	if len(opts.KubernetesVersions) == 0 {
+		opts.KubernetesVersions = []string{schema.Latest()}
+	}
+	catalogs := map[string]*schema.Catalog{}
+	for _, v := range opts.KubernetesVersions {
+		v = strings.TrimPrefix(v, "v")
+		c, err := schema.Lookup(v)
+		if err != nil && len(opts.SchemaLocations) == 0 {
+			return nil, fmt.Errorf("kubernetes version %s: %w", v, err)
+		}
+		catalogs[v] = c
+	}
+	st, err := newStore(opts.Strict, catalogs)
+	if err != nil {
+		return nil, err
+	}
+	if opts.CacheDir != "" && len(opts.SchemaLocations) > 0 {
+		if err := os.MkdirAll(opts.CacheDir, 0o755); err != nil {
+			st.close()
+			return nil, fmt.Errorf("schema cache: %w", err)
+		}
+	} else {
+		opts.CacheDir = ""
+	}
+	v := &Validator{opts: opts, store: st, validators: map[string]validator.Validator{}, sources: map[string][]byte{}}
+	locations := append([]string{st.location()}, opts.SchemaLocations...)
+	for _, k := range opts.KubernetesVersions {
+		k = strings.TrimPrefix(k, "v")
+		kv, err := validator.New(locations, validator.Opts{
+			KubernetesVersion:    k,
+			Strict:               opts.Strict,
+			IgnoreMissingSchemas: true, // told apart from other errors, then judged by --missing-schemas
+			Cache:                opts.CacheDir,
+		})
+		if err != nil {
+			st.close()
+			return nil, fmt.Errorf("schema locations: %w", err)
+		}
+		v.validators[k] = kv
+	}
+	return v, nil
+}
+
+// Close removes the schema files laid out for kubeconform.
+func (v *Validator) Close() error { return v.store.close() }
+
+// AddCRD derives schemas from a CustomResourceDefinition document, so
+// custom resources of its kind are validated; name is the file it is in.
+func (v *Validator) AddCRD(name string, doc []byte) ([]schema.CRDSchema, error) {
+	return v.store.addCRD(name, doc)
+}
+
+// Validate checks every resource against every version, in parallel; the
+// results are in the order of rs. CRDs among rs are learnt first, so
+// custom resources rendered beside their definition validate.
+func (v *Validator) Validate(ctx context.Context, rs []render.Resource) ([]Result, error) {
+	crdErrs := map[int]error{}
+	for i, r := range rs {
+		if schema.IsCRD(r.APIVersion, r.Kind) {
+			if _, err := v.store.addCRD(r.Source, r.Data); err != nil {
+				crdErrs[i] = err
+			}
+		}
+	}
+	results := make([]Result, len(rs))
+	workers := v.opts.Workers
+	if workers <= 0 {
+		workers = runtime.GOMAXPROCS(0)
+	}
+	jobs := make(chan int)
+	var wg sync.WaitGroup
+	for range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range jobs {
+				results[i] = v.validate(rs[i])
+				if err, ok := crdErrs[i]; ok {
+					for j := range results[i].Checks {
+						c := &results[i].Checks[j]
+						c.Status = Invalid
+						c.Problems = append(c.Problems, Problem{Path: "spec", Message: err.Error()})
+					}
+				}
+			}
+		}()
+	}
+	for i := range rs {
+		if ctx.Err() != nil {
+			break
+		}
+		jobs <- i
+	}
+	close(jobs)
+	wg.Wait()
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("validate: %w", err)
+	}
+	return results, nil
+}
+
+func (v *Validator) validate(r render.Resource) Result {
+	res := Result{Resource: r}
+	var doc *yaml.Node // parsed on demand, to place problems
+	for _, k := range v.opts.KubernetesVersions {
+		k = strings.TrimPrefix(k, "v")
+		check := Check{KubernetesVersion: k}
+		schemaDoc, origin, err := v.store.prepare(k, r.APIVersion, r.Kind)
+		if err != nil {
+			check.Status, check.Message = Failed, err.Error()
+			res.Checks = append(res.Checks, check)
+			continue
+		}
+		check.Schema = origin
+		out := v.validators[k].ValidateResource(resource.Resource{Path: r.Source, Bytes: r.Data})
+		switch out.Status {
+		case validator.Valid, validator.Empty:
+			check.Status = Valid
+		case validator.Skipped:
+			check.Status = Missing
+			check.Message = v.missingMessage(k, r.APIVersion, r.Kind)
+			check.Schema = ""
+			if doc == nil {
+				doc = parseNode(r.Data)
+			}
+			check.Problems = []Problem{v.place(r, doc, violation{segments: []string{"apiVersion"}, message: check.Message})}
+		case validator.Invalid:
+			check.Status = Invalid
+			var violations []violation
+			if schemaDoc != nil {
+				violations, err = v.explain.explain(v.store.path(k, r.APIVersion, r.Kind), schemaDoc, r.Data)
+			}
+			if schemaDoc == nil || err != nil || len(violations) == 0 {
+				violations = fromKubeconform(out)
+			}
+			if doc == nil {
+				doc = parseNode(r.Data)
+			}
+			for _, vi := range violations {
+				check.Problems = append(check.Problems, v.place(r, doc, vi))
+			}
+		default:
+			check.Status = Failed
+			check.Message = "cannot read the resource"
+			if out.Err != nil {
+				check.Message = out.Err.Error()
+			}
+		}
+		res.Checks = append(res.Checks, check)
+	}
+	return res
+}
+
+// missingMessage says why a kind has no schema: most often an API version
+// the Kubernetes version no longer (or not yet) serves, else a custom
+// resource whose CRD was not given.
+func (v *Validator) missingMessage(k8sVersion, apiVersion, kind string) string {
+	msg := fmt.Sprintf("no schema for %s %s", apiVersion, kind)
+	if c := v.store.catalogs[k8sVersion]; c != nil {
+		var served []string
+		for _, gvk := range c.Kinds() {
+			if gvk.Kind == kind {
+				served = append(served, gvk.APIVersion())
+			}
+		}
+		if len(served) > 0 {
+			return fmt.Sprintf("%s: Kubernetes %s serves %s as %s", msg, c.Version(), kind, strings.Join(served, ", "))
+		}
+	}
+	if len(v.opts.SchemaLocations) > 0 {
+		return msg + " (not embedded, no CRD, not in the schema locations)"
+	}
+	return msg + " (a custom resource? pass its CRD with --crd, or add a --schema-location)"
+}
+
+// place turns a violation into a Problem with its field path and lines.
+func (v *Validator) place(r render.Resource, doc *yaml.Node, vi violation) Problem {
+	p := Problem{Path: FieldPath(vi.segments), Message: vi.message}
+	at := vi.segments
+	if vi.missing && len(at) > 0 {
+		at = at[:len(at)-1] // an absent field is placed at its parent
+	}
+	p.RenderedLine, p.Column = locate(doc, at)
+	switch {
+	case r.Line > 0 && p.RenderedLine > 0:
+		// The document is verbatim from its file: lines carry over.
+		p.Line = r.Line + p.RenderedLine - 1
+	case r.Line == 0 && r.Source != "":
+		p.Line = templateLine(v.source(r.Source), at)
+		p.Column = 0
+	}
+	return p
+}
+
+// source reads a template once per run; a missing file yields no lines.
+func (v *Validator) source(path string) []byte {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	if b, ok := v.sources[path]; ok {
+		return b
+	}
+	b, _ := os.ReadFile(path)
+	v.sources[path] = b
+	return b
+}
+
+func parseNode(data []byte) *yaml.Node {
+	var n yaml.Node
+	if err := yaml.Unmarshal(data, &n); err != nil {
+		return nil
+	}
+	return &n
+}
+
+// fromKubeconform reads kubeconform's own errors, for schemas that come
+// from a user's location: less detail than the explainer, still a path.
+func fromKubeconform(out validator.Result) []violation {
+	var vs []violation
+	for _, e := range out.ValidationErrors {
+		vs = append(vs, violation{segments: splitPointer(e.Path), message: e.Msg})
+	}
+	if len(vs) == 0 && out.Err != nil {
+		vs = append(vs, violation{message: out.Err.Error()})
+	}
+	return vs
+}

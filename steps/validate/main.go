@@ -1,0 +1,12 @@
+// Command gitship-validate renders Helm charts, Kustomize directories and
+// manifests and validates them against the Kubernetes schemas, offline: the
+// last check of a gitship PR pipeline. Its inputs are declared in
+// shared/validate.
+package main
+
+import (
+	"github.com/gitship/gitship/shared/step"
+	"github.com/gitship/gitship/shared/validate"
+)
+
+func main() { step.Main(validate.Step()) }
