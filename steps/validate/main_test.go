@@ -156,6 +156,14 @@ spec:
   scaleTargetRef: {apiVersion: apps/v1, kind: Deployment, name: web}
   minReplicas: 1
   maxReplicas: "3"
+---
+# Served as certificates.k8s.io/v1 from Kubernetes 1.37 only.
+apiVersion: certificates.k8s.io/v1
+kind: ClusterTrustBundle
+metadata:
+  name: ca
+spec:
+  trustBundle: "-----BEGIN CERTIFICATE-----"
 `)
 	res := run(t, ws, nil, "--manifests", "hpa.yaml", "--kubernetes-version", "1.34.0,1.37.0", "--format", "json")
 	if res.Code != 1 {
@@ -173,9 +181,16 @@ spec:
 	if err := json.Unmarshal([]byte(res.Stdout), &doc); err != nil {
 		t.Fatalf("stdout is not JSON: %v\n%s", err, res.Stdout)
 	}
-	if len(doc.Resources) != 1 || len(doc.Resources[0].Checks) != 2 ||
+	if len(doc.Resources) != 2 || len(doc.Resources[0].Checks) != 2 ||
 		doc.Resources[0].Checks[0].KubernetesVersion != "1.34.0" || doc.Resources[0].Checks[1].KubernetesVersion != "1.37.0" {
-		t.Errorf("want one check per version, got %+v", doc)
+		t.Fatalf("want one check per version, got %+v", doc)
+	}
+	if got := doc.Resources[1].Checks; got[0].Status != "missing" || got[1].Status != "valid" {
+		t.Errorf("ClusterTrustBundle: want missing in 1.34 and valid in 1.37, got %+v", got)
+	}
+	if !strings.Contains(res.Stderr, "error: ClusterTrustBundle ca: no schema for certificates.k8s.io/v1 ClusterTrustBundle") ||
+		!strings.Contains(res.Stderr, "(Kubernetes 1.34.0)") {
+		t.Errorf("what only 1.34 rejects does not say so:\n%s", res.Stderr)
 	}
 	if !strings.Contains(res.Stderr, "hpa.yaml:8:3: error: HorizontalPodAutoscaler web: spec.maxReplicas: wrong type: got string, want integer [VL1001]") {
 		t.Errorf("the problem found by both versions is not reported once with its line:\n%s", res.Stderr)
@@ -346,6 +361,26 @@ func TestSchemaLocation(t *testing.T) {
 	res = run(t, ws, nil, args...)
 	if res.Code != 1 || !strings.Contains(res.Stdout, "size") {
 		t.Errorf("with the server gone, the cached schema was not used: exit %d\nstdout: %s\nstderr: %s", res.Code, res.Stdout, res.Stderr)
+	}
+}
+
+// A Kustomize overlay builds in-process; its resources name the
+// kustomization they come from.
+func TestKustomize(t *testing.T) {
+	ws := steptest.Workspace(t, filepath.Join("..", "..", "shared", "render", "testdata", "kustomize"))
+	res := run(t, ws, nil, "--kustomize", "overlays/dev", "--format", "json")
+	if res.Code != 0 {
+		t.Fatalf("exit code = %d\nstdout: %s\nstderr: %s", res.Code, res.Stdout, res.Stderr)
+	}
+	var doc struct {
+		Summary   struct{ Resources, Valid int } `json:"summary"`
+		Resources []struct{ Source, Kind string }
+	}
+	if err := json.Unmarshal([]byte(res.Stdout), &doc); err != nil || doc.Summary.Resources != 3 || doc.Summary.Valid != 3 {
+		t.Fatalf("report: %v %+v\n%s", err, doc, res.Stdout)
+	}
+	if doc.Resources[0].Source != "overlays/dev/kustomization.yaml" {
+		t.Errorf("source = %q, want the overlay's kustomization", doc.Resources[0].Source)
 	}
 }
 
