@@ -6,8 +6,6 @@ package main
 
 import (
 	"encoding/json"
-	"flag"
-	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -19,18 +17,7 @@ import (
 
 var binary string
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	bin, cleanup, err := steptest.Build("gitship-lint")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = bin
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { steptest.Main(m, "gitship-lint", &binary) }
 
 func workspace(t *testing.T, example string) string {
 	return steptest.Workspace(t, filepath.Join("..", "..", "examples", example))

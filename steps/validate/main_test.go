@@ -7,7 +7,6 @@ package main
 import (
 	"encoding/json"
 	"encoding/xml"
-	"flag"
 	"fmt"
 	"net/http"
 	"net/http/httptest"
@@ -24,18 +23,7 @@ import (
 
 var binary string
 
-func TestMain(m *testing.M) {
-	flag.Parse()
-	bin, cleanup, err := steptest.Build("gitship-validate")
-	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
-		os.Exit(1)
-	}
-	binary = bin
-	code := m.Run()
-	cleanup()
-	os.Exit(code)
-}
+func TestMain(m *testing.M) { steptest.Main(m, "gitship-validate", &binary) }
 
 func run(t *testing.T, dir string, env map[string]string, args ...string) steptest.Result {
 	t.Helper()

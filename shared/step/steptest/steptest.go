@@ -119,3 +119,18 @@ func Golden(t testing.TB, name, got string) {
 		t.Errorf("%s differs from %s:\n--- got\n%s", name, path, got)
 	}
 }
+
+// Main is a step test's TestMain: it builds the binary into *binary, runs
+// the tests and removes the binary.
+func Main(m *testing.M, name string, binary *string) {
+	flag.Parse()
+	bin, cleanup, err := Build(name)
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	*binary = bin
+	code := m.Run()
+	cleanup()
+	os.Exit(code)
+}
