@@ -11,8 +11,8 @@ import (
 
 // TestYAMLBombs feeds a billion-laughs document to every reader of YAML we
 // rely on: our splitter (manifests, stdin), our check of values files and
-// kustomize inputs (kyaml alone would hang), and Helm's parse of a chart's
-// values.yaml and of rendered templates (go-yaml v2 under sigs.k8s.io/yaml,
+// kustomize inputs (kyaml alone would hang) and rendered templates, and
+// Helm's parse of a chart's values.yaml (go-yaml v2 under sigs.k8s.io/yaml,
 // whose alias limit this pins).
 func TestYAMLBombs(t *testing.T) {
 	tests := []struct {
@@ -39,7 +39,7 @@ func TestYAMLBombs(t *testing.T) {
 		{"chart template", func() error {
 			_, err := RenderChart(context.Background(), Chart{Dir: "testdata/charts/bomb"})
 			return err
-		}, "bomb/templates/configmap.yaml: error converting YAML to JSON: yaml: document contains excessive aliasing"},
+		}, "bomb/templates/configmap.yaml: excessive aliasing"},
 		{"kustomize resource", func() error {
 			_, err := RenderKustomize(context.Background(), "testdata/kustomize/bomb")
 			return err

@@ -13,14 +13,13 @@ import (
 	"slices"
 	"strings"
 
-	"helm.sh/helm/v3/pkg/action"
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
-	"helm.sh/helm/v3/pkg/cli/values"
-	"helm.sh/helm/v3/pkg/getter"
+	"helm.sh/helm/v3/pkg/engine"
 	"helm.sh/helm/v3/pkg/release"
 	"helm.sh/helm/v3/pkg/strvals"
+	"sigs.k8s.io/yaml"
 )
 
 // Chart is a Helm chart on disk and how to render it.
@@ -35,25 +34,25 @@ type Chart struct {
 }
 
 // RenderChart renders c like `helm template --include-crds`, in process and
-// without a cluster: CRDs from crds/ directories, then the manifests in
-// Helm's install order, then hooks. NOTES.txt is left out. Each resource's
-// Source is the template (or CRD file) it came from.
+// without a cluster: CRDs from crds/ directories first, then the output of
+// each template, hooks included, in the order of the templates' names.
+// NOTES.txt is left out. Each resource's Source is the template (or CRD
+// file) it came from.
+//
+// Helm's install order (by kind, hooks last) is not kept: files are named by
+// kind and name downstream, so the order matters neither to validation nor
+// to the GitOps files, and sorting costs Helm a second parse of every
+// document.
 func RenderChart(ctx context.Context, c Chart) ([]Resource, error) {
 	ch, vals, kube, err := c.load()
 	if err != nil {
 		return nil, err
 	}
-	inst := action.NewInstall(&action.Configuration{Log: func(string, ...any) {}})
-	inst.ClientOnly = true
-	inst.DryRun = true
-	inst.DryRunOption = "true" // what helm template sets: never contact a cluster
-	inst.Replace = true
-	inst.IncludeCRDs = true
-	inst.ReleaseName = cmp.Or(c.ReleaseName, "release-name")
-	inst.Namespace = cmp.Or(c.Namespace, "default")
-	inst.KubeVersion = kube
-	sources := newChartSources(c.Dir, ch.Name())
-	rel, err := inst.RunWithContext(ctx, ch, vals)
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	sources := newChartSources(c.Dir, ch) // before render changes the dependencies
+	files, err := c.render(ch, vals, kube)
 	if err != nil {
 		return nil, fmt.Errorf("render chart %q: %w", c.Dir, templateError{err, sources, ch.Name()})
 	}
@@ -73,29 +72,136 @@ func RenderChart(ctx context.Context, c Chart) ([]Resource, error) {
 			if verbatim { // a CRD file, copied as is
 				line = d.line
 			}
-			rs, err := parseDoc(src, line, d.data)
+			// Like ReadManifests: a plain header is enough here, the
+			// validator parses the body (and reports its syntax) anyway.
+			rs, err := parseDocQuick(src, line, d.data)
 			if err != nil {
 				return err
 			}
-			out = append(out, rs...)
+			for _, r := range rs {
+				if keep(r.Hook, c.SkipTests) {
+					out = append(out, r)
+				}
+			}
 		}
 		return nil
 	}
-	for _, b := range helmBlocks(rel.Manifest) {
-		if err := add(b.name, b.content); err != nil {
+	// After render: a subchart that a condition or tag disables has no CRDs.
+	for _, crd := range ch.CRDObjects() {
+		if err := add(crd.Filename, string(crd.File.Data)); err != nil {
 			return nil, fmt.Errorf("render chart %q: %w", c.Dir, err)
 		}
 	}
-	for _, h := range rel.Hooks {
-		if c.SkipTests && slices.Contains(h.Events, release.HookTest) {
-			continue
-		}
-		if err := add(h.Path, h.Manifest); err != nil {
-			return nil, fmt.Errorf("render chart %q: %w", c.Dir, err)
+	for _, f := range files {
+		for _, m := range helmDocs(f.content) {
+			if err := add(f.name, m); err != nil {
+				return nil, fmt.Errorf("render chart %q: %w", c.Dir, err)
+			}
 		}
 	}
 	number(c.stream(), out)
 	return out, nil
+}
+
+// render does what Helm's action.Install does for helm template, with the
+// SDK's lower-level packages (action links a Kubernetes client, kubectl and
+// OCI registries). It returns the rendered templates that make resources,
+// sorted by name.
+func (c Chart) render(ch *chart.Chart, vals map[string]any, kube *chartutil.KubeVersion) ([]block, error) {
+	if err := chartutil.ProcessDependenciesWithMerge(ch, vals); err != nil {
+		return nil, err
+	}
+	caps := chartutil.DefaultCapabilities.Copy()
+	if kube != nil {
+		caps.KubeVersion = *kube
+	}
+	top, err := chartutil.ToRenderValues(ch, vals, chartutil.ReleaseOptions{
+		Name:      cmp.Or(c.ReleaseName, "release-name"),
+		Namespace: cmp.Or(c.Namespace, "default"),
+		Revision:  1,
+		IsInstall: true,
+	}, caps)
+	if err != nil {
+		return nil, err
+	}
+	if v := ch.Metadata.KubeVersion; v != "" && !chartutil.IsCompatibleRange(v, caps.KubeVersion.String()) {
+		return nil, fmt.Errorf("chart requires kubeVersion: %s which is incompatible with Kubernetes %s", v, caps.KubeVersion.String())
+	}
+	files, err := engine.Engine{}.Render(ch, top) // neither Strict nor LintMode, as helm template
+	if err != nil {
+		return nil, err
+	}
+	var out []block
+	for name, content := range files {
+		// As Helm: NOTES.txt of any chart (any name ending so), partials,
+		// and empty output make no resources.
+		if strings.HasSuffix(name, "NOTES.txt") || strings.HasPrefix(path.Base(name), "_") || strings.TrimSpace(content) == "" {
+			continue
+		}
+		out = append(out, block{name: name, content: content})
+	}
+	slices.SortFunc(out, func(a, b block) int { return strings.Compare(a.name, b.name) })
+	return out, nil
+}
+
+// helmDocs cuts a template's output into documents as Helm's
+// releaseutil.SplitManifests does, each trimmed of surrounding white space:
+// the bytes helm template prints. Helm's separator, the regular expression
+// `(?:^|\s*\n)---\s*`, is looser than splitDocs's (it splits at
+// "--- apiVersion: v1" too, and helm template accepts that); matching it
+// took a tenth of RenderChart's time, so this finds the same separators by
+// hand (FuzzHelmDocs holds the two together).
+func helmDocs(content string) []string {
+	var out []string
+	add := func(d string) {
+		if d = strings.TrimSpace(d); d != "" {
+			out = append(out, d)
+		}
+	}
+	s := strings.TrimSpace(content)
+	if rest, ok := strings.CutPrefix(s, "---"); ok {
+		s = strings.TrimLeft(rest, regexpSpace)
+	}
+	for {
+		i := strings.Index(s, "\n---")
+		if i < 0 {
+			add(s)
+			return out
+		}
+		add(s[:i])
+		// The white space after "---", newlines too, belongs to the separator:
+		// "---\n---" is one separator and a document starting "---".
+		s = strings.TrimLeft(s[i+len("\n---"):], regexpSpace)
+	}
+}
+
+// regexpSpace is \s of Go's regular expressions.
+const regexpSpace = "\t\n\f\r "
+
+// hookEvents are the helm.sh/hook values Helm knows, and whether each is a
+// test.
+var hookEvents = map[string]bool{
+	string(release.HookPreInstall): false, string(release.HookPostInstall): false,
+	string(release.HookPreDelete): false, string(release.HookPostDelete): false,
+	string(release.HookPreUpgrade): false, string(release.HookPostUpgrade): false,
+	string(release.HookPreRollback): false, string(release.HookPostRollback): false,
+	string(release.HookTest): true, "test-success": true, // Helm 2's name for test
+}
+
+// keep says whether helm template prints a resource with the helm.sh/hook
+// annotation hook: not if an event is unknown (Helm skips the hook), nor a
+// test hook when skipTests.
+func keep(hook string, skipTests bool) bool {
+	if hook == "" {
+		return true
+	}
+	for e := range strings.SplitSeq(hook, ",") {
+		test, ok := hookEvents[strings.ToLower(strings.TrimSpace(e))]
+		if !ok || test && skipTests {
+			return false
+		}
+	}
+	return true
 }
 
 func (c Chart) stream() string {
@@ -134,7 +240,8 @@ func (c Chart) load() (*chart.Chart, map[string]any, *chartutil.KubeVersion, err
 	} else if err != nil {
 		return nil, nil, nil, asInput(fmt.Errorf("chart %q: %w", c.Dir, err))
 	}
-	for _, v := range c.Values {
+	files := make([][]byte, len(c.Values))
+	for i, v := range c.Values {
 		if err := checkFile("values file", v); err != nil {
 			return nil, nil, nil, err
 		}
@@ -146,6 +253,7 @@ func (c Chart) load() (*chart.Chart, map[string]any, *chartutil.KubeVersion, err
 		if err := checkAliases(filepath.ToSlash(v), data); err != nil {
 			return nil, nil, nil, fmt.Errorf("chart %q: %w", c.Dir, err)
 		}
+		files[i] = data
 	}
 	for _, s := range c.Set {
 		if err := strvals.ParseInto(s, map[string]any{}); err != nil {
@@ -171,19 +279,68 @@ func (c Chart) load() (*chart.Chart, map[string]any, *chartutil.KubeVersion, err
 	if t := ch.Metadata.Type; t != "" && t != "application" {
 		return nil, nil, nil, asInput(fmt.Errorf("chart %q is a %s chart, which cannot be rendered", c.Dir, t))
 	}
-	if req := ch.Metadata.Dependencies; req != nil {
-		if err := action.CheckDependencies(ch, req); err != nil {
-			return nil, nil, nil, asInput(fmt.Errorf("chart %q: %w (run helm dependency build)", c.Dir, err))
-		}
+	if missing := missingDependencies(ch); len(missing) > 0 {
+		return nil, nil, nil, asInput(fmt.Errorf("chart %q: found in Chart.yaml, but missing in charts/ directory: %s (run helm dependency build)",
+			c.Dir, strings.Join(missing, ", ")))
 	}
 	sortDependencies(ch)
 
-	// Providers are empty so that a values "file" is never fetched from a URL.
-	vals, err := (&values.Options{ValueFiles: c.Values, Values: c.Set}).MergeValues(getter.Providers{})
+	vals, err := c.mergeValues(files)
 	if err != nil {
 		return nil, nil, nil, fmt.Errorf("chart %q: %w", c.Dir, err)
 	}
 	return ch, vals, kube, nil
+}
+
+// mergeValues merges the values files (their contents in files) and then
+// the --set values, as Helm's values.Options.MergeValues does. That one
+// imports Helm's getter package, which links OCI registries and Kubernetes
+// clients to fetch values from URLs, which gitship never does.
+func (c Chart) mergeValues(files [][]byte) (map[string]any, error) {
+	base := map[string]any{}
+	for i, data := range files {
+		m := map[string]any{}
+		if err := yaml.Unmarshal(data, &m); err != nil {
+			return nil, fmt.Errorf("failed to parse %s: %w", c.Values[i], err)
+		}
+		base = mergeMaps(base, m)
+	}
+	for _, s := range c.Set {
+		if err := strvals.ParseInto(s, base); err != nil {
+			return nil, fmt.Errorf("failed parsing --set data: %w", err)
+		}
+	}
+	return base, nil
+}
+
+// mergeMaps is helm's: b over a, tables merged key by key.
+func mergeMaps(a, b map[string]any) map[string]any {
+	out := make(map[string]any, len(a))
+	for k, v := range a {
+		out[k] = v
+	}
+	for k, v := range b {
+		if v, ok := v.(map[string]any); ok {
+			if bv, ok := out[k].(map[string]any); ok {
+				out[k] = mergeMaps(bv, v)
+				continue
+			}
+		}
+		out[k] = v
+	}
+	return out
+}
+
+// missingDependencies names the dependencies of Chart.yaml that no chart
+// in charts/ satisfies, as helm's action.CheckDependencies.
+func missingDependencies(ch *chart.Chart) []string {
+	var missing []string
+	for _, r := range ch.Metadata.Dependencies {
+		if !slices.ContainsFunc(ch.Dependencies(), func(d *chart.Chart) bool { return d.Name() == r.Name }) {
+			missing = append(missing, r.Name)
+		}
+	}
+	return missing
 }
 
 // sortDependencies orders subcharts by name: the loader adds them in map
@@ -213,21 +370,8 @@ func checkFile(what, name string) error {
 	return nil
 }
 
+// block is a rendered template: its name, as in "# Source:" comments, and output.
 type block struct{ name, content string }
-
-// helmBlocks cuts a release manifest, which Helm writes as
-// "---\n# Source: name\n" + content + "\n" for each template output and
-// CRD file, back into names and contents. A CRD file's content comes back
-// byte for byte (a template's lost its final newline to Helm's trimming).
-func helmBlocks(manifest string) []block {
-	var out []block
-	parts := strings.Split("\n"+strings.TrimSuffix(manifest, "\n"), "\n---\n# Source: ")
-	for _, p := range parts[1:] {
-		name, content, _ := strings.Cut(p, "\n")
-		out = append(out, block{name: name, content: content})
-	}
-	return out
-}
 
 // chartSources maps the chart paths in "# Source:" comments, built from
 // chart names and dependency aliases, to the directories (or archives) on
@@ -239,30 +383,29 @@ type chartFile struct {
 	archive bool // a packaged subchart: its templates are not files of their own
 }
 
-func newChartSources(dir, name string) chartSources {
+func newChartSources(dir string, ch *chart.Chart) chartSources {
 	s := chartSources{}
-	s.walk(dir, name)
+	s.walk(dir, ch.Name(), ch.Metadata)
 	return s
 }
 
-func (s chartSources) walk(dir, full string) {
+// walk maps full, the chart in dir whose Chart.yaml is md, and its
+// subcharts.
+func (s chartSources) walk(dir, full string, md *chart.Metadata) {
 	s[full] = chartFile{path: dir}
-	md, err := chartutil.LoadChartfile(filepath.Join(dir, chartutil.ChartfileName))
-	if err != nil {
-		return
-	}
 	entries, _ := os.ReadDir(filepath.Join(dir, "charts"))
 	for _, e := range entries {
 		p := filepath.Join(dir, "charts", e.Name())
 		var name string
+		var sub *chart.Metadata
 		if e.IsDir() {
-			sub, err := chartutil.LoadChartfile(filepath.Join(p, chartutil.ChartfileName))
-			if err != nil {
+			var err error
+			if sub, err = chartutil.LoadChartfile(filepath.Join(p, chartutil.ChartfileName)); err != nil {
 				continue
 			}
 			name = sub.Name
-		} else if sub, err := loader.LoadFile(p); err == nil {
-			name = sub.Name()
+		} else if ch, err := loader.LoadFile(p); err == nil {
+			name = ch.Name()
 		} else {
 			continue
 		}
@@ -274,7 +417,7 @@ func (s chartSources) walk(dir, full string) {
 		}
 		for _, n := range names {
 			if e.IsDir() {
-				s.walk(p, full+"/charts/"+n)
+				s.walk(p, full+"/charts/"+n, sub)
 			} else {
 				s[full+"/charts/"+n] = chartFile{path: p, archive: true}
 			}

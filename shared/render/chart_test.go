@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"os"
+	"os/exec"
 	"path/filepath"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -12,6 +15,7 @@ import (
 
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
+	"helm.sh/helm/v3/pkg/releaseutil"
 )
 
 // origin is what TestRenderChart compares: "source:line Kind ns/name [hook]".
@@ -32,14 +36,15 @@ func TestRenderChart(t *testing.T) {
 		"testdata/chart/charts/subchart/templates/configmap.yaml:0 ConfigMap /release-name-sub",
 		tpl + "configmaps.yaml:0 ConfigMap /release-name-alpha",
 		tpl + "configmaps.yaml:0 ConfigMap /release-name-beta",
-		tpl + "service.yaml:0 Service default/release-name",
 		tpl + "deployment.yaml:0 Deployment /release-name",
 		tpl + "list.yaml:0 ServiceAccount /release-name",
 		tpl + "list.yaml:0 Role /release-name",
-		tpl + "widget.yaml:0 Widget /release-name",
-		tpl + "tests/test-connection.yaml:0 Pod /release-name-test [test]",
 		tpl + "migrate-job.yaml:0 Job /release-name-migrate [pre-install,pre-upgrade]",
+		tpl + "service.yaml:0 Service default/release-name",
+		tpl + "tests/test-connection.yaml:0 Pod /release-name-test [test]",
+		tpl + "widget.yaml:0 Widget /release-name",
 	}
+	noTests := slices.DeleteFunc(slices.Clone(all), func(s string) bool { return strings.HasSuffix(s, " [test]") })
 	dev := []string{"testdata/values/dev.yaml"}
 	tests := []struct {
 		name   string
@@ -48,13 +53,13 @@ func TestRenderChart(t *testing.T) {
 		want   []string          // origins; nil: do not compare
 		data   map[string]string // "Kind/name" → text its Data contains
 	}{
-		{"CRDs, templates in install order, hooks; no NOTES.txt",
+		{"CRDs, then templates by name, hooks among them; no NOTES.txt",
 			Chart{Dir: "testdata/chart", Values: dev, KubeVersion: "1.31.0"},
 			"chart testdata/chart (values dev.yaml)", all,
 			map[string]string{"Widget/release-name": `kubeVersion: "v1.31.0"`, "Deployment/release-name": "image: registry.example.com/app:dev"}},
 		{"SkipTests drops test hooks, keeps the others",
 			Chart{Dir: "./testdata/chart/", SkipTests: true},
-			"chart testdata/chart", append(all[:11:11], all[12]), nil},
+			"chart testdata/chart", noTests, nil},
 		{"later values files and --set override earlier ones",
 			Chart{Dir: "testdata/chart", Values: []string{"testdata/values/dev.yaml", "testdata/values/override.yaml"}, Set: []string{"replicaCount=5"}},
 			"chart testdata/chart (values dev.yaml, override.yaml; --set)", nil,
@@ -69,8 +74,8 @@ func TestRenderChart(t *testing.T) {
 			Chart{Dir: "../../examples/app/deploy/chart", Values: []string{"../../examples/app/deploy/values/dev.yaml"}, ReleaseName: "hello"},
 			"chart ../../examples/app/deploy/chart (values dev.yaml)",
 			[]string{
-				"../../examples/app/deploy/chart/templates/service.yaml:0 Service /hello",
 				"../../examples/app/deploy/chart/templates/deployment.yaml:0 Deployment /hello",
+				"../../examples/app/deploy/chart/templates/service.yaml:0 Service /hello",
 			}, nil},
 	}
 	for _, tt := range tests {
@@ -108,6 +113,107 @@ func TestRenderChart(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestRenderChartLikeHelm pins what helm template does that a plain YAML
+// split would not: its looser document separator and trimming, hooks it
+// skips, and subcharts (and their CRDs) that a condition disables.
+func TestRenderChartLikeHelm(t *testing.T) {
+	const tpl = "testdata/chart-edge/templates/"
+	tests := []struct {
+		name  string
+		chart Chart
+		want  []string
+	}{
+		{"hooks with unknown events are skipped", Chart{Dir: "testdata/chart-edge"}, []string{
+			tpl + "docs.yaml:0 ConfigMap /release-name-e1",
+			tpl + "docs.yaml:0 ConfigMap /release-name-e2",
+			tpl + "hooks.yaml:0 ConfigMap /release-name-post [post-install]",
+			tpl + "hooks.yaml:0 Pod /release-name-test-success [test-success]",
+			tpl + "hooks.yaml:0 Pod /release-name-test-mixed [ Test , pre-install]",
+		}},
+		{"SkipTests drops every hook with a test event", Chart{Dir: "testdata/chart-edge", SkipTests: true}, []string{
+			tpl + "docs.yaml:0 ConfigMap /release-name-e1",
+			tpl + "docs.yaml:0 ConfigMap /release-name-e2",
+			tpl + "hooks.yaml:0 ConfigMap /release-name-post [post-install]",
+		}},
+		{"an enabled subchart brings its CRDs", Chart{Dir: "testdata/chart-edge", Set: []string{"opt.enabled=true"}, SkipTests: true}, []string{
+			"testdata/chart-edge/charts/opt/crds/things.yaml:1 CustomResourceDefinition /things.example.com",
+			"testdata/chart-edge/charts/opt/templates/configmap.yaml:0 ConfigMap /release-name-opt",
+			tpl + "docs.yaml:0 ConfigMap /release-name-e1",
+			tpl + "docs.yaml:0 ConfigMap /release-name-e2",
+			tpl + "hooks.yaml:0 ConfigMap /release-name-post [post-install]",
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := RenderChart(context.Background(), tt.chart)
+			if err != nil {
+				t.Fatalf("RenderChart() error = %v", err)
+			}
+			var lines []string
+			for _, r := range got {
+				lines = append(lines, origin(r))
+			}
+			if strings.Join(lines, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("RenderChart() =\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(tt.want, "\n"))
+			}
+			const e1 = "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: release-name-e1\n"
+			if i := slices.IndexFunc(got, func(r Resource) bool { return r.Name == "release-name-e1" }); i < 0 || string(got[i].Data) != e1 {
+				t.Errorf("RenderChart() e1 Data = %q, want %q", got[max(i, 0)].Data, e1)
+			}
+		})
+	}
+}
+
+// FuzzHelmDocs checks helmDocs against the Helm function it stands in for.
+func FuzzHelmDocs(f *testing.F) {
+	for _, s := range []string{
+		"a: 1\n", "---\na: 1\n---\nb: 2", "  \n---  \n---\n---\na\n", "a\n------\nb", "a\n--- b: 1\n---# c\n",
+		"a\r\n---\r\nb\r\n", "\v---\na", "a \n \n---\n\n  b: |\n    ---\n", "---", "-- -\n---x\n",
+	} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		m := releaseutil.SplitManifests(s)
+		var keys []string
+		for k := range m {
+			keys = append(keys, k)
+		}
+		sort.Sort(releaseutil.BySplitManifestsOrder(keys))
+		var want []string
+		for _, k := range keys {
+			if m[k] != "" { // Helm's SortManifests skips these
+				want = append(want, m[k])
+			}
+		}
+		if got := helmDocs(s); !slices.Equal(got, want) {
+			t.Errorf("helmDocs(%q) = %q, want %q", s, got, want)
+		}
+	})
+}
+
+// TestChartStaysLean keeps RenderChart on the Helm SDK's rendering
+// packages: action and the values getter link a Kubernetes client,
+// kubectl, OCI registries and release storage, which a step that only
+// renders pays for at every start.
+func TestChartStaysLean(t *testing.T) {
+	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go list -deps: %v\n%s", err, out)
+	}
+	forbidden := []string{
+		"helm.sh/helm/v3/pkg/action", "helm.sh/helm/v3/pkg/getter", "helm.sh/helm/v3/pkg/cli",
+		"helm.sh/helm/v3/pkg/kube", "helm.sh/helm/v3/pkg/registry", "helm.sh/helm/v3/pkg/storage",
+		"k8s.io/kubectl/", "k8s.io/cli-runtime/", "oras.land/", "github.com/spf13/cobra",
+	}
+	for _, dep := range strings.Fields(string(out)) {
+		for _, f := range forbidden {
+			if dep == f || strings.HasPrefix(dep, f+"/") || strings.HasSuffix(f, "/") && strings.HasPrefix(dep, f) {
+				t.Errorf("package render depends on %s", dep)
+			}
+		}
 	}
 }
 

@@ -99,7 +99,7 @@ func TestReadManifestsErrors(t *testing.T) {
 		{"document without kind", []string{"testdata/bad/nokind.yaml"}, nil, false, "testdata/bad/nokind.yaml:7: document has no kind"},
 		{"document without apiVersion", []string{"testdata/bad/noapiversion.yaml"}, nil, false, "testdata/bad/noapiversion.yaml:1: document has no apiVersion"},
 		{"not an object", []string{"testdata/bad/notobject.yaml"}, nil, false, "testdata/bad/notobject.yaml:1: document is not an object"},
-		{"malformed YAML", []string{"testdata/bad/malformed.yaml"}, nil, false, "testdata/bad/malformed.yaml:5: mapping values are not allowed in this context"},
+		{"malformed header", []string{"-"}, strings.NewReader("apiVersion: v1\nkind: [ConfigMap\n"), false, "did not find expected ',' or ']'"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -111,6 +111,47 @@ func TestReadManifestsErrors(t *testing.T) {
 				t.Errorf("errors.Is(%v, ErrInput) = %v, want %v", err, got, tt.input)
 			}
 		})
+	}
+}
+
+// A document whose header reads plainly is handed on unparsed: its body's
+// syntax is the validator's to report, with the document's line.
+func TestReadManifestsLeavesBodySyntaxToValidator(t *testing.T) {
+	rs, err := ReadManifests([]string{"testdata/bad/malformed.yaml"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(rs) != 1 || rs[0].Kind != "ConfigMap" || rs[0].Name != "broken" || rs[0].Line != 1 {
+		t.Errorf("got %+v", rs)
+	}
+	// Split, used on rendered output, still parses everything.
+	data, _ := os.ReadFile("testdata/bad/malformed.yaml")
+	if _, err := Split("s", "malformed.yaml", data); err == nil || !strings.Contains(err.Error(), "malformed.yaml:5: mapping values are not allowed") {
+		t.Errorf("Split error = %v", err)
+	}
+}
+
+func TestQuickHeader(t *testing.T) {
+	for _, tt := range []struct {
+		doc                 string
+		api, kind, name, ns string
+		ok                  bool
+	}{
+		{"apiVersion: apps/v1\nkind: Deployment # the app\nmetadata:\n  name: 'web'\n  labels:\n    name: other\n  namespace: \"prod\"\nspec: {}\n", "apps/v1", "Deployment", "web", "prod", true},
+		{"# c\nkind: ConfigMap\napiVersion: v1\nmetadata:\n    name: x\ndata:\n  name: y\n", "v1", "ConfigMap", "x", "", true},
+		{"apiVersion: v1\nkind: List\nitems: []\n", "", "", "", "", false},
+		{"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n", "", "", "", "", false},
+		{"{\"apiVersion\": \"v1\"}\n", "", "", "", "", false},
+		{"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: &n x\n", "", "", "", "", false},
+		{"apiVersion: v1\nkind: ConfigMap\nkind: Secret\n", "", "", "", "", false},
+		{"apiVersion: v1\nkind: \"Con\\u0066igMap\"\n", "", "", "", "", false},
+		{"apiVersion: v1\nkind: Job\nmetadata:\n  annotations:\n    helm.sh/hook: pre-install\n", "", "", "", "", false},
+		{"apiVersion: v1\nmetadata:\n  name: x\n", "", "", "", "", false},
+	} {
+		api, kind, name, ns, ok := quickHeader([]byte(tt.doc))
+		if ok != tt.ok || api != tt.api || kind != tt.kind || name != tt.name || ns != tt.ns {
+			t.Errorf("quickHeader(%q) = %q %q %q %q %v, want %q %q %q %q %v", tt.doc, api, kind, name, ns, ok, tt.api, tt.kind, tt.name, tt.ns, tt.ok)
+		}
 	}
 }
 

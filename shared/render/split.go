@@ -24,13 +24,23 @@ var bom = []byte("\xef\xbb\xbf")
 // are skipped; a List, or any kind ending in List that has items, becomes
 // its items. source names the file in Resource.Source and in errors.
 func Split(stream, source string, data []byte) ([]Resource, error) {
+	return split(stream, source, data, false)
+}
+
+// split is Split; quick lets documents whose header quickHeader reads skip
+// the full parse, leaving their syntax to the validator that reads them next.
+func split(stream, source string, data []byte, quick bool) ([]Resource, error) {
 	docs, err := splitDocs(source, data)
 	if err != nil {
 		return nil, err
 	}
 	var out []Resource
 	for _, d := range docs {
-		rs, err := parseDoc(source, d.line, d.data)
+		parse := parseDoc
+		if quick {
+			parse = parseDocQuick
+		}
+		rs, err := parse(source, d.line, d.data)
 		if err != nil {
 			return nil, err
 		}
@@ -101,6 +111,16 @@ func appendDoc(docs []doc, line int, data []byte) []doc {
 		}
 	}
 	return docs
+}
+
+// parseDocQuick is parseDoc for a document whose header quickHeader can
+// read: that header alone, the body left to the validator's parse.
+func parseDocQuick(source string, line int, data []byte) ([]Resource, error) {
+	if apiVersion, kind, name, ns, ok := quickHeader(data); ok {
+		return []Resource{{APIVersion: apiVersion, Kind: kind, Name: name, Namespace: ns,
+			Source: source, Line: line, Data: data}}, nil
+	}
+	return parseDoc(source, line, data)
 }
 
 // parseDoc reads one document. line is where data starts in source, or 0

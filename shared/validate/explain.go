@@ -32,10 +32,17 @@ type violation struct {
 }
 
 // explainer compiles schemas the way kubeconform does (draft 4, its
-// duration format) and caches them by file.
+// duration format) and caches them by file; different schemas compile in
+// parallel, each only once.
 type explainer struct {
 	mu       sync.Mutex
-	compiled map[string]*jsonschema.Schema
+	compiled map[string]*compiled
+}
+
+type compiled struct {
+	once   sync.Once
+	schema *jsonschema.Schema
+	err    error
 }
 
 func (e *explainer) explain(id string, schemaDoc, resource []byte) ([]violation, error) {
@@ -67,10 +74,20 @@ func (e *explainer) explain(id string, schemaDoc, resource []byte) ([]violation,
 
 func (e *explainer) compile(id string, doc []byte) (*jsonschema.Schema, error) {
 	e.mu.Lock()
-	defer e.mu.Unlock()
-	if s, ok := e.compiled[id]; ok {
-		return s, nil
+	if e.compiled == nil {
+		e.compiled = map[string]*compiled{}
 	}
+	c, ok := e.compiled[id]
+	if !ok {
+		c = &compiled{}
+		e.compiled[id] = c
+	}
+	e.mu.Unlock()
+	c.once.Do(func() { c.schema, c.err = compileSchema(id, doc) })
+	return c.schema, c.err
+}
+
+func compileSchema(id string, doc []byte) (*jsonschema.Schema, error) {
 	parsed, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
 	if err != nil {
 		return nil, fmt.Errorf("schema %s: %w", id, err)
@@ -85,10 +102,6 @@ func (e *explainer) compile(id string, doc []byte) (*jsonschema.Schema, error) {
 	if err != nil {
 		return nil, fmt.Errorf("schema %s: %w", id, err)
 	}
-	if e.compiled == nil {
-		e.compiled = map[string]*jsonschema.Schema{}
-	}
-	e.compiled[id] = s
 	return s, nil
 }
 

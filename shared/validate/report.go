@@ -84,7 +84,11 @@ func resultFindings(r Result, missing finding.Severity) []finding.Finding {
 			}
 			add(key{RuleNoSchema, "", p.Message}, p, c.KubernetesVersion)
 		case Failed:
-			add(key{RuleUnreadable, "", c.Message}, Problem{}, c.KubernetesVersion)
+			p := Problem{Message: c.Message}
+			if len(c.Problems) > 0 {
+				p = c.Problems[0]
+			}
+			add(key{RuleUnreadable, "", p.Message}, p, c.KubernetesVersion)
 		}
 	}
 	var out []finding.Finding

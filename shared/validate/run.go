@@ -7,6 +7,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"runtime/debug"
 	"strings"
 
 	"github.com/gitship/gitship/shared/atomicfile"
@@ -20,6 +21,10 @@ import (
 // platform. It returns an error wrapping step.ErrCheckFailed when a
 // resource fails, and a step.UsageError for bad input.
 func Run(ctx context.Context, s Settings, r *step.Run) error {
+	// A run is short and its garbage is parsed YAML: collecting less often
+	// saves a fifth of the CPU on large trees, for memory it gives back at
+	// exit. Inputs are capped (render.MaxFileSize, alias limits).
+	defer debug.SetGCPercent(debug.SetGCPercent(400))
 	if len(s.Charts.Value())+len(s.Kustomize.Value())+len(s.Manifests.Value()) == 0 {
 		return step.Usagef("nothing to validate: give --chart, --kustomize or --manifests")
 	}
