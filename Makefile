@@ -58,8 +58,9 @@ fuzz:
 	$(GO) test ./shared/dockerfile -run '^$$' -fuzz FuzzLint -fuzztime $(FUZZTIME)
 	$(GO) test ./shared/yamlcheck -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
 
-bench: bin/gitship-lint
+bench: bin/gitship-lint bin/gitship-validate
 	bash bench/lint.sh
+	bash bench/validate.sh
 
 clean:
 	rm -rf bin dist
