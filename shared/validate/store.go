@@ -4,7 +4,6 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"strings"
 	"sync"
 
 	"github.com/gitship/gitship/shared/schema"
@@ -38,20 +37,12 @@ func newStore(strict bool, catalogs map[string]*schema.Catalog) (*store, error) 
 
 // location is the kubeconform template that finds the files of path.
 func (s *store) location() string {
-	return filepath.ToSlash(s.dir) + "/{{ .NormalizedKubernetesVersion }}/{{ .Group }}/{{ .ResourceAPIVersion }}/{{ .ResourceKind }}{{ .StrictSuffix }}.json"
+	return filepath.ToSlash(s.dir) + "/" + schema.LocationTemplate
 }
 
-// path mirrors kubeconform's expansion of location().
+// path is where kubeconform looks for kind's schema.
 func (s *store) path(k8sVersion, apiVersion, kind string) string {
-	group, version := apiVersion, apiVersion
-	if i := strings.Index(apiVersion, "/"); i >= 0 {
-		group, version = apiVersion[:i], apiVersion[i+1:]
-	}
-	suffix := ""
-	if s.strict {
-		suffix = "-strict"
-	}
-	return filepath.Join(s.dir, "v"+k8sVersion, group, version, strings.ToLower(kind)+suffix+".json")
+	return schema.LocationPath(s.dir, k8sVersion, apiVersion, kind, s.strict)
 }
 
 // addCRD makes the schemas of a CustomResourceDefinition's served versions

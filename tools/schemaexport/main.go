@@ -48,7 +48,7 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "schemaexport: %v\n", err)
 		return 2
 	}
-	n, err := export(c, filepath.Join(*dir, "v"+v))
+	n, err := export(c, *dir)
 	if err != nil {
 		fmt.Fprintf(stderr, "schemaexport: %v\n", err)
 		return 1
@@ -57,20 +57,11 @@ func run(args []string, stdout, stderr io.Writer) int {
 	return 0
 }
 
-// export writes the strict and the non-strict schema of every kind under
-// root, as kubeconform expands its template: Group is the apiVersion's part
-// before "/" ("v1" for the core group), ResourceKind the kind lowercased.
+// export writes the strict and the non-strict schema of every kind where
+// kubeconform expands schema.LocationTemplate under root.
 func export(c *schema.Catalog, root string) (files int, err error) {
 	for _, gvk := range c.Kinds() {
 		api := gvk.APIVersion()
-		group, version := api, api
-		if g, v, ok := strings.Cut(api, "/"); ok {
-			group, version = g, v
-		}
-		dir := filepath.Join(root, group, version)
-		if err := os.MkdirAll(dir, 0o755); err != nil {
-			return files, err
-		}
 		for _, strict := range []bool{false, true} {
 			doc, ok, err := c.Schema(api, gvk.Kind, strict)
 			if err != nil {
@@ -79,11 +70,11 @@ func export(c *schema.Catalog, root string) (files int, err error) {
 			if !ok {
 				return files, fmt.Errorf("%s %s: listed but has no schema", api, gvk.Kind)
 			}
-			name := strings.ToLower(gvk.Kind)
-			if strict {
-				name += "-strict"
+			p := schema.LocationPath(root, c.Version(), api, gvk.Kind, strict)
+			if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+				return files, err
 			}
-			if err := os.WriteFile(filepath.Join(dir, name+".json"), doc, 0o644); err != nil {
+			if err := os.WriteFile(p, doc, 0o644); err != nil {
 				return files, err
 			}
 			files++
