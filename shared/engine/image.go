@@ -1,0 +1,44 @@
+package engine
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"time"
+)
+
+// Image is what the engine knows of an image.
+type Image struct {
+	ID       string            // "sha256:...", the digest of its config on Docker
+	RepoTags []string          // "app:1.2"
+	Labels   map[string]string // from LABEL and BuildOptions.Labels
+	Created  time.Time
+	OS       string
+	Arch     string
+}
+
+// InspectImage describes an image, by ID or name.
+func (e *Engine) InspectImage(ctx context.Context, ref string) (Image, error) {
+	res, err := e.client.ImageInspect(ctx, ref)
+	if err != nil {
+		return Image{}, fmt.Errorf("inspect image %s: %w", ref, err)
+	}
+	img := Image{ID: res.ID, RepoTags: res.RepoTags, OS: res.Os, Arch: res.Architecture}
+	if res.Config != nil {
+		img.Labels = res.Config.Labels
+	}
+	if res.Created != "" {
+		img.Created, _ = time.Parse(time.RFC3339Nano, res.Created)
+	}
+	return img, nil
+}
+
+// SaveImage returns the image as docker save writes it: a tarball
+// go-containerregistry's tarball package reads. The caller closes it.
+func (e *Engine) SaveImage(ctx context.Context, ref string) (io.ReadCloser, error) {
+	rc, err := e.client.ImageSave(ctx, []string{ref})
+	if err != nil {
+		return nil, fmt.Errorf("save image %s: %w", ref, err)
+	}
+	return rc, nil
+}

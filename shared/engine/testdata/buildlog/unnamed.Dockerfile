@@ -1,0 +1,2 @@
+FROM gitship-test/busybox:1
+RUN true
