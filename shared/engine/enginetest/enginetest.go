@@ -16,9 +16,11 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"sync"
 	"syscall"
@@ -210,10 +212,116 @@ func tail(s string, n int) string {
 // returns its name. It skips the test when no static busybox is installed.
 func BaseImage(t testing.TB, host string) string {
 	t.Helper()
+	return ensureImage(t, host, BaseImageRef, []string{"ENV PATH=/bin", `CMD ["sh"]`}, func() (io.Reader, error) {
+		rootfs, err := busyboxRootfs()
+		return bytes.NewReader(rootfs), err
+	})
+}
+
+// GoImageRef is the image GoImage provides.
+const GoImageRef = "gitship-test/go:1"
+
+// GoImage makes sure the engine at host has GoImageRef: the busybox base
+// plus the Go toolchain that runs the tests (GOROOT), offline (GOPROXY=off,
+// no cgo), so a Dockerfile's build and test stages can run "go build" and
+// "go test" without pulling golang:*. Pass it as the GO_IMAGE build arg.
+func GoImage(t testing.TB, host string) string {
+	t.Helper()
+	goroot := runtime.GOROOT()
+	if out, err := exec.Command("go", "env", "GOROOT").Output(); err == nil {
+		goroot = strings.TrimSpace(string(out))
+	}
+	return ensureImage(t, host, GoImageRef, []string{
+		"ENV PATH=/usr/local/go/bin:/bin", "ENV GOCACHE=/tmp/gocache", "ENV GOPATH=/tmp/gopath",
+		"ENV CGO_ENABLED=0", "ENV GOTOOLCHAIN=local", "ENV GOPROXY=off", `CMD ["sh"]`,
+	}, func() (io.Reader, error) {
+		rootfs, err := busyboxRootfs()
+		if err != nil {
+			return nil, err
+		}
+		pr, pw := io.Pipe()
+		go func() { pw.CloseWithError(appendGoroot(pw, rootfs, goroot)) }()
+		return pr, nil
+	})
+}
+
+// appendGoroot writes the busybox rootfs tar followed by goroot as
+// usr/local/go, leaving out what no build needs (tests, docs, the race
+// runtime's archives).
+func appendGoroot(w io.Writer, rootfs []byte, goroot string) error {
+	tw := tar.NewWriter(w)
+	tr := tar.NewReader(bytes.NewReader(rootfs))
+	for {
+		h, err := tr.Next()
+		if errors.Is(err, io.EOF) {
+			break
+		} else if err != nil {
+			return err
+		}
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		if _, err := io.Copy(tw, tr); err != nil {
+			return err
+		}
+	}
+	skip := map[string]bool{"test": true, "api": true, "doc": true, "misc": true}
+	err := filepath.WalkDir(goroot, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		rel, _ := filepath.Rel(goroot, p)
+		if d.IsDir() && skip[rel] {
+			return filepath.SkipDir
+		}
+		info, err := d.Info()
+		if err != nil {
+			return err
+		}
+		link := ""
+		if info.Mode()&fs.ModeSymlink != 0 {
+			if link, err = os.Readlink(p); err != nil {
+				return err
+			}
+		}
+		h, err := tar.FileInfoHeader(info, link)
+		if err != nil {
+			return err
+		}
+		h.Name = filepath.ToSlash(filepath.Join("usr/local/go", rel))
+		if d.IsDir() {
+			h.Name += "/"
+		}
+		h.Uid, h.Gid, h.Uname, h.Gname = 0, 0, "", ""
+		if err := tw.WriteHeader(h); err != nil {
+			return err
+		}
+		if info.Mode().IsRegular() {
+			f, err := os.Open(p)
+			if err != nil {
+				return err
+			}
+			_, err = io.Copy(tw, f)
+			f.Close()
+			return err
+		}
+		return nil
+	})
+	if err != nil {
+		return err
+	}
+	return tw.Close()
+}
+
+// ensureImage imports ref into the engine at host from the tar rootfs
+// returns, once per test binary, unless the engine has it already.
+func ensureImage(t testing.TB, host, ref string, changes []string, rootfs func() (io.Reader, error)) string {
+	t.Helper()
 	mu.Lock()
 	defer mu.Unlock()
-	if imported[host] {
-		return BaseImageRef
+	key := host + " " + ref
+	if imported[key] {
+		return ref
 	}
 	c, err := client.New(client.WithHost(host))
 	if err != nil {
@@ -221,19 +329,18 @@ func BaseImage(t testing.TB, host string) string {
 	}
 	defer c.Close()
 	ctx := context.Background()
-	if _, err := c.ImageInspect(ctx, BaseImageRef); err == nil {
-		imported[host] = true
-		return BaseImageRef
+	if _, err := c.ImageInspect(ctx, ref); err == nil {
+		imported[key] = true
+		return ref
 	}
-	rootfs, err := busyboxRootfs()
+	src, err := rootfs()
 	if err != nil {
-		t.Skipf("no base image: %v", err)
+		t.Skipf("no image %s: %v", ref, err)
 	}
-	res, err := c.ImageImport(ctx,
-		client.ImageImportSource{Source: bytes.NewReader(rootfs), SourceName: "-"},
-		BaseImageRef, client.ImageImportOptions{Changes: []string{"ENV PATH=/bin", `CMD ["sh"]`}})
+	res, err := c.ImageImport(ctx, client.ImageImportSource{Source: src, SourceName: "-"}, ref,
+		client.ImageImportOptions{Changes: changes})
 	if err != nil {
-		t.Fatalf("import %s: %v", BaseImageRef, err)
+		t.Fatalf("import %s: %v", ref, err)
 	}
 	defer res.Close()
 	dec := json.NewDecoder(res)
@@ -242,14 +349,14 @@ func BaseImage(t testing.TB, host string) string {
 		if err := dec.Decode(&m); errors.Is(err, io.EOF) {
 			break
 		} else if err != nil {
-			t.Fatalf("import %s: %v", BaseImageRef, err)
+			t.Fatalf("import %s: %v", ref, err)
 		}
 		if m.Error != nil {
-			t.Fatalf("import %s: %s", BaseImageRef, m.Error.Message)
+			t.Fatalf("import %s: %s", ref, m.Error.Message)
 		}
 	}
-	imported[host] = true
-	return BaseImageRef
+	imported[key] = true
+	return ref
 }
 
 // busyboxRootfs is a tar of /bin/busybox, a link per applet and the
