@@ -2,15 +2,14 @@ package engine
 
 import (
 	"errors"
-	"flag"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-)
 
-var update = flag.Bool("update", false, "rewrite golden files")
+	"github.com/gitship/gitship/shared/step/steptest"
+)
 
 // TestBuildLog replays build output recorded from dockerd 20.10 (the
 // classic builder; testdata/buildlog/*.jsonl) and compares the log lines,
@@ -43,24 +42,8 @@ func TestBuildLog(t *testing.T) {
 			if name == "ok" && err != nil {
 				t.Errorf("read() = %v", err)
 			}
-			golden(t, filepath.Join(dir, name+".golden"), out.String())
+			steptest.Golden(t, "buildlog/"+name, out.String())
 		})
-	}
-}
-
-func golden(t *testing.T, path, got string) {
-	t.Helper()
-	if *update {
-		if err := os.WriteFile(path, []byte(got), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	want, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatalf("%v (run go test -update)", err)
-	}
-	if got != string(want) {
-		t.Errorf("differs from %s:\n--- got\n%s", path, got)
 	}
 }
 

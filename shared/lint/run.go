@@ -28,15 +28,7 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	if err != nil {
 		return step.Usagef("--fail-on: %v", err)
 	}
-	// A machine-readable report on stdout must stay parseable: then
-	// everything else (progress, annotations, CI commands) goes to stderr,
-	// where GitHub and Azure read commands too.
-	report := r.Stdout
-	if s.Output == "" && s.Format != "text" {
-		logged := *r
-		logged.Stdout = r.Stderr
-		r = &logged
-	}
+	report, r := r.ForReport(s.Format, s.Output)
 	root := r.Context().Workspace
 	cfg, err := loadConfig(root, s.Config)
 	if err != nil {

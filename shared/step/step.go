@@ -72,6 +72,20 @@ func (r *Run) Group(title string, fn func() error) error {
 	return fn()
 }
 
+// ForReport splits a run for a step that writes a report: the report goes
+// to stdout when there is no --output file, and then a machine-readable
+// report must stay parseable, so the returned Run logs everything else
+// (progress, annotations, CI commands) to stderr, where GitHub and Azure
+// read commands too.
+func (r *Run) ForReport(format, output string) (report io.Writer, log *Run) {
+	if output != "" || format == "text" {
+		return r.Stdout, r
+	}
+	logged := *r
+	logged.Stdout = r.Stderr
+	return r.Stdout, &logged
+}
+
 // Summary publishes a Markdown summary, redacted.
 func (r *Run) Summary(markdown string) error {
 	return r.Platform.Summary(r.Stdout, r.Redactor.String(markdown))

@@ -30,14 +30,7 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	}
 	missing := map[string]finding.Severity{"fail": finding.Error, "warn": finding.Warning, "skip": finding.None}[s.MissingSchemas]
 	versions := cleanVersions(s.KubernetesVersions.Value())
-	// A machine-readable report on stdout must stay parseable: everything
-	// else (progress, annotations, CI commands) goes to stderr then.
-	report := r.Stdout
-	if s.Output == "" && s.Format != "text" {
-		logged := *r
-		logged.Stdout = r.Stderr
-		r = &logged
-	}
+	report, r := r.ForReport(s.Format, s.Output)
 	root := r.Context().Workspace
 
 	var resources []render.Resource
