@@ -6,6 +6,7 @@ import (
 	"net/url"
 	"path/filepath"
 	"strings"
+	"time"
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -25,6 +26,9 @@ type Context struct {
 	RunID         string
 	RunURL        string
 	Workspace     string // repository root on this machine
+	// CommitTime is the committer date of SHA, read from the checkout
+	// (git log -1 --format=%cI); zero when the commit is not there.
+	CommitTime time.Time
 }
 
 // finish derives the fields computed from others.
@@ -147,6 +151,11 @@ func fillFromGit(c Context, dir string) Context {
 		}
 		if c.Tag == "" && c.SHA == head.Hash().String() {
 			c.Tag = tagAt(repo, head.Hash())
+		}
+	}
+	if c.SHA != "" {
+		if commit, err := repo.CommitObject(plumbing.NewHash(c.SHA)); err == nil {
+			c.CommitTime = commit.Committer.When.UTC()
 		}
 	}
 	if c.RepositoryURL == "" {

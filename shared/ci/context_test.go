@@ -6,6 +6,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 )
 
 func TestDetectContext(t *testing.T) {
@@ -85,7 +86,8 @@ func TestLocalContextFromGit(t *testing.T) {
 		t.Helper()
 		cmd := exec.Command("git", args...)
 		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@x", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@x")
+		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@x", "GIT_COMMITTER_NAME=t", "GIT_COMMITTER_EMAIL=t@x",
+			"GIT_COMMITTER_DATE=2026-01-02T03:04:05+02:00")
 		out, err := cmd.CombinedOutput()
 		if err != nil {
 			t.Fatalf("git %v: %v\n%s", args, err, out)
@@ -108,7 +110,8 @@ func TestLocalContextFromGit(t *testing.T) {
 	}
 	got := p.Context()
 	want := Context{Platform: "", SHA: sha, ShortSHA: sha[:7], Ref: "refs/heads/trunk", Branch: "trunk", Tag: "v0.1.0",
-		RepositoryURL: "https://example.com/acme/app.git", Workspace: dir}
+		RepositoryURL: "https://example.com/acme/app.git", Workspace: dir,
+		CommitTime: time.Date(2026, 1, 2, 1, 4, 5, 0, time.UTC)}
 	got.Platform = ""
 	if got != want {
 		t.Errorf("local Context() =\n %+v\nwant\n %+v", got, want)

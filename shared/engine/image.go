@@ -12,6 +12,8 @@ type Image struct {
 	ID       string            // "sha256:...", the digest of its config on Docker
 	RepoTags []string          // "app:1.2"
 	Labels   map[string]string // from LABEL and BuildOptions.Labels
+	// WorkingDir is the image's WORKDIR, where its command runs.
+	WorkingDir string
 	Created  time.Time
 	OS       string
 	Arch     string
@@ -26,6 +28,7 @@ func (e *Engine) InspectImage(ctx context.Context, ref string) (Image, error) {
 	img := Image{ID: res.ID, RepoTags: res.RepoTags, OS: res.Os, Arch: res.Architecture}
 	if res.Config != nil {
 		img.Labels = res.Config.Labels
+		img.WorkingDir = res.Config.WorkingDir
 	}
 	if res.Created != "" {
 		img.Created, _ = time.Parse(time.RFC3339Nano, res.Created)

@@ -28,15 +28,29 @@ func Usagef(format string, args ...any) error {
 // makes it fail, e.g. findings at or above --fail-on. It exits 1.
 var ErrCheckFailed = errors.New("check failed")
 
+// ExitError fails a step with a given exit code: a step that runs a
+// command (the build step's tests) exits with the command's code, as
+// docker run does. Codes outside 1-255 exit 1.
+type ExitError struct {
+	Code int
+	Err  error
+}
+
+func (e *ExitError) Error() string { return e.Err.Error() }
+func (e *ExitError) Unwrap() error { return e.Err }
+
 // ExitCode maps an error to the exit code. An unknown error is a failure,
 // never success.
 func ExitCode(err error) int {
 	var usage *UsageError
+	var exit *ExitError
 	switch {
 	case err == nil:
 		return ExitOK
 	case errors.As(err, &usage):
 		return ExitUsage
+	case errors.As(err, &exit) && exit.Code > 0 && exit.Code < 256:
+		return exit.Code
 	default:
 		return ExitFailed
 	}

@@ -98,6 +98,8 @@ func TestExitCodes(t *testing.T) {
 		{"ok", nil, nil, 0, ""},
 		{"check failed", nil, fmt.Errorf("2 findings: %w", ErrCheckFailed), 1, "gitship-demo: doing it with ***: 2 findings: check failed"},
 		{"unknown error is a failure", nil, errors.New("disk on fire"), 1, "gitship-demo: error: doing it with ***: disk on fire"},
+		{"exit code of a command the step ran", nil, &ExitError{Code: 3, Err: fmt.Errorf("tests exited with 3: %w", ErrCheckFailed)}, 3, "gitship-demo: doing it with ***: tests exited with 3: check failed"},
+		{"out of range exit code", nil, &ExitError{Code: 300, Err: errors.New("odd")}, 1, "odd"},
 		{"usage error from the step", nil, Usagef("--path %q: no such file", "x"), 2, `--path "x": no such file`},
 		{"unknown flag", []string{"--nope"}, nil, 2, "flag provided but not defined: -nope"},
 		{"bad choice", []string{"--fail-on", "sometimes"}, nil, 2, `invalid value "sometimes" for input fail-on: want one of error, warning, info, none`},

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"github.com/gitship/gitship/shared/build"
 	"github.com/gitship/gitship/shared/lint"
 	"github.com/gitship/gitship/shared/step"
 	"github.com/gitship/gitship/shared/validate"
@@ -11,6 +12,7 @@ import (
 func Steps() []step.Step {
 	return []step.Step{
 		lint.Step(),
+		build.Step(),
 		validate.Step(),
 	}
 }

@@ -1,0 +1,129 @@
+package build
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"strings"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
+
+	"github.com/gitship/gitship/shared/markdown"
+	"github.com/gitship/gitship/shared/ocilayout"
+)
+
+// final builds the image that ships, labelled and tagged, and hands it on.
+func (b *builder) final(ctx context.Context) error {
+	o := b.buildOptions(b.s.Target)
+	o.Labels = b.in.labels
+	o.Tags = b.in.tags
+	o.Keep = b.in.docker
+	title := "Build image"
+	if b.s.Target != "" {
+		title = fmt.Sprintf("Build image (stage %q)", b.s.Target)
+	}
+	id, err := b.build(ctx, title, o)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(b.r.Stdout, "Built image %s\n", id)
+	if err := b.r.SetOutput("image-id", id); err != nil {
+		return err
+	}
+	if b.in.docker {
+		for _, t := range b.in.tags {
+			fmt.Fprintf(b.r.Stdout, "Tagged %s\n", t)
+		}
+		if err := b.r.SetOutput("tags", strings.Join(b.in.tags, "\n")); err != nil {
+			return err
+		}
+	}
+	var digest v1.Hash
+	var layoutDir string
+	if b.in.ociDir != "" {
+		err := b.r.Group("Write OCI layout "+b.in.ociDir, func() error {
+			var err error
+			digest, err = b.exportOCI(ctx, id)
+			return err
+		})
+		if err != nil {
+			return err
+		}
+		if layoutDir, err = filepath.Abs(b.in.ociDir); err != nil {
+			return err
+		}
+		fmt.Fprintf(b.r.Stdout, "OCI layout %s: manifest %s\n", layoutDir, digest)
+		if err := b.r.SetOutput("digest", digest.String()); err != nil {
+			return err
+		}
+		if err := b.r.SetOutput("oci-layout", layoutDir); err != nil {
+			return err
+		}
+	}
+	b.md.WriteString(b.imageSummary(id, digest, layoutDir))
+	return nil
+}
+
+// exportOCI writes the image as an OCI layout: docker save, read by
+// go-containerregistry's tarball package, which compresses the layers as
+// a registry stores them. The config is kept byte for byte, so the
+// layout's config digest is the engine's image ID.
+func (b *builder) exportOCI(ctx context.Context, id string) (v1.Hash, error) {
+	rc, err := b.eng.SaveImage(ctx, id)
+	if err != nil {
+		return v1.Hash{}, err
+	}
+	defer rc.Close()
+	f, err := os.CreateTemp("", "gitship-save-*.tar")
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("save image: %w", err)
+	}
+	defer os.Remove(f.Name())
+	_, err = io.Copy(f, rc)
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("save image %s: %w", short(id), err)
+	}
+	img, err := tarball.Image(func() (io.ReadCloser, error) { return os.Open(f.Name()) }, nil)
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("read saved image %s: %w", short(id), err)
+	}
+	ref := ""
+	if len(b.in.tags) > 0 {
+		ref = b.in.tags[0]
+	}
+	digest, err := ocilayout.Write(b.in.ociDir, img, ref)
+	if err != nil {
+		return v1.Hash{}, fmt.Errorf("--output oci:%s: %w", b.in.ociDir, err)
+	}
+	return digest, nil
+}
+
+func (b *builder) imageSummary(id string, digest v1.Hash, layoutDir string) string {
+	var s strings.Builder
+	s.WriteString("### Image\n\n| | |\n|---|---|\n")
+	fmt.Fprintf(&s, "| Image ID | `%s` |\n", id)
+	if layoutDir != "" {
+		fmt.Fprintf(&s, "| Digest | `%s` |\n| OCI layout | %s |\n", digest, markdown.Cell(b.relToWorkspace(layoutDir)))
+	}
+	if b.in.docker {
+		for _, t := range b.in.tags {
+			fmt.Fprintf(&s, "| Tag | `%s` |\n", markdown.Cell(t))
+		}
+	}
+	keys := make([]string, 0, len(b.in.labels))
+	for k := range b.in.labels {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	for _, k := range keys {
+		fmt.Fprintf(&s, "| %s | %s |\n", markdown.Cell(k), markdown.Cell(b.in.labels[k]))
+	}
+	return s.String()
+}

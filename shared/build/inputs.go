@@ -1,0 +1,175 @@
+package build
+
+import (
+	"encoding/json"
+	"fmt"
+	"path/filepath"
+	"regexp"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
+
+	"github.com/gitship/gitship/shared/ci"
+	"github.com/gitship/gitship/shared/step"
+)
+
+// inputs are the settings resolved and checked before the engine is asked
+// for anything, so a typo fails in a second, not after a build.
+type inputs struct {
+	buildArgs map[string]string
+	labels    map[string]string // OCI labels, then --label
+	tags      []string          // whole references, the SHA tag first
+	docker    bool              // --output docker
+	ociDir    string            // --output oci:DIR
+	testCmd   []string          // nil: the stage's CMD
+	testEnv   []string
+}
+
+// lookupEnv reads the process environment; tests pass their own.
+type lookupEnv func(string) (string, bool)
+
+func resolve(s Settings, c ci.Context, env lookupEnv) (inputs, error) {
+	var in inputs
+	var err error
+	if in.buildArgs, err = keyValues("build-arg", s.BuildArgs.Value(), env); err != nil {
+		return in, err
+	}
+	user, err := keyValues("label", s.Labels.Value(), nil)
+	if err != nil {
+		return in, err
+	}
+	if in.labels, err = ociLabels(c, env); err != nil {
+		return in, err
+	}
+	for k, v := range user {
+		in.labels[k] = v
+	}
+	if in.tags, err = tags(s, c); err != nil {
+		return in, err
+	}
+	for _, o := range s.Outputs.Value() {
+		switch {
+		case o == "docker":
+			in.docker = true
+		case strings.HasPrefix(o, "oci:") && len(o) > len("oci:"):
+			if in.ociDir != "" {
+				return in, step.Usagef("--output %s: only one oci: output", o)
+			}
+			in.ociDir = strings.TrimPrefix(o, "oci:")
+		default:
+			return in, step.Usagef("--output %q: want docker or oci:DIR", o)
+		}
+	}
+	if in.testCmd, err = testCommand(s.TestCommand); err != nil {
+		return in, err
+	}
+	if s.TestCommand != "" && s.TestTarget == "" {
+		return in, step.Usagef("--test-command needs --test-target, the stage it runs in")
+	}
+	if s.TestReport != "" && s.TestTarget == "" {
+		return in, step.Usagef("--test-report needs --test-target, the stage the tests run in")
+	}
+	testEnv, err := keyValues("test-env", s.TestEnv.Value(), env)
+	if err != nil {
+		return in, err
+	}
+	for _, kv := range s.TestEnv.Value() { // in the order given
+		k, _, _ := strings.Cut(kv, "=")
+		in.testEnv = append(in.testEnv, k+"="+testEnv[k])
+	}
+	return in, nil
+}
+
+// keyValues parses KEY=VALUE items; a bare KEY takes its value from env,
+// as docker build --build-arg does, and is an error when env lacks it.
+func keyValues(flag string, items []string, env lookupEnv) (map[string]string, error) {
+	out := map[string]string{}
+	for _, item := range items {
+		k, v, ok := strings.Cut(item, "=")
+		k = strings.TrimSpace(k)
+		if k == "" {
+			return nil, step.Usagef("--%s %q: want KEY=VALUE", flag, item)
+		}
+		if !ok {
+			if env == nil {
+				return nil, step.Usagef("--%s %q: want KEY=VALUE", flag, item)
+			}
+			if v, ok = env(k); !ok {
+				return nil, step.Usagef("--%s %s: no value given and no %s in the environment", flag, k, k)
+			}
+		}
+		out[k] = v
+	}
+	return out, nil
+}
+
+// testCommand reads a JSON argv (the Dockerfile's exec form) or a shell
+// string, run with /bin/sh -c as the shell form is.
+func testCommand(s string) ([]string, error) {
+	s = strings.TrimSpace(s)
+	if s == "" {
+		return nil, nil
+	}
+	if strings.HasPrefix(s, "[") {
+		var argv []string
+		if err := json.Unmarshal([]byte(s), &argv); err != nil {
+			return nil, step.Usagef("--test-command %s: a command starting with [ is a JSON array of strings: %v", s, err)
+		}
+		if len(argv) == 0 || argv[0] == "" {
+			return nil, step.Usagef("--test-command %s: the array is empty", s)
+		}
+		return argv, nil
+	}
+	return []string{"/bin/sh", "-c", s}, nil
+}
+
+// tags are the references the final image gets in the engine: --image at
+// the full commit SHA, then each --tag.
+func tags(s Settings, c ci.Context) ([]string, error) {
+	repo := s.Image
+	if repo == "" {
+		repo = defaultImageName(c.RepositoryURL, s.Context)
+	}
+	if _, err := name.NewRepository(repo); err != nil {
+		return nil, step.Usagef("--image %q: %v", repo, err)
+	}
+	var out []string
+	if c.SHA != "" {
+		out = append(out, repo+":"+c.SHA)
+	}
+	for _, t := range s.Tags.Value() {
+		ref := t
+		if !strings.ContainsAny(t, ":/@") {
+			ref = repo + ":" + t
+		}
+		if _, err := name.NewTag(ref, name.StrictValidation); err != nil {
+			return nil, step.Usagef("--tag %q: %v", t, err)
+		}
+		out = append(out, ref)
+	}
+	return out, nil
+}
+
+var notNameChars = regexp.MustCompile(`[^a-z0-9._-]+`)
+
+// defaultImageName is the repository's name ("shop" for
+// https://github.com/acme/shop.git), else the context directory's.
+func defaultImageName(repoURL, contextDir string) string {
+	base := ""
+	if repoURL != "" {
+		base = strings.TrimSuffix(repoURL[strings.LastIndexAny(repoURL, "/:")+1:], ".git")
+	}
+	if base == "" {
+		if abs, err := filepath.Abs(contextDir); err == nil {
+			base = filepath.Base(abs)
+		}
+	}
+	base = strings.Trim(notNameChars.ReplaceAllString(strings.ToLower(base), "-"), "._-")
+	if base == "" {
+		return "app"
+	}
+	return base
+}
+
+// flagPath names the input a path came from in messages.
+func flagPath(flag, path string) string { return fmt.Sprintf("--%s %s", flag, path) }

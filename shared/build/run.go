@@ -1,0 +1,137 @@
+package build
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/gitship/gitship/shared/engine"
+	"github.com/gitship/gitship/shared/finding"
+	"github.com/gitship/gitship/shared/step"
+)
+
+// cleanupTimeout bounds the removal of what the step created; it runs on a
+// context of its own, so a cancelled run still cleans up.
+const cleanupTimeout = 2 * time.Minute
+
+// Run builds and tests what the settings name and reports on r's platform.
+// Failing tests return a *step.ExitError with the test command's exit code;
+// bad input a step.UsageError.
+func Run(ctx context.Context, s Settings, r *step.Run) (err error) {
+	c := r.Context()
+	in, err := resolve(s, c, os.LookupEnv)
+	if err != nil {
+		return err
+	}
+	var opts []engine.Option
+	if s.Cache {
+		opts = append(opts, engine.KeepBuildCache())
+	}
+	eng, err := engine.Connect(ctx, s.DockerHost, opts...)
+	if err != nil {
+		return err
+	}
+	defer eng.Close()
+	if s.Keep {
+		defer fmt.Fprintln(r.Stdout, "--keep: the containers and images this step created are left in the engine")
+	} else {
+		defer func() {
+			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+			defer cancel()
+			if cerr := eng.Cleanup(cctx); cerr != nil {
+				fmt.Fprintf(r.Stderr, "warning: clean up: %v\n", cerr)
+			}
+		}()
+	}
+	fmt.Fprintf(r.Stdout, "Docker Engine at %s (API %s)\n", eng.Host(), eng.APIVersion())
+
+	b := &builder{s: s, in: in, r: r, eng: eng}
+	defer func() {
+		// Also after failed tests: their summary is what a reviewer reads.
+		if b.md.Len() > 0 {
+			if serr := r.Summary(b.md.String()); serr != nil && err == nil {
+				err = serr
+			}
+		}
+	}()
+	if s.TestTarget != "" {
+		if err := b.test(ctx); err != nil {
+			return err
+		}
+	}
+	return b.final(ctx)
+}
+
+// builder carries one run's state between its phases.
+type builder struct {
+	s   Settings
+	in  inputs
+	r   *step.Run
+	eng *engine.Engine
+	md  strings.Builder // the summary, published once at the end
+}
+
+func (b *builder) buildOptions(target string) engine.BuildOptions {
+	return engine.BuildOptions{
+		ContextDir: b.s.Context,
+		Dockerfile: b.s.File,
+		Target:     target,
+		BuildArgs:  b.in.buildArgs,
+		Platform:   b.s.Platform,
+		CacheFrom:  b.s.CacheFrom.Value(),
+	}
+}
+
+// build runs one build in a log group.
+func (b *builder) build(ctx context.Context, title string, o engine.BuildOptions) (string, error) {
+	var id string
+	err := b.r.Group(title, func() error {
+		var err error
+		id, err = b.eng.Build(ctx, o, b.r.Stdout)
+		return err
+	})
+	if err != nil {
+		return "", b.buildError(o, err)
+	}
+	return id, nil
+}
+
+// buildError makes what the user can fix a usage error (exit 2) and puts
+// a failed instruction on its Dockerfile line.
+func (b *builder) buildError(o engine.BuildOptions, err error) error {
+	var be *engine.BuildError
+	switch {
+	case errors.Is(err, engine.ErrDockerfileNotFound):
+		return step.Usagef("%w (set --file, or --context to the directory that holds it)", err)
+	case errors.Is(err, engine.ErrUnknownTarget):
+		flag := "--target"
+		if o.Target == b.s.TestTarget && o.Target != "" {
+			flag = "--test-target"
+		}
+		return step.Usagef("%s: %w", flag, err)
+	case errors.As(err, &be):
+		b.r.Platform.Annotate(b.r.Stdout, finding.Finding{RuleID: "BUILD", Severity: finding.Error,
+			File: b.relToWorkspace(be.Dockerfile), Line: be.Line, Message: be.Error()})
+		return fmt.Errorf("%w: %w", err, step.ErrCheckFailed)
+	}
+	return err
+}
+
+// relToWorkspace makes a path the CI can place: relative to the
+// repository root, with forward slashes.
+func (b *builder) relToWorkspace(path string) string {
+	ws := b.r.Context().Workspace
+	abs, err := filepath.Abs(path)
+	if err != nil || ws == "" {
+		return filepath.ToSlash(path)
+	}
+	rel, err := filepath.Rel(ws, abs)
+	if err != nil || strings.HasPrefix(rel, "..") {
+		return filepath.ToSlash(path)
+	}
+	return filepath.ToSlash(rel)
+}
