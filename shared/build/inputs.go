@@ -2,7 +2,6 @@ package build
 
 import (
 	"encoding/json"
-	"fmt"
 	"path/filepath"
 	"regexp"
 	"strings"
@@ -142,7 +141,7 @@ func tags(s Settings, c ci.Context) ([]string, error) {
 		if !strings.ContainsAny(t, ":/@") {
 			ref = repo + ":" + t
 		}
-		if _, err := name.NewTag(ref, name.StrictValidation); err != nil {
+		if _, err := name.NewTag(ref); err != nil {
 			return nil, step.Usagef("--tag %q: %v", t, err)
 		}
 		out = append(out, ref)
@@ -170,6 +169,3 @@ func defaultImageName(repoURL, contextDir string) string {
 	}
 	return base
 }
-
-// flagPath names the input a path came from in messages.
-func flagPath(flag, path string) string { return fmt.Sprintf("--%s %s", flag, path) }

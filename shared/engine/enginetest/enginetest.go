@@ -53,16 +53,22 @@ var (
 // dockerd Daemon started. Call it from TestMain.
 func Main(m *testing.M) {
 	flag.Parse()
+	os.Exit(Run(m.Run))
+}
+
+// Run is Main for a TestMain that does more around the tests: it runs
+// them with run and stops a dockerd Daemon started, returning run's code.
+func Run(run func() int) int {
 	mu.Lock()
 	inMain = true
 	mu.Unlock()
-	code := m.Run()
+	code := run()
 	mu.Lock()
 	if started != nil {
 		started.stop()
 	}
 	mu.Unlock()
-	os.Exit(code)
+	return code
 }
 
 // Daemon returns the host of an engine that answers: DOCKER_HOST, the
