@@ -3,7 +3,7 @@ package build
 import (
 	"bytes"
 	"context"
-		"fmt"
+	"fmt"
 	"io"
 	"os"
 	"path"

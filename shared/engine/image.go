@@ -14,9 +14,9 @@ type Image struct {
 	Labels   map[string]string // from LABEL and BuildOptions.Labels
 	// WorkingDir is the image's WORKDIR, where its command runs.
 	WorkingDir string
-	Created  time.Time
-	OS       string
-	Arch     string
+	Created    time.Time
+	OS         string
+	Arch       string
 }
 
 // InspectImage describes an image, by ID or name.

@@ -308,7 +308,10 @@ func TestJUnitReport(t *testing.T) {
 			"::error file=svc/cart/cart_test.go,line=21,title=TEST::test shop/cart.TestTotal failed: total = 3, want 4",
 			"::error title=TEST::test shop/cart.TestCheckout could not run: database unreachable",
 			`::error title=TEST::tests failed in the container of stage "test": the stage's CMD exited with 3`,
-		}, func(ws, tmp, _ string) string { data, _ := os.ReadFile(filepath.Join(tmp, "summary")); return string(data) }},
+		}, func(ws, tmp, _ string) string {
+			data, _ := os.ReadFile(filepath.Join(tmp, "summary"))
+			return string(data)
+		}},
 		{"azure", func(ws, tmp string) map[string]string {
 			return map[string]string{"TF_BUILD": "True", "BUILD_SOURCESDIRECTORY": ws, "BUILD_SOURCEVERSION": "0123456789abcdef0123456789abcdef01234567",
 				"AGENT_TEMPDIRECTORY": tmp}
