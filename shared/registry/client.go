@@ -1,0 +1,89 @@
+package registry
+
+import (
+	"context"
+	"crypto/x509"
+	"io"
+	"net/http"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+)
+
+// Options configure a Client.
+type Options struct {
+	// Credentials for the destination registry, from inputs; the Docker
+	// config and Google's are tried after them, and for other registries.
+	Credentials Credentials
+	// Insecure allows plain HTTP and unverified TLS: loopback and tests.
+	Insecure bool
+	// RootCAs, when set, replace the system's roots: the system pool plus
+	// a private registry's CA.
+	RootCAs *x509.CertPool
+	// Jobs bounds concurrent blob uploads; 0 is 4.
+	Jobs int
+	// Overwrite lets an immutable tag move to another digest.
+	Overwrite bool
+	// Log receives one line per phase; nil discards.
+	Log io.Writer
+	// UserAgent names the caller to the registry.
+	UserAgent string
+
+	retry *retryPolicy // tests shorten the waits
+}
+
+// Client pushes and promotes. Stats count what it sent.
+type Client struct {
+	opts  Options
+	keys  *keychain
+	tr    http.RoundTripper
+	Stats *Stats
+}
+
+// New makes a Client.
+func New(o Options) *Client {
+	if o.Jobs <= 0 {
+		o.Jobs = 4
+	}
+	if o.Log == nil {
+		o.Log = io.Discard
+	}
+	policy := defaultRetry
+	if o.retry != nil {
+		policy = *o.retry
+	}
+	stats := &Stats{}
+	return &Client{opts: o, keys: newKeychain(o.Credentials), tr: newTransport(o.Insecure, o.RootCAs, stats, policy), Stats: stats}
+}
+
+// remote is the options of every go-containerregistry call.
+func (c *Client) remote(ctx context.Context) []remote.Option {
+	return []remote.Option{
+		remote.WithContext(ctx),
+		remote.WithTransport(c.tr),
+		remote.WithAuthFromKeychain(c.keys),
+		remote.WithJobs(c.opts.Jobs),
+		remote.WithUserAgent(c.opts.UserAgent),
+		// Our transport retries each request; this retries a whole blob
+		// upload whose stream cannot be replayed.
+		remote.WithRetryBackoff(remote.Backoff{Duration: 200e6, Factor: 2, Jitter: 0.2, Steps: 6}),
+	}
+}
+
+// nameOptions parse references the way the Client reaches registries.
+func (c *Client) nameOptions() []name.Option {
+	if c.opts.Insecure {
+		return []name.Option{name.Insecure}
+	}
+	return nil
+}
+
+// ParseRepository reads "registry/path" for pushing to.
+func (c *Client) ParseRepository(s string) (name.Repository, error) {
+	return name.NewRepository(s, c.nameOptions()...)
+}
+
+// ParseReference reads "registry/path:tag" or "registry/path@sha256:...".
+func (c *Client) ParseReference(s string) (name.Reference, error) {
+	return name.ParseReference(s, c.nameOptions()...)
+}

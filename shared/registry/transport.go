@@ -1,0 +1,215 @@
+package registry
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net/http"
+	"strconv"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// ErrPlainHTTP is returned when a registry would be reached over plain
+// HTTP and the caller did not allow it.
+var ErrPlainHTTP = errors.New("plain HTTP is not allowed without --insecure")
+
+// Stats count what a run sent: the numbers a reviewer of a promotion
+// wants (was anything re-uploaded?) and a benchmark compares.
+type Stats struct {
+	Requests      atomic.Int64
+	Retries       atomic.Int64
+	BytesUploaded atomic.Int64 // request bodies of blob uploads
+	BlobsMounted  atomic.Int64 // cross-repository mounts the registry accepted
+	BlobsPresent  atomic.Int64 // blobs a HEAD found already there
+}
+
+// retryPolicy is how often and how long to retry a request.
+type retryPolicy struct {
+	attempts int           // in all, the first one included
+	base     time.Duration // first backoff; doubles each time, with jitter
+	max      time.Duration // cap on one wait, Retry-After included
+}
+
+var defaultRetry = retryPolicy{attempts: 6, base: 200 * time.Millisecond, max: 30 * time.Second}
+
+// transport is the bottom of the HTTP stack, under go-containerregistry's
+// auth and its own (whole-upload) retries.
+type retryTransport struct {
+	inner    http.RoundTripper
+	insecure bool
+	retry    retryPolicy
+	stats    *Stats
+}
+
+func newTransport(insecure bool, roots *x509.CertPool, stats *Stats, policy retryPolicy) *retryTransport {
+	base := http.DefaultTransport.(*http.Transport).Clone()
+	base.MaxIdleConnsPerHost = 16
+	switch {
+	case insecure:
+		base.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // --insecure asks for it
+	case roots != nil:
+		base.TLSClientConfig = &tls.Config{RootCAs: roots}
+	}
+	return &retryTransport{inner: base, insecure: insecure, retry: policy, stats: stats}
+}
+
+// retryable answers are the ones a registry gives when it is busy or
+// briefly broken.
+func retryable(code int) bool {
+	switch code {
+	case http.StatusRequestTimeout, http.StatusTooManyRequests, http.StatusInternalServerError,
+		http.StatusBadGateway, http.StatusServiceUnavailable, http.StatusGatewayTimeout:
+		return true
+	}
+	return false
+}
+
+func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.URL.Scheme == "http" && !t.insecure {
+		return nil, fmt.Errorf("%s: %w", req.URL.Host, ErrPlainHTTP)
+	}
+	// A body that cannot be sent again (a blob streamed from its source)
+	// gets one try here; go-containerregistry retries the whole upload.
+	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+	for attempt := 1; ; attempt++ {
+		r := req
+		if attempt > 1 && req.GetBody != nil {
+			body, err := req.GetBody()
+			if err != nil {
+				return nil, err
+			}
+			r = req.Clone(req.Context())
+			r.Body = body
+		}
+		counted := &countingBody{ReadCloser: r.Body}
+		if r.Body != nil && r.Body != http.NoBody && isBlobUpload(r) {
+			r = r.Clone(r.Context())
+			r.Body = counted
+		}
+		t.stats.Requests.Add(1)
+		resp, err := t.inner.RoundTrip(r)
+		last := attempt >= t.retry.attempts
+		switch {
+		case err != nil:
+			if !replayable || last || req.Context().Err() != nil || !transient(err) {
+				return nil, err
+			}
+		case retryable(resp.StatusCode):
+			wait, _ := retryAfter(resp.Header.Get("Retry-After"), t.retry.max)
+			if !replayable || last {
+				// Let the caller's retry come after the registry's wait.
+				if wait > 0 {
+					_ = sleep(req.Context(), wait)
+				}
+				return resp, nil
+			}
+			io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+			resp.Body.Close()
+			t.stats.Retries.Add(1)
+			if wait == 0 {
+				wait = t.backoff(attempt)
+			}
+			if err := sleep(req.Context(), wait); err != nil {
+				return nil, err
+			}
+			continue
+		default:
+			t.record(r, resp, counted.n)
+			return resp, nil
+		}
+		t.stats.Retries.Add(1)
+		if err := sleep(req.Context(), t.backoff(attempt)); err != nil {
+			return nil, err
+		}
+	}
+}
+
+// record counts what a successful exchange did.
+func (t *retryTransport) record(req *http.Request, resp *http.Response, sent int64) {
+	if resp.StatusCode >= 300 {
+		return
+	}
+	switch {
+	case sent > 0:
+		t.stats.BytesUploaded.Add(sent)
+	case req.Method == http.MethodPost && req.URL.Query().Get("mount") != "" && resp.StatusCode == http.StatusCreated:
+		t.stats.BlobsMounted.Add(1)
+	case req.Method == http.MethodHead && strings.Contains(req.URL.Path, "/blobs/sha256:"):
+		t.stats.BlobsPresent.Add(1)
+	}
+}
+
+func isBlobUpload(r *http.Request) bool {
+	return (r.Method == http.MethodPatch || r.Method == http.MethodPut || r.Method == http.MethodPost) &&
+		strings.Contains(r.URL.Path, "/blobs/uploads/")
+}
+
+func (t *retryTransport) backoff(attempt int) time.Duration {
+	d := t.retry.base << (attempt - 1)
+	if d > t.retry.max || d <= 0 {
+		d = t.retry.max
+	}
+	return d/2 + rand.N(d/2+1) // jitter: many runners must not retry in step
+}
+
+// retryAfter reads seconds or an HTTP date, capped at max.
+func retryAfter(v string, limit time.Duration) (time.Duration, bool) {
+	if v == "" {
+		return 0, false
+	}
+	var d time.Duration
+	if s, err := strconv.Atoi(strings.TrimSpace(v)); err == nil && s >= 0 {
+		d = time.Duration(s) * time.Second
+	} else if at, err := http.ParseTime(v); err == nil {
+		d = time.Until(at)
+	} else {
+		return 0, false
+	}
+	return min(max(d, 0), limit), true
+}
+
+// transient is a broken connection or a timeout: worth another try.
+func transient(err error) bool {
+	if errors.Is(err, context.Canceled) || errors.Is(err, ErrPlainHTTP) {
+		return false
+	}
+	var tlsErr *tls.CertificateVerificationError
+	if errors.As(err, &tlsErr) {
+		return false
+	}
+	s := err.Error()
+	for _, m := range []string{"connection reset", "broken pipe", "EOF", "connection refused", "timeout", "server closed"} {
+		if strings.Contains(s, m) {
+			return true
+		}
+	}
+	return false
+}
+
+func sleep(ctx context.Context, d time.Duration) error {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+type countingBody struct {
+	io.ReadCloser
+	n int64
+}
+
+func (c *countingBody) Read(p []byte) (int, error) {
+	n, err := c.ReadCloser.Read(p)
+	c.n += int64(n)
+	return n, err
+}
