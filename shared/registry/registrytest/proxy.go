@@ -109,4 +109,6 @@ func (p *Proxy) Count(method, part string) int {
 	return n
 }
 
-func (p *Proxy) String() string { return fmt.Sprintf("proxy %s (%d requests, %d failed)", p.Host, len(p.Requests()), p.Failed()) }
+func (p *Proxy) String() string {
+	return fmt.Sprintf("proxy %s (%d requests, %d failed)", p.Host, len(p.Requests()), p.Failed())
+}
