@@ -1,11 +1,11 @@
 # gitship: one static binary per CI step, in bin/.
 GO      ?= go
-STEPS   := lint validate
+STEPS   := lint build validate
 BINS    := $(STEPS:%=bin/gitship-%)
 VERSION ?= dev
 LDFLAGS := -s -w -X github.com/gitship/gitship/shared/step.Version=$(VERSION)
 
-.PHONY: build test test-offline example example-broken wrappers check-wrappers fuzz bench clean
+.PHONY: build test test-offline example example-broken example-build wrappers check-wrappers fuzz bench clean
 
 build: $(BINS)
 
@@ -25,6 +25,22 @@ example: bin/gitship-lint bin/gitship-validate
 	    --values examples/app/deploy/values/$$env.yaml --release-name hello \
 	    --render-to .gitship/rendered/$$env || exit 1; \
 	done
+
+# Build the example app's test stage, run its tests in a container from it,
+# then build its image and write it as an OCI layout to .gitship/image.
+# Needs a Docker engine (DOCKER_HOST, else /var/run/docker.sock; Podman's
+# socket works too). The base images default to local ones, so nothing is
+# pulled: the engine tests (go test ./shared/engine) and bench/build.sh
+# import them into the engine at DOCKER_HOST from busybox-static and the
+# local Go toolchain. With a registry at hand instead:
+#   make example-build GO_IMAGE=golang:1.26-bookworm \
+#     RUNTIME_IMAGE=gcr.io/distroless/static-debian12:nonroot
+GO_IMAGE      ?= gitship-test/go:1
+RUNTIME_IMAGE ?= gitship-test/busybox:1
+example-build: bin/gitship-build
+	bin/gitship-build --context examples/app \
+	  --build-arg GO_IMAGE=$(GO_IMAGE) --build-arg RUNTIME_IMAGE=$(RUNTIME_IMAGE) \
+	  --test-target test --output oci:.gitship/image
 
 # The planted mistakes: each command exits 1 and lists them.
 example-broken: bin/gitship-lint bin/gitship-validate
@@ -58,9 +74,10 @@ fuzz:
 	$(GO) test ./shared/dockerfile -run '^$$' -fuzz FuzzLint -fuzztime $(FUZZTIME)
 	$(GO) test ./shared/yamlcheck -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
 
-bench: bin/gitship-lint bin/gitship-validate
+bench: bin/gitship-lint bin/gitship-validate bin/gitship-build
 	bash bench/lint.sh
 	bash bench/validate.sh
+	bash bench/build.sh
 
 clean:
 	rm -rf bin dist

@@ -82,6 +82,7 @@ func RootAction(steps []step.Step, repo, ref string) ([]byte, error) {
 		in       Input
 		users    []string
 		defaults []string // one per user, to report conflicts
+		descs    []string // one per user: steps may mean different things by one name
 	}
 	var order []string
 	byName := map[string]*merged{}
@@ -115,6 +116,7 @@ func RootAction(steps []step.Step, repo, ref string) ([]byte, error) {
 			}
 			m.users = append(m.users, s.Name)
 			m.defaults = append(m.defaults, in.Default)
+			m.descs = append(m.descs, githubDescription(in))
 			m.in.Secret = m.in.Secret || in.Secret
 		}
 		for _, o := range s.Outputs {
@@ -142,7 +144,7 @@ func RootAction(steps []step.Step, repo, ref string) ([]byte, error) {
 				def = ""
 			}
 		}
-		desc := githubDescription(m.in)
+		desc := mergeDescriptions(m.users, m.descs)
 		if def == "" && slices.ContainsFunc(m.defaults, func(d string) bool { return d != "" }) {
 			// One default cannot serve every step: leave it to each step,
 			// which reads an empty input as unset.
@@ -205,4 +207,27 @@ func RootAction(steps []step.Step, repo, ref string) ([]byte, error) {
 	}
 	doc = append(doc, pair{"runs", mapping{{"using", "composite"}, {"steps", run}}})
 	return encodeYAML(doc)
+}
+
+// mergeDescriptions describes an input several steps share: the one
+// description when they agree, else each step's, prefixed with the steps
+// that use it ("lint, validate: write the report ... build: where the
+// final image goes ..."), so no step's input is described by another's.
+func mergeDescriptions(users, descs []string) string {
+	var order []string
+	by := map[string][]string{}
+	for i, d := range descs {
+		if _, ok := by[d]; !ok {
+			order = append(order, d)
+		}
+		by[d] = append(by[d], users[i])
+	}
+	if len(order) == 1 {
+		return order[0]
+	}
+	var parts []string
+	for _, d := range order {
+		parts = append(parts, strings.Join(by[d], ", ")+": "+d)
+	}
+	return sentence(parts...)
 }

@@ -3,7 +3,10 @@ package wrapper
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
+
+	"github.com/urfave/cli/v2"
 
 	"github.com/gitship/gitship/shared/markdown"
 	"github.com/gitship/gitship/shared/step"
@@ -17,6 +20,20 @@ import (
 var CloudBuildEnv = []string{
 	"BUILD_ID", "PROJECT_ID", "COMMIT_SHA", "SHORT_SHA", "BRANCH_NAME", "TAG_NAME", "LOCATION",
 	"_PR_NUMBER", "_HEAD_BRANCH", "_BASE_BRANCH", "_REPOSITORY_URL",
+}
+
+// DockerHostFlag marks a step that talks to a container engine through the
+// Docker Engine API: its reference says where each CI system provides the
+// socket, and its docker run example mounts it.
+const DockerHostFlag = "docker-host"
+
+// EngineDoc is the hand-written page on the engine socket, relative to
+// docs/steps/.
+const EngineDoc = "../engine.md"
+
+// usesEngine reports whether the step talks to a container engine.
+func usesEngine(s step.Step) bool {
+	return slices.ContainsFunc(s.Flags, func(f cli.Flag) bool { return slices.Contains(f.Names(), DockerHostFlag) })
 }
 
 // GeneratedMarkdown opens every generated Markdown page.
@@ -80,8 +97,19 @@ func Reference(s step.Step) ([]byte, error) {
 	p("| %d | bad usage or configuration: an unknown flag, an invalid value, a file that cannot be read |\n", step.ExitUsage)
 
 	ex := examples(ins)
-	p("\n## Use it\n\n### GitHub Actions\n\n")
-	p("A Docker container action: it runs on Linux runners only.\n\n")
+	engine := usesEngine(s)
+	p("\n## Use it\n\n")
+	if engine {
+		p("The step needs a container engine: it talks to the Docker Engine API at `--%s`, else `$DOCKER_HOST`, "+
+			"else `unix:///var/run/docker.sock` (Docker, or Podman's Docker-compatible socket). Where each CI system "+
+			"provides one: [docs/engine.md](%s).\n\n", DockerHostFlag, EngineDoc)
+	}
+	p("### GitHub Actions\n\n")
+	p("A Docker container action: it runs on Linux runners only.")
+	if engine {
+		p(" The runner mounts its Docker socket into the action's container at `/var/run/docker.sock`.")
+	}
+	p("\n\n")
 	p("```yaml\n- uses: %s/steps/%s@%s\n", Repo, s.Name, Ref)
 	if len(ex) > 0 {
 		p("  with:\n")
@@ -93,7 +121,12 @@ func Reference(s step.Step) ([]byte, error) {
 			p("    %s: %s\n", in.Flag, v)
 		}
 	}
-	p("```\n\n### Azure Pipelines\n\n```yaml\n- task: %s@%d\n", TaskName(s), TaskMajor)
+	p("```\n\n### Azure Pipelines\n\n")
+	if engine {
+		p("The task runs the binary on the agent itself: use a Linux agent with Docker (Microsoft-hosted " +
+			"`ubuntu-*` agents have it) whose user may open the socket.\n\n")
+	}
+	p("```yaml\n- task: %s@%d\n", TaskName(s), TaskMajor)
 	if len(ex) > 0 {
 		p("  inputs:\n")
 		for _, in := range ex {
@@ -106,7 +139,12 @@ func Reference(s step.Step) ([]byte, error) {
 	}
 	p("```\n\n### Cloud Build\n\n")
 	p("Cloud Build expands substitutions in the config but sets none of them as env: pass them, or the step " +
-		"cannot tell it runs on Cloud Build (see [cloudbuild/](../../cloudbuild/)).\n\n")
+		"cannot tell it runs on Cloud Build (see [cloudbuild/](../../cloudbuild/)).")
+	if engine {
+		p(" Every step's container gets the build's Docker socket at `/var/run/docker.sock`; images left in " +
+			"that engine are there for the later steps of the same build.")
+	}
+	p("\n\n")
 	p("```yaml\nsubstitutions:\n  _REPOSITORY_URL: ''  # e.g. https://github.com/OWNER/REPO, for links\nsteps:\n  - name: %s\n", Image(s))
 	var args, secretEnv []string
 	for _, in := range ex {
@@ -135,7 +173,17 @@ func Reference(s step.Step) ([]byte, error) {
 	p("options:\n  substitutionOption: ALLOW_LOOSE\n```\n\n")
 	// --user keeps the files the step writes owned by the caller; the
 	// image runs as root for the CI systems' sake (images/README.md).
-	p("### docker run\n\n```sh\ndocker run --rm --user \"$(id -u):$(id -g)\" -v \"$PWD:/workspace\"")
+	p("### docker run\n\n")
+	if engine {
+		// The socket is root's and the docker group's: --group-add gives
+		// the caller's uid the socket's group inside the container.
+		p("The host's Docker socket is mounted into the container, and `--group-add` gives the non-root user " +
+			"the socket's group so that it may open it.\n\n")
+		p("```sh\ndocker run --rm --user \"$(id -u):$(id -g)\" --group-add \"$(stat -c %%g /var/run/docker.sock)\" \\\n" +
+			"  -v /var/run/docker.sock:/var/run/docker.sock -v \"$PWD:/workspace\"")
+	} else {
+		p("```sh\ndocker run --rm --user \"$(id -u):$(id -g)\" -v \"$PWD:/workspace\"")
+	}
 	for _, in := range ex {
 		if in.Secret {
 			p(" -e %s", in.Env())

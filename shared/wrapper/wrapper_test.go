@@ -184,8 +184,47 @@ func TestRootActionMergesInputs(t *testing.T) {
 			t.Errorf("%s description %q: says the default depends on the step = %v, want %v", tt.input, in.Description, got, tt.conflict)
 		}
 	}
+	// Steps that mean different things by one input each get their say.
+	if d := inputs["format"].Description; !strings.Contains(d, "demo-check: report format") || !strings.Contains(d, "other: output format. One of: json, yaml") {
+		t.Errorf("format description %q does not give each step's", d)
+	}
+	if d := inputs["outputs-file"].Description; strings.Contains(d, "demo-check:") {
+		t.Errorf("outputs-file description %q names steps although they agree", d)
+	}
 	if got, want := outputs["report"].Value, "${{ steps.demo-check.outputs.report || steps.other.outputs.report }}"; got != want {
 		t.Errorf("report value = %q, want %q", got, want)
+	}
+}
+
+// TestReferenceEngineStep: a step with --docker-host talks to a container
+// engine, so its reference says where the socket comes from and its docker
+// run example mounts it; other steps' references do not.
+func TestReferenceEngineStep(t *testing.T) {
+	s := otherStep()
+	var host string
+	s.Flags = append(s.Flags, &cli.StringFlag{Name: wrapper.DockerHostFlag, Destination: &host, Usage: "engine address"})
+	md, err := wrapper.Reference(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		"](" + wrapper.EngineDoc + ")",
+		"mounts its Docker socket",
+		"a Linux agent with Docker",
+		"the build's Docker socket at `/var/run/docker.sock`",
+		`--group-add "$(stat -c %g /var/run/docker.sock)"`,
+		"-v /var/run/docker.sock:/var/run/docker.sock -v \"$PWD:/workspace\" " + wrapper.Image(s),
+	} {
+		if !bytes.Contains(md, []byte(want)) {
+			t.Errorf("reference of an engine step lacks %q:\n%s", want, md)
+		}
+	}
+	plain, err := wrapper.Reference(otherStep())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if bytes.Contains(plain, []byte("docker.sock")) {
+		t.Errorf("reference of a step without --%s mentions the socket:\n%s", wrapper.DockerHostFlag, plain)
 	}
 }
 

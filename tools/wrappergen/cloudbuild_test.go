@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"maps"
 	"os"
+	"path"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -137,6 +138,7 @@ func checkCloudBuild(data []byte, steps []step.Step) []error {
 			}
 		}
 		errs = append(errs, checkArgs(s, args)...)
+		errs = append(errs, checkOCIOutputs(s, args)...)
 	}
 	if gitshipSteps == 0 {
 		bad("no step runs a gitship image")
@@ -174,6 +176,26 @@ func checkArgs(s step.Step, args []string) []error {
 		}
 		if choices := s.Choices[f.Names()[0]]; hasValue && len(choices) > 0 && !slices.Contains(choices, value) {
 			errs = append(errs, fmt.Errorf("%s: %s %q is not one of %v", s.Name, a, value, choices))
+		}
+	}
+	return errs
+}
+
+// checkOCIOutputs checks that an OCI layout is written where later steps
+// find it: each step is a fresh container and only /workspace survives.
+func checkOCIOutputs(s step.Step, args []string) []error {
+	var errs []error
+	for i, a := range args {
+		value, ok := strings.CutPrefix(a, "--output=")
+		if !ok && a == "--output" && i+1 < len(args) {
+			value, ok = args[i+1], true
+		}
+		dir, isOCI := strings.CutPrefix(value, "oci:")
+		if !ok || !isOCI || !path.IsAbs(dir) {
+			continue
+		}
+		if rel := strings.TrimPrefix(path.Clean(dir), "/workspace"); rel == path.Clean(dir) || (rel != "" && rel[0] != '/') {
+			errs = append(errs, fmt.Errorf("%s: --output %s: only /workspace survives between steps", s.Name, value))
 		}
 	}
 	return errs
@@ -233,6 +255,32 @@ func TestCloudBuildConfigs(t *testing.T) {
 	}
 }
 
+// TestCloudBuildRunsEveryStep: the example pipeline shows every step, as
+// the GitHub and Azure quick starts do; a new step gets an entry there.
+func TestCloudBuildRunsEveryStep(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join(repoRoot, "cloudbuild", "cloudbuild.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var cb cloudBuild
+	if err := yaml.Unmarshal(data, &cb); err != nil {
+		t.Fatal(err)
+	}
+	ran := map[string]bool{}
+	for _, st := range cb.Steps {
+		if n := st["name"]; n.Kind == yaml.ScalarNode {
+			if m := gitshipImage.FindStringSubmatch(n.Value); m != nil {
+				ran[m[1]] = true
+			}
+		}
+	}
+	for _, s := range Steps() {
+		if !ran[s.Name] {
+			t.Errorf("cloudbuild/cloudbuild.yaml runs no gitship-%s step", s.Name)
+		}
+	}
+}
+
 // TestCloudBuildChecker shows the checker catches each mistake it is for.
 func TestCloudBuildChecker(t *testing.T) {
 	env := "    env: [" + envList() + "]\n"
@@ -255,6 +303,20 @@ func TestCloudBuildChecker(t *testing.T) {
 		{"strict substitutions", "ALLOW_LOOSE", "MUST_MATCH", "want ALLOW_LOOSE"},
 		{"not gitship", "gitship-lint", "kaniko", "no step runs a gitship image"},
 		{"unknown step", "gitship-lint", "gitship-lnt", "is no gitship step"},
+	}
+	build := strings.NewReplacer("gitship-lint", "gitship-build", "'--format', 'sarif'", "'--output', 'oci:/workspace/.gitship/image'").Replace(good)
+	if errs := checkCloudBuild([]byte(build), Steps()); len(errs) > 0 {
+		t.Fatalf("the good build config is rejected: %v", errs)
+	}
+	for _, out := range []string{"oci:/tmp/image", "oci:/workspaces/image", "oci:/workspace/../tmp"} {
+		cfg := strings.Replace(build, "oci:/workspace/.gitship/image", out, 1)
+		var got []string
+		for _, err := range checkCloudBuild([]byte(cfg), Steps()) {
+			got = append(got, err.Error())
+		}
+		if !slices.ContainsFunc(got, func(e string) bool { return strings.Contains(e, "only /workspace survives") }) {
+			t.Errorf("--output %s: errors %q, want one saying only /workspace survives", out, got)
+		}
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
