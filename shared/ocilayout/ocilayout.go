@@ -50,6 +50,9 @@ func Write(dir string, img v1.Image, refName string) (v1.Hash, error) {
 	if err != nil {
 		return v1.Hash{}, fmt.Errorf("oci layout %s: %w", dir, err)
 	}
+	if err := readableByAll(tmp); err != nil {
+		return v1.Hash{}, fmt.Errorf("oci layout %s: %w", dir, err)
+	}
 	if err := swap(tmp, dir); err != nil {
 		return v1.Hash{}, fmt.Errorf("oci layout %s: %w", dir, err)
 	}
@@ -90,6 +93,21 @@ func Image(dir, refName string) (v1.Image, error) {
 		return nil, fmt.Errorf("oci layout %s: image %s: %w", dir, found[0].Digest, err)
 	}
 	return img, nil
+}
+
+// readableByAll opens up the layout: the temporary directory is 0700 and
+// blobs are written 0600, but a GitHub Docker action runs as root and the
+// next step (actions/upload-artifact, publish) as the runner's user.
+func readableByAll(root string) error {
+	return filepath.WalkDir(root, func(p string, d fs.DirEntry, err error) error {
+		if err != nil {
+			return err
+		}
+		if d.IsDir() {
+			return os.Chmod(p, 0o755)
+		}
+		return os.Chmod(p, 0o644)
+	})
 }
 
 // checkReplaceable refuses to replace a directory Write did not make.

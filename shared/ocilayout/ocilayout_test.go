@@ -38,6 +38,14 @@ func TestWriteRead(t *testing.T) {
 			t.Errorf("%d layers, want 2", len(layers))
 		}
 	}
+	// Another user (the runner's, after a root container step) can read it.
+	filepath.WalkDir(dir, func(p string, d os.DirEntry, err error) error {
+		info, _ := d.Info()
+		if err == nil && info.Mode().Perm()&0o044 != 0o044 {
+			t.Errorf("%s is %v: not readable by group and others", p, info.Mode().Perm())
+		}
+		return nil
+	})
 	entries, _ := os.ReadDir(filepath.Dir(dir))
 	if len(entries) != 1 {
 		t.Errorf("temporary directories left beside the layout: %v", entries)
