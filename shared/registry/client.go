@@ -70,20 +70,30 @@ func (c *Client) remote(ctx context.Context) []remote.Option {
 	}
 }
 
-// nameOptions parse references the way the Client reaches registries.
-func (c *Client) nameOptions() []name.Option {
-	if c.opts.Insecure {
+func nameOptions(insecure bool) []name.Option {
+	if insecure {
 		return []name.Option{name.Insecure}
 	}
 	return nil
 }
 
-// ParseRepository reads "registry/path" for pushing to.
-func (c *Client) ParseRepository(s string) (name.Repository, error) {
-	return name.NewRepository(s, c.nameOptions()...)
+// ParseRepository reads "registry/path" for pushing to; insecure as in
+// Options.
+func ParseRepository(s string, insecure bool) (name.Repository, error) {
+	return name.NewRepository(s, nameOptions(insecure)...)
 }
 
 // ParseReference reads "registry/path:tag" or "registry/path@sha256:...".
+func ParseReference(s string, insecure bool) (name.Reference, error) {
+	return name.ParseReference(s, nameOptions(insecure)...)
+}
+
+// ParseRepository is ParseRepository with the Client's Insecure.
+func (c *Client) ParseRepository(s string) (name.Repository, error) {
+	return ParseRepository(s, c.opts.Insecure)
+}
+
+// ParseReference is ParseReference with the Client's Insecure.
 func (c *Client) ParseReference(s string) (name.Reference, error) {
-	return name.ParseReference(s, c.nameOptions()...)
+	return ParseReference(s, c.opts.Insecure)
 }
