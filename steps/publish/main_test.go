@@ -279,4 +279,3 @@ func TestBadInput(t *testing.T) {
 		})
 	}
 }
-
