@@ -74,7 +74,8 @@ func Run(run func() int) int {
 // Daemon returns the host of an engine that answers: DOCKER_HOST, the
 // usual sockets, or a dockerd started in a temporary directory when the
 // tests run as root, dockerd is installed and the package's TestMain calls
-// Main. Otherwise it skips the test, saying why.
+// Main. Otherwise it skips the test, saying why, or fails it when
+// GITSHIP_TEST_STRICT is set, as .ci/run does.
 func Daemon(t testing.TB) string {
 	t.Helper()
 	mu.Lock()
@@ -87,6 +88,9 @@ func Daemon(t testing.TB) string {
 		}
 	}
 	if host == "" {
+		if os.Getenv("GITSHIP_TEST_STRICT") != "" {
+			t.Fatal(skipWhy + "; GITSHIP_TEST_STRICT is set")
+		}
 		t.Skip(skipWhy)
 	}
 	return host

@@ -71,12 +71,17 @@ func Binary() string {
 }
 
 // Start runs a registry until the test ends. It skips the test when
-// docker-registry is not installed (apt-get install docker-registry).
+// docker-registry is not installed (apt-get install docker-registry),
+// or fails it when GITSHIP_TEST_STRICT is set, as .ci/run does.
 func Start(t testing.TB, o Options) *Registry {
 	t.Helper()
 	bin := Binary()
 	if bin == "" {
-		t.Skip("docker-registry is not installed (apt-get install -y docker-registry)")
+		const why = "docker-registry is not installed (apt-get install -y docker-registry)"
+		if os.Getenv("GITSHIP_TEST_STRICT") != "" {
+			t.Fatal(why + "; GITSHIP_TEST_STRICT is set")
+		}
+		t.Skip(why)
 	}
 	dir := t.TempDir()
 	port := freePort(t)
