@@ -15,6 +15,7 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -416,14 +417,20 @@ func TestInterrupted(t *testing.T) {
 			if err := cmd.Start(); err != nil {
 				t.Fatal(err)
 			}
-			var log strings.Builder
+			var (
+				mu  sync.Mutex
+				log strings.Builder
+			)
+			logged := func() string { mu.Lock(); defer mu.Unlock(); return log.String() }
 			started := make(chan string, 1)
 			done := make(chan struct{})
 			go func() {
 				defer close(done)
 				sc := bufio.NewScanner(stdout)
 				for sc.Scan() {
+					mu.Lock()
 					log.WriteString(sc.Text() + "\n")
+					mu.Unlock()
 					if sc.Text() == marker {
 						started <- marker
 					}
@@ -434,9 +441,9 @@ func TestInterrupted(t *testing.T) {
 			case <-time.After(2 * time.Minute):
 				cmd.Process.Kill()
 				<-done
-				t.Fatalf("the tests never started:\n%s", log.String())
+				t.Fatalf("the tests never started:\n%s", logged())
 			}
-			testImage := regexp.MustCompile(`Successfully built ([0-9a-f]+)`).FindStringSubmatch(log.String())
+			testImage := regexp.MustCompile(`Successfully built ([0-9a-f]+)`).FindStringSubmatch(logged())
 			cmd.Process.Signal(sig)
 			exited := make(chan error, 1)
 			go func() { <-done; exited <- cmd.Wait() }()
@@ -444,7 +451,7 @@ func TestInterrupted(t *testing.T) {
 			case <-exited:
 			case <-time.After(time.Minute):
 				cmd.Process.Kill()
-				t.Fatalf("still running a minute after %v:\n%s", sig, log.String())
+				t.Fatalf("still running a minute after %v:\n%s", sig, logged())
 			}
 			if cmd.ProcessState.ExitCode() == 0 {
 				t.Errorf("exit code 0 after %v", sig)
@@ -460,7 +467,7 @@ func TestInterrupted(t *testing.T) {
 				}
 			}
 			if testImage == nil {
-				t.Fatalf("no test image in the log:\n%s", log.String())
+				t.Fatalf("no test image in the log:\n%s", logged())
 			}
 			if _, err := c.ImageInspect(context.Background(), testImage[1]); err == nil {
 				t.Errorf("test image %s left behind", testImage[1])
