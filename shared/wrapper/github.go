@@ -87,8 +87,8 @@ func RootAction(steps []step.Step, repo, ref string) ([]byte, error) {
 	var order []string
 	byName := map[string]*merged{}
 	type outMerged struct {
-		description string
-		steps       []string
+		steps []string
+		descs []string // one per step, as for inputs
 	}
 	var outOrder []string
 	outs := map[string]*outMerged{}
@@ -122,11 +122,12 @@ func RootAction(steps []step.Step, repo, ref string) ([]byte, error) {
 		for _, o := range s.Outputs {
 			om, ok := outs[o.Name]
 			if !ok {
-				om = &outMerged{description: o.Description}
+				om = &outMerged{}
 				outs[o.Name] = om
 				outOrder = append(outOrder, o.Name)
 			}
 			om.steps = append(om.steps, s.Name)
+			om.descs = append(om.descs, sentence(o.Description))
 		}
 	}
 
@@ -199,7 +200,7 @@ func RootAction(steps []step.Step, repo, ref string) ([]byte, error) {
 				refs = append(refs, "steps."+st+".outputs."+name)
 			}
 			outputs = append(outputs, pair{name, mapping{
-				{"description", sentence(om.description, "Set by: "+strings.Join(om.steps, ", "))},
+				{"description", sentence(mergeDescriptions(om.steps, om.descs), "Set by: "+strings.Join(om.steps, ", "))},
 				{"value", "${{ " + strings.Join(refs, " || ") + " }}"},
 			}})
 		}
@@ -209,10 +210,11 @@ func RootAction(steps []step.Step, repo, ref string) ([]byte, error) {
 	return encodeYAML(doc)
 }
 
-// mergeDescriptions describes an input several steps share: the one
-// description when they agree, else each step's, prefixed with the steps
-// that use it ("lint, validate: write the report ... build: where the
-// final image goes ..."), so no step's input is described by another's.
+// mergeDescriptions describes an input or output several steps share: the
+// one description when they agree, else each step's, prefixed with the
+// steps that use it ("lint, validate: write the report ... build: where the
+// final image goes ..."), so no step's input or output is described by
+// another's.
 func mergeDescriptions(users, descs []string) string {
 	var order []string
 	by := map[string][]string{}

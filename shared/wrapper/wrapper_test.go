@@ -196,6 +196,31 @@ func TestRootActionMergesInputs(t *testing.T) {
 	}
 }
 
+// TestRootActionMergesOutputs: an output several steps set with different
+// meanings (build's digest of an OCI layout, publish's digest of the pushed
+// manifest) is described by each step, as an input is; one they agree on
+// keeps its one description.
+func TestRootActionMergesOutputs(t *testing.T) {
+	other := otherStep()
+	other.Outputs[0].Description = "path of the JSON report" // report
+	demo := demoStep()
+	demo.Outputs = append(demo.Outputs, step.OutputSpec{Name: "digest", Description: "digest pushed"})
+	data, err := wrapper.RootAction([]step.Step{demo, other}, "gitship/gitship", "v0")
+	if err != nil {
+		t.Fatalf("RootAction = %v", err)
+	}
+	a, err := wrappertest.ParseAction(data)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got, want := a.Outputs["report"].Description, "demo-check: path of the report. other: path of the JSON report. Set by: demo-check, other."; got != want {
+		t.Errorf("report description = %q, want %q", got, want)
+	}
+	if got, want := a.Outputs["digest"].Description, "digest pushed. Set by: demo-check, other."; got != want {
+		t.Errorf("digest description = %q, want %q", got, want)
+	}
+}
+
 // TestReferenceEngineStep: a step with --docker-host talks to a container
 // engine, so its reference says where the socket comes from and its docker
 // run example mounts it; other steps' references do not.

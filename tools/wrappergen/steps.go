@@ -3,6 +3,7 @@ package main
 import (
 	"github.com/gitship/gitship/shared/build"
 	"github.com/gitship/gitship/shared/lint"
+	"github.com/gitship/gitship/shared/publish"
 	"github.com/gitship/gitship/shared/step"
 	"github.com/gitship/gitship/shared/validate"
 )
@@ -14,6 +15,7 @@ func Steps() []step.Step {
 		lint.Step(),
 		build.Step(),
 		validate.Step(),
+		publish.Step(),
 	}
 }
 
