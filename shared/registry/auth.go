@@ -49,17 +49,21 @@ func (k *keychain) Resolve(target authn.Resource) (authn.Authenticator, error) {
 		k.note(reg, "--username/--password")
 		return &authn.Basic{Username: k.explicit.Username, Password: k.explicit.Password}, nil
 	}
-	a, err := authn.DefaultKeychain.Resolve(target)
-	if err != nil {
-		return nil, fmt.Errorf("read %s: %w", dockerConfigPath(), err)
-	}
-	if a != authn.Anonymous {
+	// A Docker config naming a credential helper that is not installed
+	// (Cloud Build's gcloud helper, seen from the step's scratch image)
+	// fails here: go on to Google's keychain rather than stop.
+	a, dockerErr := authn.DefaultKeychain.Resolve(target)
+	if dockerErr == nil && a != authn.Anonymous {
 		k.note(reg, "the Docker config "+dockerConfigPath())
 		return a, nil
 	}
 	if a, err := google.Keychain.Resolve(target); err == nil && a != authn.Anonymous {
 		k.note(reg, "Google credentials (Application Default Credentials or gcloud)")
 		return a, nil
+	}
+	if dockerErr != nil {
+		k.note(reg, fmt.Sprintf("no credentials (anonymous): %s could not be used: %v", dockerConfigPath(), dockerErr))
+		return authn.Anonymous, nil
 	}
 	k.note(reg, "no credentials (anonymous): none in the inputs or "+dockerConfigPath())
 	return authn.Anonymous, nil

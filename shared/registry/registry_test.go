@@ -5,6 +5,8 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -284,9 +286,15 @@ func TestAuth(t *testing.T) {
 		{"right password", "s3cret-pass", ""},
 		{"wrong password", "not-the-pass", "registry " + reg.Host + " refused the credentials from --username/--password (401 Unauthorized)"},
 		{"no credentials", "", "registry " + reg.Host + " refused the credentials from no credentials (anonymous)"},
+		{"credential helper missing", "", "could not be used: "},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
-			t.Setenv("DOCKER_CONFIG", t.TempDir()) // no docker login of the machine
+			cfg := t.TempDir() // no docker login of the machine
+			t.Setenv("DOCKER_CONFIG", cfg)
+			if tt.name == "credential helper missing" {
+				// As on Cloud Build, seen from a scratch image: a helper that is not there.
+				os.WriteFile(filepath.Join(cfg, "config.json"), []byte(`{"credHelpers":{"`+reg.Host+`":"gitship-none"}}`), 0o600)
+			}
 			o := Options{RootCAs: reg.CAs}
 			if tt.password != "" {
 				o.Credentials = Credentials{Username: "ci", Password: tt.password}
