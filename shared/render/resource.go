@@ -1,6 +1,11 @@
 package render
 
-import "errors"
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+)
 
 // Resource is one Kubernetes object as rendered, with its origin.
 type Resource struct {
@@ -46,3 +51,49 @@ func (e inputError) Error() string   { return e.err.Error() }
 func (e inputError) Unwrap() []error { return []error{ErrInput, e.err} }
 
 func asInput(err error) error { return inputError{err} }
+
+// Sources are the inputs of a render, as the steps' flags name them.
+type Sources struct {
+	Charts      []string // chart directories
+	Values      []string // values files for every chart, in order
+	Set         []string // helm --set values
+	ReleaseName string
+	Namespace   string
+	Kustomize   []string // kustomization directories
+	Manifests   []string // files, directories, globs; "-" is Stdin
+	Stdin       io.Reader
+}
+
+// Render renders every source in the order given: charts, Kustomize
+// directories, then manifests. Charts render for kubeVersion
+// (.Capabilities.KubeVersion). Errors name the flag and the source; a
+// missing input wraps ErrInput. Progress goes to log.
+func (s Sources) Render(ctx context.Context, kubeVersion string, log io.Writer) ([]Resource, error) {
+	var all []Resource
+	for _, dir := range s.Charts {
+		rs, err := RenderChart(ctx, Chart{Dir: dir, Values: s.Values, Set: s.Set,
+			ReleaseName: s.ReleaseName, Namespace: s.Namespace, KubeVersion: kubeVersion})
+		if err != nil {
+			return nil, fmt.Errorf("--chart %s: %w", dir, err)
+		}
+		fmt.Fprintf(log, "chart %s: %d resources\n", dir, len(rs))
+		all = append(all, rs...)
+	}
+	for _, dir := range s.Kustomize {
+		rs, err := RenderKustomize(ctx, dir)
+		if err != nil {
+			return nil, fmt.Errorf("--kustomize %s: %w", dir, err)
+		}
+		fmt.Fprintf(log, "kustomize %s: %d resources\n", dir, len(rs))
+		all = append(all, rs...)
+	}
+	if len(s.Manifests) > 0 {
+		rs, err := ReadManifests(s.Manifests, s.Stdin)
+		if err != nil {
+			return nil, fmt.Errorf("--manifests: %w", err)
+		}
+		fmt.Fprintf(log, "manifests: %d resources\n", len(rs))
+		all = append(all, rs...)
+	}
+	return all, nil
+}

@@ -36,8 +36,13 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	var resources []render.Resource
 	err := r.Group("Render", func() error {
 		var err error
-		resources, err = renderAll(ctx, s, versions[0], r.Stdout)
-		return err
+		resources, err = render.Sources{Charts: s.Charts.Value(), Values: s.Values.Value(), Set: s.Set.Value(),
+			ReleaseName: s.ReleaseName, Namespace: s.Namespace, Kustomize: s.Kustomize.Value(),
+			Manifests: s.Manifests.Value(), Stdin: os.Stdin}.Render(ctx, versions[0], r.Stdout)
+		if err != nil {
+			return InputError(err)
+		}
+		return nil
 	})
 	if err != nil {
 		return err
@@ -57,7 +62,7 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 
 	var results []Result
 	err = r.Group("Validate", func() error {
-		if err := addCRDs(v, s.CRDs.Value(), root, r.Stdout); err != nil {
+		if err := AddCRDFiles(v, s.CRDs.Value(), root, r.Stdout); err != nil {
 			return err
 		}
 		fmt.Fprintf(r.Stdout, "Validating %d resources against Kubernetes %s (strict: %t)\n",
@@ -84,7 +89,7 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 		}
 		fmt.Fprintf(r.Stdout, "Rendered manifests written to %s (%d files)\n", s.RenderTo, len(files))
 	}
-	if n := failed(results, missing == finding.Error); n > 0 {
+	if n := CountFailing(results, missing == finding.Error); n > 0 {
 		return fmt.Errorf("%d of %d resources failed validation: %w", n, len(results), step.ErrCheckFailed)
 	}
 	return nil
@@ -106,57 +111,24 @@ func cleanVersions(vs []string) []string {
 	return out
 }
 
-// renderAll renders every source in the order given: charts, Kustomize
-// directories, then manifests. Charts render for the first Kubernetes
-// version (.Capabilities.KubeVersion).
-func renderAll(ctx context.Context, s Settings, kubeVersion string, log io.Writer) ([]render.Resource, error) {
-	var all []render.Resource
-	for _, dir := range s.Charts.Value() {
-		rs, err := render.RenderChart(ctx, render.Chart{Dir: dir, Values: s.Values.Value(), Set: s.Set.Value(),
-			ReleaseName: s.ReleaseName, Namespace: s.Namespace, KubeVersion: kubeVersion})
-		if err != nil {
-			return nil, renderError("--chart "+dir, err)
-		}
-		fmt.Fprintf(log, "chart %s: %d resources\n", dir, len(rs))
-		all = append(all, rs...)
-	}
-	for _, dir := range s.Kustomize.Value() {
-		rs, err := render.RenderKustomize(ctx, dir)
-		if err != nil {
-			return nil, renderError("--kustomize "+dir, err)
-		}
-		fmt.Fprintf(log, "kustomize %s: %d resources\n", dir, len(rs))
-		all = append(all, rs...)
-	}
-	if ms := s.Manifests.Value(); len(ms) > 0 {
-		rs, err := render.ReadManifests(ms, os.Stdin)
-		if err != nil {
-			return nil, renderError("--manifests", err)
-		}
-		fmt.Fprintf(log, "manifests: %d resources\n", len(rs))
-		all = append(all, rs...)
-	}
-	return all, nil
-}
-
-// renderError makes a missing input a usage error (exit 2); a chart that
+// InputError makes a missing input a usage error (exit 2); a chart that
 // does not render is a failed check (exit 1).
-func renderError(input string, err error) error {
+func InputError(err error) error {
 	if errors.Is(err, render.ErrInput) {
-		return step.Usagef("%s: %v", input, err)
+		return step.Usagef("%v", err)
 	}
-	return fmt.Errorf("%s: %w", input, err)
+	return err
 }
 
-// addCRDs learns the CRDs in the --crd files; anything else there is
-// ignored with a note, since CRD bundles often carry other objects.
-func addCRDs(v *Validator, paths []string, root string, log io.Writer) error {
+// AddCRDFiles teaches v the CRDs in the --crd files; anything else there
+// is ignored with a note, since CRD bundles often carry other objects.
+func AddCRDFiles(v *Validator, paths []string, root string, log io.Writer) error {
 	if len(paths) == 0 {
 		return nil
 	}
 	rs, err := render.ReadManifests(paths, nil)
 	if err != nil {
-		return renderError("--crd", err)
+		return InputError(fmt.Errorf("--crd: %w", err))
 	}
 	versions := 0
 	for _, r := range rs {
@@ -174,8 +146,9 @@ func addCRDs(v *Validator, paths []string, root string, log io.Writer) error {
 	return nil
 }
 
-// failed counts resources that fail the step.
-func failed(results []Result, missingFails bool) int {
+// CountFailing counts resources that fail a step: invalid or unreadable ones,
+// and those without a schema when missingFails.
+func CountFailing(results []Result, missingFails bool) int {
 	n := 0
 	for _, r := range results {
 		switch r.Status() {
@@ -228,7 +201,7 @@ func publish(r *step.Run, report io.Writer, s Settings, versions []string, resul
 		}
 	}
 
-	invalid := failed(results, s.MissingSchemas == "fail")
+	invalid := CountFailing(results, s.MissingSchemas == "fail")
 	for _, o := range []struct{ name, value string }{
 		{"resources", fmt.Sprint(totals.Resources)},
 		{"invalid", fmt.Sprint(invalid)},
