@@ -38,6 +38,9 @@ type Client struct {
 	keys  *keychain
 	tr    http.RoundTripper
 	Stats *Stats
+
+	pusher *remote.Pusher
+	puller *remote.Puller
 }
 
 // New makes a Client.
@@ -53,11 +56,22 @@ func New(o Options) *Client {
 		policy = *o.retry
 	}
 	stats := &Stats{}
-	return &Client{opts: o, keys: newKeychain(o.Credentials), tr: newTransport(o.Insecure, o.RootCAs, stats, policy), Stats: stats}
+	c := &Client{opts: o, keys: newKeychain(o.Credentials), tr: newTransport(o.Insecure, o.RootCAs, stats, policy), Stats: stats}
+	c.pusher, _ = remote.NewPusher(c.remote(context.Background())...)
+	c.puller, _ = remote.NewPuller(c.remote(context.Background())...)
+	return c
 }
 
 // remote is the options of every go-containerregistry call.
 func (c *Client) remote(ctx context.Context) []remote.Option {
+	opts := c.base(ctx)
+	if c.pusher != nil {
+		opts = append(opts, remote.Reuse(c.pusher), remote.Reuse(c.puller))
+	}
+	return opts
+}
+
+func (c *Client) base(ctx context.Context) []remote.Option {
 	return []remote.Option{
 		remote.WithContext(ctx),
 		remote.WithTransport(c.tr),

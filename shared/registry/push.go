@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -84,20 +85,27 @@ func (c *Client) tag(ctx context.Context, a Artifact, repo name.Repository, tags
 		return Result{}, err
 	}
 	res := Result{Digest: digest, Image: repo.Digest(digest.String()).String()}
+	errs := make([]error, len(tags))
+	var wg sync.WaitGroup
 	for i, t := range tags {
 		ref := repo.Tag(t.Name)
 		res.Tags = append(res.Tags, ref.String())
 		if states[i] == digest.String() {
 			continue // already there
 		}
-		if err := remote.Tag(ref, a.taggable(), c.remote(ctx)...); err != nil {
-			return res, c.wrap(fmt.Errorf("tag %s: %w", ref, err), repo)
-		}
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			if err := remote.Tag(ref, a.taggable(), c.remote(ctx)...); err != nil {
+				errs[i] = c.wrap(fmt.Errorf("tag %s: %w", ref, err), repo)
+			}
+		}()
 		if states[i] != "" {
 			res.Moved = append(res.Moved, fmt.Sprintf("%s (was %s)", ref, states[i]))
 		}
 	}
-	return res, nil
+	wg.Wait()
+	return res, errors.Join(errs...)
 }
 
 // checkTags returns the digest each tag names now ("" when absent) and an
@@ -105,9 +113,20 @@ func (c *Client) tag(ctx context.Context, a Artifact, repo name.Repository, tags
 func (c *Client) checkTags(ctx context.Context, repo name.Repository, tags []Tag, digest v1.Hash) ([]string, error) {
 	states := make([]string, len(tags))
 	var conflicts []string
+	descs := make([]*v1.Descriptor, len(tags))
+	errs := make([]error, len(tags))
+	var wg sync.WaitGroup
+	for i, t := range tags {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			descs[i], errs[i] = remote.Head(repo.Tag(t.Name), c.remote(ctx)...)
+		}()
+	}
+	wg.Wait()
 	for i, t := range tags {
 		ref := repo.Tag(t.Name)
-		d, err := remote.Head(ref, c.remote(ctx)...)
+		d, err := descs[i], errs[i]
 		var te *transport.Error
 		switch {
 		case errors.As(err, &te) && te.StatusCode == http.StatusNotFound:

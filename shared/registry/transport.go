@@ -89,8 +89,12 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		}
 		counted := &countingBody{ReadCloser: r.Body}
 		if r.Body != nil && r.Body != http.NoBody && isBlobUpload(r) {
-			r = r.Clone(r.Context())
-			r.Body = counted
+			if r.ContentLength > 0 {
+				counted.n = r.ContentLength // body left as is: a file goes by sendfile
+			} else {
+				r = r.Clone(r.Context())
+				r.Body = counted
+			}
 		}
 		t.stats.Requests.Add(1)
 		resp, err := t.inner.RoundTrip(r)
