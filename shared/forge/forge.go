@@ -8,7 +8,9 @@ package forge
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
+	"strings"
 	"time"
 )
 
@@ -80,28 +82,68 @@ type Options struct {
 	APIURL string
 	// HTTPClient is used for every call; nil is a client with a timeout.
 	HTTPClient *http.Client
+	// RetryWait is the wait before the first retry of a call the server
+	// failed (5xx, broken connection); it doubles on each of the
+	// following attempts (3 in all). 0 is 500ms.
+	RetryWait time.Duration
 }
 
 // ErrUnsupported is returned by New for a repository URL no provider
-// understands (use "none").
+// understands (use "none"), and by the none provider's Get.
 var ErrUnsupported = errors.New("no pull request provider for this repository")
 
 // ErrAuth is returned (wrapped, with the provider and the HTTP status)
 // when the token is refused or lacks the rights.
 var ErrAuth = errors.New("token refused")
 
+// ErrClosed is returned by WaitMerged for a pull request closed (abandoned)
+// without merging.
+var ErrClosed = errors.New("closed without merging")
+
+// ErrTimeout is returned by WaitMerged when the pull request is still open
+// at the timeout.
+var ErrTimeout = errors.New("not merged in time")
+
 // Detect names the provider of a repository URL: "github" for github.com
 // (https, ssh, git@), "azure" for dev.azure.com, ssh.dev.azure.com and
 // *.visualstudio.com, "none" otherwise (file://, a bare path, anything
 // else).
-func Detect(repoURL string) string { panic("TODO(forge)") }
+func Detect(repoURL string) string {
+	host, _, ok := splitRepoURL(repoURL)
+	switch {
+	case !ok:
+		return "none"
+	case isGitHubHost(host):
+		return "github"
+	case isAzureHost(host):
+		return "azure"
+	}
+	return "none"
+}
 
 // New makes the provider kind ("github", "azure", "none"; "" detects it
-// from repoURL) for the repository at repoURL.
-func New(kind, repoURL string, o Options) (Provider, error) { panic("TODO(forge)") }
-
-// WaitMerged polls the pull request every poll until it is merged, and
-// fails when it is closed without merging or timeout passes.
-func WaitMerged(ctx context.Context, p Provider, number int, timeout, poll time.Duration) (PullRequest, error) {
-	panic("TODO(forge)")
+// from repoURL) for the repository at repoURL. A URL the kind cannot read
+// (no owner and name for github; no organization, project and name for
+// azure) is ErrUnsupported; so is an unknown kind. With kind "github" any
+// host is GitHub Enterprise: its API is Options.APIURL, or
+// https://host/api/v3/ when that is empty.
+func New(kind, repoURL string, o Options) (Provider, error) {
+	if kind == "" {
+		kind = Detect(repoURL)
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: defaultTimeout}
+	}
+	if o.RetryWait <= 0 {
+		o.RetryWait = defaultRetryWait
+	}
+	switch strings.ToLower(kind) {
+	case "github":
+		return newGitHub(repoURL, o)
+	case "azure":
+		return newAzure(repoURL, o)
+	case "none":
+		return None{}, nil
+	}
+	return nil, fmt.Errorf("forge kind %q: %w", kind, ErrUnsupported)
 }

@@ -3,13 +3,17 @@
 // it, one commit (signed with an SSH or OpenPGP key if asked), and a push,
 // either to the base branch or to a branch the step owns. A push the
 // remote rejects because someone else got there first is retried on the
-// new base: fetch, write again, commit, push, with backoff.
+// new base: clone again, write again, commit, push, with backoff. Every
+// attempt is a fresh clone rather than a fetch into the old one, which
+// sidesteps go-git's shallow-fetch bugs and Azure Repos' multi_ack.
 package gitops
 
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
+	"math/rand/v2"
 	"time"
 )
 
@@ -41,20 +45,25 @@ type Signing struct {
 
 // Update is one change to the GitOps repository.
 type Update struct {
-	URL  string // https://, ssh://, git@host:path, file:// or a path
+	// URL is https://, ssh://, git@host:path, file:// or a path.
+	// Credentials written into an https URL are taken out of it and used
+	// as Auth.Username and Auth.Token, unless Auth.Token is set.
+	URL  string
 	Base string // the branch to start from, e.g. main
 	// Branch receives the commit: Base itself for a direct commit, or a
 	// branch the step owns (gitship/<app>/<env>), which is force-pushed:
-	// it is always Base plus one commit.
-	Branch  string
-	Auth    Auth
+	// it is always Base plus one commit. Empty means Base.
+	Branch string
+	Auth   Auth
+	// Author is the commit's author and committer; both parts required.
 	Author  Author
 	Signing *Signing
-	Message string
+	Message string // required
 	// Write changes the checkout at dir (a fresh clone of Base, its
 	// working tree) and is called again for every retry, on the new Base.
 	Write func(dir string) error
-	// Attempts bounds the tries when a push to Base is rejected; 0 is 10.
+	// Attempts bounds the tries when a push is rejected (Base moved, or
+	// another run replaced Branch since it was looked at); 0 is 10.
 	Attempts int
 }
 
@@ -83,8 +92,76 @@ var ErrAuth = errors.New("authentication failed")
 // Apply clones Base, lets u.Write change it, commits, and pushes to
 // Branch, retrying on rejection as described on the package. Nothing is
 // left half-done on the remote: a failure pushes nothing.
-func Apply(ctx context.Context, u Update, log io.Writer) (Result, error) { panic("TODO(gitops)") }
+//
+// Each attempt is a fresh clone in its own temporary directory, removed
+// afterwards. Progress lines go to log (nil discards them); no line and no
+// error carries the token or URL credentials.
+func Apply(ctx context.Context, u Update, log io.Writer) (Result, error) {
+	if log == nil {
+		log = io.Discard
+	}
+	if u.Branch == "" {
+		u.Branch = u.Base
+	}
+	if err := u.validate(); err != nil {
+		return Result{}, err
+	}
+	rem, err := newRemote(u.URL, u.Auth)
+	if err != nil {
+		return Result{}, err
+	}
+	sign, err := newSigner(u.Signing)
+	if err != nil {
+		return Result{}, err
+	}
+	attempts := u.Attempts
+	if attempts <= 0 {
+		attempts = defaultAttempts
+	}
+	a := &applier{u: u, remote: rem, sign: sign, log: log}
+	for n := 1; ; n++ {
+		res, err := a.attempt(ctx)
+		if err == nil {
+			res.Attempts = n
+			return res, nil
+		}
+		var rej *rejectedError
+		if !errors.As(err, &rej) {
+			return Result{Attempts: n}, rem.mask(err)
+		}
+		if n >= attempts {
+			return Result{Attempts: n}, rem.mask(fmt.Errorf("push to %s %s: %w after %d attempts: %w",
+				rem, rej.ref, ErrRejected, n, rej.err))
+		}
+		wait := Backoff(n)
+		fmt.Fprintf(log, "gitops: push to %s rejected: %s; retry %d/%d in %s\n",
+			rej.ref, rem.maskString(rej.err.Error()), n+1, attempts, wait.Round(time.Millisecond))
+		t := time.NewTimer(wait)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return Result{Attempts: n}, ctx.Err()
+		case <-t.C:
+		}
+	}
+}
+
+const (
+	defaultAttempts = 10
+	backoffMin      = 100 * time.Millisecond
+	backoffMax      = 5 * time.Second
+)
 
 // Backoff is the wait before retry n (from 1): exponential with jitter,
-// so that runs racing for one branch spread out.
-func Backoff(n int) time.Duration { panic("TODO(gitops)") }
+// so that runs racing for one branch spread out. The ceiling starts at 100ms and doubles up to 5s; the wait is drawn
+// uniformly below it ("full jitter"), plus 1ms.
+func Backoff(n int) time.Duration {
+	ceiling := backoffMax
+	if n < 1 {
+		n = 1
+	}
+	if n <= 6 { // 100ms<<6 is past the cap already
+		ceiling = min(backoffMin<<(n-1), backoffMax)
+	}
+	return rand.N(ceiling) + time.Millisecond
+}

@@ -1,0 +1,358 @@
+package forge_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gitship/gitship/shared/forge"
+	"github.com/gitship/gitship/shared/forge/forgetest"
+)
+
+const adoToken = "adoPATs3cret52chars"
+
+var (
+	jane = forgetest.AzureIdentity{ID: "3b0a1c9e-7f0d-4b8e-9d55-2f1e0c6a7b11", UniqueName: "jane@example.com", DisplayName: "Jane Doe"}
+	team = forgetest.AzureIdentity{ID: "6e1f2a3b-4c5d-4e6f-8a9b-0c1d2e3f4a5b", UniqueName: "[Web]\\Web Team", DisplayName: "[Web]\\Web Team"}
+)
+
+func newAzure(t *testing.T, cfg forgetest.AzureConfig) (*forgetest.Azure, forge.Provider) {
+	t.Helper()
+	if cfg.Org == "" {
+		cfg.Org, cfg.Project, cfg.Repo = "Contoso", "Web Platform", "gitops"
+	}
+	if cfg.Token == "" {
+		cfg.Token = adoToken
+	}
+	cfg.Identities = append(cfg.Identities, jane, team)
+	fake := forgetest.NewAzure(t, cfg)
+	p, err := forge.New("", fake.RepoURL(), fast(adoToken, fake.OrgURL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fake, p
+}
+
+func TestAzureEnsureOnePullRequestPerHead(t *testing.T) {
+	ctx := context.Background()
+	fake, p := newAzure(t, forgetest.AzureConfig{})
+	req := forge.Request{Head: "gitship/web-prod", Base: "main", Title: "web: deploy 1.2.0 to prod", Body: "first"}
+
+	res, err := p.Ensure(ctx, req)
+	if err != nil {
+		t.Fatalf("Ensure() error = %v", err)
+	}
+	want := forge.PullRequest{
+		Number: 1, URL: "https://dev.azure.com/Contoso/Web%20Platform/_git/gitops/pullrequest/1",
+		Head: req.Head, Base: "main", Title: req.Title, Body: "first", State: forge.Open,
+	}
+	if !res.Created || res.PullRequest != want {
+		t.Fatalf("Ensure() = %+v; want created %+v", res, want)
+	}
+
+	req.Body = strings.Repeat("long body ", 60) // over the list's 400-character cut
+	res, err = p.Ensure(ctx, req)
+	if err != nil {
+		t.Fatalf("second Ensure() error = %v", err)
+	}
+	if res.Created || res.PullRequest.Number != 1 || res.PullRequest.Body != req.Body {
+		t.Fatalf("second Ensure() = %+v; want #1 updated with the new body", res)
+	}
+	if prs := fake.PRs(); len(prs) != 1 || prs[0].Description != req.Body {
+		t.Fatalf("fake holds %+v; want one pull request with the new description", prs)
+	}
+
+	const prs = "/web platform/_apis/git/repositories/gitops/pullrequests"
+	lists := fake.Calls(http.MethodGet, prs)
+	if len(lists) != 2 {
+		t.Fatalf("list calls = %v, want 2", lists)
+	}
+	q := lists[0].Query
+	if q.Get("searchCriteria.sourceRefName") != "refs/heads/gitship/web-prod" || q.Get("searchCriteria.targetRefName") != "refs/heads/main" || q.Get("searchCriteria.status") != "active" {
+		t.Errorf("list query = %v; want source, target refs and status active", q)
+	}
+	if accept := lists[0].Header.Get("Accept"); accept != "application/json;api-version=7.1-preview.1" {
+		t.Errorf("Accept = %q; want the api-version negotiated from the locations", accept)
+	}
+	updates := fake.Calls(http.MethodPatch, prs+"/1")
+	if len(updates) != 1 || !reflect.DeepEqual(updates[0].JSON(), map[string]any{"title": req.Title, "description": req.Body}) {
+		t.Fatalf("update calls = %v; want one with title and description only", updates)
+	}
+	if n := len(fake.Calls(http.MethodPost, prs)); n != 1 {
+		t.Errorf("create calls = %d, want 1", n)
+	}
+}
+
+func TestAzureDiscovery(t *testing.T) {
+	fake, p := newAzure(t, forgetest.AzureConfig{})
+	if _, err := p.Ensure(context.Background(), forge.Request{Head: "h", Base: "main", Title: "t"}); err != nil {
+		t.Fatal(err)
+	}
+	reqs := fake.Requests()
+	var got []string
+	for _, r := range reqs[:min(3, len(reqs))] {
+		got = append(got, r.Method+" "+strings.ToLower(r.Path))
+	}
+	// The organization URL is lower-cased by the client, as the service
+	// does not care.
+	want := []string{"OPTIONS /contoso/_apis", "GET /contoso/_apis/resourceareas", "GET /contoso/web platform/_apis/git/repositories/gitops/pullrequests"}
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("first requests = %q, want %q", got, want)
+	}
+	for _, r := range reqs {
+		if auth := r.Header.Get("Authorization"); !strings.HasPrefix(auth, "Basic ") {
+			t.Errorf("%s: Authorization %q, want Basic", r, auth)
+		}
+	}
+}
+
+func TestAzureEnsureSendsLabelsReviewersDraftAutoComplete(t *testing.T) {
+	fake, p := newAzure(t, forgetest.AzureConfig{})
+	const guid = "a1b2c3d4-0000-4000-8000-000000000001"
+	res, err := p.Ensure(context.Background(), forge.Request{
+		Head: "gitship/web-prod", Base: "main", Title: "deploy", Body: "b",
+		Labels:    []string{"gitship", "env:prod"},
+		Reviewers: []string{guid, "jane@example.com", `[Web]\Web Team`, "nobody@example.com"},
+		Draft:     true,
+		AutoMerge: true,
+	})
+	if err != nil {
+		t.Fatalf("Ensure() error = %v", err)
+	}
+	if len(res.Warnings) != 1 || !strings.Contains(res.Warnings[0], "nobody@example.com") {
+		t.Errorf("Warnings = %q; want one for the reviewer that does not resolve", res.Warnings)
+	}
+
+	lookups := fake.Calls(http.MethodGet, "/vssps/contoso/_apis/identities")
+	if len(lookups) != 3 || lookups[0].Query.Get("searchFilter") != "General" || lookups[0].Query.Get("filterValue") != "jane@example.com" {
+		t.Errorf("identity lookups = %v; want 3, searchFilter=General by name", lookups)
+	}
+
+	creates := fake.Calls(http.MethodPost, "/_apis/git/repositories/gitops/pullrequests")
+	if len(creates) != 1 {
+		t.Fatalf("create calls = %v, want 1", creates)
+	}
+	wantCreate := map[string]any{
+		"sourceRefName": "refs/heads/gitship/web-prod",
+		"targetRefName": "refs/heads/main",
+		"title":         "deploy",
+		"description":   "b",
+		"isDraft":       true,
+		"labels":        []any{map[string]any{"name": "gitship"}, map[string]any{"name": "env:prod"}},
+		"reviewers":     []any{map[string]any{"id": guid}, map[string]any{"id": jane.ID}, map[string]any{"id": team.ID}},
+	}
+	if got := creates[0].JSON(); !reflect.DeepEqual(got, wantCreate) {
+		t.Errorf("create body = %v\nwant %v", got, wantCreate)
+	}
+
+	if len(fake.Calls(http.MethodGet, "/contoso/_apis/connectiondata")) != 1 {
+		t.Errorf("want the token's identity read from connectionData")
+	}
+	updates := fake.Calls(http.MethodPatch, "/pullrequests/1")
+	wantAuto := map[string]any{
+		"autoCompleteSetBy": map[string]any{"id": fake.User().ID},
+		"completionOptions": map[string]any{"deleteSourceBranch": true},
+	}
+	if len(updates) != 1 || !reflect.DeepEqual(updates[0].JSON(), wantAuto) {
+		t.Fatalf("update calls = %v; want one setting %v", updates, wantAuto)
+	}
+
+	pr, _ := fake.PR(1)
+	if pr.AutoCompleteSetBy != fake.User().ID || !pr.IsDraft ||
+		!reflect.DeepEqual(pr.Labels, []string{"gitship", "env:prod"}) ||
+		!reflect.DeepEqual(pr.Reviewers, []string{guid, jane.ID, team.ID}) {
+		t.Errorf("fake PR = %+v; want auto-complete by the token's identity, draft, labels and reviewers", pr)
+	}
+	if !res.PullRequest.Draft {
+		t.Errorf("PullRequest.Draft = false, want true")
+	}
+}
+
+func TestAzureEnsureAddsMissingLabelsAndReviewers(t *testing.T) {
+	ctx := context.Background()
+	fake, p := newAzure(t, forgetest.AzureConfig{})
+	req := forge.Request{Head: "h", Base: "main", Title: "t", Labels: []string{"gitship"}, Reviewers: []string{jane.ID}, AutoMerge: true}
+	if _, err := p.Ensure(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	req.Labels = append(req.Labels, "env:prod")
+	req.Reviewers = append(req.Reviewers, "[Web]\\Web Team")
+	res, err := p.Ensure(ctx, req)
+	if err != nil || res.Created || len(res.Warnings) != 0 {
+		t.Fatalf("second Ensure() = %+v, %v", res, err)
+	}
+	labels := fake.Calls(http.MethodPost, "/pullrequests/1/labels")
+	if len(labels) != 1 || !reflect.DeepEqual(labels[0].JSON(), map[string]any{"name": "env:prod"}) {
+		t.Errorf("label calls = %v; want one adding env:prod", labels)
+	}
+	revs := fake.Calls(http.MethodPost, "/pullrequests/1/reviewers")
+	if len(revs) != 1 || !reflect.DeepEqual(revs[0].JSON(), []any{map[string]any{"id": team.ID}}) {
+		t.Errorf("reviewer calls = %v; want one adding the team", revs)
+	}
+	// Auto-complete is on already: not set again.
+	if n := len(fake.Calls(http.MethodPatch, "/pullrequests/1")); n != 2 {
+		t.Errorf("PATCH calls = %d; want 2 (auto-complete once, then the update)", n)
+	}
+	pr, _ := fake.PR(1)
+	if !reflect.DeepEqual(pr.Labels, []string{"gitship", "env:prod"}) || !reflect.DeepEqual(pr.Reviewers, []string{jane.ID, team.ID}) {
+		t.Errorf("fake PR = %+v", pr)
+	}
+}
+
+func TestAzureBodyLimit(t *testing.T) {
+	fake, p := newAzure(t, forgetest.AzureConfig{})
+	res, err := p.Ensure(context.Background(), forge.Request{Head: "h", Base: "main", Title: "t", Body: strings.Repeat("x", 5000)})
+	if err != nil || len(res.Warnings) != 1 {
+		t.Fatalf("Ensure() = %+v, %v; want a warning about the cut", res, err)
+	}
+	if pr, _ := fake.PR(1); len(pr.Description) != 4000 {
+		t.Errorf("description is %d characters, want 4000", len(pr.Description))
+	}
+}
+
+func TestAzureGetStates(t *testing.T) {
+	ctx := context.Background()
+	fake, p := newAzure(t, forgetest.AzureConfig{})
+	for _, h := range []string{"a", "b", "c"} {
+		if _, err := p.Ensure(ctx, forge.Request{Head: h, Base: "main", Title: h}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := fake.Complete(2); err != nil {
+		t.Fatal(err)
+	}
+	if err := fake.Abandon(3); err != nil {
+		t.Fatal(err)
+	}
+	for n, want := range map[int]forge.State{1: forge.Open, 2: forge.Merged, 3: forge.Closed} {
+		pr, err := p.Get(ctx, n)
+		if err != nil || pr.State != want || pr.Number != n || !strings.HasSuffix(pr.URL, "/pullrequest/"+string(rune('0'+n))) {
+			t.Errorf("Get(%d) = %+v, %v; want state %s", n, pr, err, want)
+		}
+	}
+	if n := len(fake.Calls(http.MethodGet, "/web platform/_apis/git/pullrequests/2")); n != 1 {
+		t.Errorf("GetPullRequestById calls for 2 = %d, want 1", n)
+	}
+	_, err := p.Get(ctx, 9)
+	var ae *forge.APIError
+	if !errors.As(err, &ae) || ae.Status != http.StatusNotFound || !strings.Contains(err.Error(), "TF401180") {
+		t.Errorf("Get(9) error = %v; want 404 TF401180", err)
+	}
+}
+
+func TestAzureAuth(t *testing.T) {
+	tests := []struct {
+		name, token string
+		status      int
+		message     string
+	}{
+		{"wrong token", "wr0ngPATvalue", 401, "Unauthorized"},
+		{"read-only token", "readOnlyPAT", 403, "TF401027"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := forgetest.NewAzure(t, forgetest.AzureConfig{Org: "contoso", Project: "web", Repo: "gitops", Token: adoToken, ReadOnlyToken: "readOnlyPAT"})
+			p, err := forge.New("azure", fake.RepoURL(), fast(tt.token, fake.OrgURL()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = p.Ensure(context.Background(), forge.Request{Head: "h", Base: "main", Title: "t"})
+			var ae *forge.APIError
+			if !errors.Is(err, forge.ErrAuth) || !errors.As(err, &ae) || ae.Status != tt.status {
+				t.Fatalf("Ensure() error = %v; want ErrAuth with status %d", err, tt.status)
+			}
+			if msg := err.Error(); strings.Contains(msg, tt.token) || !strings.Contains(msg, tt.message) || !strings.Contains(msg, "azure") {
+				t.Errorf("error %q: want the provider and %q, and not the token", msg, tt.message)
+			}
+			if len(fake.PRs()) != 0 {
+				t.Errorf("fake has pull requests after a refused token")
+			}
+		})
+	}
+}
+
+func TestAzureRetries(t *testing.T) {
+	ctx := context.Background()
+	req := forge.Request{Head: "h", Base: "main", Title: "t", Body: "b"}
+
+	t.Run("502 on the first request", func(t *testing.T) {
+		fake, p := newAzure(t, forgetest.AzureConfig{})
+		fake.FailNext(1, http.StatusBadGateway)
+		res, err := p.Ensure(ctx, req)
+		if err != nil || !res.Created {
+			t.Fatalf("Ensure() = %+v, %v; want created after a retry", res, err)
+		}
+		if reqs := fake.Requests(); !reqs[0].Injected || reqs[1].Method != reqs[0].Method || reqs[1].Path != reqs[0].Path {
+			t.Errorf("requests = %v; want the failed one, then the same again", reqs)
+		}
+	})
+
+	t.Run("create answered 504 after it went through", func(t *testing.T) {
+		fake, p := newAzure(t, forgetest.AzureConfig{})
+		fake.Inject(forgetest.Fault{Method: http.MethodPost, Status: http.StatusGatewayTimeout, AfterServe: true})
+		res, err := p.Ensure(ctx, req)
+		if err != nil || res.PullRequest.Number != 1 {
+			t.Fatalf("Ensure() = %+v, %v; want #1", res, err)
+		}
+		if prs := fake.PRs(); len(prs) != 1 {
+			t.Fatalf("fake holds %d pull requests, want 1: a retry must not open a second", len(prs))
+		}
+	})
+
+	t.Run("server down", func(t *testing.T) {
+		fake, p := newAzure(t, forgetest.AzureConfig{})
+		fake.FailNext(10, http.StatusServiceUnavailable)
+		_, err := p.Ensure(ctx, req)
+		var ae *forge.APIError
+		if !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable || errors.Is(err, forge.ErrAuth) {
+			t.Fatalf("Ensure() error = %v; want HTTP 503, not ErrAuth", err)
+		}
+	})
+}
+
+func TestAzureWaitMerged(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		finish  func(*forgetest.Azure) error
+		timeout time.Duration
+		want    error
+	}{
+		{"completed", func(f *forgetest.Azure) error { return f.Complete(1) }, 10 * time.Second, nil},
+		{"abandoned", func(f *forgetest.Azure) error { return f.Abandon(1) }, 10 * time.Second, forge.ErrClosed},
+		{"timeout", nil, 50 * time.Millisecond, forge.ErrTimeout},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake, p := newAzure(t, forgetest.AzureConfig{})
+			if _, err := p.Ensure(ctx, forge.Request{Head: "h", Base: "main", Title: "t"}); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			if tt.finish != nil {
+				go func() {
+					for len(fake.Calls(http.MethodGet, "/_apis/git/pullrequests/1")) < 2 {
+						time.Sleep(time.Millisecond)
+					}
+					done <- tt.finish(fake)
+				}()
+			}
+			pr, err := forge.WaitMerged(ctx, p, 1, tt.timeout, 2*time.Millisecond)
+			if tt.finish != nil {
+				if ferr := <-done; ferr != nil {
+					t.Fatal(ferr)
+				}
+			}
+			if !errors.Is(err, tt.want) || (tt.want == nil && pr.State != forge.Merged) {
+				t.Fatalf("WaitMerged() = %+v, %v; want %v", pr, err, tt.want)
+			}
+			if err != nil && !strings.Contains(err.Error(), "https://dev.azure.com/Contoso/Web%20Platform/_git/gitops/pullrequest/1") {
+				t.Errorf("error %q: want the pull request's URL", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,355 @@
+package forge_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"reflect"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/gitship/gitship/shared/forge"
+	"github.com/gitship/gitship/shared/forge/forgetest"
+)
+
+const ghToken = "ghp_s3cretT0ken"
+
+func newGitHub(t *testing.T, cfg forgetest.GitHubConfig) (*forgetest.GitHub, forge.Provider) {
+	t.Helper()
+	if cfg.Owner == "" {
+		cfg.Owner, cfg.Repo = "acme", "gitops"
+	}
+	if cfg.Token == "" {
+		cfg.Token = ghToken
+	}
+	fake := forgetest.NewGitHub(t, cfg)
+	p, err := forge.New("", fake.RepoURL(), fast(ghToken, fake.URL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return fake, p
+}
+
+func TestGitHubEnsureOnePullRequestPerHead(t *testing.T) {
+	ctx := context.Background()
+	fake, p := newGitHub(t, forgetest.GitHubConfig{})
+	req := forge.Request{Head: "gitship/web-prod", Base: "main", Title: "web: deploy 1.2.0 to prod", Body: "first"}
+
+	res, err := p.Ensure(ctx, req)
+	if err != nil {
+		t.Fatalf("Ensure() error = %v", err)
+	}
+	want := forge.PullRequest{Number: 1, URL: "https://github.com/acme/gitops/pull/1", Head: req.Head, Base: "main", Title: req.Title, Body: "first", State: forge.Open}
+	if !res.Created || res.PullRequest != want {
+		t.Fatalf("Ensure() = %+v; want created %+v", res, want)
+	}
+
+	req.Body = "second"
+	res, err = p.Ensure(ctx, req)
+	if err != nil {
+		t.Fatalf("second Ensure() error = %v", err)
+	}
+	if res.Created || res.PullRequest.Number != 1 || res.PullRequest.Body != "second" {
+		t.Fatalf("second Ensure() = %+v; want #1 updated with the new body", res)
+	}
+	if prs := fake.PRs(); len(prs) != 1 || prs[0].Body != "second" {
+		t.Fatalf("fake holds %+v; want one pull request with body %q", prs, "second")
+	}
+
+	lists := fake.Calls(http.MethodGet, "/repos/acme/gitops/pulls")
+	if len(lists) != 2 {
+		t.Fatalf("list calls = %v, want 2", lists)
+	}
+	if q := lists[0].Query; q.Get("head") != "acme:gitship/web-prod" || q.Get("base") != "main" || q.Get("state") != "open" {
+		t.Errorf("list query = %v; want head=acme:gitship/web-prod base=main state=open", q)
+	}
+	edits := fake.Calls(http.MethodPatch, "/repos/acme/gitops/pulls/1")
+	if len(edits) != 1 || !reflect.DeepEqual(edits[0].JSON(), map[string]any{"title": req.Title, "body": "second"}) {
+		t.Fatalf("PATCH calls = %v; want one with title and body", edits)
+	}
+
+	// Nothing changed: nothing to write.
+	if _, err := p.Ensure(ctx, req); err != nil {
+		t.Fatal(err)
+	}
+	if n := len(fake.Calls(http.MethodPatch, "/pulls/1")); n != 1 {
+		t.Errorf("PATCH calls after an unchanged Ensure = %d, want still 1", n)
+	}
+	if n := len(fake.Calls(http.MethodPost, "/repos/acme/gitops/pulls")); n != 1 {
+		t.Errorf("create calls = %d, want 1", n)
+	}
+}
+
+func TestGitHubEnsureSendsLabelsReviewersDraftAutoMerge(t *testing.T) {
+	fake, p := newGitHub(t, forgetest.GitHubConfig{AllowAutoMerge: true})
+	res, err := p.Ensure(context.Background(), forge.Request{
+		Head: "gitship/web-prod", Base: "main", Title: "deploy", Body: "b",
+		Labels:    []string{"gitship", "env:prod"},
+		Reviewers: []string{"alice", "acme/platform"},
+		Draft:     true,
+		AutoMerge: true,
+	})
+	if err != nil || len(res.Warnings) != 0 {
+		t.Fatalf("Ensure() = %+v, %v; want no error, no warning", res, err)
+	}
+	if !res.PullRequest.Draft {
+		t.Errorf("PullRequest.Draft = false, want true")
+	}
+
+	creates := fake.Calls(http.MethodPost, "/repos/acme/gitops/pulls")
+	wantCreate := map[string]any{"title": "deploy", "head": "gitship/web-prod", "base": "main", "body": "b", "draft": true}
+	if len(creates) != 1 || !reflect.DeepEqual(creates[0].JSON(), wantCreate) {
+		t.Fatalf("create calls = %v; want one with body %v", creates, wantCreate)
+	}
+	labels := fake.Calls(http.MethodPost, "/repos/acme/gitops/issues/1/labels")
+	if len(labels) != 1 || !reflect.DeepEqual(labels[0].JSON(), []any{"gitship", "env:prod"}) {
+		t.Fatalf("label calls = %v; want one adding [gitship env:prod]", labels)
+	}
+	revs := fake.Calls(http.MethodPost, "/repos/acme/gitops/pulls/1/requested_reviewers")
+	wantRevs := map[string]any{"reviewers": []any{"alice"}, "team_reviewers": []any{"platform"}}
+	if len(revs) != 1 || !reflect.DeepEqual(revs[0].JSON(), wantRevs) {
+		t.Fatalf("reviewer calls = %v; want one with %v", revs, wantRevs)
+	}
+	gql := fake.Calls(http.MethodPost, "/graphql")
+	if len(gql) != 1 {
+		t.Fatalf("GraphQL calls = %v, want 1", gql)
+	}
+	var body struct {
+		Query     string
+		Variables map[string]string
+	}
+	if err := gql[0].Decode(&body); err != nil {
+		t.Fatal(err)
+	}
+	pr, _ := fake.PR(1)
+	if !strings.Contains(body.Query, "enablePullRequestAutoMerge") || !strings.Contains(body.Query, "mergeMethod: MERGE") || body.Variables["pullRequestId"] != pr.NodeID {
+		t.Errorf("GraphQL body = %+v; want enablePullRequestAutoMerge of %s with MERGE", body, pr.NodeID)
+	}
+
+	// Again, with one more label: only that label is sent; reviewers and
+	// auto-merge are in place already.
+	res, err = p.Ensure(context.Background(), forge.Request{
+		Head: "gitship/web-prod", Base: "main", Title: "deploy", Body: "b",
+		Labels:    []string{"gitship", "env:prod", "app:web"},
+		Reviewers: []string{"alice", "acme/platform"},
+		AutoMerge: true,
+	})
+	if err != nil || res.Created {
+		t.Fatalf("second Ensure() = %+v, %v", res, err)
+	}
+	labels = fake.Calls(http.MethodPost, "/issues/1/labels")
+	if len(labels) != 2 || !reflect.DeepEqual(labels[1].JSON(), []any{"app:web"}) {
+		t.Errorf("label calls = %v; want a second one adding only app:web", labels)
+	}
+	if n, m := len(fake.Calls(http.MethodPost, "/requested_reviewers")), len(fake.Calls(http.MethodPost, "/graphql")); n != 1 || m != 1 {
+		t.Errorf("reviewer calls = %d, GraphQL calls = %d; want 1 and 1 (nothing missing the second time)", n, m)
+	}
+
+	pr, _ = fake.PR(1)
+	want := forgetest.GitHubPR{Labels: []string{"gitship", "env:prod", "app:web"}, Reviewers: []string{"alice"}, TeamReviewers: []string{"platform"}, AutoMerge: "MERGE", Draft: true}
+	if !reflect.DeepEqual(pr.Labels, want.Labels) || !reflect.DeepEqual(pr.Reviewers, want.Reviewers) ||
+		!reflect.DeepEqual(pr.TeamReviewers, want.TeamReviewers) || pr.AutoMerge != want.AutoMerge || !pr.Draft {
+		t.Errorf("fake PR = %+v; want labels, reviewers, teams, auto-merge and draft as asked", pr)
+	}
+}
+
+func TestGitHubEnsureWarns(t *testing.T) {
+	fake, p := newGitHub(t, forgetest.GitHubConfig{Login: "gitship-bot"})
+	res, err := p.Ensure(context.Background(), forge.Request{
+		Head: "h", Base: "main", Title: "t",
+		Reviewers: []string{"gitship-bot"}, // the author: GitHub refuses
+		AutoMerge: true,                    // not allowed for the repository
+		Body:      strings.Repeat("é", 70000),
+	})
+	if err != nil {
+		t.Fatalf("Ensure() error = %v; want warnings only", err)
+	}
+	joined := strings.Join(res.Warnings, "\n")
+	for _, want := range []string{"Auto merge is not allowed for this repository", "Review cannot be requested from pull request author", "65536"} {
+		if !strings.Contains(joined, want) {
+			t.Errorf("Warnings = %q; want one with %q", res.Warnings, want)
+		}
+	}
+	if pr, _ := fake.PR(1); len([]rune(pr.Body)) != 65536 || pr.AutoMerge != "" {
+		t.Errorf("fake PR body %d characters, auto-merge %q; want 65536, off", len([]rune(pr.Body)), pr.AutoMerge)
+	}
+}
+
+func TestGitHubGetStates(t *testing.T) {
+	ctx := context.Background()
+	fake, p := newGitHub(t, forgetest.GitHubConfig{})
+	for _, h := range []string{"a", "b", "c"} {
+		if _, err := p.Ensure(ctx, forge.Request{Head: h, Base: "main", Title: h}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := fake.Merge(2); err != nil {
+		t.Fatal(err)
+	}
+	if err := fake.Close(3); err != nil {
+		t.Fatal(err)
+	}
+	for n, want := range map[int]forge.State{1: forge.Open, 2: forge.Merged, 3: forge.Closed} {
+		pr, err := p.Get(ctx, n)
+		if err != nil || pr.State != want || pr.Number != n {
+			t.Errorf("Get(%d) = %+v, %v; want state %s", n, pr, err, want)
+		}
+	}
+	if _, err := p.Get(ctx, 9); err == nil || errors.Is(err, forge.ErrAuth) {
+		t.Errorf("Get(9) error = %v; want not found", err)
+	}
+}
+
+func TestGitHubAuth(t *testing.T) {
+	tests := []struct {
+		name, token string
+		status      int
+		message     string
+	}{
+		{"wrong token", "ghp_wr0ngT0ken", 401, "Bad credentials"},
+		{"read-only token", "ghs_readOnly", 403, "Resource not accessible by integration"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake := forgetest.NewGitHub(t, forgetest.GitHubConfig{Owner: "acme", Repo: "gitops", Token: ghToken, ReadOnlyToken: "ghs_readOnly"})
+			p, err := forge.New("github", fake.RepoURL(), fast(tt.token, fake.URL()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			_, err = p.Ensure(context.Background(), forge.Request{Head: "h", Base: "main", Title: "t"})
+			var ae *forge.APIError
+			if !errors.Is(err, forge.ErrAuth) || !errors.As(err, &ae) || ae.Status != tt.status {
+				t.Fatalf("Ensure() error = %v; want ErrAuth with status %d", err, tt.status)
+			}
+			if msg := err.Error(); strings.Contains(msg, tt.token) || !strings.Contains(msg, tt.message) || !strings.Contains(msg, "github") {
+				t.Errorf("error %q: want the provider and %q, and not the token", msg, tt.message)
+			}
+			if len(fake.PRs()) != 0 {
+				t.Errorf("fake has pull requests after a refused token")
+			}
+		})
+	}
+}
+
+func TestGitHubRetries(t *testing.T) {
+	ctx := context.Background()
+	req := forge.Request{Head: "h", Base: "main", Title: "t", Body: "b"}
+
+	t.Run("502 on the first request", func(t *testing.T) {
+		fake, p := newGitHub(t, forgetest.GitHubConfig{})
+		fake.FailNext(1, http.StatusBadGateway)
+		res, err := p.Ensure(ctx, req)
+		if err != nil || !res.Created {
+			t.Fatalf("Ensure() = %+v, %v; want created after a retry", res, err)
+		}
+		reqs := fake.Requests()
+		if !reqs[0].Injected || reqs[1].Method != http.MethodGet || reqs[1].Path != reqs[0].Path {
+			t.Errorf("requests = %v; want the failed list, then the same list again", reqs)
+		}
+	})
+
+	t.Run("create answered 502 after it went through", func(t *testing.T) {
+		fake, p := newGitHub(t, forgetest.GitHubConfig{})
+		fake.Inject(forgetest.Fault{Method: http.MethodPost, AfterServe: true})
+		res, err := p.Ensure(ctx, req)
+		if err != nil || res.PullRequest.Number != 1 {
+			t.Fatalf("Ensure() = %+v, %v; want #1", res, err)
+		}
+		if prs := fake.PRs(); len(prs) != 1 {
+			t.Fatalf("fake holds %d pull requests, want 1: a retry must not open a second", len(prs))
+		}
+		if n := len(fake.Calls(http.MethodPost, "/pulls")); n != 0 {
+			t.Errorf("served creates = %d, want 0 besides the lost one (the retry finds it)", n)
+		}
+	})
+
+	t.Run("create failed 503", func(t *testing.T) {
+		fake, p := newGitHub(t, forgetest.GitHubConfig{})
+		fake.Inject(forgetest.Fault{Method: http.MethodPost, Status: http.StatusServiceUnavailable})
+		res, err := p.Ensure(ctx, req)
+		if err != nil || !res.Created || len(fake.PRs()) != 1 {
+			t.Fatalf("Ensure() = %+v, %v with %d PRs; want one created", res, err, len(fake.PRs()))
+		}
+	})
+
+	t.Run("server down", func(t *testing.T) {
+		fake, p := newGitHub(t, forgetest.GitHubConfig{})
+		fake.FailNext(10, http.StatusBadGateway)
+		_, err := p.Ensure(ctx, req)
+		var ae *forge.APIError
+		if !errors.As(err, &ae) || ae.Status != http.StatusBadGateway || errors.Is(err, forge.ErrAuth) {
+			t.Fatalf("Ensure() error = %v; want HTTP 502, not ErrAuth", err)
+		}
+		if n := len(fake.Requests()); n != 3 {
+			t.Errorf("requests = %d, want 3 attempts", n)
+		}
+	})
+}
+
+func TestGitHubEnterprise(t *testing.T) {
+	fake := forgetest.NewGitHub(t, forgetest.GitHubConfig{Owner: "team", Repo: "app", Token: ghToken, AllowAutoMerge: true})
+	p, err := forge.New("github", "git@ghe.example.com:team/app.git", fast(ghToken, fake.EnterpriseURL()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := p.Ensure(context.Background(), forge.Request{Head: "h", Base: "main", Title: "t", AutoMerge: true})
+	if err != nil || !res.Created || len(res.Warnings) != 0 {
+		t.Fatalf("Ensure() = %+v, %v", res, err)
+	}
+	for _, r := range fake.Requests() {
+		if r.Path != "/api/graphql" && !strings.HasPrefix(r.Path, "/api/v3/repos/team/app/") {
+			t.Errorf("request %s: want /api/v3/ (REST) or /api/graphql", r)
+		}
+	}
+	if len(fake.Calls(http.MethodPost, "/api/graphql")) != 1 {
+		t.Errorf("want the auto-merge mutation at /api/graphql")
+	}
+}
+
+func TestGitHubWaitMerged(t *testing.T) {
+	ctx := context.Background()
+	tests := []struct {
+		name    string
+		finish  func(*forgetest.GitHub) error
+		timeout time.Duration
+		want    error
+	}{
+		{"merged", func(f *forgetest.GitHub) error { return f.Merge(1) }, 10 * time.Second, nil},
+		{"closed", func(f *forgetest.GitHub) error { return f.Close(1) }, 10 * time.Second, forge.ErrClosed},
+		{"timeout", nil, 50 * time.Millisecond, forge.ErrTimeout},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			fake, p := newGitHub(t, forgetest.GitHubConfig{})
+			if _, err := p.Ensure(ctx, forge.Request{Head: "h", Base: "main", Title: "t"}); err != nil {
+				t.Fatal(err)
+			}
+			done := make(chan error, 1)
+			if tt.finish != nil {
+				// Finish once WaitMerged has seen the pull request open twice.
+				go func() {
+					for len(fake.Calls(http.MethodGet, "/pulls/1")) < 2 {
+						time.Sleep(time.Millisecond)
+					}
+					done <- tt.finish(fake)
+				}()
+			}
+			pr, err := forge.WaitMerged(ctx, p, 1, tt.timeout, 2*time.Millisecond)
+			if tt.finish != nil {
+				if ferr := <-done; ferr != nil {
+					t.Fatal(ferr)
+				}
+			}
+			if !errors.Is(err, tt.want) || (tt.want == nil && pr.State != forge.Merged) {
+				t.Fatalf("WaitMerged() = %+v, %v; want %v", pr, err, tt.want)
+			}
+			if err != nil && !strings.Contains(err.Error(), "https://github.com/acme/gitops/pull/1") {
+				t.Errorf("error %q: want the pull request's URL", err)
+			}
+			if tt.want == forge.ErrTimeout && !strings.Contains(err.Error(), "50ms") {
+				t.Errorf("error %q: want the timeout", err)
+			}
+		})
+	}
+}

@@ -1,0 +1,275 @@
+package gitops
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strings"
+	"time"
+
+	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/config"
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/storage/memory"
+)
+
+func (u *Update) validate() error {
+	var missing []string
+	for _, f := range []struct{ name, value string }{
+		{"URL", u.URL}, {"Base", u.Base}, {"Message", strings.TrimSpace(u.Message)},
+		{"Author.Name", u.Author.Name}, {"Author.Email", u.Author.Email},
+	} {
+		if f.value == "" {
+			missing = append(missing, f.name)
+		}
+	}
+	if u.Write == nil {
+		missing = append(missing, "Write")
+	}
+	if len(missing) > 0 {
+		return fmt.Errorf("gitops update: missing %s", strings.Join(missing, ", "))
+	}
+	for _, b := range []string{u.Base, u.Branch} {
+		if !validBranch(b) {
+			return fmt.Errorf("gitops update: %q is not a branch name", b)
+		}
+	}
+	return nil
+}
+
+// validBranch is a short form of git check-ref-format for a branch name
+// given without refs/heads/.
+func validBranch(b string) bool {
+	if b == "" || strings.HasPrefix(b, "refs/") || strings.HasPrefix(b, "-") ||
+		strings.HasPrefix(b, "/") || strings.HasSuffix(b, "/") || strings.HasSuffix(b, ".") ||
+		strings.HasSuffix(b, ".lock") || b == "@" {
+		return false
+	}
+	for _, bad := range []string{"..", "//", "@{", "/."} {
+		if strings.Contains(b, bad) {
+			return false
+		}
+	}
+	for _, r := range b {
+		if r <= ' ' || r == 0x7f || strings.ContainsRune("~^:?*[\\", r) {
+			return false
+		}
+	}
+	return !strings.HasPrefix(b, ".")
+}
+
+// rejectedError is a push the remote refused; Apply retries those.
+type rejectedError struct {
+	ref plumbing.ReferenceName
+	err error
+}
+
+func (e *rejectedError) Error() string { return fmt.Sprintf("push to %s rejected: %v", e.ref, e.err) }
+func (e *rejectedError) Unwrap() error { return e.err }
+
+// applier holds what stays the same across the attempts of one Apply.
+type applier struct {
+	u      Update
+	remote *remote
+	sign   signer
+	log    io.Writer
+}
+
+func (a *applier) logf(format string, args ...any) {
+	fmt.Fprintf(a.log, "gitops: "+format+"\n", args...)
+}
+
+// attempt is one try: clone Base, write, commit, push. A push the remote
+// refuses comes back as a *rejectedError.
+func (a *applier) attempt(ctx context.Context) (Result, error) {
+	dir, err := os.MkdirTemp("", "gitship-gitops-")
+	if err != nil {
+		return Result{}, err
+	}
+	defer os.RemoveAll(dir)
+
+	base := plumbing.NewBranchReferenceName(a.u.Base)
+	a.logf("clone %s branch %s (depth 1)", a.remote, a.u.Base)
+	repo, err := git.PlainCloneContext(ctx, dir, false, &git.CloneOptions{
+		URL:           a.remote.url,
+		Auth:          a.remote.auth,
+		ReferenceName: base,
+		SingleBranch:  true,
+		Depth:         1,
+		Tags:          git.NoTags,
+	})
+	if err != nil {
+		return Result{}, a.transportError("clone", err)
+	}
+	head, err := repo.Head()
+	if err != nil {
+		return Result{}, fmt.Errorf("clone %s: read HEAD: %w", a.remote, err)
+	}
+	baseCommit := head.Hash()
+	a.logf("%s is at %s", a.u.Base, baseCommit)
+
+	if err := a.u.Write(dir); err != nil {
+		return Result{}, fmt.Errorf("write the changes: %w", err)
+	}
+	commit, err := a.commit(repo)
+	if errors.Is(err, git.ErrEmptyCommit) {
+		a.logf("no changes against %s %s: nothing to commit", a.u.Base, short(baseCommit))
+		return Result{Commit: baseCommit.String(), BaseCommit: baseCommit.String()}, nil
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	a.logf("commit %s on %s %s: %s", commit.Hash, a.u.Base, short(baseCommit), firstLine(a.u.Message))
+	res := Result{Commit: commit.Hash.String(), Changed: true, BaseCommit: baseCommit.String()}
+
+	if a.u.Branch == a.u.Base {
+		// Never forced: the push only lands if Base is still where it was
+		// cloned from, checked by go-git against the advertised ref and by
+		// the server under its ref lock.
+		err := a.push(ctx, repo, config.RefSpec(base+":"+base),
+			config.RefSpec(baseCommit.String()+":"+base.String()))
+		return res, err
+	}
+
+	branch := plumbing.NewBranchReferenceName(a.u.Branch)
+	current, err := a.remoteBranch(ctx, repo, branch)
+	if err != nil {
+		return Result{}, err
+	}
+	if current == nil {
+		// A new branch: not forced, so a run that created it in the
+		// meantime makes this one retry instead of being overwritten.
+		return res, a.push(ctx, repo, config.RefSpec(base+":"+branch))
+	}
+	if current.TreeHash == commit.TreeHash {
+		a.logf("%s at %s already has this content: nothing pushed", a.u.Branch, short(current.Hash))
+		return Result{Commit: current.Hash.String(), BaseCommit: baseCommit.String()}, nil
+	}
+	// The branch is ours and always Base plus one commit: replace it, but
+	// only from the commit looked at (a lease), so concurrent runs retry.
+	return res, a.push(ctx, repo, config.RefSpec("+"+base+":"+branch),
+		config.RefSpec(current.Hash.String()+":"+branch.String()))
+}
+
+// commit stages everything in the worktree, deletions included, and
+// commits it on Base; git.ErrEmptyCommit means the tree did not change.
+func (a *applier) commit(repo *git.Repository) (*object.Commit, error) {
+	wt, err := repo.Worktree()
+	if err != nil {
+		return nil, err
+	}
+	// Additions, modifications and deletions, .gitignore respected.
+	if err := wt.AddWithOptions(&git.AddOptions{All: true}); err != nil {
+		return nil, fmt.Errorf("stage the changes: %w", err)
+	}
+	now := time.Now()
+	sig := &object.Signature{Name: a.u.Author.Name, Email: a.u.Author.Email, When: now}
+	// No CommitOptions.All: it would run a second full status of the
+	// worktree, and Add with All already stages deletions
+	// (TestApplyDeletes).
+	opts := &git.CommitOptions{Author: sig, Committer: sig}
+	a.sign.commitOptions(opts)
+	h, err := wt.Commit(a.u.Message, opts)
+	if err != nil {
+		if errors.Is(err, git.ErrEmptyCommit) {
+			return nil, err
+		}
+		return nil, fmt.Errorf("commit: %w", err)
+	}
+	return repo.CommitObject(h)
+}
+
+// remoteBranch returns the head commit of branch on the remote, nil if there
+// is no such branch. It clones the branch into memory rather than fetching
+// it into the clone: fetches into shallow clones have had "object not found"
+// bugs in go-git, and on Azure Repos anything beyond a fresh clone.
+func (a *applier) remoteBranch(ctx context.Context, repo *git.Repository, branch plumbing.ReferenceName) (*object.Commit, error) {
+	origin, err := repo.Remote(git.DefaultRemoteName)
+	if err != nil {
+		return nil, err
+	}
+	refs, err := origin.ListContext(ctx, &git.ListOptions{Auth: a.remote.auth})
+	if err != nil {
+		return nil, a.transportError("list branches of", err)
+	}
+	found := false
+	for _, r := range refs {
+		if r.Name() == branch {
+			found = true
+			break
+		}
+	}
+	if !found {
+		a.logf("%s does not exist yet", a.u.Branch)
+		return nil, nil
+	}
+	a.logf("clone %s branch %s (depth 1, to compare)", a.remote, a.u.Branch)
+	r, err := git.CloneContext(ctx, memory.NewStorage(), nil, &git.CloneOptions{
+		URL:           a.remote.url,
+		Auth:          a.remote.auth,
+		ReferenceName: branch,
+		SingleBranch:  true,
+		Depth:         1,
+		Tags:          git.NoTags,
+		NoCheckout:    true,
+	})
+	if err != nil {
+		return nil, a.transportError("clone", err)
+	}
+	head, err := r.Head()
+	if err != nil {
+		return nil, fmt.Errorf("clone %s branch %s: %w", a.remote, a.u.Branch, err)
+	}
+	return r.CommitObject(head.Hash())
+}
+
+// push pushes refspec; require, if set, is where the remote ref must be for
+// the push to go ahead ("<hash>:<ref>").
+func (a *applier) push(ctx context.Context, repo *git.Repository, refspec config.RefSpec, require ...config.RefSpec) error {
+	dst := plumbing.ReferenceName(refspec.Dst(""))
+	local, err := repo.Reference(plumbing.ReferenceName(refspec.Src()), false)
+	if err != nil {
+		return err
+	}
+	verb := "push"
+	if refspec.IsForceUpdate() {
+		verb = "force-push"
+	}
+	a.logf("%s %s to %s %s", verb, short(local.Hash()), a.remote, dst)
+	err = repo.PushContext(ctx, &git.PushOptions{
+		RemoteName:        git.DefaultRemoteName,
+		RefSpecs:          []config.RefSpec{refspec},
+		Auth:              a.remote.auth,
+		RequireRemoteRefs: require,
+	})
+	switch {
+	case err == nil || errors.Is(err, git.NoErrAlreadyUpToDate):
+		a.logf("pushed %s to %s", short(local.Hash()), dst)
+		return nil
+	case ctx.Err() != nil:
+		return ctx.Err()
+	case isAuthError(err):
+		return fmt.Errorf("push to %s: %w: %w", a.remote, ErrAuth, err)
+	case isRejection(err):
+		return &rejectedError{ref: dst, err: err}
+	}
+	return fmt.Errorf("push to %s %s: %w", a.remote, dst, err)
+}
+
+// transportError names the remote in err, and ErrAuth when it is one.
+func (a *applier) transportError(op string, err error) error {
+	if isAuthError(err) {
+		return fmt.Errorf("%s %s: %w: %w", op, a.remote, ErrAuth, err)
+	}
+	return fmt.Errorf("%s %s: %w", op, a.remote, err)
+}
+
+func short(h plumbing.Hash) string { return h.String()[:12] }
+
+func firstLine(s string) string {
+	s, _, _ = strings.Cut(strings.TrimSpace(s), "\n")
+	return s
+}

@@ -1,0 +1,171 @@
+package gitops
+
+import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
+	"golang.org/x/crypto/ssh"
+)
+
+func TestBackoff(t *testing.T) {
+	for _, tc := range []struct {
+		n       int
+		ceiling time.Duration
+	}{
+		{0, 100 * time.Millisecond},
+		{1, 100 * time.Millisecond},
+		{2, 200 * time.Millisecond},
+		{4, 800 * time.Millisecond},
+		{6, 3200 * time.Millisecond},
+		{7, 5 * time.Second},
+		{100, 5 * time.Second},
+	} {
+		var most time.Duration
+		for range 200 {
+			d := Backoff(tc.n)
+			if d <= 0 || d > tc.ceiling+time.Millisecond {
+				t.Fatalf("Backoff(%d) = %s, want in (0, %s]", tc.n, d, tc.ceiling)
+			}
+			most = max(most, d)
+		}
+		// Jitter spreads the waits over the range, not at its low end.
+		if most < tc.ceiling/2 {
+			t.Errorf("Backoff(%d) is at most %s in 200 draws, want some above %s", tc.n, most, tc.ceiling/2)
+		}
+	}
+}
+
+func TestRedactURLs(t *testing.T) {
+	for _, tc := range []struct{ in, want string }{
+		{"clone https://x-access-token:ghs_abc@github.com/o/r.git: failed", "clone https://github.com/o/r.git: failed"},
+		{"https://ghp_tok@github.com/o/r", "https://github.com/o/r"},
+		{"HTTP://user:pass@host/x and http://a:b@c/d", "HTTP://host/x and http://c/d"},
+		{"ssh://git:secret@host/x", "ssh://git:***@host/x"},
+		{"ssh://git@host/x", "ssh://git@host/x"},
+		{"git@github.com:o/r.git", "git@github.com:o/r.git"},
+		{"no URL here: a@b", "no URL here: a@b"},
+	} {
+		if got := redactURLs(tc.in); got != tc.want {
+			t.Errorf("redactURLs(%q) = %q, want %q", tc.in, got, tc.want)
+		}
+	}
+}
+
+func TestNewRemote(t *testing.T) {
+	for _, tc := range []struct {
+		name, url      string
+		auth           Auth
+		wantURL        string
+		wantUser, pass string // of the basic auth, "" for none
+	}{
+		{"token", "https://github.com/o/r.git", Auth{Token: "ghs_abcd"}, "https://github.com/o/r.git", "x-access-token", "ghs_abcd"},
+		{"username", "https://dev.azure.com/o/p/_git/r", Auth{Username: "pat", Token: "azpat123"}, "https://dev.azure.com/o/p/_git/r", "pat", "azpat123"},
+		{"in URL", "https://me:ghs_inurl@github.com/o/r.git", Auth{}, "https://github.com/o/r.git", "me", "ghs_inurl"},
+		{"Auth wins over URL", "https://me:ghs_inurl@github.com/o/r.git", Auth{Token: "ghs_auth"}, "https://github.com/o/r.git", "x-access-token", "ghs_auth"},
+		{"anonymous", "https://github.com/o/r.git", Auth{}, "https://github.com/o/r.git", "", ""},
+		{"path", "/tmp/repo.git", Auth{Token: "ignored"}, "/tmp/repo.git", "", ""},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := newRemote(tc.url, tc.auth)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if r.url != tc.wantURL {
+				t.Errorf("url = %q, want %q", r.url, tc.wantURL)
+			}
+			var user, pass string
+			if b, ok := r.auth.(*githttp.BasicAuth); ok {
+				user, pass = b.Username, b.Password
+			} else if r.auth != nil {
+				t.Fatalf("auth = %T, want basic auth", r.auth)
+			}
+			if user != tc.wantUser || pass != tc.pass {
+				t.Errorf("basic auth = %q:%q, want %q:%q", user, pass, tc.wantUser, tc.pass)
+			}
+			if tc.pass != "" {
+				err := r.mask(fmt.Errorf("push %s with %s: %w", tc.url, tc.pass, transport.ErrAuthorizationFailed))
+				if got := err.Error(); got != "push "+tc.wantURL+" with ***: authorization failed" {
+					t.Errorf("mask() = %q", got)
+				}
+				if !errors.Is(err, transport.ErrAuthorizationFailed) {
+					t.Errorf("mask() = %v, does not unwrap", err)
+				}
+			}
+		})
+	}
+}
+
+func TestIsRejection(t *testing.T) {
+	for _, tc := range []struct {
+		msg  string
+		want bool
+	}{
+		{"non-fast-forward update: refs/heads/main", true},
+		{"remote ref refs/heads/main required to be abc but is def", true},
+		{"command error on refs/heads/main: failed to update ref", true},
+		{"command error on refs/heads/main: protected branch hook declined", true},
+		{"unexpected EOF", false},
+		{"authentication required", false},
+	} {
+		if got := isRejection(errors.New(tc.msg)); got != tc.want {
+			t.Errorf("isRejection(%q) = %t, want %t", tc.msg, got, tc.want)
+		}
+	}
+}
+
+func TestNewRemoteSSH(t *testing.T) {
+	_, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	key := pem.EncodeToMemory(block)
+	knownHosts := filepath.Join(t.TempDir(), "known_hosts")
+	line := "github.com ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIOMqqnkVzrm0SdG6UOoqKLsabgH5C9okWi0dh2l9GKJl\n"
+	if err := os.WriteFile(knownHosts, []byte(line), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, url string
+		auth      Auth
+		wantUser  string
+		wantErr   string
+	}{
+		{"scp-like", "git@github.com:o/r.git", Auth{SSHKey: key, KnownHostsFile: knownHosts}, "git", ""},
+		{"ssh URL with user", "ssh://deploy@github.com:22/o/r.git", Auth{SSHKey: key, KnownHostsFile: knownHosts}, "deploy", ""},
+		{"no known hosts", "git@github.com:o/r.git", Auth{SSHKey: key}, "", "KnownHostsFile"},
+		{"no key", "git@github.com:o/r.git", Auth{Token: "x"}, "", "Auth.SSHKey"},
+		{"bad key", "git@github.com:o/r.git", Auth{SSHKey: []byte("nope"), KnownHostsFile: knownHosts}, "", "read SSH key"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			r, err := newRemote(tc.url, tc.auth)
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("newRemote() = %v, want an error with %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			keys, ok := r.auth.(*gitssh.PublicKeys)
+			if !ok || keys.User != tc.wantUser || keys.HostKeyCallback == nil {
+				t.Errorf("auth = %#v, want public keys for %q with a host key check", r.auth, tc.wantUser)
+			}
+		})
+	}
+}
