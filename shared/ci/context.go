@@ -26,6 +26,9 @@ type Context struct {
 	RunID         string
 	RunURL        string
 	Workspace     string // repository root on this machine
+	// Actor and ActorEmail are who started the run, when the platform
+	// says: commits the run makes are authored as them.
+	Actor, ActorEmail string
 	// CommitTime is the committer date of SHA, read from the checkout
 	// (git log -1 --format=%cI); zero when the commit is not there.
 	CommitTime time.Time
@@ -61,6 +64,11 @@ func githubContext(env Env) Context {
 		BaseBranch: env["GITHUB_BASE_REF"],
 		RunID:      env["GITHUB_RUN_ID"],
 		Workspace:  env["GITHUB_WORKSPACE"],
+		Actor:      env["GITHUB_ACTOR"],
+	}
+	if c.Actor != "" && env["GITHUB_ACTOR_ID"] != "" {
+		// GitHub's noreply address links the commit to the account.
+		c.ActorEmail = env["GITHUB_ACTOR_ID"] + "+" + c.Actor + "@users.noreply.github.com"
 	}
 	if server, repo := env["GITHUB_SERVER_URL"], env["GITHUB_REPOSITORY"]; server != "" && repo != "" {
 		c.RepositoryURL = server + "/" + repo
@@ -79,6 +87,8 @@ func azureContext(env Env) Context {
 		RepositoryURL: env["BUILD_REPOSITORY_URI"],
 		RunID:         env["BUILD_BUILDID"],
 		Workspace:     env["BUILD_SOURCESDIRECTORY"],
+		Actor:         env["BUILD_REQUESTEDFOR"],
+		ActorEmail:    env["BUILD_REQUESTEDFOREMAIL"],
 	}
 	if src := env["SYSTEM_PULLREQUEST_SOURCEBRANCH"]; src != "" {
 		c.Branch = strings.TrimPrefix(src, "refs/heads/")

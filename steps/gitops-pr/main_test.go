@@ -1,0 +1,391 @@
+package main
+
+// End-to-end tests of the built gitship-gitops-pr binary: real git (bare
+// repositories served by git http-backend with token auth) and the GitHub
+// and Azure DevOps fakes of shared/forge/forgetest.
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/gitship/gitship/shared/forge/forgetest"
+	"github.com/gitship/gitship/shared/gitops/gittest"
+	"github.com/gitship/gitship/shared/step/steptest"
+)
+
+var binary string
+
+func TestMain(m *testing.M) { steptest.Main(m, "gitship-gitops-pr", &binary) }
+
+const (
+	token  = "gitops-T0ken-s3cret"
+	digest = "sha256:3f1e5b2c0d9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c"
+	image  = "registry.example.com/hello@" + digest
+)
+
+// gitopsRepo is a GitOps repository served over HTTP at
+// URL/acme/gitops.git, with its path on disk for gittest's readers.
+type gitopsRepo struct{ url, dir string }
+
+func newGitOpsRepo(t *testing.T) gitopsRepo {
+	t.Helper()
+	bare := gittest.Bare(t, map[string]string{"README.md": "# cluster state\n"}, "main")
+	root := t.TempDir()
+	dir := filepath.Join(root, "acme", "gitops.git")
+	if err := os.MkdirAll(filepath.Dir(dir), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Rename(bare, dir); err != nil {
+		t.Fatal(err)
+	}
+	srv := gittest.Serve(t, root, gittest.HTTPOptions{Token: token})
+	return gitopsRepo{url: srv.URL + "/acme/gitops.git", dir: dir}
+}
+
+// app is a checkout of examples/app with one commit.
+func app(t *testing.T) (string, string) {
+	t.Helper()
+	dir := t.TempDir()
+	if err := os.CopyFS(dir, os.DirFS(filepath.Join("..", "..", "examples", "app"))); err != nil {
+		t.Fatal(err)
+	}
+	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"commit", "-q", "-m", "app"}} {
+		gittest.Git(t, dir, args...)
+	}
+	return dir, gittest.Git(t, dir, "rev-parse", "HEAD")
+}
+
+// env is a GitHub Actions run of the app repository.
+func env(ws, sha, tmp string) map[string]string {
+	return map[string]string{
+		"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": ws, "GITHUB_SHA": sha, "GITHUB_REF": "refs/heads/main",
+		"GITHUB_REPOSITORY": "acme/shop", "GITHUB_SERVER_URL": "https://github.com", "GITHUB_RUN_ID": "77",
+		"GITHUB_ACTOR": "octocat", "GITHUB_ACTOR_ID": "583231",
+		"GITHUB_OUTPUT": filepath.Join(tmp, "output"), "GITHUB_STEP_SUMMARY": filepath.Join(tmp, "summary"),
+		"INPUT_TOKEN": token,
+	}
+}
+
+// outputs reads GITHUB_OUTPUT: name=value lines and name<<delimiter blocks.
+func outputs(t *testing.T, tmp string) map[string]string {
+	t.Helper()
+	data, _ := os.ReadFile(filepath.Join(tmp, "output"))
+	out := map[string]string{}
+	lines := strings.Split(string(data), "\n")
+	for i := 0; i < len(lines); i++ {
+		name, delim, ok := strings.Cut(lines[i], "<<")
+		if !ok {
+			if k, v, ok := strings.Cut(lines[i], "="); ok {
+				out[k] = v
+			}
+			continue
+		}
+		var val []string
+		for i++; i < len(lines) && lines[i] != delim; i++ {
+			val = append(val, lines[i])
+		}
+		out[name] = strings.Join(val, "\n")
+	}
+	return out
+}
+
+func run(t *testing.T, ws string, e map[string]string, args ...string) steptest.Result {
+	t.Helper()
+	res := steptest.Run(t, binary, ws, e, args...)
+	// The mask command is the one place the CI must see it.
+	if strings.Contains(strings.ReplaceAll(res.Stdout, "::add-mask::"+token+"\n", "")+res.Stderr, token) {
+		t.Errorf("the token reached the log:\n%s\n%s", res.Stdout, res.Stderr)
+	}
+	return res
+}
+
+func mustSucceed(t *testing.T, res steptest.Result) {
+	t.Helper()
+	if res.Code != 0 {
+		t.Fatalf("exit code = %d, want 0\nstdout:\n%s\nstderr:\n%s", res.Code, res.Stdout, res.Stderr)
+	}
+}
+
+func chartArgs(repo gitopsRepo, envName string) []string {
+	return []string{"--gitops-repo", repo.url, "--environment", envName, "--chart", "deploy/chart",
+		"--values", "deploy/values/{environment}.yaml", "--image", image}
+}
+
+// The example app promoted through dev (a direct commit), staging (a
+// GitHub pull request) and production (an Azure DevOps pull request).
+func TestPromoteThroughEnvironments(t *testing.T) {
+	repo := newGitOpsRepo(t)
+	ws, sha := app(t)
+	gh := forgetest.NewGitHub(t, forgetest.GitHubConfig{Owner: "acme", Repo: "gitops", Token: token, AllowAutoMerge: true})
+	az := forgetest.NewAzure(t, forgetest.AzureConfig{Org: "acme", Project: "platform", Repo: "gitops", Token: token})
+
+	// dev: straight to main.
+	tmp := t.TempDir()
+	res := run(t, ws, env(ws, sha, tmp), append(chartArgs(repo, "dev"), "--direct")...)
+	mustSucceed(t, res)
+	files := gittest.Files(t, repo.dir, "main")
+	dep := files["clusters/dev/hello/deployment-hello.yaml"]
+	if !strings.Contains(dep, "image: "+image) || !strings.Contains(dep, "# Source: deploy/chart/templates/deployment.yaml") {
+		t.Errorf("dev deployment:\n%s", dep)
+	}
+	if _, ok := files["clusters/dev/hello/.gitship-rendered"]; !ok {
+		t.Error("no marker in the managed path")
+	}
+	msg := gittest.Git(t, repo.dir, "log", "-1", "--format=%B%n--%an <%ae>", "main")
+	for _, want := range []string{"deploy(hello): dev to hello@sha256:3f1e5b2c0d9a", "Source-Commit: " + sha,
+		"Image-Digest: " + image, "Pipeline-Run: https://github.com/acme/shop/actions/runs/77",
+		"--octocat <583231+octocat@users.noreply.github.com>"} {
+		if !strings.Contains(msg, want) {
+			t.Errorf("commit message lacks %q:\n%s", want, msg)
+		}
+	}
+	if out := outputs(t, tmp); out["changed"] != "true" || out["branch"] != "main" || out["pr-url"] != "" {
+		t.Errorf("dev outputs = %v", out)
+	}
+
+	// staging: a pull request on GitHub.
+	tmp = t.TempDir()
+	res = run(t, ws, env(ws, sha, tmp), append(chartArgs(repo, "staging"), "--provider", "github",
+		"--pr-repository", "https://github.com/acme/gitops", "--api-url", gh.URL(), "--label", "deploy", "--auto-merge")...)
+	mustSucceed(t, res)
+	prs := gh.PRs()
+	if len(prs) != 1 {
+		t.Fatalf("%d pull requests on GitHub, want 1", len(prs))
+	}
+	pr := prs[0]
+	if pr.Head != "gitship/hello/staging" || pr.Base != "main" || pr.Title != "Deploy hello to staging: hello@sha256:3f1e5b2c0d9a" ||
+		pr.AutoMerge == "" || len(pr.Labels) != 1 {
+		t.Errorf("pull request = %+v", pr)
+	}
+	for _, want := range []string{"| Environment | `staging` |", "| Image | `" + image + "` |", "- added `deployment-hello.yaml`",
+		"+++ b/clusters/staging/hello/deployment-hello.yaml", "+  replicas: 2", "/acme/shop/commit/" + sha} {
+		if !strings.Contains(pr.Body, want) {
+			t.Errorf("pull request body lacks %q:\n%s", want, pr.Body)
+		}
+	}
+	if _, ok := gittest.Files(t, repo.dir, "main")["clusters/staging/hello/deployment-hello.yaml"]; ok {
+		t.Error("staging reached main without review")
+	}
+	branchFiles := gittest.Files(t, repo.dir, "gitship/hello/staging")
+	if !strings.Contains(branchFiles["clusters/staging/hello/deployment-hello.yaml"], "replicas: 2") {
+		t.Errorf("staging branch files: %v", keys(branchFiles))
+	}
+	out := outputs(t, tmp)
+	if out["pr-number"] != "1" || out["pr-url"] != pr.HTMLURL || out["branch"] != "gitship/hello/staging" || out["changed"] != "true" {
+		t.Errorf("staging outputs = %v", out)
+	}
+
+	// production: a pull request on Azure DevOps, after staging merged.
+	gittest.Git(t, repo.dir, "update-ref", "refs/heads/main", "refs/heads/gitship/hello/staging")
+	tmp = t.TempDir()
+	res = run(t, ws, env(ws, sha, tmp), append(chartArgs(repo, "production"), "--provider", "azure",
+		"--pr-repository", az.RepoURL(), "--api-url", az.OrgURL(), "--label", "production")...)
+	mustSucceed(t, res)
+	azPRs := az.PRs()
+	if len(azPRs) != 1 || azPRs[0].SourceRefName != "refs/heads/gitship/hello/production" ||
+		!strings.Contains(azPRs[0].Description, "| Environment | `production` |") {
+		t.Errorf("Azure pull requests = %+v", azPRs)
+	}
+	if out := outputs(t, tmp); !strings.Contains(out["pr-url"], "/_git/gitops/pullrequest/") {
+		t.Errorf("production outputs = %v", out)
+	}
+}
+
+func keys(m map[string]string) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// The same input twice: one commit and one pull request; the second run
+// changes nothing.
+func TestIdempotent(t *testing.T) {
+	repo := newGitOpsRepo(t)
+	ws, sha := app(t)
+	gh := forgetest.NewGitHub(t, forgetest.GitHubConfig{Owner: "acme", Repo: "gitops", Token: token})
+	args := append(chartArgs(repo, "staging"), "--provider", "github", "--pr-repository", "https://github.com/acme/gitops", "--api-url", gh.URL())
+	var commits []string
+	for i := range 2 {
+		tmp := t.TempDir()
+		mustSucceed(t, run(t, ws, env(ws, sha, tmp), args...))
+		out := outputs(t, tmp)
+		commits = append(commits, out["commit"])
+		if want := fmt.Sprint(i == 0); out["changed"] != want {
+			data, _ := os.ReadFile(filepath.Join(tmp, "output"))
+			t.Errorf("run %d: changed = %q, want %s; GITHUB_OUTPUT:\n%s", i+1, out["changed"], want, data)
+		}
+	}
+	if commits[0] != commits[1] || len(gittest.Log(t, repo.dir, "gitship/hello/staging")) != 2 {
+		t.Errorf("commits %v; branch log %v", commits, gittest.Log(t, repo.dir, "gitship/hello/staging"))
+	}
+	if n := len(gh.PRs()); n != 1 {
+		t.Errorf("%d pull requests, want 1", n)
+	}
+
+	// Direct: a run that renders what main has makes no commit.
+	before := gittest.Head(t, repo.dir, "main")
+	for range 2 {
+		tmp := t.TempDir()
+		mustSucceed(t, run(t, ws, env(ws, sha, tmp), append(chartArgs(repo, "dev"), "--direct")...))
+	}
+	if log := gittest.Log(t, repo.dir, "main"); len(log) != 2 || gittest.Head(t, repo.dir, "main") == before {
+		t.Errorf("main log after two identical direct runs: %v", log)
+	}
+}
+
+// Ten pipelines for ten apps commit to one base branch at once: all land.
+// Two for one app and environment: one pull request, the last content.
+func TestConcurrentRuns(t *testing.T) {
+	repo := newGitOpsRepo(t)
+	ws, sha := app(t)
+	var wg sync.WaitGroup
+	results := make([]steptest.Result, 10)
+	for i := range results {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			results[i] = steptest.Run(t, binary, ws, env(ws, sha, t.TempDir()), append(chartArgs(repo, "dev"), "--direct",
+				"--app", fmt.Sprintf("app%d", i), "--release-name", "hello")...)
+		}()
+	}
+	wg.Wait()
+	for i, res := range results {
+		if res.Code != 0 {
+			t.Errorf("run %d: exit %d\n%s", i, res.Code, res.Stderr)
+		}
+	}
+	files := gittest.Files(t, repo.dir, "main")
+	for i := range results {
+		if _, ok := files[fmt.Sprintf("clusters/dev/app%d/deployment-hello.yaml", i)]; !ok {
+			t.Errorf("app%d's commit was lost", i)
+		}
+	}
+	if n := len(gittest.Log(t, repo.dir, "main")); n != 11 {
+		t.Errorf("%d commits on main, want 11", n)
+	}
+
+	gh := forgetest.NewGitHub(t, forgetest.GitHubConfig{Owner: "acme", Repo: "gitops", Token: token})
+	done := make(chan string, 2)
+	for _, replicas := range []string{"5", "7"} {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tmp := t.TempDir()
+			res := steptest.Run(t, binary, ws, env(ws, sha, tmp), append(chartArgs(repo, "staging"), "--set", "replicaCount="+replicas,
+				"--provider", "github", "--pr-repository", "https://github.com/acme/gitops", "--api-url", gh.URL())...)
+			if res.Code != 0 {
+				t.Errorf("replicas %s: exit %d\n%s", replicas, res.Code, res.Stderr)
+			}
+			done <- replicas
+		}()
+	}
+	wg.Wait()
+	<-done
+	last := <-done
+	if n := len(gh.PRs()); n != 1 {
+		t.Errorf("%d pull requests for one app and environment, want 1", n)
+	}
+	dep := gittest.Files(t, repo.dir, "gitship/hello/staging")["clusters/staging/hello/deployment-hello.yaml"]
+	if !strings.Contains(dep, "replicas: "+last) {
+		t.Errorf("the branch does not hold the last run's content (replicas %s):\n%s", last, dep)
+	}
+}
+
+// Faults: a push rejected mid-run lands on retry; a 5xx from the API is
+// retried; a token without rights fails clearly, with nothing on main and
+// the token nowhere.
+func TestFaults(t *testing.T) {
+	repo := newGitOpsRepo(t)
+	ws, sha := app(t)
+
+	gittest.RejectPushes(t, repo.dir, 2)
+	mustSucceed(t, run(t, ws, env(ws, sha, t.TempDir()), append(chartArgs(repo, "dev"), "--direct")...))
+	if _, ok := gittest.Files(t, repo.dir, "main")["clusters/dev/hello/deployment-hello.yaml"]; !ok {
+		t.Error("the change did not land after two rejected pushes")
+	}
+
+	gh := forgetest.NewGitHub(t, forgetest.GitHubConfig{Owner: "acme", Repo: "gitops", Token: token})
+	gh.FailNext(1, 502)
+	e := env(ws, sha, t.TempDir())
+	prArgs := append(chartArgs(repo, "staging"), "--provider", "github", "--pr-repository", "https://github.com/acme/gitops", "--api-url", gh.URL())
+	mustSucceed(t, run(t, ws, e, prArgs...))
+	if n := len(gh.PRs()); n != 1 {
+		t.Errorf("%d pull requests after a 502, want 1", n)
+	}
+
+	// The token may push (the git server takes it) but only read on this
+	// API: a GITHUB_TOKEN without pull-requests: write.
+	readOnly := forgetest.NewGitHub(t, forgetest.GitHubConfig{Owner: "acme", Repo: "gitops", Token: "admin-T0ken", ReadOnlyToken: token})
+	mainBefore := gittest.Head(t, repo.dir, "main")
+	for _, tt := range []struct {
+		name, token string
+		args        []string
+		want        string
+	}{
+		{"api token without rights", token, append(chartArgs(repo, "production"), "--provider", "github",
+			"--pr-repository", "https://github.com/acme/gitops", "--api-url", readOnly.URL()), "403"},
+		{"git token refused", "wrong-T0ken", append(chartArgs(repo, "dev"), "--direct", "--app", "other"), "authentication failed"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			e := env(ws, sha, t.TempDir())
+			e["INPUT_TOKEN"] = tt.token
+			res := steptest.Run(t, binary, ws, e, tt.args...)
+			all := res.Stdout + res.Stderr
+			if res.Code != 1 || !strings.Contains(res.Stderr, tt.want) {
+				t.Errorf("exit %d, stderr lacks %q:\n%s", res.Code, tt.want, res.Stderr)
+			}
+			if strings.Contains(strings.ReplaceAll(all, "::add-mask::"+tt.token, ""), tt.token) {
+				t.Errorf("the token reached the log:\n%s", all)
+			}
+		})
+	}
+	if gittest.Head(t, repo.dir, "main") != mainBefore {
+		t.Error("a failed run changed main")
+	}
+}
+
+// Invalid manifests are never committed.
+func TestInvalidNotCommitted(t *testing.T) {
+	repo := newGitOpsRepo(t)
+	ws, sha := app(t)
+	before := gittest.Head(t, repo.dir, "main")
+	res := run(t, ws, env(ws, sha, t.TempDir()), append(chartArgs(repo, "dev"), "--direct", "--set", "replicaCount=many")...)
+	if res.Code != 1 || !strings.Contains(res.Stdout, "spec.replicas: wrong type") || !strings.Contains(res.Stderr, "nothing was committed") {
+		t.Errorf("exit %d\nstdout:\n%s\nstderr:\n%s", res.Code, res.Stdout, res.Stderr)
+	}
+	if gittest.Head(t, repo.dir, "main") != before {
+		t.Error("invalid manifests were committed")
+	}
+}
+
+func TestBadInput(t *testing.T) {
+	repo := newGitOpsRepo(t)
+	ws, sha := app(t)
+	for _, tt := range []struct {
+		name string
+		args []string
+		code int
+		want string
+	}{
+		{"no repo", []string{"--environment", "dev", "--chart", "deploy/chart"}, 2, "--gitops-repo is required"},
+		{"no environment", []string{"--gitops-repo", repo.url, "--chart", "deploy/chart"}, 2, "--environment is required"},
+		{"two sources", []string{"--gitops-repo", repo.url, "--environment", "dev", "--chart", "deploy/chart", "--kustomize", "k"}, 2, "give one of"},
+		{"path escapes", append(chartArgs(repo, "dev"), "--path", "../outside"), 2, "--path"},
+		{"tag instead of digest", []string{"--gitops-repo", repo.url, "--environment", "dev", "--chart", "deploy/chart", "--image", "registry.example.com/hello:1.0", "--direct"}, 1, "want REPOSITORY@sha256"},
+		{"image matches nothing", []string{"--gitops-repo", repo.url, "--environment", "dev", "--chart", "deploy/chart", "--image", "ghcr.io/acme/other@" + digest, "--direct"}, 1, "matched no container image"},
+		{"missing values", []string{"--gitops-repo", repo.url, "--environment", "nowhere", "--chart", "deploy/chart", "--values", "deploy/values/{environment}.yaml", "--direct"}, 2, "deploy/values/nowhere.yaml"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := run(t, ws, env(ws, sha, t.TempDir()), tt.args...)
+			if res.Code != tt.code || !strings.Contains(res.Stderr, tt.want) {
+				t.Errorf("exit %d (want %d), stderr lacks %q:\n%s", res.Code, tt.code, tt.want, res.Stderr)
+			}
+		})
+	}
+}
