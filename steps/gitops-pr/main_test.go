@@ -5,12 +5,18 @@ package main
 // and Azure DevOps fakes of shared/forge/forgetest.
 
 import (
+	"crypto/ed25519"
+	"crypto/rand"
+	"encoding/pem"
 	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
+	"time"
+
+	"golang.org/x/crypto/ssh"
 
 	"github.com/gitship/gitship/shared/forge/forgetest"
 	"github.com/gitship/gitship/shared/gitops/gittest"
@@ -387,5 +393,143 @@ func TestBadInput(t *testing.T) {
 				t.Errorf("exit %d (want %d), stderr lacks %q:\n%s", res.Code, tt.code, tt.want, res.Stderr)
 			}
 		})
+	}
+}
+
+// --wait-merged blocks until the pull request is merged, and fails when it
+// is closed instead.
+func TestWaitMerged(t *testing.T) {
+	repo := newGitOpsRepo(t)
+	ws, sha := app(t)
+	for _, tt := range []struct {
+		name   string
+		finish func(gh *forgetest.GitHub, n int) error
+		code   int
+		want   string
+	}{
+		{"merged", (*forgetest.GitHub).Merge, 0, "Merged: "},
+		{"closed", (*forgetest.GitHub).Close, 1, "closed without merging"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			gh := forgetest.NewGitHub(t, forgetest.GitHubConfig{Owner: "acme", Repo: "gitops", Token: token})
+			go func() {
+				// A reviewer acts once the pull request is there.
+				for i := 0; i < 600; i++ {
+					if prs := gh.PRs(); len(prs) == 1 {
+						tt.finish(gh, prs[0].Number)
+						return
+					}
+					time.Sleep(10 * time.Millisecond)
+				}
+			}()
+			res := run(t, ws, env(ws, sha, t.TempDir()), append(chartArgs(repo, "staging"), "--app", "hello-"+tt.name, "--provider", "github",
+				"--pr-repository", "https://github.com/acme/gitops", "--api-url", gh.URL(),
+				"--wait-merged", "30s", "--wait-poll", "50ms")...)
+			if res.Code != tt.code || !strings.Contains(res.Stdout+res.Stderr, tt.want) {
+				t.Errorf("exit %d (want %d), output lacks %q:\n%s\n%s", res.Code, tt.code, tt.want, res.Stdout, res.Stderr)
+			}
+		})
+	}
+}
+
+// Kustomize overlays and manifests rendered by validate --render-to are
+// sources too; --include-source commits what was rendered from.
+func TestOtherSources(t *testing.T) {
+	repo := newGitOpsRepo(t)
+	ws, sha := app(t)
+	overlay := filepath.Join(ws, "deploy", "overlays", "dev")
+	os.MkdirAll(overlay, 0o755)
+	os.WriteFile(filepath.Join(overlay, "kustomization.yaml"), []byte("resources:\n- ../../../rendered\nnamePrefix: dev-\n"), 0o644)
+	rendered := filepath.Join(ws, "rendered")
+	os.MkdirAll(rendered, 0o755)
+	os.WriteFile(filepath.Join(rendered, "kustomization.yaml"), []byte("resources:\n- deployment.yaml\n"), 0o644)
+	os.WriteFile(filepath.Join(rendered, "deployment.yaml"), []byte(`apiVersion: apps/v1
+kind: Deployment
+metadata:
+  name: web
+spec:
+  selector:
+    matchLabels: {app: web}
+  template:
+    metadata:
+      labels: {app: web}
+    spec:
+      containers:
+        - name: web
+          image: registry.example.com/hello:1.0
+`), 0o644)
+
+	e := env(ws, sha, t.TempDir())
+	mustSucceed(t, run(t, ws, e, "--gitops-repo", repo.url, "--environment", "dev", "--kustomize", "deploy/overlays/{environment}",
+		"--app", "web", "--image", image, "--direct", "--include-source"))
+	files := gittest.Files(t, repo.dir, "main")
+	if dep := files["clusters/dev/web/deployment-dev-web.yaml"]; !strings.Contains(dep, "image: "+image) {
+		t.Errorf("kustomize deployment: %q (files %v)", dep, keys(files))
+	}
+	if _, ok := files["clusters/dev/web/.source/deploy/overlays/dev/kustomization.yaml"]; !ok {
+		t.Errorf("--include-source did not commit the overlay: %v", keys(files))
+	}
+
+	mustSucceed(t, run(t, ws, env(ws, sha, t.TempDir()), "--gitops-repo", repo.url, "--environment", "staging",
+		"--manifests", "rendered/deployment.yaml", "--app", "web", "--image", image, "--direct"))
+	if dep := gittest.Files(t, repo.dir, "main")["clusters/staging/web/deployment-web.yaml"]; !strings.Contains(dep, "image: "+image) {
+		t.Errorf("manifests deployment: %q", dep)
+	}
+}
+
+// A path in the GitOps repository that gitship does not manage is never
+// overwritten.
+func TestUnmanagedPath(t *testing.T) {
+	repo := newGitOpsRepo(t)
+	ws, sha := app(t)
+	res := run(t, ws, env(ws, sha, t.TempDir()), append(chartArgs(repo, "dev"), "--direct", "--path", ".")...)
+	if res.Code != 2 {
+		t.Errorf("--path .: exit %d\n%s", res.Code, res.Stderr)
+	}
+	// README.md's directory holds files gitship did not write.
+	res = run(t, ws, env(ws, sha, t.TempDir()), append(chartArgs(repo, "dev"), "--direct", "--path", "docs")...)
+	mustSucceed(t, res) // a new directory is fine
+	gittest.Git(t, repo.dir, "update-ref", "refs/heads/main", gittest.Head(t, repo.dir, "main"))
+	work := t.TempDir()
+	gittest.Git(t, work, "clone", "-q", repo.dir, "c")
+	os.MkdirAll(filepath.Join(work, "c", "infra"), 0o755)
+	os.WriteFile(filepath.Join(work, "c", "infra", "cluster.yaml"), []byte("hand: written\n"), 0o644)
+	gittest.Git(t, filepath.Join(work, "c"), "add", "-A")
+	gittest.Git(t, filepath.Join(work, "c"), "-c", "user.name=t", "-c", "user.email=t@x", "commit", "-q", "-m", "infra")
+	gittest.Git(t, filepath.Join(work, "c"), "push", "-q", "origin", "main")
+	res = run(t, ws, env(ws, sha, t.TempDir()), append(chartArgs(repo, "dev"), "--direct", "--path", "infra")...)
+	if res.Code != 2 || !strings.Contains(res.Stderr, "does not manage it") {
+		t.Errorf("--path infra: exit %d\n%s", res.Code, res.Stderr)
+	}
+	if got := gittest.Files(t, repo.dir, "main")["infra/cluster.yaml"]; got != "hand: written\n" {
+		t.Errorf("infra/cluster.yaml = %q", got)
+	}
+}
+
+// A commit signed with an SSH key verifies with git, as Flux verifies it.
+func TestSignedCommit(t *testing.T) {
+	repo := newGitOpsRepo(t)
+	ws, sha := app(t)
+	pub, priv, err := ed25519.GenerateKey(rand.Reader)
+	if err != nil {
+		t.Fatal(err)
+	}
+	block, err := ssh.MarshalPrivateKey(priv, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	keyFile := filepath.Join(dir, "signing_key")
+	os.WriteFile(keyFile, pem.EncodeToMemory(block), 0o600)
+	sshPub, _ := ssh.NewPublicKey(pub)
+	allowed := filepath.Join(dir, "allowed_signers")
+	os.WriteFile(allowed, []byte("gitship@example.com "+string(ssh.MarshalAuthorizedKey(sshPub))), 0o644)
+
+	mustSucceed(t, run(t, ws, env(ws, sha, t.TempDir()), append(chartArgs(repo, "dev"), "--direct",
+		"--signing-key-file", keyFile, "--author-name", "gitship", "--author-email", "gitship@example.com")...))
+	out, err := gittest.Command(repo.dir, "-c", "gpg.format=ssh", "-c", "gpg.ssh.allowedSignersFile="+allowed,
+		"verify-commit", "main").CombinedOutput()
+	if err != nil || !strings.Contains(string(out), `Good "git" signature`) {
+		t.Errorf("git verify-commit: %v\n%s", err, out)
 	}
 }
