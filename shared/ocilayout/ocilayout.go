@@ -23,6 +23,20 @@ const RefNameAnnotation = "org.opencontainers.image.ref.name"
 // swapped in when complete, so dir never holds half an image; a dir that
 // exists must be empty or a layout (one Write left), never anything else.
 func Write(dir string, img v1.Image, refName string) (v1.Hash, error) {
+	return write(dir, refName, img.Digest, func(p layout.Path, opts []layout.Option) error {
+		return p.AppendImage(img, opts...)
+	})
+}
+
+// WriteIndex is Write for a multi-platform image index: index.json lists
+// the index, which lists one image per platform.
+func WriteIndex(dir string, idx v1.ImageIndex, refName string) (v1.Hash, error) {
+	return write(dir, refName, idx.Digest, func(p layout.Path, opts []layout.Option) error {
+		return p.AppendIndex(idx, opts...)
+	})
+}
+
+func write(dir, refName string, digestOf func() (v1.Hash, error), add func(layout.Path, []layout.Option) error) (v1.Hash, error) {
 	if err := checkReplaceable(dir); err != nil {
 		return v1.Hash{}, err
 	}
@@ -43,10 +57,10 @@ func Write(dir string, img v1.Image, refName string) (v1.Hash, error) {
 	if refName != "" {
 		opts = append(opts, layout.WithAnnotations(map[string]string{RefNameAnnotation: refName}))
 	}
-	if err := p.AppendImage(img, opts...); err != nil {
+	if err := add(p, opts); err != nil {
 		return v1.Hash{}, fmt.Errorf("oci layout %s: write image: %w", dir, err)
 	}
-	digest, err := img.Digest()
+	digest, err := digestOf()
 	if err != nil {
 		return v1.Hash{}, fmt.Errorf("oci layout %s: %w", dir, err)
 	}
