@@ -4,12 +4,14 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
 
+	"github.com/gitship/gitship/shared/atomicfile"
 	"github.com/gitship/gitship/shared/finding"
 	"github.com/gitship/gitship/shared/forge"
 	"github.com/gitship/gitship/shared/gitops"
@@ -90,6 +92,13 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 		outputs["branch"] = s.GitOpsBranch
 	}
 
+	if s.DescriptionFile != "" && !onBase {
+		text := "# " + firstNonEmpty(s.Title, deploy.Title()) + "\n\n" + deploy.Body(0)
+		if err := atomicfile.Write(s.DescriptionFile, func(w io.Writer) error { _, err := io.WriteString(w, text); return err }); err != nil {
+			return fmt.Errorf("--description-file: %w", err)
+		}
+		fmt.Fprintf(r.Stdout, "Description written to %s\n", s.DescriptionFile)
+	}
 	if !s.Direct && !onBase && in.provider != "none" {
 		pr, err := openPR(ctx, s, in, deploy, branch, r)
 		if err != nil {

@@ -25,6 +25,7 @@ type Settings struct {
 	IncludeSource             bool
 	Provider, APIURL          string
 	PRRepository              string
+	DescriptionFile           string
 	Token, Username           string
 	SSHKeyFile, SSHPassphrase string
 	KnownHosts                string
@@ -108,6 +109,8 @@ func Step() step.Step {
 				Usage: "commit author's email (default: the run's, else gitship@users.noreply.github.com)"},
 			&cli.BoolFlag{Name: "direct", Destination: &s.Direct,
 				Usage: "commit to --gitops-branch directly, no pull request: for environments that deploy without review"},
+			&cli.StringFlag{Name: "description-file", Destination: &s.DescriptionFile,
+				Usage: "also write the pull request's title and description (Markdown) to this file: the review text where no provider runs (--provider none, local runs)"},
 			&cli.StringFlag{Name: "title", Destination: &s.Title,
 				Usage: "pull request title (default: Deploy APP to ENVIRONMENT: image)"},
 			&cli.StringSliceFlag{Name: "label", Destination: &s.Labels,

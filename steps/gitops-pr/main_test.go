@@ -533,3 +533,25 @@ func TestSignedCommit(t *testing.T) {
 		t.Errorf("git verify-commit: %v\n%s", err, out)
 	}
 }
+
+// With no provider the branch is pushed and the description written to a
+// file, for a reviewer to open the pull request by hand (and for local
+// runs).
+func TestProviderNone(t *testing.T) {
+	repo := newGitOpsRepo(t)
+	ws, sha := app(t)
+	desc := filepath.Join(t.TempDir(), "staging.md")
+	tmp := t.TempDir()
+	mustSucceed(t, run(t, ws, env(ws, sha, tmp), append(chartArgs(repo, "staging"), "--provider", "none", "--description-file", desc)...))
+	if out := outputs(t, tmp); out["branch"] != "gitship/hello/staging" || out["pr-url"] != "" || out["changed"] != "true" {
+		t.Errorf("outputs = %v", out)
+	}
+	if _, ok := gittest.Files(t, repo.dir, "gitship/hello/staging")["clusters/staging/hello/deployment-hello.yaml"]; !ok {
+		t.Error("the branch was not pushed")
+	}
+	data, err := os.ReadFile(desc)
+	if err != nil || !strings.HasPrefix(string(data), "# Deploy hello to staging: hello@sha256:3f1e5b2c0d9a\n") ||
+		!strings.Contains(string(data), "```diff") {
+		t.Errorf("description file: %v\n%s", err, data)
+	}
+}
