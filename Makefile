@@ -1,11 +1,11 @@
 # gitship: one static binary per CI step, in bin/.
 GO      ?= go
-STEPS   := lint build validate publish
+STEPS   := lint build validate publish gitops-pr
 BINS    := $(STEPS:%=bin/gitship-%)
 VERSION ?= dev
 LDFLAGS := -s -w -X github.com/gitship/gitship/shared/step.Version=$(VERSION)
 
-.PHONY: build test test-offline example example-broken example-build wrappers check-wrappers fuzz bench clean
+.PHONY: build test test-offline example example-broken example-build example-deploy wrappers check-wrappers fuzz bench clean
 
 build: $(BINS)
 
@@ -41,6 +41,38 @@ example-build: bin/gitship-build
 	bin/gitship-build --context examples/app \
 	  --build-arg GO_IMAGE=$(GO_IMAGE) --build-arg RUNTIME_IMAGE=$(RUNTIME_IMAGE) \
 	  --test-target test --output oci:.gitship/image
+
+# Deploy the example app through a GitOps repository, offline: a bare
+# repository made here (GITOPS_REPO) stands in for the real one. dev is a
+# direct commit to its main branch; staging and production go to the
+# branches gitship/hello/staging and gitship/hello/production, where a
+# provider would open the pull requests (--provider none pushes the branch
+# only; the pull request's title and body, with the diff, go to
+# .gitship/pr-<env>.md). Every run renders the chart with the environment's
+# values, pins DEPLOY_IMAGE (publish's image output; this digest is made
+# up) and validates before anything is committed; a second run changes
+# nothing. Look at the result with:
+#   git --git-dir=.gitship/gitops.git log --all --stat
+GITOPS_REPO  ?= .gitship/gitops.git
+DEPLOY_IMAGE ?= registry.example.com/hello@sha256:0a1b2c3d4e5f60718293a4b5c6d7e8f90a1b2c3d4e5f60718293a4b5c6d7e8f9
+example-deploy: bin/gitship-gitops-pr
+	@if [ ! -d $(GITOPS_REPO) ]; then \
+	  git init -q --bare $(GITOPS_REPO) && \
+	  tree=$$(git --git-dir=$(GITOPS_REPO) hash-object -t tree -w /dev/null) && \
+	  commit=$$(git --git-dir=$(GITOPS_REPO) -c user.name=gitship -c user.email=gitship@example.invalid \
+	    commit-tree $$tree -m 'An empty GitOps repository') && \
+	  git --git-dir=$(GITOPS_REPO) update-ref refs/heads/main $$commit && \
+	  git --git-dir=$(GITOPS_REPO) symbolic-ref HEAD refs/heads/main && \
+	  echo "made $(GITOPS_REPO)"; \
+	fi
+	for env in $(ENVS); do \
+	  if [ $$env = dev ]; then how=--direct; \
+	  else how="--provider none --description-file .gitship/pr-$$env.md"; fi; \
+	  bin/gitship-gitops-pr --gitops-repo $(CURDIR)/$(GITOPS_REPO) --environment $$env \
+	    --chart examples/app/deploy/chart --values 'examples/app/deploy/values/{environment}.yaml' \
+	    --image $(DEPLOY_IMAGE) $$how || exit 1; \
+	done
+	git --git-dir=$(GITOPS_REPO) log --all --format='%h %d %s' --stat
 
 # The planted mistakes: each command exits 1 and lists them.
 example-broken: bin/gitship-lint bin/gitship-validate

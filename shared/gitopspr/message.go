@@ -39,7 +39,9 @@ func (d Deploy) Message() string {
 	} else if d.SourceCommit != "" {
 		fmt.Fprintf(&b, " at %s", d.shortSHA())
 	}
-	fmt.Fprintf(&b, "\n\nRendered by gitship for %s into %s: %s.\n", d.Environment, d.Path, d.Change.Summary())
+	// The files changed are in the commit itself; the message is written
+	// before they are, and stays the same on a retry.
+	fmt.Fprintf(&b, "\n\nRendered by gitship for %s into %s.\n", d.Environment, d.Path)
 	var trailers []string
 	if d.SourceCommit != "" {
 		trailers = append(trailers, "Source-Commit: "+d.SourceCommit)

@@ -188,9 +188,23 @@ func noExpression(what, text string) error {
 	return nil
 }
 
-// Label is the flag name as words: kubernetes-version → "Kubernetes version".
+// labelWords are flag words a label spells otherwise: acronyms, and names
+// with capitals of their own.
+var labelWords = map[string]string{
+	"api": "API", "ca": "CA", "crd": "CRD", "gitops": "GitOps", "id": "ID", "oci": "OCI",
+	"pr": "PR", "sha": "SHA", "ssh": "SSH", "url": "URL",
+}
+
+// Label is the flag name as words, for the Azure task's form:
+// kubernetes-version → "Kubernetes version", pr-repository → "PR
+// repository", gitops-repo → "GitOps repo".
 func (in Input) Label() string {
 	words := strings.Split(in.Flag, "-")
+	for i, w := range words {
+		if l, ok := labelWords[w]; ok {
+			words[i] = l
+		}
+	}
 	words[0] = strings.ToUpper(words[0][:1]) + words[0][1:]
 	return strings.Join(words, " ")
 }

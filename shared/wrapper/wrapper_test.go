@@ -341,6 +341,29 @@ func TestInvalidCalls(t *testing.T) {
 	}
 }
 
+// TestLabels: the Azure task's form shows each input by a label made from
+// the flag name, acronyms in capitals.
+func TestLabels(t *testing.T) {
+	tests := []struct{ flag, want string }{
+		{"path", "Path"},
+		{"kubernetes-version", "Kubernetes version"},
+		{"fail-on", "Fail on"},
+		{"gitops-repo", "GitOps repo"},
+		{"pr-repository", "PR repository"},
+		{"api-url", "API URL"},
+		{"ssh-key-file", "SSH key file"},
+		{"crd", "CRD"},
+		{"ca-file", "CA file"},
+		{"cache", "Cache"},         // a word that starts like one is not one
+		{"prune-prs", "Prune prs"}, // whole words only
+	}
+	for _, tt := range tests {
+		if got := (wrapper.Input{Flag: tt.flag}).Label(); got != tt.want {
+			t.Errorf("Input{Flag: %q}.Label() = %q, want %q", tt.flag, got, tt.want)
+		}
+	}
+}
+
 func TestTaskNames(t *testing.T) {
 	tests := []struct{ step, title, name, dir string }{
 		{"lint", "Lint", "GitshipLint", "LintV1"},

@@ -36,7 +36,45 @@ var (
 	envEntry     = regexp.MustCompile(`^[A-Za-z_][A-Za-z0-9_]*=`)
 	userSubst    = regexp.MustCompile(`^_[A-Z0-9_]+$`)
 	gitshipImage = regexp.MustCompile(`/gitship-([a-z0-9-]+):`)
+	// gitshipBinary is $0 of a shell step that runs a step's binary.
+	gitshipBinary = regexp.MustCompile(`^gitship-([a-z0-9-]+)$`)
 )
+
+// gitshipRun tells which gitship step a Cloud Build step runs, and with
+// which arguments, in one of two forms:
+//
+//   - the step's image (name: .../gitship-<step>:TAG) with its flags as
+//     args;
+//   - a shell step that runs the step's binary itself, for when a flag's
+//     value is only known at run time (an earlier step's output, read
+//     from /workspace): entrypoint bash, args ['-c', SCRIPT,
+//     'gitship-<step>', FLAG...]. bash -c gives SCRIPT the words after it
+//     as $0 and "$@", so the script ends in exec BINARY ... "$$@" and the
+//     flags stay in args, where they are checked like the first form's.
+//
+// label names what was matched, for messages.
+func gitshipRun(st map[string]yaml.Node) (stepName, label string, args []string, err error) {
+	args, err = stringList(st["args"], "args")
+	if err != nil {
+		return "", "", nil, err
+	}
+	name := st["name"].Value
+	if m := gitshipImage.FindStringSubmatch(name); m != nil {
+		return m[1], "image " + name, args, nil
+	}
+	entrypoint := st["entrypoint"].Value
+	if (entrypoint != "bash" && entrypoint != "sh") || len(args) < 3 || args[0] != "-c" {
+		return "", "", nil, nil
+	}
+	m := gitshipBinary.FindStringSubmatch(args[2])
+	if m == nil {
+		return "", "", nil, nil
+	}
+	if !strings.Contains(args[1], `"$$@"`) {
+		return "", "", nil, fmt.Errorf("the %s -c script runs %s but never passes on its arguments, \"$$@\"", entrypoint, args[2])
+	}
+	return m[1], "binary " + args[2], args[3:], nil
+}
 
 type cloudBuild struct {
 	Steps         []map[string]yaml.Node `yaml:"steps"`
@@ -106,7 +144,7 @@ func checkCloudBuild(data []byte, steps []step.Step) []error {
 			bad("step %d: no name (the image to run)", i)
 			continue
 		}
-		args, err := stringList(st["args"], "args")
+		stepName, label, args, err := gitshipRun(st)
 		if err != nil {
 			bad("step %d: %v", i, err)
 		}
@@ -119,14 +157,13 @@ func checkCloudBuild(data []byte, steps []step.Step) []error {
 				bad("step %d: env %q is not KEY=value", i, e)
 			}
 		}
-		m := gitshipImage.FindStringSubmatch(nameNode.Value)
-		if m == nil {
+		if stepName == "" {
 			continue
 		}
 		gitshipSteps++
-		idx := slices.IndexFunc(steps, func(s step.Step) bool { return s.Name == m[1] })
+		idx := slices.IndexFunc(steps, func(s step.Step) bool { return s.Name == stepName })
 		if idx < 0 {
-			bad("step %d: image %s is no gitship step", i, nameNode.Value)
+			bad("step %d: %s is no gitship step", i, label)
 			continue
 		}
 		s := steps[idx]
@@ -268,10 +305,8 @@ func TestCloudBuildRunsEveryStep(t *testing.T) {
 	}
 	ran := map[string]bool{}
 	for _, st := range cb.Steps {
-		if n := st["name"]; n.Kind == yaml.ScalarNode {
-			if m := gitshipImage.FindStringSubmatch(n.Value); m != nil {
-				ran[m[1]] = true
-			}
+		if name, _, _, err := gitshipRun(st); err == nil && name != "" {
+			ran[name] = true
 		}
 	}
 	for _, s := range Steps() {
@@ -318,8 +353,32 @@ func TestCloudBuildChecker(t *testing.T) {
 			t.Errorf("--output %s: errors %q, want one saying only /workspace survives", out, got)
 		}
 	}
+	// The shell form: a script that runs a step's binary with the flags
+	// that follow it in args.
+	shell := "substitutions:\n  _REPOSITORY_URL: ''\nsteps:\n  - name: 'gcr.io/cloud-builders/docker'\n    entrypoint: bash\n" +
+		"    args: ['-c', 'exec /workspace/.gitship/bin/gitship-gitops-pr --image \"$$image\" \"$$@\"', 'gitship-gitops-pr', '--environment', 'dev', '--provider', 'none']\n" +
+		env + "options:\n  substitutionOption: ALLOW_LOOSE\n"
+	if errs := checkCloudBuild([]byte(shell), Steps()); len(errs) > 0 {
+		t.Fatalf("the good shell config is rejected: %v", errs)
+	}
+	tests = append(tests, []struct{ name, from, to, want string }{
+		{"shell: unknown flag", "'--environment'", "'--env'", "unknown flag --env"},
+		{"shell: bad choice", "'none'", "'gitlab'", `"gitlab" is not one of`},
+		{"shell: arguments dropped", ` "$$@"'`, "'", "never passes on its arguments"},
+		{"shell: unknown step", "'gitship-gitops-pr',", "'gitship-gitops',", "binary gitship-gitops is no gitship step"},
+		{"shell: no BUILD_ID", "'BUILD_ID=$BUILD_ID', ", "", "env lacks BUILD_ID"},
+		{"shell: not a step", "'gitship-gitops-pr',", "'deploy',", "no step runs a gitship image"},
+	}...)
+	configs := map[string]string{}
+	for _, tt := range tests {
+		configs[tt.name] = good
+		if strings.HasPrefix(tt.name, "shell: ") {
+			configs[tt.name] = shell
+		}
+	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
+			good := configs[tt.name]
 			cfg := strings.Replace(good, tt.from, tt.to, 1)
 			if cfg == good {
 				t.Fatalf("%q is not in the config", tt.from)

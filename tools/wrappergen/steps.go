@@ -2,6 +2,7 @@ package main
 
 import (
 	"github.com/gitship/gitship/shared/build"
+	"github.com/gitship/gitship/shared/gitopspr"
 	"github.com/gitship/gitship/shared/lint"
 	"github.com/gitship/gitship/shared/publish"
 	"github.com/gitship/gitship/shared/step"
@@ -16,6 +17,7 @@ func Steps() []step.Step {
 		build.Step(),
 		validate.Step(),
 		publish.Step(),
+		gitopspr.Step(),
 	}
 }
 
