@@ -5,7 +5,7 @@ BINS    := $(STEPS:%=bin/gitship-%)
 VERSION ?= dev
 LDFLAGS := -s -w -X github.com/gitship/gitship/shared/step.Version=$(VERSION)
 
-.PHONY: build test test-offline example example-broken example-build example-deploy wrappers check-wrappers fuzz bench clean
+.PHONY: build test test-offline example example-broken example-build example-deploy demo images wrappers check-wrappers fuzz bench clean
 
 build: $(BINS)
 
@@ -79,6 +79,22 @@ example-broken: bin/gitship-lint bin/gitship-validate
 	-cd examples/broken && ../../bin/gitship-lint --values values/dev.yaml --values values/production.yaml
 	-cd steps/validate/testdata/broken && ../../../../bin/gitship-validate --chart chart --values values/dev.yaml
 
+# The whole workflow on examples/app, every stage timed: lint, build and
+# test in the container, validate, publish to a registry started here,
+# gitops-pr for dev, staging and production into a local GitOps repository.
+# Needs a Docker engine for build; see scripts/demo.sh.
+demo:
+	bash scripts/demo.sh
+
+# One image per step, linux/amd64 and linux/arm64, as OCI layouts under
+# dist/images, built with go-containerregistry (no daemon, nothing pulled)
+# and reproducible: the same commit gives the same digests. Push one with
+# bin/gitship-publish --image oci:dist/images/gitship-lint --repository ...
+images:
+	$(GO) run ./tools/imagegen -version $(VERSION) -out dist/images -steps $(subst $(eval) ,$(comma),$(STEPS))
+
+comma := ,
+
 test:
 	$(GO) vet ./...
 	@out=$$(gofmt -l shared steps tools); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
@@ -106,10 +122,12 @@ fuzz:
 	$(GO) test ./shared/dockerfile -run '^$$' -fuzz FuzzLint -fuzztime $(FUZZTIME)
 	$(GO) test ./shared/yamlcheck -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
 
-bench: bin/gitship-lint bin/gitship-validate bin/gitship-build
+bench: bin/gitship-lint bin/gitship-validate bin/gitship-build bin/gitship-publish bin/gitship-gitops-pr
 	bash bench/lint.sh
 	bash bench/validate.sh
 	bash bench/build.sh
+	bash bench/publish.sh
+	bash bench/gitops.sh
 
 clean:
 	rm -rf bin dist
