@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"io"
 	"time"
+
+	"github.com/moby/moby/client"
 )
 
 // Image is what the engine knows of an image.
@@ -44,4 +46,18 @@ func (e *Engine) SaveImage(ctx context.Context, ref string) (io.ReadCloser, erro
 		return nil, fmt.Errorf("save image %s: %w", ref, err)
 	}
 	return rc, nil
+}
+
+// LoadImage loads images from a docker save tarball (docker load), e.g.
+// one written by go-containerregistry's tarball package.
+func (e *Engine) LoadImage(ctx context.Context, r io.Reader) error {
+	res, err := e.client.ImageLoad(ctx, r, client.ImageLoadWithQuiet(true))
+	if err != nil {
+		return fmt.Errorf("load image: %w", err)
+	}
+	defer res.Close()
+	if _, err := io.Copy(io.Discard, res); err != nil {
+		return fmt.Errorf("load image: %w", err)
+	}
+	return nil
 }

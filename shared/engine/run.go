@@ -19,6 +19,11 @@ type RunOptions struct {
 	Cmd        []string // argv; nil runs the image's CMD
 	Env        []string // "KEY=value"
 	WorkingDir string   // "" is the image's
+	// Binds mount host paths, "host:container[:ro]", as docker run -v.
+	Binds []string
+	// NetworkMode is "" (the engine's default bridge) or "host", as
+	// docker run --network.
+	NetworkMode string
 }
 
 // outputGrace is how long Run waits, once the container has exited, for
@@ -55,7 +60,7 @@ func (e *Engine) Run(ctx context.Context, o RunOptions, stdout, stderr io.Writer
 			AttachStdout: true,
 			AttachStderr: true,
 		},
-		HostConfig: &container.HostConfig{},
+		HostConfig: &container.HostConfig{Binds: o.Binds, NetworkMode: container.NetworkMode(o.NetworkMode)},
 	})
 	if err != nil {
 		return -1, "", fmt.Errorf("create container from %s: %w", o.Image, err)

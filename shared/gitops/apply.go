@@ -98,7 +98,7 @@ func (a *applier) attempt(ctx context.Context) (Result, error) {
 		Auth:          a.remote.auth,
 		ReferenceName: base,
 		SingleBranch:  true,
-		Depth:         1,
+		Depth:         depth(a.remote.url),
 		Tags:          git.NoTags,
 	})
 	if err != nil {
@@ -212,7 +212,7 @@ func (a *applier) remoteBranch(ctx context.Context, repo *git.Repository, branch
 		Auth:          a.remote.auth,
 		ReferenceName: branch,
 		SingleBranch:  true,
-		Depth:         1,
+		Depth:         depth(a.remote.url),
 		Tags:          git.NoTags,
 		NoCheckout:    true,
 	})

@@ -4,12 +4,15 @@ import (
 	"errors"
 	"fmt"
 	"net/url"
+	"os/exec"
 	"regexp"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/plumbing/transport/client"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
+	"github.com/go-git/go-git/v5/plumbing/transport/server"
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
 )
 
@@ -25,6 +28,29 @@ func init() {
 	transport.UnsupportedCapabilities = []capability.Capability{
 		capability.ThinPack,
 	}
+
+	// go-git reaches a repository on disk by running git-upload-pack and
+	// git-receive-pack, which the step images (no git, no shell) lack.
+	// Without git, serve file URLs in-process instead; that server cannot
+	// make shallow clones, so those are full (see depth).
+	if _, err := exec.LookPath("git"); err != nil {
+		client.InstallProtocol("file", server.DefaultServer)
+		inProcessFile = true
+	}
+}
+
+// inProcessFile says file URLs are served by go-git itself.
+var inProcessFile bool
+
+// depth is how much history a clone of url fetches: one commit, except
+// from the in-process file server, which knows no shallow clones.
+func depth(url string) int {
+	if inProcessFile {
+		if ep, err := transport.NewEndpoint(url); err == nil && ep.Protocol == "file" {
+			return 0
+		}
+	}
+	return 1
 }
 
 // defaultUsername is what GitHub wants as the basic-auth user with a token;

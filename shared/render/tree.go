@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -53,7 +54,12 @@ func WriteTree(dir string, rs []Resource) ([]string, error) {
 	for i, r := range rs {
 		src := strings.ReplaceAll(r.Source, "\n", `\n`)
 		b := make([]byte, 0, len(src)+len(r.Data)+12)
-		b = append(append(append(b, "# Source: "...), src...), '\n')
+		// A document read back from a tree written here (validate
+		// --render-to, then gitops-pr --manifests) names its template
+		// already: keep that one.
+		if !bytes.HasPrefix(r.Data, []byte("# Source: ")) {
+			b = append(append(append(b, "# Source: "...), src...), '\n')
+		}
 		b = append(b, r.Data...)
 		if len(r.Data) > 0 && r.Data[len(r.Data)-1] != '\n' {
 			b = append(b, '\n')
