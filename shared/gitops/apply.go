@@ -13,6 +13,7 @@ import (
 	"github.com/go-git/go-git/v5/config"
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/object"
+	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/storage/memory"
 )
 
@@ -101,6 +102,9 @@ func (a *applier) attempt(ctx context.Context) (Result, error) {
 		Depth:         depth(a.remote.url),
 		Tags:          git.NoTags,
 	})
+	if errors.Is(err, transport.ErrEmptyRemoteRepository) {
+		return a.first(ctx, dir)
+	}
 	if err != nil {
 		return Result{}, a.transportError("clone", err)
 	}
@@ -152,6 +156,36 @@ func (a *applier) attempt(ctx context.Context) (Result, error) {
 	// only from the commit looked at (a lease), so concurrent runs retry.
 	return res, a.push(ctx, repo, config.RefSpec("+"+base+":"+branch),
 		config.RefSpec(current.Hash.String()+":"+branch.String()))
+}
+
+// first makes the first commit of an empty repository: a GitOps
+// repository just created, which a direct commit starts. A pull request
+// needs a base branch to go to, so that asks for one.
+func (a *applier) first(ctx context.Context, dir string) (Result, error) {
+	if a.u.Branch != a.u.Base {
+		return Result{}, fmt.Errorf("%s is empty: a pull request needs its base branch %s; commit to it directly once (--direct) or push a first commit", a.remote, a.u.Base)
+	}
+	a.logf("%s is empty: the first commit starts %s", a.remote, a.u.Base)
+	base := plumbing.NewBranchReferenceName(a.u.Base)
+	repo, err := git.PlainInitWithOptions(dir, &git.PlainInitOptions{InitOptions: git.InitOptions{DefaultBranch: base}})
+	if err != nil {
+		return Result{}, err
+	}
+	if _, err := repo.CreateRemote(&config.RemoteConfig{Name: git.DefaultRemoteName, URLs: []string{a.remote.url}}); err != nil {
+		return Result{}, err
+	}
+	if err := a.u.Write(dir); err != nil {
+		return Result{}, fmt.Errorf("write the changes: %w", err)
+	}
+	commit, err := a.commit(repo)
+	if errors.Is(err, git.ErrEmptyCommit) {
+		return Result{}, fmt.Errorf("%s is empty and the change writes nothing", a.remote)
+	}
+	if err != nil {
+		return Result{}, err
+	}
+	a.logf("commit %s, the first on %s: %s", commit.Hash, a.u.Base, firstLine(a.u.Message))
+	return Result{Commit: commit.Hash.String(), Changed: true}, a.push(ctx, repo, config.RefSpec(base+":"+base))
 }
 
 // commit stages everything in the worktree, deletions included, and

@@ -643,3 +643,27 @@ func sshKey(t *testing.T, dir, passphrase string) (*gitops.Signing, []string) {
 	return &gitops.Signing{SSHKey: priv, Passphrase: passphrase},
 		[]string{"-c", "gpg.format=ssh", "-c", "gpg.ssh.allowedSignersFile=" + allowed}
 }
+
+// A GitOps repository just created, with no commit: a direct commit
+// starts its base branch; a pull request says it needs one first.
+func TestApplyEmptyRepository(t *testing.T) {
+	repo := filepath.Join(t.TempDir(), "empty.git")
+	gittest.Git(t, filepath.Dir(repo), "init", "--quiet", "--bare", "--initial-branch=main", repo)
+
+	pr := update(repo, write(map[string]string{"clusters/dev/web/deployment.yaml": "kind: Deployment\n"}))
+	pr.Branch = "gitship/web/dev"
+	if _, err := gitops.Apply(context.Background(), pr, &strings.Builder{}); err == nil || !strings.Contains(err.Error(), "is empty: a pull request needs its base branch main") {
+		t.Errorf("pull request into an empty repository: %v", err)
+	}
+
+	res, err := gitops.Apply(context.Background(), update(repo, write(map[string]string{"clusters/dev/web/deployment.yaml": "kind: Deployment\n"})), &strings.Builder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !res.Changed || gittest.Head(t, repo, "main") != res.Commit {
+		t.Errorf("result %+v, main at %s", res, gittest.Head(t, repo, "main"))
+	}
+	if got := gittest.Files(t, repo, "main")["clusters/dev/web/deployment.yaml"]; got != "kind: Deployment\n" {
+		t.Errorf("main holds %q", got)
+	}
+}
