@@ -42,44 +42,11 @@ func TestMain(m *testing.M) {
 	os.Exit(code)
 }
 
-// commitDate is the committer date of every test repository's commit.
-const commitDate = "2026-01-02T03:04:05+02:00"
-
-// repo makes a git checkout of files (name → content) with one commit at
-// commitDate, an origin remote and, when tag is set, that tag. It returns
-// the directory and the commit SHA.
+// repo is a checkout of files with an origin remote (credentials in its
+// URL, which must never reach a log) and, when tag is set, that tag.
 func repo(t *testing.T, files map[string]string, tag string) (string, string) {
 	t.Helper()
-	dir := t.TempDir()
-	for name, content := range files {
-		p := filepath.Join(dir, name)
-		if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
-			t.Fatal(err)
-		}
-		if err := os.WriteFile(p, []byte(content), 0o644); err != nil {
-			t.Fatal(err)
-		}
-	}
-	git := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@x", "GIT_COMMITTER_NAME=t",
-			"GIT_COMMITTER_EMAIL=t@x", "GIT_AUTHOR_DATE="+commitDate, "GIT_COMMITTER_DATE="+commitDate)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
-	git("init", "-q", "-b", "main")
-	git("remote", "add", "origin", "https://ci-bot:tok3n@github.com/acme/shop.git")
-	git("add", "-A")
-	git("commit", "-q", "-m", "app")
-	if tag != "" {
-		git("tag", tag)
-	}
-	return dir, git("rev-parse", "HEAD")
+	return steptest.Checkout(t, steptest.Repo{Files: files, Tag: tag, Remote: "https://ci-bot:tok3n@github.com/acme/shop.git"})
 }
 
 // exampleApp is examples/app as files, with extra files added.

@@ -55,14 +55,7 @@ func newGitOpsRepo(t *testing.T) gitopsRepo {
 // app is a checkout of examples/app with one commit.
 func app(t *testing.T) (string, string) {
 	t.Helper()
-	dir := t.TempDir()
-	if err := os.CopyFS(dir, os.DirFS(filepath.Join("..", "..", "examples", "app"))); err != nil {
-		t.Fatal(err)
-	}
-	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"commit", "-q", "-m", "app"}} {
-		gittest.Git(t, dir, args...)
-	}
-	return dir, gittest.Git(t, dir, "rev-parse", "HEAD")
+	return steptest.Checkout(t, steptest.Repo{From: filepath.Join("..", "..", "examples", "app")})
 }
 
 // env is a GitHub Actions run of the app repository.

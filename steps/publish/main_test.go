@@ -29,33 +29,11 @@ var binary string
 
 func TestMain(m *testing.M) { steptest.Main(m, "gitship-publish", &binary) }
 
-const commitDate = "2026-01-02T03:04:05+02:00"
-
 // checkout makes a git repository with one commit on main and, when tag
 // is set, that tag; it returns the directory and the commit SHA.
 func checkout(t *testing.T, tag string) (string, string) {
 	t.Helper()
-	dir := t.TempDir()
-	git := func(args ...string) string {
-		t.Helper()
-		cmd := exec.Command("git", args...)
-		cmd.Dir = dir
-		cmd.Env = append(os.Environ(), "GIT_AUTHOR_NAME=t", "GIT_AUTHOR_EMAIL=t@x", "GIT_COMMITTER_NAME=t",
-			"GIT_COMMITTER_EMAIL=t@x", "GIT_AUTHOR_DATE="+commitDate, "GIT_COMMITTER_DATE="+commitDate)
-		out, err := cmd.CombinedOutput()
-		if err != nil {
-			t.Fatalf("git %v: %v\n%s", args, err, out)
-		}
-		return strings.TrimSpace(string(out))
-	}
-	git("init", "-q", "-b", "main")
-	os.WriteFile(filepath.Join(dir, "README.md"), []byte("app\n"), 0o644)
-	git("add", "-A")
-	git("commit", "-q", "-m", "app")
-	if tag != "" {
-		git("tag", tag)
-	}
-	return dir, git("rev-parse", "HEAD")
+	return steptest.Checkout(t, steptest.Repo{Files: map[string]string{"README.md": "app\n"}, Tag: tag})
 }
 
 // layout writes a random image with labels as an OCI layout in dir.
