@@ -45,12 +45,25 @@ func (c *Client) Push(ctx context.Context, a Artifact, repo name.Repository, tag
 	if err != nil {
 		return Result{}, fmt.Errorf("read %s: %w", a.From, err)
 	}
-	// Refuse early, before any upload, when a tag cannot be set.
-	if _, err := c.checkTags(ctx, repo, tags, digest); err != nil {
+	// The tags are checked while the blobs go up: a refused tag cancels
+	// the upload, and on a fast registry the round trips of the check cost
+	// nothing. Nothing is tagged either way until both are done.
+	upCtx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	checked := make(chan error, 1)
+	go func() {
+		_, err := c.checkTags(upCtx, repo, tags, digest)
+		if err != nil {
+			cancel()
+		}
+		checked <- err
+	}()
+	upErr := c.upload(upCtx, a, repo, digest)
+	if err := <-checked; err != nil && (upErr == nil || ctx.Err() == nil) && !errors.Is(err, context.Canceled) {
 		return Result{}, err
 	}
-	if err := c.upload(ctx, a, repo, digest); err != nil {
-		return Result{}, err
+	if upErr != nil {
+		return Result{}, upErr
 	}
 	return c.tag(ctx, a, repo, tags, digest)
 }
