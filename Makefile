@@ -5,7 +5,7 @@ BINS    := $(STEPS:%=bin/gitship-%)
 VERSION ?= dev
 LDFLAGS := -s -w -X github.com/gitship/gitship/shared/step.Version=$(VERSION)
 
-.PHONY: build test test-offline example example-broken example-build example-deploy demo images wrappers check-wrappers fuzz bench clean
+.PHONY: build test test-offline example example-broken example-build example-deploy demo images release wrappers check-wrappers fuzz bench clean
 
 build: $(BINS)
 
@@ -94,6 +94,21 @@ images:
 	$(GO) run ./tools/imagegen -version $(VERSION) -out dist/images -steps $(subst $(eval) ,$(comma),$(STEPS))
 
 comma := ,
+
+# A release, everything into dist/ (docs/release.md): the images as above,
+# dist/images.txt naming them by digest, dist/actions/ (the GitHub actions
+# pinned to those digests), dist/bin/<os>-<arch>/ (every step for each of
+# PLATFORMS), dist/gitship-$(VERSION).vsix (the Azure extension with those
+# binaries in every task, packed by npm's tfx-cli: tfx on PATH, else
+# npx tfx-cli@0.23.1, or TFX='...') and dist/SHA256SUMS. The repository
+# is only read.
+#   make release VERSION=0.1.0
+IMAGE_REPO ?= ghcr.io/gitship
+PLATFORMS  ?= linux/amd64,linux/arm64,windows/amd64,darwin/arm64
+TFX        ?=
+release:
+	$(GO) run ./tools/release -version $(VERSION) -image-repo $(IMAGE_REPO) -platforms $(PLATFORMS) \
+	  -out dist $(if $(TFX),-tfx '$(TFX)')
 
 test:
 	$(GO) vet ./...
