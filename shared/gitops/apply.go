@@ -101,6 +101,8 @@ func (a *applier) attempt(ctx context.Context) (Result, error) {
 		SingleBranch:  true,
 		Depth:         depth(a.remote.url),
 		Tags:          git.NoTags,
+		// With Paths, only those are written out (tree.go).
+		NoCheckout: len(a.u.Paths) > 0,
 	})
 	if errors.Is(err, transport.ErrEmptyRemoteRepository) {
 		return a.first(ctx, dir)
@@ -115,10 +117,30 @@ func (a *applier) attempt(ctx context.Context) (Result, error) {
 	baseCommit := head.Hash()
 	a.logf("%s is at %s", a.u.Base, baseCommit)
 
+	if len(a.u.Paths) > 0 {
+		bc, err := repo.CommitObject(baseCommit)
+		if err != nil {
+			return Result{}, err
+		}
+		bt, err := bc.Tree()
+		if err != nil {
+			return Result{}, err
+		}
+		for _, p := range a.u.Paths {
+			if err := materialise(repo, bt, p, dir); err != nil {
+				return Result{}, fmt.Errorf("check out %s: %w", p, err)
+			}
+		}
+	}
 	if err := a.u.Write(dir); err != nil {
 		return Result{}, fmt.Errorf("write the changes: %w", err)
 	}
-	commit, err := a.commit(repo)
+	var commit *object.Commit
+	if len(a.u.Paths) > 0 {
+		commit, err = a.treeCommit(repo, baseCommit, dir)
+	} else {
+		commit, err = a.commit(repo)
+	}
 	if errors.Is(err, git.ErrEmptyCommit) {
 		a.logf("no changes against %s %s: nothing to commit", a.u.Base, short(baseCommit))
 		return Result{Commit: baseCommit.String(), BaseCommit: baseCommit.String()}, nil

@@ -62,6 +62,11 @@ type Update struct {
 	// Write changes the checkout at dir (a fresh clone of Base, its
 	// working tree) and is called again for every retry, on the new Base.
 	Write func(dir string) error
+	// Paths, when set, are the only paths (slash-separated, relative to
+	// the repository) Write changes: the clone is then not checked out,
+	// Write sees the base's files under Paths only, and the commit changes
+	// nothing else. Far faster on a large repository; see tree.go.
+	Paths []string
 	// Attempts bounds the tries when a push is rejected (Base moved, or
 	// another run replaced Branch since it was looked at); 0 is 10.
 	Attempts int

@@ -667,3 +667,54 @@ func TestApplyEmptyRepository(t *testing.T) {
 		t.Errorf("main holds %q", got)
 	}
 }
+
+// With Paths, only they change: the clone is not checked out, Write sees
+// the base's files under them, and a file written elsewhere is not
+// committed.
+func TestApplyPaths(t *testing.T) {
+	repo := gittest.Bare(t, map[string]string{
+		"clusters/dev/web/deployment.yaml": "replicas: 1\n", "clusters/dev/web/old.yaml": "old\n",
+		"clusters/prod/web/deployment.yaml": "replicas: 3\n", "README.md": "# state\n",
+	}, "main")
+	var seen []string
+	u := update(repo, func(dir string) error {
+		entries, _ := os.ReadDir(filepath.Join(dir, "clusters", "dev", "web"))
+		for _, e := range entries {
+			seen = append(seen, e.Name())
+		}
+		if _, err := os.Stat(filepath.Join(dir, "README.md")); err == nil {
+			return fmt.Errorf("a file outside Paths was checked out")
+		}
+		return write(map[string]string{
+			"clusters/dev/web/deployment.yaml":  "replicas: 2\n",
+			"clusters/dev/web/new/service.yaml": "kind: Service\n",
+			"stray.txt":                         "not in Paths\n",
+		}, "clusters/dev/web/old.yaml")(dir)
+	})
+	u.Paths = []string{"clusters/dev/web"}
+	res, err := gitops.Apply(context.Background(), u, &strings.Builder{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Join(seen, ",") != "deployment.yaml,old.yaml" {
+		t.Errorf("Write saw %v under the path, want the base's files", seen)
+	}
+	want := map[string]string{
+		"clusters/dev/web/deployment.yaml": "replicas: 2\n", "clusters/dev/web/new/service.yaml": "kind: Service\n",
+		"clusters/prod/web/deployment.yaml": "replicas: 3\n", "README.md": "# state\n",
+	}
+	got := gittest.Files(t, repo, "main")
+	if !res.Changed || len(got) != len(want) {
+		t.Errorf("result %+v, files %v", res, got)
+	}
+	for k, v := range want {
+		if got[k] != v {
+			t.Errorf("%s = %q, want %q", k, got[k], v)
+		}
+	}
+	// The same again: nothing to commit.
+	again, err := gitops.Apply(context.Background(), u, &strings.Builder{})
+	if err != nil || again.Changed || again.Commit != res.Commit {
+		t.Errorf("second run: %+v, %v", again, err)
+	}
+}

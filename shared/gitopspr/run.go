@@ -72,7 +72,7 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	err = r.Group("Commit to "+ci(s.GitOpsRepo)+" "+branch, func() error {
 		res, err = gitops.Apply(ctx, gitops.Update{
 			URL: s.GitOpsRepo, Base: s.GitOpsBranch, Branch: branch, Auth: auth, Author: author, Signing: signing,
-			Message: deploy.Message(),
+			Message: deploy.Message(), Paths: []string{in.path},
 			Write: func(dir string) error {
 				change, err := write(dir, in, resources, s)
 				deploy.Change = change
