@@ -9,7 +9,12 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/gitship/gitship/shared/registry"
+	"github.com/gitship/gitship/shared/registry/registrytest"
 )
 
 func build(t *testing.T, out string) []Result {
@@ -95,5 +100,36 @@ func TestImageContents(t *testing.T) {
 	}
 	if strings.Join(plats, ",") != "linux/amd64,linux/arm64" {
 		t.Errorf("platforms = %v", plats)
+	}
+}
+
+// The layouts are pushed with the project's own publish code: the index
+// and both platforms' images arrive under the digest imagegen reported.
+func TestPushWithPublish(t *testing.T) {
+	out := t.TempDir()
+	res := build(t, out)
+	reg := registrytest.Start(t, registrytest.Options{})
+	a, cleanup, err := registry.Open(context.Background(), "oci:"+filepath.Join(out, "gitship-hello"))
+	defer cleanup()
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := registry.New(registry.Options{Insecure: true})
+	repo, _ := c.ParseRepository(reg.Host + "/gitship/gitship-hello")
+	pushed, err := c.Push(context.Background(), a, repo, []registry.Tag{{Name: "1.2.3", Immutable: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if pushed.Digest != res[0].Digest {
+		t.Errorf("pushed %s, imagegen wrote %s", pushed.Digest, res[0].Digest)
+	}
+	ref, _ := name.ParseReference(reg.Host+"/gitship/gitship-hello:1.2.3", name.Insecure)
+	idx, err := remote.Index(ref)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := idx.IndexManifest()
+	if len(m.Manifests) != 2 {
+		t.Errorf("the registry's index lists %d images, want 2 platforms", len(m.Manifests))
 	}
 }
