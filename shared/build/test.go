@@ -2,6 +2,7 @@ package build
 
 import (
 	"bytes"
+	"cmp"
 	"context"
 	"fmt"
 	"io"
@@ -84,7 +85,7 @@ func (b *builder) test(ctx context.Context) error {
 func (b *builder) report(ctx context.Context, container, workdir string, code int) (string, error) {
 	src := b.s.TestReport
 	if !path.IsAbs(src) {
-		src = path.Join(firstNonEmpty(workdir, "/"), src)
+		src = path.Join(cmp.Or(workdir, "/"), src)
 	}
 	var buf bytes.Buffer
 	if err := b.eng.CopyOut(ctx, container, src, &buf); err != nil {
@@ -169,13 +170,4 @@ func short(id string) string {
 		return id[:12]
 	}
 	return id
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -1,6 +1,7 @@
 package gitopspr
 
 import (
+	"cmp"
 	"os"
 	"path"
 	"path/filepath"
@@ -13,6 +14,7 @@ import (
 	"github.com/gitship/gitship/shared/gitops"
 	"github.com/gitship/gitship/shared/render"
 	"github.com/gitship/gitship/shared/step"
+	"github.com/gitship/gitship/shared/validate"
 )
 
 // inputs are the settings resolved and checked before anything runs.
@@ -51,7 +53,7 @@ func resolve(s Settings) (inputs, error) {
 		in.app = chartName(s.Chart)
 	}
 	if in.app == "" {
-		in.app = strings.ToLower(filepath.Base(filepath.Clean(firstNonEmpty(s.Chart, env(s.Kustomize)))))
+		in.app = strings.ToLower(filepath.Base(filepath.Clean(cmp.Or(s.Chart, env(s.Kustomize)))))
 		if s.Kustomize != "" && strings.Contains(s.Kustomize, "{environment}") {
 			// deploy/overlays/{environment}: the app is what holds the overlays.
 			in.app = strings.ToLower(filepath.Base(filepath.Dir(filepath.Dir(filepath.Clean(env(s.Kustomize))))))
@@ -74,7 +76,7 @@ func resolve(s Settings) (inputs, error) {
 	for _, m := range s.Manifests.Value() {
 		manifests = append(manifests, env(m))
 	}
-	in.sources = render.Sources{Values: values, Set: s.Set.Value(), ReleaseName: firstNonEmpty(s.ReleaseName, in.app),
+	in.sources = render.Sources{Values: values, Set: s.Set.Value(), ReleaseName: cmp.Or(s.ReleaseName, in.app),
 		Namespace: s.Namespace, Manifests: manifests}
 	if s.Chart != "" {
 		in.sources.Charts = []string{s.Chart}
@@ -82,20 +84,11 @@ func resolve(s Settings) (inputs, error) {
 	if s.Kustomize != "" {
 		in.sources.Kustomize = []string{env(s.Kustomize)}
 	}
-	for _, item := range s.KubernetesVersions.Value() {
-		for _, v := range strings.Split(item, ",") {
-			if v = strings.TrimPrefix(strings.TrimSpace(v), "v"); v != "" {
-				in.kubeVersions = append(in.kubeVersions, v)
-			}
-		}
-	}
-	if len(in.kubeVersions) == 0 {
-		return in, step.Usagef("--kubernetes-version: give at least one")
-	}
+	in.kubeVersions = validate.KubernetesVersions(s.KubernetesVersions.Value())
 
 	in.provider = s.Provider
 	if in.provider == "auto" || in.provider == "" {
-		in.provider = forge.Detect(firstNonEmpty(s.PRRepository, s.GitOpsRepo))
+		in.provider = forge.Detect(cmp.Or(s.PRRepository, s.GitOpsRepo))
 	}
 	if !s.Direct && in.provider != "none" && s.Token == "" {
 		return in, step.Usagef("--token is required to open a pull request on %s (or use --direct, or --provider none to push the branch only)", in.provider)

@@ -1,6 +1,7 @@
 package gitopspr
 
 import (
+	"cmp"
 	"fmt"
 	"strings"
 	"unicode/utf8"
@@ -49,7 +50,7 @@ func (d Deploy) Message() string {
 	for _, img := range d.Images {
 		trailers = append(trailers, "Image-Digest: "+img)
 	}
-	if run := firstNonEmpty(d.RunURL, d.RunID); run != "" {
+	if run := cmp.Or(d.RunURL, d.RunID); run != "" {
 		trailers = append(trailers, "Pipeline-Run: "+run)
 	}
 	if len(trailers) > 0 {
@@ -89,7 +90,7 @@ func (d Deploy) Body(limit int) string {
 		fmt.Fprintf(&b, "| Source commit | %s |\n", commit)
 	}
 	if d.RunURL != "" {
-		fmt.Fprintf(&b, "| Pipeline run | [%s](%s) |\n", firstNonEmpty(d.RunID, "run"), d.RunURL)
+		fmt.Fprintf(&b, "| Pipeline run | [%s](%s) |\n", cmp.Or(d.RunID, "run"), d.RunURL)
 	}
 	fmt.Fprintf(&b, "\n**Changes:** %s\n\n", d.Change.Summary())
 	for _, list := range []struct {
@@ -163,13 +164,4 @@ func commitURL(repo, sha string) string {
 		return ""
 	}
 	return strings.TrimSuffix(strings.TrimSuffix(repo, "/"), ".git") + "/commit/" + sha
-}
-
-func firstNonEmpty(vs ...string) string {
-	for _, v := range vs {
-		if v != "" {
-			return v
-		}
-	}
-	return ""
 }

@@ -1,6 +1,7 @@
 package gitopspr
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -65,8 +66,8 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	if err != nil {
 		return err
 	}
-	author := gitops.Author{Name: firstNonEmpty(s.AuthorName, c.Actor, "gitship"),
-		Email: firstNonEmpty(s.AuthorEmail, c.ActorEmail, "gitship@users.noreply.github.com")}
+	author := gitops.Author{Name: cmp.Or(s.AuthorName, c.Actor, "gitship"),
+		Email: cmp.Or(s.AuthorEmail, c.ActorEmail, "gitship@users.noreply.github.com")}
 
 	var res gitops.Result
 	err = r.Group("Commit to "+ci(s.GitOpsRepo)+" "+branch, func() error {
@@ -93,7 +94,7 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	}
 
 	if s.DescriptionFile != "" && !onBase {
-		text := "# " + firstNonEmpty(s.Title, deploy.Title()) + "\n\n" + deploy.Body(0)
+		text := "# " + cmp.Or(s.Title, deploy.Title()) + "\n\n" + deploy.Body(0)
 		if err := atomicfile.Write(s.DescriptionFile, func(w io.Writer) error { _, err := io.WriteString(w, text); return err }); err != nil {
 			return fmt.Errorf("--description-file: %w", err)
 		}
@@ -215,7 +216,7 @@ func openPR(ctx context.Context, s Settings, in inputs, d Deploy, branch string,
 	if err != nil {
 		return forge.PullRequest{}, err
 	}
-	title := firstNonEmpty(s.Title, d.Title())
+	title := cmp.Or(s.Title, d.Title())
 	var res forge.Result
 	err = r.Group("Pull request on "+p.Name(), func() error {
 		res, err = p.Ensure(ctx, forge.Request{Head: branch, Base: s.GitOpsBranch, Title: title, Body: d.Body(p.BodyLimit()),
@@ -250,7 +251,7 @@ func waitMerged(ctx context.Context, s Settings, in inputs, pr forge.PullRequest
 }
 
 func provider(s Settings, in inputs) (forge.Provider, error) {
-	repo := firstNonEmpty(s.PRRepository, s.GitOpsRepo)
+	repo := cmp.Or(s.PRRepository, s.GitOpsRepo)
 	p, err := forge.New(in.provider, repo, forge.Options{Token: s.Token, APIURL: s.APIURL})
 	if err != nil {
 		return nil, step.Usagef("--provider %s: %v (set --pr-repository to the repository's URL on %s)", in.provider, err, in.provider)

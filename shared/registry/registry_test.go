@@ -54,20 +54,6 @@ func repo(t *testing.T, c *Client, s string) name.Repository {
 	return r
 }
 
-// digestOf is what the registry serves for ref, or "" when it has nothing.
-func digestOf(t *testing.T, ref string) string {
-	t.Helper()
-	r, err := name.ParseReference(ref, name.Insecure)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := remote.Head(r)
-	if err != nil {
-		return ""
-	}
-	return d.Digest.String()
-}
-
 const sha = "0123456789abcdef0123456789abcdef01234567"
 
 func TestPushThenPullEveryTag(t *testing.T) {
@@ -84,7 +70,7 @@ func TestPushThenPullEveryTag(t *testing.T) {
 		t.Errorf("result = %+v, want digest %s", res, want)
 	}
 	for _, ref := range append(res.Tags, res.Image) {
-		if got := digestOf(t, ref); got != want.String() {
+		if got := registrytest.Digest(t, ref); got != want.String() {
 			t.Errorf("%s serves %q, want %s", ref, got, want)
 		}
 		r, _ := name.ParseReference(ref, name.Insecure)
@@ -139,7 +125,7 @@ func TestImmutableTags(t *testing.T) {
 		t.Fatalf("second push: %v, want a conflict naming both immutable tags", err)
 	}
 	for _, tag := range []string{sha, "1.2.3", "main"} {
-		if got := digestOf(t, r.Tag(tag).String()); got != d1.String() {
+		if got := registrytest.Digest(t, r.Tag(tag).String()); got != d1.String() {
 			t.Errorf("after the refused push %s is %s, want %s", tag, got, d1)
 		}
 	}
@@ -148,7 +134,7 @@ func TestImmutableTags(t *testing.T) {
 	if _, err := c.Push(context.Background(), Artifact{Image: second}, r, []Tag{{Name: "main"}}); err != nil {
 		t.Fatal(err)
 	}
-	if got := digestOf(t, r.Tag("main").String()); got != d2.String() {
+	if got := registrytest.Digest(t, r.Tag("main").String()); got != d2.String() {
 		t.Errorf("main is %s, want it moved to %s", got, d2)
 	}
 	// Pushing the same image again changes nothing and is no conflict.
@@ -158,7 +144,7 @@ func TestImmutableTags(t *testing.T) {
 	// --overwrite moves an immutable tag.
 	o := client(Options{Insecure: true, Overwrite: true})
 	res, err := o.Push(context.Background(), Artifact{Image: second}, r, tags[:1])
-	if err != nil || len(res.Moved) != 1 || digestOf(t, r.Tag(sha).String()) != d2.String() {
+	if err != nil || len(res.Moved) != 1 || registrytest.Digest(t, r.Tag(sha).String()) != d2.String() {
 		t.Errorf("--overwrite: %+v, %v", res, err)
 	}
 }
@@ -181,7 +167,7 @@ func TestPromoteWithinRegistryMounts(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res.Digest != want || digestOf(t, reg.Host+"/prod/api:"+sha) != want.String() {
+	if res.Digest != want || registrytest.Digest(t, reg.Host+"/prod/api:"+sha) != want.String() {
 		t.Errorf("promoted %s, want %s", res.Digest, want)
 	}
 	if n := proxy.Count("PATCH", "/blobs/uploads/") + proxy.Count("PUT", "/blobs/uploads/") - uploadsBefore; n != 0 {
@@ -211,7 +197,7 @@ func TestPromoteAcrossRegistries(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res.Digest != want || digestOf(t, prod.Host+"/api:"+sha) != want.String() {
+		if res.Digest != want || registrytest.Digest(t, prod.Host+"/api:"+sha) != want.String() {
 			t.Errorf("promotion %d: %s, want %s", i, res.Digest, want)
 		}
 		uploaded := p.Stats.BytesUploaded.Load()
@@ -237,7 +223,7 @@ func TestPromoteRequiresLabels(t *testing.T) {
 	if !errors.Is(err, ErrLabelMismatch) || !strings.Contains(err.Error(), `is "fedcba" (want "`+sha+`")`) {
 		t.Fatalf("Promote = %v, want a label mismatch", err)
 	}
-	if d := digestOf(t, reg.Host+"/prod/api:"+sha); d != "" {
+	if d := registrytest.Digest(t, reg.Host+"/prod/api:"+sha); d != "" {
 		t.Errorf("the refused image was tagged: %s", d)
 	}
 }
@@ -259,7 +245,7 @@ func TestFaults(t *testing.T) {
 			path = "/down/api"
 		}
 		res, err := c.Push(context.Background(), Artifact{Image: img}, repo(t, c, proxy.Host+path), []Tag{{Name: sha, Immutable: true}})
-		got := digestOf(t, reg.Host+path+":"+sha)
+		got := registrytest.Digest(t, reg.Host+path+":"+sha)
 		if tt.ok {
 			if err != nil || res.Digest != want || got != want.String() {
 				t.Errorf("rate %.1f: %v, tag is %q, want %s (%s)", tt.rate, err, got, want, proxy)

@@ -29,7 +29,7 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 		return step.Usagef("nothing to validate: give --chart, --kustomize or --manifests")
 	}
 	missing := map[string]finding.Severity{"fail": finding.Error, "warn": finding.Warning, "skip": finding.None}[s.MissingSchemas]
-	versions := cleanVersions(s.KubernetesVersions.Value())
+	versions := KubernetesVersions(s.KubernetesVersions.Value())
 	report, r := r.ForReport(s.Format, s.Output)
 	root := r.Context().Workspace
 
@@ -95,7 +95,9 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	return nil
 }
 
-func cleanVersions(vs []string) []string {
+// KubernetesVersions cleans a --kubernetes-version list: comma-separated
+// items split, "v" prefixes dropped, the newest embedded release when empty.
+func KubernetesVersions(vs []string) []string {
 	var out []string
 	for _, item := range vs {
 		// "1.34.0,1.37.0" on the command line too, as the docs show it.

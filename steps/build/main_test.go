@@ -7,7 +7,6 @@ package main
 import (
 	"bufio"
 	"context"
-	"encoding/json"
 	"flag"
 	"fmt"
 	"os"
@@ -87,19 +86,6 @@ func engineClient(t *testing.T) *client.Client {
 	return c
 }
 
-func outputs(t *testing.T, ws string) map[string]string {
-	t.Helper()
-	var out map[string]string
-	data, err := os.ReadFile(filepath.Join(ws, ".gitship", "build.json"))
-	if err != nil {
-		t.Fatalf("outputs: %v", err)
-	}
-	if err := json.Unmarshal(data, &out); err != nil {
-		t.Fatal(err)
-	}
-	return out
-}
-
 func removeImage(t *testing.T, ref string) {
 	t.Cleanup(func() {
 		c, err := client.New(client.WithHost(enginetest.Daemon(t)))
@@ -145,7 +131,7 @@ func TestExampleApp(t *testing.T) {
 	if strings.Contains(res.Stdout+res.Stderr, "tok3n") {
 		t.Error("the remote's credentials reached the log")
 	}
-	out := outputs(t, ws)
+	out := steptest.Outputs(t, ws, "build")
 	wantTags := "shop:" + sha + "\nshop:v1.2.3"
 	if out["test-exit-code"] != "0" || out["tags"] != wantTags || out["oci-layout"] != filepath.Join(ws, "out", "image") ||
 		!strings.HasPrefix(out["image-id"], "sha256:") || !strings.HasPrefix(out["digest"], "sha256:") {
@@ -228,7 +214,7 @@ func TestExampleAppFailingTest(t *testing.T) {
 	if !strings.Contains(res.Stderr, `tests in stage "test" exited with 1`) {
 		t.Errorf("stderr = %q", res.Stderr)
 	}
-	out := outputs(t, ws)
+	out := steptest.Outputs(t, ws, "build")
 	if out["test-exit-code"] != "1" || out["image-id"] != "" {
 		t.Errorf("outputs = %v, want test-exit-code 1 and no image", out)
 	}

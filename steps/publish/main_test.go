@@ -55,31 +55,6 @@ func layout(t *testing.T, dir string, labels map[string]string) v1.Hash {
 	return d
 }
 
-func outputs(t *testing.T, ws string) map[string]string {
-	t.Helper()
-	var out map[string]string
-	data, err := os.ReadFile(filepath.Join(ws, ".gitship", "publish.json"))
-	if err != nil {
-		t.Fatalf("outputs: %v", err)
-	}
-	json.Unmarshal(data, &out)
-	return out
-}
-
-// served is the digest the registry serves for ref, "" for nothing.
-func served(t *testing.T, ref string) string {
-	t.Helper()
-	r, err := name.ParseReference(ref, name.Insecure)
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := remote.Head(r)
-	if err != nil {
-		return ""
-	}
-	return d.Digest.String()
-}
-
 func mustSucceed(t *testing.T, res steptest.Result) {
 	t.Helper()
 	if res.Code != 0 {
@@ -115,7 +90,7 @@ func TestPushExampleApp(t *testing.T) {
 	res := steptest.Run(t, binary, ws, nil, "--image", "oci:.gitship/image", "--repository", reg.Host+"/acme/shop",
 		"--insecure", "--latest", "--tag", "stable")
 	mustSucceed(t, res)
-	out := outputs(t, ws)
+	out := steptest.Outputs(t, ws, "publish")
 	if out["digest"] != built["digest"] || out["image"] != reg.Host+"/acme/shop@"+built["digest"] {
 		t.Errorf("outputs %v, built %v", out, built)
 	}
@@ -128,7 +103,7 @@ func TestPushExampleApp(t *testing.T) {
 		t.Errorf("tags output:\n%s\nwant:\n%s", out["tags"], strings.Join(refs, "\n"))
 	}
 	for _, ref := range refs {
-		if got := served(t, ref); got != built["digest"] {
+		if got := registrytest.Digest(t, ref); got != built["digest"] {
 			t.Errorf("%s serves %q, want %s", ref, got, built["digest"])
 		}
 	}
@@ -161,7 +136,7 @@ func TestImmutableTag(t *testing.T) {
 		t.Errorf("exit %d, stderr:\n%s", res.Code, res.Stderr)
 	}
 	for _, tag := range []string{sha, sha[:7], "main"} {
-		if got := served(t, repo+":"+tag); got != first.String() {
+		if got := registrytest.Digest(t, repo+":"+tag); got != first.String() {
 			t.Errorf("after the refusal %s is %s, want %s", tag, got, first)
 		}
 	}
@@ -172,7 +147,7 @@ func TestImmutableTag(t *testing.T) {
 		t.Errorf("stdout does not say what moved:\n%s", res.Stdout)
 	}
 	for _, tag := range []string{sha, "main"} {
-		if got := served(t, repo+":"+tag); got != second.String() {
+		if got := registrytest.Digest(t, repo+":"+tag); got != second.String() {
 			t.Errorf("with --overwrite %s is %s, want %s", tag, got, second)
 		}
 	}
@@ -191,7 +166,7 @@ func TestPromote(t *testing.T) {
 	res := steptest.Run(t, binary, ws, nil, "--promote-from", src, "--repository", prod.Host+"/shop", "--insecure",
 		"--require-label", "org.opencontainers.image.revision="+sha)
 	mustSucceed(t, res)
-	if out := outputs(t, ws); out["digest"] != want.String() || served(t, prod.Host+"/shop:"+sha) != want.String() {
+	if out := steptest.Outputs(t, ws, "publish"); out["digest"] != want.String() || registrytest.Digest(t, prod.Host+"/shop:"+sha) != want.String() {
 		t.Errorf("promoted %v, want %s", out, want)
 	}
 
@@ -200,7 +175,7 @@ func TestPromote(t *testing.T) {
 	if res.Code != 1 || !strings.Contains(res.Stderr, "refusing to promote") {
 		t.Errorf("label mismatch: exit %d\n%s", res.Code, res.Stderr)
 	}
-	if served(t, prod.Host+"/other:"+sha) != "" {
+	if registrytest.Digest(t, prod.Host+"/other:"+sha) != "" {
 		t.Error("the refused image was tagged")
 	}
 }

@@ -25,6 +25,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"golang.org/x/crypto/bcrypt"
 )
 
@@ -233,4 +235,19 @@ func (r *Registry) Count(parts ...string) int {
 		}
 	}
 	return n
+}
+
+// Digest is the digest a registry on loopback serves for ref (plain
+// HTTP), "" when it has nothing there.
+func Digest(t testing.TB, ref string) string {
+	t.Helper()
+	r, err := name.ParseReference(ref, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d, err := remote.Head(r)
+	if err != nil {
+		return ""
+	}
+	return d.Digest.String()
 }

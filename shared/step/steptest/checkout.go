@@ -1,6 +1,7 @@
 package steptest
 
 import (
+	"encoding/json"
 	"io/fs"
 	"os"
 	"os/exec"
@@ -75,4 +76,19 @@ func Checkout(t testing.TB, r Repo) (dir, sha string) {
 		git("tag", r.Tag)
 	}
 	return dir, git("rev-parse", "HEAD")
+}
+
+// Outputs reads the outputs a local or Cloud Build run of step wrote to
+// dir/.gitship/<step>.json.
+func Outputs(t testing.TB, dir, step string) map[string]string {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(dir, ".gitship", step+".json"))
+	if err != nil {
+		t.Fatalf("outputs of %s: %v", step, err)
+	}
+	var out map[string]string
+	if err := json.Unmarshal(data, &out); err != nil {
+		t.Fatalf("outputs of %s: %v", step, err)
+	}
+	return out
 }
