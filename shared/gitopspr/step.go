@@ -127,6 +127,8 @@ func Step() step.Step {
 				Usage: "how often --wait-merged asks the provider"},
 		},
 		Secrets: []string{"token", "ssh-key-passphrase", "signing-key-passphrase"},
+		Examples: map[string]string{"gitops-repo": "https://github.com/acme/gitops", "environment": "staging",
+			"chart": "deploy/chart", "values": "deploy/values/{environment}.yaml", "image": "ghcr.io/acme/shop@sha256:<digest from publish>", "token": "secret"},
 		Choices: map[string][]string{
 			"provider":        {"auto", "github", "azure", "none"},
 			"missing-schemas": {"fail", "warn", "skip"},

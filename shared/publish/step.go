@@ -57,7 +57,8 @@ func Step() step.Step {
 			&cli.IntFlag{Name: "jobs", Value: 4, Destination: &s.Jobs,
 				Usage: "blobs uploaded at once"},
 		},
-		Secrets: []string{"password"},
+		Secrets:  []string{"password"},
+		Examples: map[string]string{"image": "oci:.gitship/image", "repository": "ghcr.io/acme/shop", "username": "ci", "password": "secret"},
 		Outputs: []step.OutputSpec{
 			{Name: "digest", Description: "digest of the pushed manifest (sha256:...)"},
 			{Name: "image", Description: "the image by digest, REPOSITORY@sha256:..., what gitops-pr pins"},

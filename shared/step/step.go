@@ -36,6 +36,10 @@ type Step struct {
 	Secrets []string
 	// Choices restricts a flag to a set of values (a pickList on Azure).
 	Choices map[string][]string
+	// Examples are inputs a typical use sets, with example values: the
+	// "Use it" snippets of the docs show them, so a copied snippet runs.
+	// A secret listed here is shown passed from the CI's secret store.
+	Examples map[string]string
 	// Outputs documents what the step sets.
 	Outputs []OutputSpec
 	// Action runs the step once its inputs are parsed and checked.

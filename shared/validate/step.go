@@ -70,6 +70,7 @@ func Step() step.Step {
 			&cli.StringFlag{Name: "render-to", Destination: &s.RenderTo,
 				Usage: "write the rendered manifests here, one file per resource, for gitops-pr to reuse"},
 		},
+		Examples: map[string]string{"chart": "deploy/chart", "values": "deploy/values/staging.yaml"},
 		Choices: map[string][]string{
 			"missing-schemas": {"fail", "warn", "skip"},
 			"format":          {"text", "json", "junit", "sarif"},

@@ -60,6 +60,8 @@ type Input struct {
 	Choices  []string
 	Secret   bool
 	Required bool
+	// Example is the value the docs' snippets show, from Step.Examples.
+	Example string
 }
 
 var (
@@ -102,6 +104,13 @@ func Inputs(s step.Step) ([]Input, error) {
 		}
 		byEnv[env] = in.Flag
 		ins = append(ins, in)
+	}
+	for _, name := range slices.Sorted(maps.Keys(s.Examples)) {
+		i := slices.IndexFunc(ins, func(in Input) bool { return in.Flag == name })
+		if i < 0 {
+			return nil, fmt.Errorf("step %q: example for %q, which is not a flag", s.Name, name)
+		}
+		ins[i].Example = s.Examples[name]
 	}
 	for _, name := range s.Secrets {
 		i := slices.IndexFunc(ins, func(in Input) bool { return in.Flag == name })

@@ -114,7 +114,7 @@ func Reference(s step.Step) ([]byte, error) {
 	if len(ex) > 0 {
 		p("  with:\n")
 		for _, in := range ex {
-			v := yamlScalar(in.Default)
+			v := yamlScalar(in.value())
 			if in.Secret {
 				v = "${{ secrets." + secretName(in) + " }}"
 			}
@@ -130,7 +130,7 @@ func Reference(s step.Step) ([]byte, error) {
 	if len(ex) > 0 {
 		p("  inputs:\n")
 		for _, in := range ex {
-			v := yamlScalar(in.Default)
+			v := yamlScalar(in.value())
 			if in.Secret {
 				v = "$(" + in.Azure + ")"
 			}
@@ -152,7 +152,7 @@ func Reference(s step.Step) ([]byte, error) {
 			secretEnv = append(secretEnv, in.Env())
 			continue
 		}
-		args = append(args, "'--"+in.Flag+"'", yamlQuote(in.Default))
+		args = append(args, "'--"+in.Flag+"'", yamlQuote(in.value()))
 	}
 	if len(args) > 0 {
 		p("    args: [%s]\n", strings.Join(args, ", "))
@@ -192,18 +192,28 @@ func Reference(s step.Step) ([]byte, error) {
 	p(" %s", Image(s))
 	for _, in := range ex {
 		if !in.Secret {
-			p(" --%s %s", in.Flag, shellQuote(in.Default))
+			p(" --%s %s", in.Flag, shellQuote(in.value()))
 		}
 	}
 	p("\n```\n")
 	return b.Bytes(), nil
 }
 
-// examples are the inputs worth showing in a snippet: secrets (which a
-// caller must pass) and pick lists (which say what can be chosen); else the
-// first input with a default.
+// examples are the inputs worth showing in a snippet: those the step gives
+// an example for (a secret's example value is not shown: the snippet
+// passes it from the CI's secret store); without examples,
+// secrets and pick lists (which say what can be chosen), else the first
+// input with a default.
 func examples(ins []Input) []Input {
 	var ex []Input
+	if slices.ContainsFunc(ins, func(in Input) bool { return in.Example != "" }) {
+		for _, in := range ins {
+			if in.Example != "" {
+				ex = append(ex, in)
+			}
+		}
+		return ex
+	}
 	for _, in := range ins {
 		if in.Secret || len(in.Choices) > 0 {
 			ex = append(ex, in)
@@ -217,6 +227,14 @@ func examples(ins []Input) []Input {
 		}
 	}
 	return ex
+}
+
+// value is what a snippet sets: the example, else the default.
+func (in Input) value() string {
+	if in.Example != "" {
+		return in.Example
+	}
+	return in.Default
 }
 
 // secretName is the conventional name of a GitHub secret for an input.

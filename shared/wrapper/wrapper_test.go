@@ -282,6 +282,7 @@ func TestInvalidDeclarations(t *testing.T) {
 		{"step name", func(s *step.Step) { s.Name = "Demo" }, "lower-case words"},
 		{"no description", func(s *step.Step) { s.Description = "" }, "no description"},
 		{"output name", func(s *step.Step) { s.Outputs[0].Name = "Report_Path" }, "lower-case letters, digits and hyphens"},
+		{"unknown example", func(s *step.Step) { s.Examples = map[string]string{"paht": "."} }, `example for "paht", which is not a flag`},
 	}
 	renders := map[string]func(step.Step) ([]byte, error){
 		"GitHubAction": func(s step.Step) ([]byte, error) { return wrapper.GitHubAction(s, "docker://x") },
@@ -409,4 +410,24 @@ func deref(s *string) string {
 		return ""
 	}
 	return *s
+}
+
+// A step's examples are what its snippets set, in flag order, a secret
+// passed from the CI's secret store, never its example value.
+func TestReferenceExamples(t *testing.T) {
+	s := demoStep()
+	s.Examples = map[string]string{"format": "sarif", s.Secrets[0]: "not-shown"}
+	ref, err := wrapper.Reference(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(ref)
+	for _, want := range []string{"    format: sarif\n", "${{ secrets.", "'--format', 'sarif'", " --format sarif"} {
+		if !strings.Contains(doc, want) {
+			t.Errorf("reference lacks %q", want)
+		}
+	}
+	if strings.Contains(doc, "not-shown") {
+		t.Error("a secret's example value is in the snippets")
+	}
 }
