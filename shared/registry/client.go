@@ -35,6 +35,7 @@ type Options struct {
 // Client pushes and promotes. Stats count what it sent.
 type Client struct {
 	opts  Options
+	retry retryPolicy
 	keys  *keychain
 	tr    http.RoundTripper
 	Stats *Stats
@@ -56,7 +57,7 @@ func New(o Options) *Client {
 		policy = *o.retry
 	}
 	stats := &Stats{}
-	c := &Client{opts: o, keys: newKeychain(o.Credentials), tr: newTransport(o.Insecure, o.RootCAs, stats, policy), Stats: stats}
+	c := &Client{opts: o, retry: policy, keys: newKeychain(o.Credentials), tr: newTransport(o.Insecure, o.RootCAs, stats, policy), Stats: stats}
 	c.pusher, _ = remote.NewPusher(c.remote(context.Background())...)
 	c.puller, _ = remote.NewPuller(c.remote(context.Background())...)
 	return c
@@ -78,10 +79,26 @@ func (c *Client) base(ctx context.Context) []remote.Option {
 		remote.WithAuthFromKeychain(c.keys),
 		remote.WithJobs(c.opts.Jobs),
 		remote.WithUserAgent(c.opts.UserAgent),
-		// Our transport retries each request; this retries a whole blob
-		// upload whose stream cannot be replayed.
-		remote.WithRetryBackoff(remote.Backoff{Duration: 200e6, Factor: 2, Jitter: 0.2, Steps: 6}),
+		// One layer retries: our transport, each request it can send
+		// again. go-containerregistry's per-request retries are off (no
+		// status codes, and a predicate false for what the transport
+		// retried); its whole-upload retry is left for a blob whose
+		// streamed body the transport sent once. Both stop at
+		// retry.attempts sends, so no request goes out more often.
+		remote.WithRetryStatusCodes(),
+		remote.WithRetryPredicate(c.retryUpload),
+		remote.WithRetryBackoff(remote.Backoff{Duration: c.retry.base, Factor: 2, Jitter: 0.5, Steps: c.retry.attempts}),
 	}
+}
+
+// retryUpload is go-containerregistry's retry predicate; it counts the
+// whole-upload retries with the transport's.
+func (c *Client) retryUpload(err error) bool {
+	if retryUpload(err) {
+		c.Stats.Retries.Add(1)
+		return true
+	}
+	return false
 }
 
 func nameOptions(insecure bool) []name.Option {

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 )
 
 // ErrPlainHTTP is returned when a registry would be reached over plain
@@ -38,8 +40,13 @@ type retryPolicy struct {
 
 var defaultRetry = retryPolicy{attempts: 6, base: 200 * time.Millisecond, max: 30 * time.Second}
 
-// transport is the bottom of the HTTP stack, under go-containerregistry's
-// auth and its own (whole-upload) retries.
+// retryTransport is the bottom of the HTTP stack, under
+// go-containerregistry's auth. It is the one layer that retries a
+// request: go-containerregistry's own retries are turned off (see
+// Client.base), except that it starts a blob's upload again when the
+// request that failed carried a streamed body this transport could not send
+// twice (errStreamed). Either way a request goes out at most
+// retry.attempts times.
 type retryTransport struct {
 	inner    http.RoundTripper
 	insecure bool
@@ -76,7 +83,13 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	}
 	// A body that cannot be sent again (a blob streamed from its source)
 	// gets one try here; go-containerregistry retries the whole upload.
-	replayable := req.Body == nil || req.Body == http.NoBody || req.GetBody != nil
+	replayable := replayable(req)
+	if h := conditionFrom(req.Context()); h != nil && req.Method == http.MethodPut && strings.Contains(req.URL.Path, "/manifests/") {
+		req = req.Clone(req.Context())
+		for k, v := range h {
+			req.Header[k] = v
+		}
+	}
 	for attempt := 1; ; attempt++ {
 		r := req
 		if attempt > 1 && req.GetBody != nil {
@@ -101,6 +114,9 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		last := attempt >= t.retry.attempts
 		switch {
 		case err != nil:
+			if !replayable && transient(err) && req.Context().Err() == nil {
+				return nil, &streamedError{err}
+			}
 			if !replayable || last || req.Context().Err() != nil || !transient(err) {
 				return nil, err
 			}
@@ -147,6 +163,44 @@ func (t *retryTransport) record(req *http.Request, resp *http.Response, sent int
 	case req.Method == http.MethodHead && strings.Contains(req.URL.Path, "/blobs/sha256:"):
 		t.stats.BlobsPresent.Add(1)
 	}
+}
+
+// replayable requests have no body or one the transport can get again.
+func replayable(r *http.Request) bool {
+	return r.Body == nil || r.Body == http.NoBody || r.GetBody != nil
+}
+
+// streamedError is a transient failure of a request whose body could not
+// be sent again: the one case go-containerregistry's whole-upload retry
+// handles (retryUpload).
+type streamedError struct{ err error }
+
+func (e *streamedError) Error() string { return e.err.Error() }
+func (e *streamedError) Unwrap() error { return e.err }
+
+// retryUpload is go-containerregistry's retry predicate: true only for a
+// request this transport sent once because its streamed body could not be
+// replayed, so that no request is retried in two layers.
+func retryUpload(err error) bool {
+	var se *streamedError
+	if errors.As(err, &se) {
+		return true
+	}
+	var te *transport.Error
+	return errors.As(err, &te) && te.Request != nil && !replayable(te.Request) && retryable(te.StatusCode)
+}
+
+type conditionKey struct{}
+
+// withCondition makes the manifest PUTs of ctx carry h: the If-Match or
+// If-None-Match of a conditional tag write.
+func withCondition(ctx context.Context, h http.Header) context.Context {
+	return context.WithValue(ctx, conditionKey{}, h)
+}
+
+func conditionFrom(ctx context.Context) http.Header {
+	h, _ := ctx.Value(conditionKey{}).(http.Header)
+	return h
 }
 
 func isBlobUpload(r *http.Request) bool {
