@@ -131,11 +131,23 @@ wrappers:
 check-wrappers:
 	$(GO) run ./tools/wrappergen -check
 
-# Fuzz the parsers for a while; new crashers land in testdata/fuzz.
+# Fuzz every parser of input for FUZZTIME each (docs/security.md lists
+# them): every Fuzz* target under shared/, found with go test -list, so a new
+# one is fuzzed without touching this file. Crashers land in the package's
+# testdata/fuzz/<target>; so does the corpus the run found (copied from the
+# Go cache), and make test replays all of it from then on.
 FUZZTIME ?= 60s
+FUZZPKGS ?= ./shared/...
 fuzz:
-	$(GO) test ./shared/dockerfile -run '^$$' -fuzz FuzzLint -fuzztime $(FUZZTIME)
-	$(GO) test ./shared/yamlcheck -run '^$$' -fuzz FuzzCheck -fuzztime $(FUZZTIME)
+	@cache=$$($(GO) env GOCACHE)/fuzz; \
+	for pkg in $$($(GO) list $(FUZZPKGS)); do \
+	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
+	    echo "== $$pkg $$f ($(FUZZTIME))"; \
+	    $(GO) test $$pkg -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; \
+	    keep=$$($(GO) list -f '{{.Dir}}' $$pkg)/testdata/fuzz/$$f; \
+	    if [ -d "$$cache/$$pkg/$$f" ]; then mkdir -p "$$keep" && cp -n "$$cache/$$pkg/$$f"/* "$$keep"/ 2>/dev/null; fi; \
+	  done; \
+	done
 
 bench: bin/gitship-lint bin/gitship-validate bin/gitship-build bin/gitship-publish bin/gitship-gitops-pr
 	bash bench/lint.sh
