@@ -1,7 +1,6 @@
 package chartlint
 
 import (
-	"bytes"
 	"fmt"
 	"log"
 	"path"
@@ -103,15 +102,32 @@ func Lint(dir, rel string, opts Options) ([]finding.Finding, error) {
 				continue
 			}
 		}
-		linter, missing := lintCapturingLog(dir, vals, ns, kube)
+		linter, logged := lintCapturingLog(dir, vals, ns, kube)
 		for _, m := range linter.Messages {
 			add(toFinding(rel, m), v.Name)
 		}
-		for _, msg := range missing {
+		valuesFile := firstNonEmpty(v.Name, path.Join(rel, "values.yaml"))
+		for _, msg := range logged.missing {
 			// helm lint only logs a failed `required`, but the chart
 			// cannot render for this environment: that is an error.
-			add(finding.Finding{RuleID: RuleValues, Severity: finding.Error, File: firstNonEmpty(v.Name, path.Join(rel, "values.yaml")),
+			add(finding.Finding{RuleID: RuleValues, Severity: finding.Error, File: valuesFile,
 				Message: "missing required value: " + msg}, "")
+		}
+		// Lint mode makes `fail` log its message and go on; the chart
+		// author meant it to stop the render, so it is an error, on the
+		// template line that calls it when a render outside lint mode
+		// finds that line, else on the values file.
+		var at map[string]where
+		if len(logged.fails) > 0 {
+			at = failLocations(dir, vals, ns, kube)
+		}
+		for _, msg := range logged.fails {
+			if w, ok := at[msg]; ok {
+				add(finding.Finding{RuleID: RuleTemplates, Severity: finding.Error, File: path.Join(rel, w.file),
+					Line: w.line, Column: w.col, Message: msg}, v.Name)
+				continue
+			}
+			add(finding.Finding{RuleID: RuleTemplates, Severity: finding.Error, File: valuesFile, Message: msg}, "")
 		}
 	}
 
@@ -127,29 +143,43 @@ func Lint(dir, rel string, opts Options) ([]finding.Finding, error) {
 	return out, nil
 }
 
-// logMu serialises lint runs: helm reports missing required values through
-// the standard logger, which is process-wide.
+// logMu serialises lint runs: helm reports missing required values and
+// fail messages through the standard logger, which is process-wide.
 var logMu sync.Mutex
 
-func lintCapturingLog(dir string, vals map[string]interface{}, ns string, kube *chartutil.KubeVersion) (support.Linter, []string) {
+// logged is what helm's lint mode logs instead of failing.
+type logged struct {
+	missing []string // messages of `required` calls without a value
+	fails   []string // messages of `fail` calls
+}
+
+// Write takes one log entry: the log package writes each entry in one call,
+// so a message of several lines stays whole.
+func (l *logged) Write(p []byte) (int, error) {
+	entry := strings.TrimSuffix(string(p), "\n")
+	if msg, ok := strings.CutPrefix(entry, "[INFO] Missing required value: "); ok {
+		l.missing = append(l.missing, strings.TrimSpace(msg))
+	} else if msg, ok := strings.CutPrefix(entry, "[INFO] Fail: "); ok {
+		l.fails = append(l.fails, msg)
+	}
+	return len(p), nil
+}
+
+func lintCapturingLog(dir string, vals map[string]interface{}, ns string, kube *chartutil.KubeVersion) (support.Linter, *logged) {
 	logMu.Lock()
 	defer logMu.Unlock()
-	var buf bytes.Buffer
-	prevOut, prevFlags := log.Writer(), log.Flags()
-	log.SetOutput(&buf)
+	var l logged
+	prevOut, prevFlags, prevPrefix := log.Writer(), log.Flags(), log.Prefix()
+	log.SetOutput(&l)
 	log.SetFlags(0)
+	log.SetPrefix("")
 	defer func() {
 		log.SetOutput(prevOut)
 		log.SetFlags(prevFlags)
+		log.SetPrefix(prevPrefix)
 	}()
 	linter := lint.AllWithKubeVersion(dir, vals, ns, kube)
-	var missing []string
-	for _, line := range strings.Split(buf.String(), "\n") {
-		if _, msg, ok := strings.Cut(line, "Missing required value: "); ok {
-			missing = append(missing, strings.TrimSpace(msg))
-		}
-	}
-	return linter, missing
+	return linter, &l
 }
 
 func firstNonEmpty(vs ...string) string {

@@ -59,3 +59,49 @@ func TestBadKubernetesVersion(t *testing.T) {
 		t.Errorf("Lint(kubernetes version one) error = %v, want it to name the value", err)
 	}
 }
+
+// TestFail: helm's lint mode logs a template's `fail` and goes on; gitship
+// reports it as an error, with the message the chart's author wrote, on
+// the template line helm template names: the fail's own, or that of the
+// include of the partial that calls it.
+func TestFail(t *testing.T) {
+	guard := func(names ...string) []Values {
+		var out []Values
+		for _, n := range names {
+			out = append(out, Values{Name: "env/" + n + ".yaml", Path: filepath.Join("testdata", "guardvalues", n+".yaml")})
+		}
+		return out
+	}
+	tests := []struct {
+		name   string
+		values []Values
+		want   []string
+	}{
+		{"the chart's defaults fail in a partial", nil,
+			[]string{"charts/guard/templates/configmap.yaml:6:11: error: tier must be web or worker, not <nil> [HL1003]"}},
+		{"no fail", guard("dev"), nil},
+		{"one environment fails in a template", guard("dev", "big"),
+			[]string{"charts/guard/templates/deployment.yaml:2:4: error: replicas: at most 5 (with values env/big.yaml) [HL1003]"}},
+		{"two fails in one environment", guard("both"), []string{
+			"charts/guard/templates/configmap.yaml:6:11: error: tier must be web or worker, not batch [HL1003]",
+			"charts/guard/templates/deployment.yaml:2:4: error: replicas: at most 5 [HL1003]",
+		}},
+		{"a message of two lines stays whole", guard("multiline"),
+			[]string{"charts/guard/templates/configmap.yaml:6:11: error: tier must be web or worker, not line one\nline two [HL1003]"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := Lint(filepath.Join("testdata", "guard"), "charts/guard", Options{Values: tt.values, KubernetesVersion: "1.31.0"})
+			if err != nil {
+				t.Fatal(err)
+			}
+			var lines []string
+			for _, f := range got {
+				lines = append(lines, f.String())
+			}
+			if strings.Join(lines, "\n") != strings.Join(tt.want, "\n") {
+				t.Errorf("Lint() =\n%s\nwant\n%s", strings.Join(lines, "\n"), strings.Join(tt.want, "\n"))
+			}
+		})
+	}
+}

@@ -136,6 +136,47 @@ func TestCleanExample(t *testing.T) {
 	}
 }
 
+// TestChartFail: a template's `fail` is an error, reported with its text on
+// the template line, for the environment whose values make it fail (helm
+// lint only logs it and passes).
+func TestChartFail(t *testing.T) {
+	tests := []struct {
+		name string
+		env  func(ws, tmp string) map[string]string
+		want string // the line reporting the fail
+	}{
+		{"local", func(ws, tmp string) map[string]string { return nil },
+			"chart/templates/deployment.yaml:2:4: error: replicas: at most 5 (with values values/production.yaml) [HL1003]"},
+		{"github", func(ws, tmp string) map[string]string {
+			return map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": ws, "GITHUB_OUTPUT": filepath.Join(tmp, "output")}
+		}, "::error file=chart/templates/deployment.yaml,line=2,col=4,title=HL1003::replicas: at most 5 (with values values/production.yaml)"},
+		{"azure", func(ws, tmp string) map[string]string {
+			return map[string]string{"TF_BUILD": "True", "BUILD_SOURCESDIRECTORY": ws, "AGENT_TEMPDIRECTORY": tmp}
+		}, "##vso[task.logissue type=error;sourcepath=chart/templates/deployment.yaml;linenumber=2;columnnumber=4;code=HL1003;]replicas: at most 5 (with values values/production.yaml)"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ws := steptest.Workspace(t, filepath.Join("testdata", "guard"))
+			res := run(t, ws, tt.env(ws, t.TempDir()), "--values", "values/dev.yaml", "--values", "values/production.yaml")
+			if res.Code != 1 {
+				t.Errorf("exit code = %d, want 1\nstdout: %s\nstderr: %s", res.Code, res.Stdout, res.Stderr)
+			}
+			if !strings.Contains(res.Stdout, tt.want+"\n") {
+				t.Errorf("stdout lacks %q:\n%s", tt.want, res.Stdout)
+			}
+			if strings.Count(res.Stdout, "at most 5") != 1 {
+				t.Errorf("the fail is not reported once:\n%s", res.Stdout)
+			}
+		})
+	}
+	t.Run("values that do not fail pass", func(t *testing.T) {
+		ws := steptest.Workspace(t, filepath.Join("testdata", "guard"))
+		if res := run(t, ws, nil, "--values", "values/dev.yaml"); res.Code != 0 {
+			t.Errorf("exit code = %d, want 0\nstdout: %s\nstderr: %s", res.Code, res.Stdout, res.Stderr)
+		}
+	})
+}
+
 func TestReports(t *testing.T) {
 	ws := workspace(t, "broken")
 	t.Run("sarif file", func(t *testing.T) {
