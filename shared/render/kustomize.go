@@ -7,10 +7,15 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
+	"sync"
 
 	"sigs.k8s.io/kustomize/api/konfig"
 	"sigs.k8s.io/kustomize/api/krusty"
+	"sigs.k8s.io/kustomize/api/types"
 	"sigs.k8s.io/kustomize/kyaml/filesys"
+
+	"github.com/gitship/gitship/shared/yamlcheck"
 )
 
 // RenderKustomize builds the kustomization in dir like `kustomize build`
@@ -27,8 +32,15 @@ func RenderKustomize(ctx context.Context, dir string) ([]Resource, error) {
 	}
 	opts := krusty.MakeDefaultOptions()
 	opts.Reorder = krusty.ReorderOptionUnspecified // kustomize build's default: legacy order unless sortOptions
-	m, err := krusty.MakeKustomizer(opts).Run(guardedFS{filesys.MakeFsOnDisk()}, dir)
+	g := &guardedFS{FileSystem: filesys.MakeFsOnDisk()}
+	m, err := krusty.MakeKustomizer(opts).Run(g, dir)
 	if err != nil {
+		// kustomize takes any error reading a kustomization file for
+		// its absence ("unable to find one of 'kustomization.yaml'..."):
+		// the file the guard refused, and why, is the error to show.
+		if refused := g.refused(); refused != nil {
+			err = refused
+		}
 		return nil, fmt.Errorf("kustomize %q: %w", dir, err)
 	}
 	out, err := m.AsYaml()
@@ -66,19 +78,88 @@ func kustomizationFile(dir string) (string, error) {
 }
 
 // guardedFS refuses files before kustomize reads them whole: too large ones,
-// and YAML whose aliases expand without bound, which kyaml would expand.
-type guardedFS struct{ filesys.FileSystem }
+// YAML whose aliases expand without bound, which kyaml would expand, and
+// kustomization files that are not a valid Kustomization, so that the error
+// names the file and the line. It keeps the first refusal: kustomize hides
+// a failed read of a kustomization file behind "unable to find one of".
+type guardedFS struct {
+	filesys.FileSystem
+	mu    sync.Mutex
+	first error
+}
 
-func (g guardedFS) ReadFile(path string) ([]byte, error) {
-	if fi, err := os.Stat(path); err == nil && fi.Size() > MaxFileSize {
-		return nil, fmt.Errorf("%s is larger than the %d MiB limit", path, MaxFileSize>>20)
+func (g *guardedFS) ReadFile(path string) ([]byte, error) {
+	var data []byte
+	err := tooLarge(path)
+	if err == nil {
+		if data, err = g.FileSystem.ReadFile(path); err != nil {
+			return nil, err // not a refusal: kustomize says what it looked for
+		}
+		err = refuse(path, data)
 	}
-	data, err := g.FileSystem.ReadFile(path)
 	if err != nil {
-		return nil, err
-	}
-	if err := checkAliases(path, data); err != nil {
+		g.mu.Lock()
+		if g.first == nil {
+			g.first = err
+		}
+		g.mu.Unlock()
 		return nil, err
 	}
 	return data, nil
+}
+
+// tooLarge refuses a file before it is read into memory.
+func tooLarge(path string) error {
+	if fi, err := os.Stat(path); err == nil && fi.Size() > MaxFileSize {
+		return fmt.Errorf("%s is larger than the %d MiB limit", shown(path), MaxFileSize>>20)
+	}
+	return nil
+}
+
+func (g *guardedFS) refused() error {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return g.first
+}
+
+// refuse says why kustomize must not parse a file it read.
+func refuse(path string, data []byte) error {
+	if err := checkAliases(shown(path), data); err != nil {
+		return err
+	}
+	if slices.Contains(konfig.RecognizedKustomizationFileNames(), filepath.Base(path)) {
+		return checkKustomization(shown(path), data)
+	}
+	return nil
+}
+
+// checkKustomization parses a kustomization file as kustomize does, to name
+// the file with its problem: the YAML syntax error and its line, or the
+// field kustomize does not know.
+func checkKustomization(name string, data []byte) error {
+	// The syntax as lint reports it, on the same line; kustomize
+	// tolerates duplicate keys, so they are left to lint.
+	for _, f := range yamlcheck.Check(name, data) {
+		if f.RuleID != yamlcheck.RuleDuplicate {
+			return fmt.Errorf("%s:%d:%d: %s", name, f.Line, f.Column, f.Message)
+		}
+	}
+	var k types.Kustomization
+	if err := k.Unmarshal(data); err != nil {
+		return fmt.Errorf("%s: %w", name, err)
+	}
+	return nil
+}
+
+// shown is path as a message shows it: relative to the working directory
+// (the workspace) when it is inside it; kustomize hands absolute paths.
+func shown(path string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return path
+	}
+	if rel, err := filepath.Rel(wd, path); err == nil && filepath.IsLocal(rel) {
+		return filepath.ToSlash(rel)
+	}
+	return path
 }

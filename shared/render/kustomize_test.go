@@ -52,12 +52,28 @@ func TestRenderKustomizeErrors(t *testing.T) {
 		{"a file", "testdata/kustomize/base/kustomization.yaml", true, "is not a directory"},
 		{"no kustomization", "testdata/kustomize", true, `"testdata/kustomize" has no kustomization.yaml`},
 		{"missing resource", "testdata/kustomize/broken", false, "missing.yaml"},
+		// kustomize says "unable to find one of 'kustomization.yaml'..." for
+		// a kustomization file it cannot read; the file and its problem are
+		// what to fix.
+		{"invalid YAML", "testdata/kustomize/invalid/syntax", false,
+			"testdata/kustomize/invalid/syntax/kustomization.yaml:4:1: invalid YAML: did not find expected '-' indicator"},
+		{"invalid YAML in a base", "testdata/kustomize/invalid/overlay", false,
+			`kustomize "testdata/kustomize/invalid/overlay": testdata/kustomize/invalid/syntax/kustomization.yaml:4:1: invalid YAML`},
+		{"tab", "testdata/kustomize/invalid/tab", false,
+			"testdata/kustomize/invalid/tab/kustomization.yaml:2:1: tab in indentation"},
+		{"unknown field", "testdata/kustomize/invalid/field", false,
+			`testdata/kustomize/invalid/field/kustomization.yaml: invalid Kustomization: json: unknown field "resourcez"`},
+		{"alias bomb", "testdata/kustomize/invalid/bomb", false,
+			"testdata/kustomize/invalid/bomb/kustomization.yaml:1: excessive aliasing"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			_, err := RenderKustomize(context.Background(), tt.dir)
 			if err == nil || !strings.Contains(err.Error(), tt.want) {
 				t.Fatalf("RenderKustomize(%q) error = %v, want it to contain %q", tt.dir, err, tt.want)
+			}
+			if strings.Contains(err.Error(), "unable to find") {
+				t.Errorf("RenderKustomize(%q) error = %v, want the problem of the file it found", tt.dir, err)
 			}
 			if got := errors.Is(err, ErrInput); got != tt.input {
 				t.Errorf("errors.Is(%v, ErrInput) = %v, want %v", err, got, tt.input)
