@@ -83,6 +83,13 @@ func WriteTree(dir string, rs []Resource) ([]string, error) {
 	return files, nil
 }
 
+// CheckTree fails, as WriteTree would, when dir is one WriteTree must not
+// replace, so a caller can refuse before the work whose result it writes.
+func CheckTree(dir string) error {
+	_, err := owned(dir)
+	return err
+}
+
 // owned reports whether dir exists, and fails unless WriteTree may replace it.
 func owned(dir string) (bool, error) {
 	fi, err := os.Lstat(dir)

@@ -30,6 +30,12 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	}
 	missing := map[string]finding.Severity{"fail": finding.Error, "warn": finding.Warning, "skip": finding.None}[s.MissingSchemas]
 	versions := KubernetesVersions(s.KubernetesVersions.Value())
+	// A directory --render-to must not replace is refused before the work.
+	if s.RenderTo != "" {
+		if err := render.CheckTree(s.RenderTo); err != nil {
+			return InputError(fmt.Errorf("--render-to: %w", err))
+		}
+	}
 	report, r := r.ForReport(s.Format, s.Output)
 	root := r.Context().Workspace
 
@@ -85,7 +91,7 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	if s.RenderTo != "" {
 		files, err := render.WriteTree(s.RenderTo, resources)
 		if err != nil {
-			return fmt.Errorf("--render-to: %w", err)
+			return InputError(fmt.Errorf("--render-to: %w", err))
 		}
 		fmt.Fprintf(r.Stdout, "Rendered manifests written to %s (%d files)\n", s.RenderTo, len(files))
 	}

@@ -288,6 +288,24 @@ func TestBadInput(t *testing.T) {
 			"chart/Chart.yaml":        "apiVersion: v2\nname: c\nversion: 0.1.0\n",
 			"chart/templates/cm.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: {{ .Values.name | required \"name is required\" }}\n",
 		}, []string{"--chart", "chart"}, 1, "chart/templates/cm.yaml"},
+		// Not "unable to find one of 'kustomization.yaml'": the file
+		// and its problem.
+		{"kustomization with invalid YAML", map[string]string{
+			"k/kustomization.yaml": "resources:\n  - cm.yaml\n  namePrefix: [\n",
+			"k/cm.yaml":            "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+		}, []string{"--kustomize", "k"}, 1, "k/kustomization.yaml:2:1: invalid YAML: did not find expected '-' indicator"},
+		{"base kustomization with a tab", map[string]string{
+			"base/kustomization.yaml":    "resources:\n\t- cm.yaml\n",
+			"overlay/kustomization.yaml": "resources:\n  - ../base\n",
+		}, []string{"--kustomize", "overlay"}, 1, "base/kustomization.yaml:2:1: tab in indentation"},
+		{"kustomization with an unknown field", map[string]string{"k/kustomization.yaml": "resourcez: [cm.yaml]\n"},
+			[]string{"--kustomize", "k"}, 1, `k/kustomization.yaml: invalid Kustomization: json: unknown field "resourcez"`},
+		{"render-to a directory gitship did not write", map[string]string{
+			"a.yaml":       "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
+			"out/notes.md": "mine\n",
+		}, []string{"--manifests", "a.yaml", "--render-to", "out"}, 2, `--render-to: write "out": directory is not one gitship writes`},
+		{"render-to a file", map[string]string{"a.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n", "out": "x"},
+			[]string{"--manifests", "a.yaml", "--render-to", "out"}, 2, `--render-to: write "out": directory is not one gitship writes: it is not a directory`},
 		{"YAML bomb manifest", map[string]string{"bomb.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: x}\n" + strings.Replace(bomb, "a:", "data:\n  a:", 1)},
 			[]string{"--manifests", "bomb.yaml"}, 1, "bomb.yaml"},
 		{"YAML bomb values", map[string]string{
@@ -314,6 +332,11 @@ func TestBadInput(t *testing.T) {
 			}
 			if !strings.Contains(res.Stdout+res.Stderr, tt.output) {
 				t.Errorf("output lacks %q\nstdout: %s\nstderr: %s", tt.output, res.Stdout, res.Stderr)
+			}
+			if content, ok := tt.files["out/notes.md"]; ok {
+				if got, err := os.ReadFile(filepath.Join(dir, "out", "notes.md")); err != nil || string(got) != content {
+					t.Errorf("out/notes.md = %q, %v after the run; want it left as it was", got, err)
+				}
 			}
 			if d := time.Since(start); d > 20*time.Second {
 				t.Errorf("took %v: not bounded", d)
