@@ -5,8 +5,15 @@
 // unless asked; a promotion copies by digest and checks the copy is
 // identical.
 //
+// Commit and release tags are written one at a time, conditionally where
+// the registry honours If-None-Match and If-Match, and read back; a tag
+// another run set first is a conflict that names both digests, and the
+// movable tags (branch, latest, minor and major) are written only after
+// every immutable one is in place.
+//
 // The transport under go-containerregistry retries 429 and 5xx answers
-// and broken connections with backoff, honouring Retry-After, refuses
+// and broken connections with backoff, honouring Retry-After: the one
+// layer that retries, so a request goes out at most 6 times. It refuses
 // plain HTTP unless the caller allows it, and counts what it sent, so a
 // run can say how many bytes went up and how many blobs were mounted.
 package registry

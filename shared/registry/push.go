@@ -38,8 +38,9 @@ type Result struct {
 var ErrTagConflict = errors.New("immutable tag points at another digest")
 
 // Push uploads every blob and the manifest by digest, checks the registry
-// serves that digest, checks every tag, and only then moves the tags.
-// Nothing is tagged when any step fails.
+// serves that digest, checks every tag, and only then sets the tags (see
+// tag): nothing is tagged when the upload or the check fails. When a tag
+// cannot be set the error is a *TagError, which says which tags are set.
 func (c *Client) Push(ctx context.Context, a Artifact, repo name.Repository, tags []Tag) (Result, error) {
 	digest, err := a.Digest()
 	if err != nil {
@@ -91,34 +92,243 @@ func (c *Client) upload(ctx context.Context, a Artifact, repo name.Repository, d
 	return nil
 }
 
-// tag moves the tags once every one of them may move.
+// tag sets the tags once every one of them may move. The immutable tags
+// go first, one at a time in the order given (the full commit SHA first),
+// each written conditionally (If-None-Match: * when it was absent, If-Match
+// on the digest it named when --overwrite moves it) and read back at
+// once; then all of them are read back again, and only then are the
+// movable tags written. So a run that loses a race for its commit tag
+// writes nothing more, and no branch or latest tag ever moves to an image
+// whose commit tags are not set. A tag whose write fails does not stop
+// the others of its kind; the error says which tags are set and which are
+// not.
 func (c *Client) tag(ctx context.Context, a Artifact, repo name.Repository, tags []Tag, digest v1.Hash) (Result, error) {
 	states, err := c.checkTags(ctx, repo, tags, digest)
 	if err != nil {
 		return Result{}, err
 	}
 	res := Result{Digest: digest, Image: repo.Digest(digest.String()).String()}
+	for i, t := range tags {
+		res.Tags = append(res.Tags, repo.Tag(t.Name).String())
+		if states[i] != "" && states[i] != digest.String() {
+			res.Moved = append(res.Moved, fmt.Sprintf("%s (was %s)", repo.Tag(t.Name), states[i]))
+		}
+	}
+	report := &TagError{Repository: repo.String(), Digest: digest.String()}
+	var conflicts []string
+	var immutable []int
+	for i, t := range tags {
+		if !t.Immutable {
+			continue
+		}
+		immutable = append(immutable, i)
+		if len(conflicts) > 0 {
+			report.NotSet = append(report.NotSet, TagState{Tag: t.Name, Why: "not written: an earlier commit or release tag was lost"})
+			continue
+		}
+		err := c.setImmutable(ctx, a, repo, t.Name, states[i], digest)
+		var lost *lostError
+		switch {
+		case errors.As(err, &lost):
+			conflicts = append(conflicts, fmt.Sprintf("%s is %s", t.Name, lost.now))
+			report.NotSet = append(report.NotSet, TagState{Tag: t.Name, Why: "names " + lost.now})
+		case err != nil:
+			report.NotSet = append(report.NotSet, TagState{Tag: t.Name, Why: err.Error(), err: err})
+		default:
+			report.Set = append(report.Set, t.Name)
+		}
+	}
+	// Read every immutable tag back once more: on a registry without
+	// conditional writes another run may have written one since.
+	if len(conflicts) == 0 && len(report.NotSet) == 0 && len(immutable) > 0 {
+		now, err := c.readTags(ctx, repo, tags, immutable)
+		if err != nil {
+			return Result{}, err
+		}
+		report.Set = nil
+		for _, i := range immutable {
+			if now[i] != digest.String() {
+				conflicts = append(conflicts, fmt.Sprintf("%s is %s", tags[i].Name, describe(now[i])))
+				report.NotSet = append(report.NotSet, TagState{Tag: tags[i].Name, Why: "names " + describe(now[i])})
+			} else {
+				report.Set = append(report.Set, tags[i].Name)
+			}
+		}
+	}
+	immutableOK := len(report.NotSet) == 0
+	// The movable tags, at once.
+	var movable []int
+	for i, t := range tags {
+		if t.Immutable {
+			continue
+		}
+		if !immutableOK {
+			report.NotSet = append(report.NotSet, TagState{Tag: t.Name, Why: "not written: the commit and release tags are not all set"})
+			continue
+		}
+		if states[i] == digest.String() {
+			report.Set = append(report.Set, t.Name)
+			continue
+		}
+		movable = append(movable, i)
+	}
 	errs := make([]error, len(tags))
 	var wg sync.WaitGroup
-	for i, t := range tags {
-		ref := repo.Tag(t.Name)
-		res.Tags = append(res.Tags, ref.String())
-		if states[i] == digest.String() {
-			continue // already there
-		}
+	for _, i := range movable {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			ref := repo.Tag(tags[i].Name)
 			if err := remote.Tag(ref, a.taggable(), c.remote(ctx)...); err != nil {
 				errs[i] = c.wrap(fmt.Errorf("tag %s: %w", ref, err), repo)
 			}
 		}()
-		if states[i] != "" {
-			res.Moved = append(res.Moved, fmt.Sprintf("%s (was %s)", ref, states[i]))
-		}
 	}
 	wg.Wait()
-	return res, errors.Join(errs...)
+	for _, i := range movable {
+		if errs[i] != nil {
+			report.NotSet = append(report.NotSet, TagState{Tag: tags[i].Name, Why: errs[i].Error(), err: errs[i]})
+		} else {
+			report.Set = append(report.Set, tags[i].Name)
+		}
+	}
+	if len(conflicts) > 0 {
+		report.Conflict = fmt.Sprintf("refusing to move %s to %s (commit and release tags are immutable; --overwrite moves them)",
+			strings.Join(conflicts, ", "), digest)
+	}
+	if len(report.NotSet) > 0 {
+		return res, report
+	}
+	return res, nil
+}
+
+// setImmutable writes one immutable tag and reads it back. was is the
+// digest the tag named at the check ("" when absent). A *lostError says
+// the tag names another digest now.
+func (c *Client) setImmutable(ctx context.Context, a Artifact, repo name.Repository, tag, was string, digest v1.Hash) error {
+	ref := repo.Tag(tag)
+	if was != digest.String() {
+		cond := http.Header{"If-None-Match": {"*"}}
+		if was != "" {
+			cond = http.Header{"If-Match": {`"` + was + `"`}}
+		}
+		err := remote.Tag(ref, a.taggable(), c.remote(withCondition(ctx, cond))...)
+		var te *transport.Error
+		if err != nil && !(errors.As(err, &te) && te.StatusCode == http.StatusPreconditionFailed) {
+			return c.wrap(fmt.Errorf("tag %s: %w", ref, err), repo)
+		}
+		// 412: the registry kept what another run wrote; the read-back
+		// says whether that is this digest.
+	}
+	now, err := c.head(ctx, ref)
+	if err != nil {
+		return c.wrap(fmt.Errorf("read back tag %s: %w", ref, err), repo)
+	}
+	if now != digest.String() {
+		return &lostError{now: describe(now)}
+	}
+	return nil
+}
+
+// lostError is an immutable tag that, read back, names another digest.
+type lostError struct{ now string }
+
+func (e *lostError) Error() string { return "the tag names " + e.now }
+
+func describe(d string) string {
+	if d == "" {
+		return "absent"
+	}
+	return d
+}
+
+// readTags reads the tags at the indexes given, at once: digest or "".
+func (c *Client) readTags(ctx context.Context, repo name.Repository, tags []Tag, which []int) ([]string, error) {
+	now := make([]string, len(tags))
+	errs := make([]error, len(tags))
+	var wg sync.WaitGroup
+	for _, i := range which {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			now[i], errs[i] = c.head(ctx, repo.Tag(tags[i].Name))
+		}()
+	}
+	wg.Wait()
+	for _, i := range which {
+		if errs[i] != nil {
+			return nil, c.wrap(fmt.Errorf("read back tag %s: %w", repo.Tag(tags[i].Name), errs[i]), repo)
+		}
+	}
+	return now, nil
+}
+
+// head is the digest ref names, "" when it is absent.
+func (c *Client) head(ctx context.Context, ref name.Reference) (string, error) {
+	d, err := remote.Head(ref, c.remote(ctx)...)
+	var te *transport.Error
+	switch {
+	case errors.As(err, &te) && te.StatusCode == http.StatusNotFound:
+		return "", nil
+	case err != nil:
+		return "", err
+	}
+	return d.Digest.String(), nil
+}
+
+// TagState is a tag a push did not set, and why.
+type TagState struct {
+	Tag string
+	Why string
+	err error
+}
+
+// TagError says which tags of a push are set and which are not, and, when
+// an immutable tag was lost to another digest, both digests. It wraps
+// ErrTagConflict then, and the tag writes' own errors.
+type TagError struct {
+	Repository string
+	Digest     string
+	// Conflict is set when an immutable tag names another digest.
+	Conflict string
+	Set      []string
+	NotSet   []TagState
+}
+
+func (e *TagError) Error() string {
+	var b strings.Builder
+	if e.Conflict != "" {
+		fmt.Fprintf(&b, "%s: %s; ", e.Repository, e.Conflict)
+	}
+	fmt.Fprintf(&b, "tags of %s@%s: set: ", e.Repository, e.Digest)
+	if len(e.Set) == 0 {
+		b.WriteString("none")
+	}
+	b.WriteString(strings.Join(e.Set, ", "))
+	b.WriteString("; not set: ")
+	for i, s := range e.NotSet {
+		if i > 0 {
+			b.WriteString(", ")
+		}
+		fmt.Fprintf(&b, "%s (%s)", s.Tag, s.Why)
+	}
+	if e.Conflict == "" {
+		b.WriteString("; running again sets the tags that are not set")
+	}
+	return b.String()
+}
+
+func (e *TagError) Unwrap() []error {
+	var errs []error
+	if e.Conflict != "" {
+		errs = append(errs, ErrTagConflict)
+	}
+	for _, s := range e.NotSet {
+		if s.err != nil {
+			errs = append(errs, s.err)
+		}
+	}
+	return errs
 }
 
 // checkTags returns the digest each tag names now ("" when absent) and an

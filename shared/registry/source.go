@@ -2,6 +2,7 @@ package registry
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -65,6 +66,18 @@ func (a Artifact) Images() ([]v1.Image, error) {
 	return out, nil
 }
 
+// ErrNotImage is returned (wrapped) by Open when the spec, or the file or
+// directory it names, holds no image it can read: bad input, not a
+// failure of the registry.
+var ErrNotImage = errors.New("not an image to push")
+
+// notImage makes err an ErrNotImage and keeps its text.
+type notImage struct{ err error }
+
+func (e notImage) Error() string        { return e.err.Error() }
+func (e notImage) Unwrap() error        { return e.err }
+func (e notImage) Is(target error) bool { return target == ErrNotImage }
+
 // Open reads the image to push: oci:DIR (an OCI image layout, as build
 // writes it), tarball:FILE (docker save), or docker:REF (an image in the
 // Docker engine at DOCKER_HOST). The temporary files a docker: image needs
@@ -73,25 +86,41 @@ func Open(ctx context.Context, spec string) (a Artifact, cleanup func(), err err
 	cleanup = func() {}
 	kind, arg, ok := strings.Cut(spec, ":")
 	if !ok || arg == "" {
-		return a, cleanup, fmt.Errorf("%q: want oci:DIR, tarball:FILE or docker:REF", spec)
+		return a, cleanup, notImage{fmt.Errorf("%q: want oci:DIR, tarball:FILE or docker:REF", spec)}
 	}
 	switch kind {
 	case "oci":
 		a, err = openLayout(arg)
-	case "tarball":
-		var img v1.Image
-		img, err = tarball.ImageFromPath(arg, nil)
-		a = Artifact{Image: img}
 		if err != nil {
-			err = fmt.Errorf("tarball %s: %w", arg, err)
+			err = notImage{err}
 		}
+	case "tarball":
+		a, err = openTarball(arg)
 	case "docker":
 		return openDocker(ctx, arg)
 	default:
-		return a, cleanup, fmt.Errorf("%q: unknown kind %q; want oci:DIR, tarball:FILE or docker:REF", spec, kind)
+		return a, cleanup, notImage{fmt.Errorf("%q: unknown kind %q; want oci:DIR, tarball:FILE or docker:REF", spec, kind)}
 	}
 	a.From = spec
 	return a, cleanup, err
+}
+
+// openTarball reads what docker save writes. Anything else, a file that
+// is not a tar or a tar without docker save's manifest.json, is named as
+// such.
+func openTarball(file string) (Artifact, error) {
+	fi, err := os.Stat(file)
+	switch {
+	case err != nil:
+		return Artifact{}, notImage{fmt.Errorf("tarball %s: %w", file, err)}
+	case fi.IsDir():
+		return Artifact{}, notImage{fmt.Errorf("tarball %s is a directory, not a tarball of docker save (an OCI layout is oci:%s)", file, file)}
+	}
+	img, err := tarball.ImageFromPath(file, nil)
+	if err != nil {
+		return Artifact{}, notImage{fmt.Errorf("tarball %s is not a tarball of docker save: %w", file, err)}
+	}
+	return Artifact{Image: img}, nil
 }
 
 // openLayout reads a layout holding one image, one index, or several

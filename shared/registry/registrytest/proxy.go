@@ -29,8 +29,9 @@ type Faults struct {
 	// instead of 500, 429 and a reset connection in turn.
 	Status int
 	// Hold, when set, is called before a request goes on, and may block:
-	// a test orders the requests of concurrent runs with it.
-	Hold func(*http.Request)
+	// a test orders the requests of concurrent runs with it. The function
+	// it returns, if any, is called once the registry has answered.
+	Hold func(*http.Request) (done func())
 	// Conditional makes the proxy honour If-None-Match and If-Match on a
 	// manifest PUT, as RFC 9110 defines them and the OCI distribution
 	// spec's proposal on conditional requests applies them, in front of a
@@ -81,7 +82,9 @@ func NewProxy(t testing.TB, target *Registry, f Faults) *Proxy {
 		}
 		p.mu.Unlock()
 		if f.Hold != nil {
-			f.Hold(r)
+			if done := f.Hold(r); done != nil {
+				defer done()
+			}
 		}
 		if !fail {
 			if f.Conditional && r.Method == http.MethodPut && strings.Contains(r.URL.Path, "/manifests/") {

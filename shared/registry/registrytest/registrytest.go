@@ -36,6 +36,9 @@ type Options struct {
 	Username, Password string
 	// TLS serves HTTPS with a certificate from a CA made for the test.
 	TLS bool
+	// V3 runs distribution v3 (tools/registry3, see Binary3) instead of
+	// Debian's docker-registry, which is distribution 2.8.
+	V3 bool
 }
 
 // Registry is a running docker-registry.
@@ -78,6 +81,9 @@ func Binary() string {
 func Start(t testing.TB, o Options) *Registry {
 	t.Helper()
 	bin := Binary()
+	if o.V3 {
+		bin = Binary3(t)
+	}
 	if bin == "" {
 		const why = "docker-registry is not installed (apt-get install -y docker-registry)"
 		if os.Getenv("GITSHIP_TEST_STRICT") != "" {
@@ -153,6 +159,74 @@ http:
 			t.Fatalf("docker-registry did not answer on %s: %v\n%s", r.Host, err, r.Log())
 		}
 		time.Sleep(50 * time.Millisecond)
+	}
+}
+
+var registry3 struct {
+	once sync.Once
+	bin  string
+	err  error
+}
+
+// Binary3 is distribution v3's registry, built once per test binary from
+// tools/registry3 with the modules already in the module cache: no test
+// downloads anything (.ci/run runs go mod download there first). It skips
+// the test when the build fails, or fails it under GITSHIP_TEST_STRICT.
+func Binary3(t testing.TB) string {
+	t.Helper()
+	registry3.once.Do(func() {
+		src, err := toolDir("registry3")
+		if err != nil {
+			registry3.err = err
+			return
+		}
+		// One place for every test binary: the go build cache makes a
+		// rebuild a link, and the rename keeps two packages' builds apart.
+		dir := filepath.Join(os.TempDir(), fmt.Sprintf("gitship-registry3-%d", os.Getuid()))
+		if err := os.MkdirAll(dir, 0o700); err != nil {
+			registry3.err = err
+			return
+		}
+		bin := filepath.Join(dir, "registry3")
+		tmp := fmt.Sprintf("%s.%d", bin, os.Getpid())
+		cmd := exec.Command("go", "build", "-o", tmp, ".")
+		cmd.Dir = src
+		cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=readonly", "GOWORK=off")
+		if out, err := cmd.CombinedOutput(); err != nil {
+			registry3.err = fmt.Errorf("go build in %s: %v\n%s(run `go mod download` in tools/registry3 first)", src, err, out)
+			return
+		}
+		if err := os.Rename(tmp, bin); err != nil {
+			registry3.err = err
+			return
+		}
+		registry3.bin = bin
+	})
+	if registry3.err != nil {
+		if os.Getenv("GITSHIP_TEST_STRICT") != "" {
+			t.Fatalf("distribution v3: %v; GITSHIP_TEST_STRICT is set", registry3.err)
+		}
+		t.Skipf("distribution v3: %v", registry3.err)
+	}
+	return registry3.bin
+}
+
+// toolDir finds tools/NAME from the test's working directory, somewhere
+// under the repository.
+func toolDir(name string) (string, error) {
+	dir, err := os.Getwd()
+	if err != nil {
+		return "", err
+	}
+	for {
+		if fi, err := os.Stat(filepath.Join(dir, "tools", name, "go.mod")); err == nil && !fi.IsDir() {
+			return filepath.Join(dir, "tools", name), nil
+		}
+		parent := filepath.Dir(dir)
+		if parent == dir {
+			return "", fmt.Errorf("no tools/%s/go.mod above the working directory", name)
+		}
+		dir = parent
 	}
 }
 
