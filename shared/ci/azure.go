@@ -24,7 +24,9 @@ func (a *azure) Context() Context { return a.ctx }
 // warning it is not.
 func (a *azure) Annotate(w io.Writer, f finding.Finding) {
 	if f.Severity < finding.Warning {
-		fmt.Fprintln(w, azureData(f.String()))
+		// Text, not a command: neutralised here too for a writer that is
+		// not a Writer.
+		_, _ = io.WriteString(w, Neutralize("azure", f.String())+"\n")
 		return
 	}
 	typ := "warning"
@@ -44,19 +46,32 @@ func (a *azure) Annotate(w io.Writer, f finding.Finding) {
 	if f.RuleID != "" {
 		props = append(props, "code="+azureProperty(f.RuleID))
 	}
-	fmt.Fprintf(w, "##vso[task.logissue %s;]%s\n", strings.Join(props, ";"), azureData(f.Message))
+	emit(w, azureAnnotation(strings.Join(props, ";"), redactFor(w, f.Message)), false)
 }
 
+// azureAnnotation is a task.logissue command. Every line of the message is
+// neutralised before it is escaped: the agent decodes %0A and shows each
+// line in the log.
+func azureAnnotation(props, message string) string {
+	return "##vso[task.logissue " + props + ";]" + azureData(Neutralize("azure", message))
+}
+
+// Mask registers each line of the secret with the agent; the value goes as
+// it is, escaped only: it must match what it hides.
 func (a *azure) Mask(w io.Writer, secret string) {
 	for _, line := range strings.Split(secret, "\n") {
 		if line = strings.TrimRight(line, "\r"); strings.TrimSpace(line) != "" {
-			fmt.Fprintf(w, "##vso[task.setsecret]%s\n", azureData(line))
+			emit(w, "##vso[task.setsecret]"+azureData(line), true)
 		}
 	}
 }
 
-func (a *azure) Group(w io.Writer, title string) { fmt.Fprintf(w, "##[group]%s\n", title) }
-func (a *azure) EndGroup(w io.Writer)            { fmt.Fprintln(w, "##[endgroup]") }
+// Group opens a folded section. "##[group]" is read by the log viewer, not
+// decoded: the title is put on one line and neutralised, not escaped.
+func (a *azure) Group(w io.Writer, title string) {
+	emit(w, "##[group]"+oneLine("azure", redactFor(w, title)), false)
+}
+func (a *azure) EndGroup(w io.Writer) { emit(w, "##[endgroup]", false) }
 
 // SetOutput prints ##vso[task.setvariable] with isOutput=true, so later
 // jobs read it as dependencies.<job>.outputs['<step>.<name>'].
@@ -66,7 +81,7 @@ func (a *azure) SetOutput(w io.Writer, o Output) error {
 	if o.Secret {
 		props += ";issecret=true"
 	}
-	fmt.Fprintf(w, "##vso[task.setvariable %s]%s\n", props, azureData(o.Value))
+	emit(w, "##vso[task.setvariable "+props+"]"+azureData(o.Value), o.Secret)
 	return nil
 }
 
@@ -78,7 +93,7 @@ func (a *azure) Summary(w io.Writer, markdown string) error {
 	if err := writeSummaryFile(path, markdown); err != nil {
 		return err
 	}
-	fmt.Fprintf(w, "##vso[task.uploadsummary]%s\n", azureData(path))
+	emit(w, "##vso[task.uploadsummary]"+azureData(path), false)
 	return nil
 }
 

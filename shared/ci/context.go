@@ -32,6 +32,21 @@ type Context struct {
 	// CommitTime is the committer date of SHA, read from the checkout
 	// (git log -1 --format=%cI); zero when the commit is not there.
 	CommitTime time.Time
+
+	// credentials were found in the repository URL (a variable, or the
+	// origin remote) before it was stripped of them; NUL-separated, so a
+	// Context stays comparable.
+	credentials string
+}
+
+// Credentials are the secrets found in the URLs the context was read from
+// (a token in the origin remote, or in BUILD_REPOSITORY_URI): the step
+// masks and redacts them before it prints anything.
+func (c Context) Credentials() []string {
+	if c.credentials == "" {
+		return nil
+	}
+	return strings.Split(c.credentials, "\x00")
 }
 
 // finish derives the fields computed from others.
@@ -50,6 +65,12 @@ func (c Context) finish() Context {
 	}
 	if c.SHA != "" && c.ShortSHA == "" {
 		c.ShortSHA = c.SHA[:min(7, len(c.SHA))]
+	}
+	for _, v := range Credentials(c.RepositoryURL) {
+		if c.credentials != "" {
+			c.credentials += "\x00"
+		}
+		c.credentials += v
 	}
 	c.RepositoryURL = StripCredentials(c.RepositoryURL)
 	return c
@@ -201,17 +222,6 @@ func tagAt(repo *git.Repository, commit plumbing.Hash) string {
 		return nil
 	})
 	return found
-}
-
-// StripCredentials removes user info from a URL so a token in a remote URL
-// never reaches a log, an output or an image label.
-func StripCredentials(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil || u.User == nil || u.Scheme == "" {
-		return raw
-	}
-	u.User = nil
-	return u.String()
 }
 
 func firstNonEmpty(vs ...string) string {

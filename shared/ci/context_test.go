@@ -4,6 +4,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -113,6 +114,10 @@ func TestLocalContextFromGit(t *testing.T) {
 		RepositoryURL: "https://example.com/acme/app.git", Workspace: dir,
 		CommitTime: time.Date(2026, 1, 2, 1, 4, 5, 0, time.UTC)}
 	got.Platform = ""
+	if creds := got.Credentials(); !slices.Equal(creds, []string{"s3cret"}) {
+		t.Errorf("Credentials() = %q, want the origin's password, to mask and redact", creds)
+	}
+	got.credentials = ""
 	if got != want {
 		t.Errorf("local Context() =\n %+v\nwant\n %+v", got, want)
 	}

@@ -53,19 +53,33 @@ func (g *github) Annotate(w io.Writer, f finding.Finding) {
 	if f.RuleID != "" {
 		add("title", f.RuleID)
 	}
-	fmt.Fprintf(w, "::%s %s::%s\n", cmd, strings.Join(props, ","), githubData(f.Message))
+	emit(w, githubAnnotation(cmd, strings.Join(props, ","), redactFor(w, f.Message)), false)
 }
 
+// githubAnnotation is an error, warning or notice command. Every line of
+// the message is neutralised before it is escaped: the runner decodes %0A
+// and shows each line in the log and on the run page.
+func githubAnnotation(cmd, props, message string) string {
+	if props != "" {
+		cmd += " " + props
+	}
+	return "::" + cmd + "::" + githubData(Neutralize("github", message))
+}
+
+// Mask registers each line of the secret (the runner matches line by line).
+// The value goes as it is, escaped only: it must match what it hides.
 func (g *github) Mask(w io.Writer, secret string) {
 	for _, line := range strings.Split(secret, "\n") {
 		if line = strings.TrimRight(line, "\r"); strings.TrimSpace(line) != "" {
-			fmt.Fprintf(w, "::add-mask::%s\n", githubData(line))
+			emit(w, "::add-mask::"+githubData(line), true)
 		}
 	}
 }
 
-func (g *github) Group(w io.Writer, title string) { fmt.Fprintf(w, "::group::%s\n", githubData(title)) }
-func (g *github) EndGroup(w io.Writer)            { fmt.Fprintln(w, "::endgroup::") }
+func (g *github) Group(w io.Writer, title string) {
+	emit(w, "::group::"+githubData(oneLine("github", redactFor(w, title))), false)
+}
+func (g *github) EndGroup(w io.Writer) { emit(w, "::endgroup::", false) }
 
 // SetOutput appends to $GITHUB_OUTPUT, in the heredoc form when the value
 // has several lines, with a random delimiter the value may not contain.

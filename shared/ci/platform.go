@@ -65,9 +65,25 @@ type Options struct {
 	OutputsFile string
 }
 
-// Detect picks the platform from the environment:
-// GITHUB_ACTIONS=true, TF_BUILD=True, Cloud Build when BUILD_ID and
-// PROJECT_ID are set (the pipelines pass them in env), otherwise local.
+// Kind names the platform the environment says the step runs on:
+// "github" when GITHUB_ACTIONS=true, "azure" when TF_BUILD=True,
+// "cloudbuild" when BUILD_ID and PROJECT_ID are set (the pipelines pass
+// them in env), otherwise "local". It is what Detect picks, known before
+// the step's flags are read, so the log is guarded from its first line.
+func Kind(env Env) string {
+	switch {
+	case strings.EqualFold(env["GITHUB_ACTIONS"], "true"):
+		return "github"
+	case strings.EqualFold(env["TF_BUILD"], "true"):
+		return "azure"
+	case env["BUILD_ID"] != "" && env["PROJECT_ID"] != "":
+		return "cloudbuild"
+	default:
+		return "local"
+	}
+}
+
+// Detect picks the platform from the environment (see Kind).
 func Detect(env Env, opts Options) (Platform, error) {
 	dir := opts.Dir
 	if dir == "" {
@@ -78,14 +94,14 @@ func Detect(env Env, opts Options) (Platform, error) {
 		dir = wd
 	}
 	var p Platform
-	switch {
-	case strings.EqualFold(env["GITHUB_ACTIONS"], "true"):
+	switch Kind(env) {
+	case "github":
 		ctx := fillFromGit(githubContext(env), dir)
 		p = &github{env: env, ctx: ctx, step: opts.Step, outputs: newJSONOutputs(opts.OutputsFile)}
-	case strings.EqualFold(env["TF_BUILD"], "true"):
+	case "azure":
 		ctx := fillFromGit(azureContext(env), dir)
 		p = &azure{env: env, ctx: ctx, step: opts.Step, outputs: newJSONOutputs(opts.OutputsFile)}
-	case env["BUILD_ID"] != "" && env["PROJECT_ID"] != "":
+	case "cloudbuild":
 		ctx := fillFromGit(cloudBuildContext(env), dir)
 		p = &plain{name: "cloudbuild", ctx: ctx, step: opts.Step, outputs: newJSONOutputs(defaultOutputs(opts, ctx))}
 	default:

@@ -129,9 +129,13 @@ func Execute(ctx context.Context, s Step, args []string, env ci.Env, stdout, std
 	full := append([]string{args[0]}, argsFromEnv(flags, given, env)...)
 	full = append(full, args[1:]...)
 
+	// Every secret is known before the first line is printed: the secret
+	// inputs, and any credential in a URL-valued input.
 	red := &redact.Redactor{}
 	red.Add(secretValues(s.Secrets, full)...)
-	out, errOut := red.Writer(stdout), red.Writer(stderr)
+	red.Add(urlCredentials(full)...)
+	kind := ci.Kind(env)
+	out, errOut := ci.NewWriter(stdout, kind, red.String), ci.NewWriter(stderr, kind, red.String)
 	defer out.Flush()
 	defer errOut.Flush()
 
@@ -160,8 +164,9 @@ func Execute(ctx context.Context, s Step, args []string, env ci.Env, stdout, std
 			if err != nil {
 				return err
 			}
+			red.Add(p.Context().Credentials()...) // a token in the origin remote
 			for _, v := range red.Secrets() {
-				p.Mask(stdout, v) // raw: the CI consumes the command and hides v
+				p.Mask(out, v) // the one command that carries v: the CI hides it
 			}
 			run := &Run{Platform: p, Stdout: out, Stderr: errOut, Redactor: red}
 			err = s.Action(c.Context, run)
@@ -181,9 +186,11 @@ func Execute(ctx context.Context, s Step, args []string, env ci.Env, stdout, std
 		msg += fmt.Sprintf(" (run gitship-%s --help for usage)", s.Name)
 	}
 	if errors.Is(err, ErrCheckFailed) {
+		// The findings were annotated already: this line only sums up.
 		fmt.Fprintf(errOut, "gitship-%s: %s\n", s.Name, msg)
 	} else {
-		fmt.Fprintf(errOut, "gitship-%s: error: %s\n", s.Name, msg)
+		// On GitHub and Azure an error command, so the run page says why.
+		errOut.Fail(fmt.Sprintf("gitship-%s: error: %s", s.Name, msg))
 	}
 	return code
 }
@@ -199,6 +206,24 @@ func checkChoices(c *cli.Context, choices map[string][]string) error {
 		}
 	}
 	return nil
+}
+
+// urlCredentials finds the credentials in every argument that is, or
+// ends with, a URL-like value (--gitops-repo=https://x:TOKEN@host/...,
+// --repository, --promote-from...): see ci.Credentials.
+func urlCredentials(args []string) []string {
+	var vals []string
+	for _, a := range args {
+		if strings.HasPrefix(a, "-") {
+			_, v, ok := strings.Cut(a, "=")
+			if !ok {
+				continue
+			}
+			a = v
+		}
+		vals = append(vals, ci.Credentials(a)...)
+	}
+	return vals
 }
 
 // secretValues finds the values of secret flags in the arguments.

@@ -13,6 +13,8 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/gitship/gitship/shared/ci"
+	"github.com/gitship/gitship/shared/ci/citest"
+	"github.com/gitship/gitship/shared/finding"
 )
 
 type settings struct {
@@ -168,5 +170,106 @@ func TestEnvNames(t *testing.T) {
 	}
 	if got := AzureInputName("kubernetes-version"); got != "kubernetesVersion" {
 		t.Errorf("AzureInputName = %q", got)
+	}
+}
+
+// hostileStep prints what a hostile input would make a step print: in its
+// log lines, a group title, an annotation and its error.
+func hostileStep(repo *string, text string, result error) Step {
+	return Step{
+		Name:  "demo",
+		Flags: []cli.Flag{&cli.StringFlag{Name: "repo", Destination: repo}},
+		Action: func(ctx context.Context, r *Run) error {
+			fmt.Fprintf(r.Stdout, "cloning %s\n%s\n", *repo, text)
+			fmt.Fprintf(r.Stderr, "warning: %s", text) // no final newline: Execute flushes it
+			err := r.Group("Render "+text, func() error {
+				r.Platform.Annotate(r.Stdout, finding.Finding{Severity: finding.Error, File: text, Line: 1, Message: text + " " + *repo})
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			if result != nil {
+				return fmt.Errorf("push to %s: %s: %w", *repo, text, result)
+			}
+			return nil
+		},
+	}
+}
+
+const hostileText = "fail:\n::error::INJECTED\r::set-output name=INJECTED::x\n\u200b::add-mask::INJECTED\n" +
+	"##[group]INJECTED\nok ##vso[task.setvariable variable=INJECTED]x\n##[set-env name=INJECTED;]x"
+
+// TestNoInjectedCommand: on GitHub and Azure, nothing a step prints from
+// its inputs is read as a command, in its log, titles, annotations or its
+// final error; the error is on the CI's own channel.
+func TestNoInjectedCommand(t *testing.T) {
+	for _, kind := range []string{"github", "azure"} {
+		for _, result := range []error{nil, errors.New("boom"), Usagef("bad"), fmt.Errorf("x: %w", ErrCheckFailed)} {
+			env := map[string]ci.Env{"github": {"GITHUB_ACTIONS": "true"}, "azure": {"TF_BUILD": "True"}}[kind]
+			env["GITSHIP_OUTPUTS_FILE"] = filepath.Join(t.TempDir(), "o.json")
+			env["GITSHIP_REPO"] = "https://example.com/" + hostileText
+			var repo string
+			var out, errOut strings.Builder
+			code := Execute(context.Background(), hostileStep(&repo, hostileText, result), []string{"gitship-demo"}, env, &out, &errOut)
+			for name, log := range map[string]string{"stdout": out.String(), "stderr": errOut.String()} {
+				if bad := citest.Injected(kind, log, "INJECTED"); len(bad) > 0 {
+					t.Errorf("%s, %v: %s holds injected commands %+v:\n%s", kind, result, name, bad, log)
+				}
+			}
+			var errs []string
+			for _, c := range citest.Commands(kind, errOut.String()) {
+				if c.Name == "error" || c.Name == "task.logissue" {
+					errs = append(errs, c.Data)
+				}
+			}
+			switch {
+			case code == ExitOK || code == ExitFailed && errors.Is(result, ErrCheckFailed):
+				if len(errs) > 0 {
+					t.Errorf("%s, %v: exit %d with error commands on stderr %q", kind, result, code, errs)
+				}
+			case len(errs) != 1 || !strings.HasPrefix(errs[0], "gitship-demo: error: "):
+				t.Errorf("%s, %v: exit %d, error commands on stderr = %q, want the error once\n%s", kind, result, code, errs, errOut.String())
+			case strings.Contains(errOut.String(), "\ngitship-demo: error:") || strings.HasPrefix(errOut.String(), "gitship-demo: error:"):
+				t.Errorf("%s, %v: the error is also a plain line:\n%s", kind, result, errOut.String())
+			}
+		}
+	}
+}
+
+// TestURLCredentialsRedacted: a password in a URL input is masked and
+// redacted before anything is printed, whatever it holds and whether or
+// not the URL parses, in the log, the error and the summary.
+func TestURLCredentialsRedacted(t *testing.T) {
+	for _, pass := range []string{"s3cret-token", "p@ss/w#rd x", "p%40ss%2Fword", "tok/en123", "ghp_0123456789abcdefABCDEF"} {
+		for _, kind := range []string{"github", "azure", "local"} {
+			url := "https://bot:" + pass + "@example.com/acme/gitops.git"
+			if strings.HasPrefix(pass, "ghp_") {
+				url = "https://" + pass + "@example.com/acme/gitops.git"
+			}
+			env := map[string]ci.Env{"github": {"GITHUB_ACTIONS": "true"}, "azure": {"TF_BUILD": "True"}, "local": {}}[kind]
+			env["GITSHIP_OUTPUTS_FILE"] = filepath.Join(t.TempDir(), "o.json")
+			var repo string
+			var out, errOut strings.Builder
+			Execute(context.Background(), hostileStep(&repo, "x", errors.New("refused")), []string{"gitship-demo", "--repo", url}, env, &out, &errOut)
+			decoded := strings.NewReplacer("%40", "@", "%2F", "/").Replace(pass)
+			masked := map[string]bool{}
+			for _, c := range citest.Commands(kind, out.String()) {
+				if c.Name == "add-mask" || c.Name == "task.setsecret" {
+					masked[citest.Unescape(kind, c.Data)] = true
+				}
+			}
+			if kind != "local" && (!masked[pass] || !masked[decoded]) {
+				t.Errorf("%s %q: masks %v, want the raw and decoded password", kind, pass, masked)
+			}
+			for i, l := range strings.Split(out.String()+errOut.String(), "\n") {
+				if strings.HasPrefix(l, "::add-mask::") || strings.HasPrefix(l, "##vso[task.setsecret]") {
+					continue
+				}
+				if strings.Contains(l, pass) || strings.Contains(l, decoded) {
+					t.Errorf("%s %q: line %d shows the password: %q", kind, pass, i, l)
+				}
+			}
+		}
 	}
 }

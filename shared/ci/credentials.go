@@ -1,0 +1,161 @@
+package ci
+
+import (
+	"net/url"
+	"regexp"
+	"strings"
+	"unicode"
+)
+
+// RedactedURL is what StripCredentials prints for a URL it cannot take
+// apart with certainty.
+const RedactedURL = "<redacted URL>"
+
+// minCredential is the shortest credential Credentials returns: a shorter
+// one would mask common words all over the log, and no token is that short
+// (StripCredentials still removes it from the URL).
+const minCredential = 4
+
+var (
+	schemeRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+.-]*://`)
+	digestRE = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9+._-]*:[A-Fa-f0-9]{32,}$`)
+	scpRE    = regexp.MustCompile(`^[^@:/\s]+@[^@:/\s]+:[^@\s]*$`)
+)
+
+// StripCredentials removes the user info from a URL, so that a token in a
+// remote URL never reaches a log, an output, a pull request or an image
+// label. It fails closed: a URL it cannot parse, or where an '@' is left
+// that could end a password holding '/', '#', '?' or a space, comes back
+// as RedactedURL, never unchanged. An scp-like git remote (user@host:path)
+// loses its user. Text with no "scheme://" and no '@' (a path) cannot hold
+// user info and is returned as it is, as is an image reference by digest
+// (name@sha256:...).
+func StripCredentials(raw string) string {
+	if raw == "" {
+		return raw
+	}
+	if m := schemeRE.FindStringIndex(raw); m != nil {
+		rest := raw[m[1]:]
+		if !strings.Contains(rest, "@") && !strings.ContainsFunc(rest, unicode.IsControl) {
+			return raw
+		}
+		u, err := url.Parse(raw)
+		if err != nil || u.User == nil {
+			return RedactedURL
+		}
+		// The '@' the parser took must be the only one: another could be
+		// the end of a password the parser cut short.
+		if strings.Count(rest, "@") != 1 {
+			return RedactedURL
+		}
+		u.User = nil
+		return u.String()
+	}
+	at := strings.LastIndex(raw, "@")
+	switch {
+	case at < 0 && !strings.ContainsFunc(raw, unicode.IsControl):
+		return raw
+	case at > 0 && strings.Count(raw, "@") == 1 && digestRE.MatchString(raw[at+1:]) && !strings.ContainsFunc(raw, unicode.IsSpace):
+		return raw // an image by digest
+	case scpRE.MatchString(raw):
+		return raw[at+1:]
+	}
+	return RedactedURL
+}
+
+// Credentials returns the secrets in the user info of a URL-like value, in
+// every form a log may show them: as given, percent-decoded, and as Go's
+// URL encoder writes them. It reads what a user may pass as a URL input
+// (--gitops-repo, --repository, --promote-from, a remote): a
+// "scheme://user:password@host/..." URL even when it does not parse (the
+// user info is taken up to the last '@', so a password holding '/', '#',
+// '@' or a space is found whole), "user:password@host/..." with no scheme,
+// and a token given as the user name alone ("https://TOKEN@host/...") when
+// it has 16 characters or more or a known token prefix. A plain user name
+// (git@host:path, https://acme@dev.azure.com/...) is not a secret.
+func Credentials(raw string) []string {
+	user, pass, ok := userinfo(raw)
+	if !ok {
+		return nil
+	}
+	secret := pass
+	if pass == "" {
+		if !tokenLike(user) {
+			return nil
+		}
+		secret = user
+	}
+	var out []string
+	add := func(v string) {
+		if len(strings.TrimSpace(v)) < minCredential {
+			return
+		}
+		for _, have := range out {
+			if have == v {
+				return
+			}
+		}
+		out = append(out, v)
+	}
+	add(secret)
+	if dec, err := url.PathUnescape(secret); err == nil {
+		add(dec)
+		// How net/url writes it back (url.URL.String, error texts).
+		enc := url.UserPassword("u", dec).String()
+		add(strings.TrimPrefix(enc, "u:"))
+		add(url.QueryEscape(dec))
+	}
+	if dec, err := url.QueryUnescape(secret); err == nil {
+		add(dec)
+	}
+	return out
+}
+
+// userinfo finds the user and password of a URL-like value; ok is false
+// when it holds none.
+func userinfo(raw string) (user, pass string, ok bool) {
+	var info string
+	if m := schemeRE.FindStringIndex(raw); m != nil {
+		rest := raw[m[1]:]
+		at := strings.LastIndex(rest, "@")
+		if at < 0 {
+			return "", "", false
+		}
+		info = rest[:at]
+	} else {
+		if strings.ContainsFunc(raw, unicode.IsSpace) {
+			return "", "", false
+		}
+		s := raw
+		if at := strings.LastIndex(s, "@"); at > 0 && digestRE.MatchString(s[at+1:]) {
+			s = s[:at] // name@sha256:...: the digest is no host
+		}
+		at := strings.LastIndex(s, "@")
+		if at <= 0 {
+			return "", "", false
+		}
+		info = s[:at]
+		if !strings.Contains(info, ":") {
+			return "", "", false // git@host:path: a user name, no secret
+		}
+	}
+	user, pass, _ = strings.Cut(info, ":")
+	if user == "" && pass == "" {
+		return "", "", false
+	}
+	return user, pass, true
+}
+
+// tokenLike tells a token passed as the user name from a user name. A
+// "user" with a '/' is a path cut at an '@' further on, not a token.
+func tokenLike(user string) bool {
+	if strings.Contains(user, "/") {
+		return false
+	}
+	for _, p := range []string{"ghp_", "gho_", "ghs_", "ghu_", "ghr_", "github_pat_", "glpat-"} {
+		if strings.HasPrefix(user, p) {
+			return true
+		}
+	}
+	return len(user) >= 16
+}
