@@ -123,7 +123,7 @@ func userinfo(raw string) (user, pass string, ok bool) {
 		}
 		info = rest[:at]
 	} else {
-		if strings.ContainsFunc(raw, unicode.IsSpace) {
+		if strings.ContainsAny(raw, "\r\n") {
 			return "", "", false
 		}
 		s := raw
@@ -135,8 +135,12 @@ func userinfo(raw string) (user, pass string, ok bool) {
 			return "", "", false
 		}
 		info = s[:at]
-		if !strings.Contains(info, ":") {
+		u, _, hasPass := strings.Cut(info, ":")
+		switch {
+		case !hasPass:
 			return "", "", false // git@host:path: a user name, no secret
+		case strings.ContainsFunc(u, unicode.IsSpace) || strings.ContainsFunc(s[at+1:], unicode.IsSpace):
+			return "", "", false // prose ("note: see a@b"), not user:password@host
 		}
 	}
 	user, pass, _ = strings.Cut(info, ":")

@@ -51,6 +51,7 @@ func TestCredentials(t *testing.T) {
 		{"https://bot:p#ss@example.com/r.git", []string{"p#ss", "p%23ss"}},
 		{"https://bot:p ss w@example.com/r.git", []string{"p ss w", "p%20ss%20w", "p+ss+w"}},
 		{"user:t0ken-x@registry.example.com/app", []string{"t0ken-x"}},
+		{"bot:p@ss/w#rd x@127.0.0.1:1/app", []string{"p@ss/w#rd x", "p%40ss%2Fw%23rd%20x", "p%40ss%2Fw%23rd+x"}},
 		// Not secrets: user names, paths, digests.
 		{"https://acme@dev.azure.com/acme/app/_git/gitops", nil},
 		{"git@github.com:acme/app.git", nil},
@@ -60,6 +61,7 @@ func TestCredentials(t *testing.T) {
 		{"alpine:3.19.1@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef", nil},
 		{"https://github.com/acme/my-long-app-name@v1", nil},
 		{"Deploy the thing: see foo@bar", nil},
+		{"note:see foo@bar baz", nil},
 		{"https://bot:ab@example.com/r.git", nil}, // too short to mask safely; stripped from the URL still
 	}
 	for _, tt := range tests {
