@@ -76,7 +76,7 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 		a, cleanup, err := registry.Open(ctx, s.Image)
 		defer cleanup()
 		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) {
+			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, registry.ErrNotImage) {
 				return step.Usagef("--image %v", err)
 			}
 			return fmt.Errorf("--image %w", err)

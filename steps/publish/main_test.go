@@ -209,6 +209,9 @@ func TestBadInput(t *testing.T) {
 	reg := registrytest.Start(t, registrytest.Options{})
 	ws, _ := checkout(t, "")
 	layout(t, filepath.Join(ws, "img"), nil)
+	writeFile(t, filepath.Join(ws, "empty.tar"), "")
+	writeFile(t, filepath.Join(ws, "other.tar"), tarOf(t, map[string]string{"hello.txt": "not an image\n"}))
+	writeFile(t, filepath.Join(ws, "notlayout", "index.json"), "{not json")
 	for _, tt := range []struct {
 		name string
 		args []string
@@ -219,7 +222,14 @@ func TestBadInput(t *testing.T) {
 		{"nothing to publish", []string{"--repository", reg.Host + "/x"}, 2, "give either --image"},
 		{"both", []string{"--repository", reg.Host + "/x", "--image", "oci:img", "--promote-from", reg.Host + "/y:1"}, 2, "give either --image"},
 		{"no layout", []string{"--repository", reg.Host + "/x", "--image", "oci:missing", "--insecure"}, 2, "--image oci layout missing"},
-		{"unknown kind", []string{"--repository", reg.Host + "/x", "--image", "registry:x", "--insecure"}, 1, `unknown kind "registry"`},
+		{"unknown kind", []string{"--repository", reg.Host + "/x", "--image", "registry:x", "--insecure"}, 2, `--image "registry:x": unknown kind "registry"`},
+		{"no kind", []string{"--repository", reg.Host + "/x", "--image", "img", "--insecure"}, 2, `--image "img": want oci:DIR, tarball:FILE or docker:REF`},
+		{"tarball not a tar", []string{"--repository", reg.Host + "/x", "--image", "tarball:README.md", "--insecure"}, 2, "--image tarball README.md is not a tarball of docker save"},
+		{"tarball empty", []string{"--repository", reg.Host + "/x", "--image", "tarball:empty.tar", "--insecure"}, 2, "--image tarball empty.tar is not a tarball of docker save"},
+		{"tarball without manifest.json", []string{"--repository", reg.Host + "/x", "--image", "tarball:other.tar", "--insecure"}, 2, "--image tarball other.tar is not a tarball of docker save"},
+		{"tarball a directory", []string{"--repository", reg.Host + "/x", "--image", "tarball:img", "--insecure"}, 2, "--image tarball img is a directory"},
+		{"tarball missing", []string{"--repository", reg.Host + "/x", "--image", "tarball:gone.tar", "--insecure"}, 2, "--image tarball gone.tar: "},
+		{"layout not a layout", []string{"--repository", reg.Host + "/x", "--image", "oci:notlayout", "--insecure"}, 2, "--image oci layout notlayout"},
 		{"plain HTTP", []string{"--repository", reg.Host + "/x", "--image", "oci:img"}, 2, "plain HTTP is not allowed without --insecure"},
 		{"bad tag", []string{"--repository", reg.Host + "/x", "--image", "oci:img", "--tag", "a b"}, 2, `--tag "a b"`},
 		{"label without promotion", []string{"--repository", reg.Host + "/x", "--image", "oci:img", "--require-label", "a=b"}, 2, "use it with --promote-from"},
