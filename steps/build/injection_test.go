@@ -1,0 +1,57 @@
+package main
+
+import (
+	"strings"
+	"testing"
+
+	"github.com/gitship/gitship/shared/engine/enginetest"
+	"github.com/gitship/gitship/shared/step/steptest"
+)
+
+// TestInjection: what a Dockerfile's RUN prints, the Dockerfile's own
+// text in a syntax error, and hostile --context and --tag values never
+// become workflow or logging commands on GitHub or Azure; the error is on
+// the CI's error channel, once. The build log is the app's code speaking:
+// it is data, like any other.
+func TestInjection(t *testing.T) {
+	host := enginetest.Daemon(t)
+	base := enginetest.BaseImage(t, host)
+	var printf []string
+	for _, h := range steptest.Hostile {
+		printf = append(printf, "printf '%s\\n' '"+strings.ReplaceAll(h, "'", "")+"'")
+	}
+	run := "FROM " + base + "\nRUN " + strings.Join(printf, "; ") + "; printf '%s' '" + strings.ReplaceAll(steptest.HostileText, "\n", `\n`) + "' >&2; exit 3\n"
+	tests := []struct {
+		name  string
+		files map[string]string
+		args  []string
+		env   map[string]string
+	}{
+		{"RUN output", map[string]string{"Dockerfile": run}, nil, map[string]string{"DOCKER_HOST": host}},
+		{"syntax error", map[string]string{"Dockerfile": "FROM " + base + "\n::error::" + steptest.Marker + "\n"}, nil, noEngine},
+		{"hostile --context", map[string]string{"Dockerfile": "FROM " + base + "\n"}, []string{"--context", "nope\n" + steptest.HostileText}, noEngine},
+		{"hostile --tag", map[string]string{"Dockerfile": "FROM " + base + "\n"}, []string{"--tag", "x\n" + steptest.HostileText}, noEngine},
+	}
+	for _, kind := range []string{"github", "azure"} {
+		for _, tt := range tests {
+			t.Run(kind+"/"+tt.name, func(t *testing.T) {
+				ws, _ := repo(t, tt.files, "")
+				env := steptest.CIEnv(kind, ws, t.TempDir())
+				for k, v := range tt.env {
+					env[k] = v
+				}
+				res := steptest.Run(t, binary, ws, env, tt.args...)
+				if res.Code == 0 {
+					t.Fatalf("exit 0\n%s", res.Stdout)
+				}
+				if tt.name == "RUN output" && !strings.Contains(res.Stdout, steptest.Marker) {
+					t.Errorf("the RUN output is not in the log:\n%s", res.Stdout)
+				}
+				steptest.NoInjection(t, kind, res)
+				if errs := steptest.ErrorCommand(kind, res); res.Code == 2 && len(errs) != 1 {
+					t.Errorf("exit 2, error commands on stderr = %q, want the error once\n%s", errs, res.Stderr)
+				}
+			})
+		}
+	}
+}
