@@ -27,6 +27,10 @@ func Run(ctx context.Context, s Settings, r *step.Run) (err error) {
 	if err != nil {
 		return err
 	}
+	b := &builder{s: s, in: in, r: r}
+	if err := b.check(); err != nil {
+		return err
+	}
 	var opts []engine.Option
 	if s.Cache {
 		opts = append(opts, engine.KeepBuildCache())
@@ -36,6 +40,7 @@ func Run(ctx context.Context, s Settings, r *step.Run) (err error) {
 		return err
 	}
 	defer eng.Close()
+	b.eng = eng
 	if s.Keep {
 		defer fmt.Fprintln(r.Stdout, "--keep: the containers and images this step created are left in the engine")
 	} else {
@@ -49,7 +54,6 @@ func Run(ctx context.Context, s Settings, r *step.Run) (err error) {
 	}
 	fmt.Fprintf(r.Stdout, "Docker Engine at %s (API %s)\n", eng.Host(), eng.APIVersion())
 
-	b := &builder{s: s, in: in, r: r, eng: eng}
 	defer func() {
 		// Also after failed tests: their summary is what a reviewer reads.
 		if b.md.Len() > 0 {
@@ -86,6 +90,23 @@ func (b *builder) buildOptions(target string) engine.BuildOptions {
 	}
 }
 
+// check finds what would fail the builds before the engine is asked for
+// anything: the context, its ignore file, the Dockerfile's syntax and
+// stages. A typo fails in a second, without an engine.
+func (b *builder) check() error {
+	var builds []engine.BuildOptions
+	if b.s.TestTarget != "" {
+		builds = append(builds, b.buildOptions(b.s.TestTarget))
+	}
+	builds = append(builds, b.buildOptions(b.s.Target))
+	for _, o := range builds {
+		if err := engine.Check(o); err != nil {
+			return b.buildError(o, err)
+		}
+	}
+	return nil
+}
+
 // build runs one build in a log group.
 func (b *builder) build(ctx context.Context, title string, o engine.BuildOptions) (string, error) {
 	var id string
@@ -104,7 +125,18 @@ func (b *builder) build(ctx context.Context, title string, o engine.BuildOptions
 // a failed instruction on its Dockerfile line.
 func (b *builder) buildError(o engine.BuildOptions, err error) error {
 	var be *engine.BuildError
+	var se *engine.SyntaxError
+	var ie *engine.IgnoreFileError
 	switch {
+	case errors.As(err, &ie):
+		return step.Usagef("%w", err) // it names the file
+	case errors.Is(err, engine.ErrBadContext):
+		return step.Usagef("--context: %w", err)
+	case errors.As(err, &se):
+		// As lint reports it: on the line, under lint's rule for it.
+		b.r.Platform.Annotate(b.r.Stdout, finding.Finding{RuleID: "DL1000", Severity: finding.Error,
+			File: b.relToWorkspace(se.Dockerfile), Line: se.Line, Message: "syntax error: " + se.Detail()})
+		return fmt.Errorf("%w: %w", err, step.ErrCheckFailed)
 	case errors.Is(err, engine.ErrDockerfileNotFound):
 		return step.Usagef("%w (set --file, or --context to the directory that holds it)", err)
 	case errors.Is(err, engine.ErrUnknownTarget):

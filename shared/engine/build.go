@@ -57,6 +57,33 @@ var errBuildEnded = errors.New("build ended")
 // even when the build was cancelled so that Cleanup knows what to remove.
 const listTimeout = 30 * time.Second
 
+// Check finds, without an engine, what would fail Build before the engine
+// builds anything: a context directory that is not there (ErrBadContext),
+// an ignore file that is not a list of patterns (*IgnoreFileError), a
+// missing Dockerfile (ErrDockerfileNotFound), one the parser refuses
+// (*SyntaxError), a target it lacks (*TargetError).
+func Check(o BuildOptions) error {
+	_, _, err := prepare(o)
+	return err
+}
+
+func prepare(o BuildOptions) (*buildContext, *dockerfile, error) {
+	bc, err := newBuildContext(o.ContextDir, o.Dockerfile)
+	if err != nil {
+		return nil, nil, err
+	}
+	df, err := readDockerfile(bc.dockerfile, bc.display)
+	if err != nil {
+		return nil, nil, err
+	}
+	if o.Target != "" {
+		if err := df.checkTarget(o.Target); err != nil {
+			return nil, nil, err
+		}
+	}
+	return bc, df, nil
+}
+
 // Build builds an image and returns its ID ("sha256:..."). The builder's
 // output goes to log line by line as it comes. A missing Dockerfile is an
 // error wrapping ErrDockerfileNotFound, a target the Dockerfile lacks a
@@ -65,18 +92,9 @@ func (e *Engine) Build(ctx context.Context, o BuildOptions, log io.Writer) (id s
 	if log == nil {
 		log = io.Discard
 	}
-	bc, err := newBuildContext(o.ContextDir, o.Dockerfile)
+	bc, df, err := prepare(o)
 	if err != nil {
 		return "", err
-	}
-	df, err := readDockerfile(bc.dockerfile, bc.display)
-	if err != nil {
-		return "", err
-	}
-	if o.Target != "" {
-		if err := df.checkTarget(o.Target); err != nil {
-			return "", err
-		}
 	}
 	opts := client.ImageBuildOptions{
 		Tags:       o.Tags,

@@ -2,6 +2,7 @@ package engine
 
 import (
 	"archive/tar"
+	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -9,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/moby/patternmatcher"
 	"github.com/moby/patternmatcher/ignorefile"
@@ -43,10 +45,12 @@ func newBuildContext(dir, dockerfile string) (*buildContext, error) {
 	if err != nil {
 		return nil, err
 	}
-	if fi, err := os.Stat(absDir); err != nil {
+	if fi, err := os.Stat(absDir); errors.Is(err, fs.ErrNotExist) {
+		return nil, contextError{fmt.Errorf("build context %q: %w", dir, err)}
+	} else if err != nil {
 		return nil, fmt.Errorf("build context %q: %w", dir, err)
 	} else if !fi.IsDir() {
-		return nil, fmt.Errorf("build context %q: not a directory", dir)
+		return nil, contextError{fmt.Errorf("build context %q: not a directory", dir)}
 	}
 	absFile, err := filepath.Abs(dockerfile)
 	if err != nil {
@@ -75,6 +79,37 @@ func newBuildContext(dir, dockerfile string) (*buildContext, error) {
 	return bc, nil
 }
 
+// ErrBadContext is wrapped by errors about a build context that cannot be
+// sent as given: a directory that is not there (or is a file), an ignore
+// file that is not a list of patterns (an *IgnoreFileError).
+var ErrBadContext = errors.New("bad build context")
+
+// contextError keeps err's message and adds ErrBadContext to its chain.
+type contextError struct{ err error }
+
+func (e contextError) Error() string   { return e.err.Error() }
+func (e contextError) Unwrap() []error { return []error{ErrBadContext, e.err} }
+
+// IgnoreFileError is a .dockerignore that is not a list of patterns: a
+// binary file (NUL bytes, invalid UTF-8), a line too long to read, or a
+// pattern moby/patternmatcher refuses ("[", "!"), which the engine would
+// refuse after the whole context was sent.
+type IgnoreFileError struct {
+	File string // the path, relative to the working directory when inside it
+	Line int    // 1-based; 0 when about the whole file
+	Err  error
+}
+
+func (e *IgnoreFileError) Error() string {
+	if e.Line > 0 {
+		return fmt.Sprintf("%s:%d: %v", e.File, e.Line, e.Err)
+	}
+	return fmt.Sprintf("%s: %v", e.File, e.Err)
+}
+
+// Unwrap makes errors.Is(err, ErrBadContext) hold, and keeps the cause.
+func (e *IgnoreFileError) Unwrap() []error { return []error{ErrBadContext, e.Err} }
+
 // inside returns the slash-separated path of file relative to dir, and
 // whether file is under dir at all.
 func inside(dir, file string) (string, bool) {
@@ -91,21 +126,82 @@ func inside(dir, file string) (string, bool) {
 // file's path, "" when there is none.
 func readIgnoreFile(dir, dockerfile string) (string, []string, error) {
 	for _, p := range []string{dockerfile + ".dockerignore", filepath.Join(dir, ".dockerignore")} {
-		f, err := os.Open(p)
+		data, err := os.ReadFile(p)
 		if errors.Is(err, fs.ErrNotExist) {
 			continue
 		}
 		if err != nil {
 			return "", nil, err
 		}
-		defer f.Close()
-		patterns, err := ignorefile.ReadAll(f)
-		if err != nil {
-			return "", nil, fmt.Errorf("read %s: %w", p, err)
+		patterns, ierr := ignorePatterns(data)
+		if ierr != nil {
+			ierr.File = shown(p)
+			return "", nil, ierr
 		}
 		return p, patterns, nil
 	}
 	return "", nil, nil
+}
+
+// ignorePatterns reads an ignore file as the docker CLI does
+// (ignorefile.ReadAll), line by line so that a refusal names its line, and
+// checks each pattern as the engine will when it matches with it.
+func ignorePatterns(data []byte) ([]string, *IgnoreFileError) {
+	for i, line := range bytes.SplitAfter(data, []byte("\n")) {
+		n := i + 1
+		switch {
+		case bytes.IndexByte(line, 0) >= 0:
+			return nil, &IgnoreFileError{Line: n, Err: errors.New("NUL byte: a binary file, not a list of patterns")}
+		case !utf8.Valid(line):
+			return nil, &IgnoreFileError{Line: n, Err: errors.New("invalid UTF-8: a binary file, not a list of patterns")}
+		}
+		ps, err := ignorefile.ReadAll(bytes.NewReader(line))
+		if err != nil {
+			return nil, &IgnoreFileError{Line: n, Err: err}
+		}
+		for _, p := range ps {
+			if err := checkPattern(p); err != nil {
+				return nil, &IgnoreFileError{Line: n, Err: fmt.Errorf("pattern %q: %w", p, err)}
+			}
+		}
+	}
+	// The patterns themselves as the docker CLI reads them: a BOM counts
+	// on the first line only.
+	out, err := ignorefile.ReadAll(bytes.NewReader(data))
+	if err != nil {
+		return nil, &IgnoreFileError{Err: err}
+	}
+	return out, nil
+}
+
+// checkPattern fails on a pattern patternmatcher refuses: when it is read
+// (New: "!" alone, what filepath.Match calls malformed) or when it is first
+// matched against (its regular expression does not compile).
+func checkPattern(p string) error {
+	if _, err := patternmatcher.New([]string{p}); err != nil {
+		return err
+	}
+	// Matching compiles the pattern; an exclusion is only matched once
+	// something matched before it, so try the pattern as an inclusion.
+	pm, err := patternmatcher.New([]string{strings.TrimPrefix(p, "!")})
+	if err != nil {
+		return err
+	}
+	_, err = pm.MatchesOrParentMatches("gitship")
+	return err
+}
+
+// shown is path as messages show it: relative to the working directory
+// when it is inside it.
+func shown(path string) string {
+	wd, err := os.Getwd()
+	if err != nil {
+		return path
+	}
+	if rel, ok := inside(wd, path); ok {
+		return rel
+	}
+	return path
 }
 
 // writeTar writes the context as an uncompressed tar, owned by root, the

@@ -158,3 +158,80 @@ func TestContextMissing(t *testing.T) {
 		t.Errorf("newBuildContext(missing) = %v, want a not-exist error naming the directory", err)
 	}
 }
+
+// TestIgnoreFileErrors: an ignore file that is not a list of patterns is
+// refused before anything is sent, naming the file and line; the engine
+// would refuse a bad pattern only after the whole context arrived.
+func TestIgnoreFileErrors(t *testing.T) {
+	tests := []struct {
+		name, file, content string
+		want                string // "" for none
+	}{
+		{"patterns", ".dockerignore", "\xef\xbb\xbf# comment\n*.log\n!keep.log\n/abs\n\n", ""},
+		{"CRLF", ".dockerignore", "*.log\r\nbuild\r\n", ""},
+		{"bracket left open", ".dockerignore", "*.log\n[\n", `.dockerignore:2: pattern "[": syntax error in pattern`},
+		{"bad range in a directory", ".dockerignore", "ok\nsrc/[z-a]\n", `.dockerignore:2: pattern "src/[z-a]": syntax error in pattern`},
+		{"exclusion of nothing", ".dockerignore", "*\n!\n", `.dockerignore:2: pattern "!": illegal exclusion pattern: "!"`},
+		{"bad exclusion", ".dockerignore", "*\n![\n", `.dockerignore:2: pattern "![": syntax error in pattern`},
+		{"NUL bytes", ".dockerignore", "a\nb\x00c\n", ".dockerignore:2: NUL byte: a binary file, not a list of patterns"},
+		{"UTF-16", ".dockerignore", "\xff\xfe*\x00\n\x00", ".dockerignore:1: NUL byte: a binary file, not a list of patterns"},
+		{"latin-1", ".dockerignore", "ok\ncaf\xe9\n", ".dockerignore:2: invalid UTF-8: a binary file, not a list of patterns"},
+		{"a line too long", ".dockerignore", strings.Repeat("a", 70<<10) + "\n", ".dockerignore:1: bufio.Scanner: token too long"},
+		{"next to the Dockerfile", "Dockerfile.dockerignore", "[\n", `Dockerfile.dockerignore:1: pattern "[": syntax error in pattern`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			t.Chdir(dir)
+			writeFiles(t, dir, map[string]string{"Dockerfile": "FROM scratch\n", tt.file: tt.content})
+			err := Check(BuildOptions{})
+			if tt.want == "" {
+				if err != nil {
+					t.Fatalf("Check() = %v, want nil", err)
+				}
+				return
+			}
+			var ie *IgnoreFileError
+			if !errors.As(err, &ie) || !errors.Is(err, ErrBadContext) || err.Error() != tt.want {
+				t.Errorf("Check() = %v, want an *IgnoreFileError %q", err, tt.want)
+			}
+		})
+	}
+}
+
+// TestCheck: what Build would refuse, found without an engine.
+func TestCheck(t *testing.T) {
+	tests := []struct {
+		name  string
+		files map[string]string
+		o     BuildOptions
+		is    error
+		want  string
+	}{
+		{"fine", map[string]string{"Dockerfile": "FROM scratch AS a\n"}, BuildOptions{Target: "a"}, nil, ""},
+		{"missing context", nil, BuildOptions{ContextDir: "nope"}, ErrBadContext, `build context "nope": stat `},
+		{"context is a file", map[string]string{"f": ""}, BuildOptions{ContextDir: "f"}, ErrBadContext, `build context "f": not a directory`},
+		{"no Dockerfile", map[string]string{"a": ""}, BuildOptions{}, ErrDockerfileNotFound, "Dockerfile not found: Dockerfile"},
+		{"syntax", map[string]string{"Dockerfile": "FROM scratch\nCOPY\n"}, BuildOptions{}, ErrSyntax,
+			"parse Dockerfile:2: COPY requires at least two arguments, but only one was provided. Destination could not be determined"},
+		{"no instructions", map[string]string{"Dockerfile": "# nothing\n"}, BuildOptions{}, ErrSyntax, "parse Dockerfile:1: file with no instructions"},
+		{"unknown target", map[string]string{"Dockerfile": "FROM scratch AS a\n"}, BuildOptions{Target: "b"}, ErrUnknownTarget, `target stage "b" is not in Dockerfile`},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			dir := t.TempDir()
+			t.Chdir(dir)
+			writeFiles(t, dir, tt.files)
+			err := Check(tt.o)
+			if tt.is == nil {
+				if err != nil {
+					t.Fatalf("Check() = %v, want nil", err)
+				}
+				return
+			}
+			if !errors.Is(err, tt.is) || !strings.HasPrefix(err.Error(), tt.want) {
+				t.Errorf("Check() = %v, want %v starting %q", err, tt.is, tt.want)
+			}
+		})
+	}
+}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io/fs"
 	"os"
+	"regexp"
 	"strings"
 
 	"github.com/moby/buildkit/frontend/dockerfile/instructions"
@@ -42,6 +43,47 @@ func (e *TargetError) Error() string {
 // Unwrap makes errors.Is(err, ErrUnknownTarget) hold.
 func (e *TargetError) Unwrap() error { return ErrUnknownTarget }
 
+// ErrSyntax is wrapped (in a *SyntaxError) by a Dockerfile the parser
+// refuses.
+var ErrSyntax = errors.New("Dockerfile syntax error")
+
+// SyntaxError is a Dockerfile BuildKit's parser refuses, with the line it
+// names: found before the engine is asked for anything.
+type SyntaxError struct {
+	Dockerfile string // the path as the caller gave it
+	Line       int    // 0 when the parser names none
+	Err        error
+}
+
+func (e *SyntaxError) Error() string {
+	at := e.Dockerfile
+	if e.Line > 0 {
+		at = fmt.Sprintf("%s:%d", e.Dockerfile, e.Line)
+	}
+	return fmt.Sprintf("parse %s: %s", at, e.Detail())
+}
+
+// Detail is the parser's message without the file and line.
+func (e *SyntaxError) Detail() string {
+	return parserPrefix.ReplaceAllString(e.Err.Error(), "")
+}
+
+// parserPrefix is what BuildKit puts before a message with a line, which
+// the error already names.
+var parserPrefix = regexp.MustCompile(`^dockerfile parse error on line \d+: `)
+
+// Unwrap makes errors.Is(err, ErrSyntax) hold, and keeps the parser's error.
+func (e *SyntaxError) Unwrap() []error { return []error{ErrSyntax, e.Err} }
+
+func syntaxError(display string, err error) error {
+	se := &SyntaxError{Dockerfile: display, Err: err}
+	var le *parser.LocationError
+	if errors.As(err, &le) && len(le.Locations) > 0 && len(le.Locations[0]) > 0 {
+		se.Line = le.Locations[0][0].Start.Line
+	}
+	return se
+}
+
 // dockerfile is a parsed Dockerfile: enough to check a target before the
 // build and to point at the line of a failing instruction after it.
 type dockerfile struct {
@@ -63,11 +105,11 @@ func readDockerfile(path, display string) (*dockerfile, error) {
 	}
 	res, err := parser.Parse(bytes.NewReader(src))
 	if err != nil {
-		return nil, fmt.Errorf("parse %s: %w", display, err)
+		return nil, syntaxError(display, err)
 	}
 	stages, _, err := instructions.Parse(res.AST, nil)
 	if err != nil {
-		return nil, fmt.Errorf("parse %s: %w", display, err)
+		return nil, syntaxError(display, err)
 	}
 	df := &dockerfile{path: display, nodes: res.AST.Children}
 	for _, s := range stages {

@@ -431,6 +431,52 @@ func TestInterrupted(t *testing.T) {
 
 // Bad input fails fast with the file, stage or socket named, exit 2 for
 // what the user must fix in the inputs.
+// noEngine is an environment whose engine is not there.
+var noEngine = map[string]string{"DOCKER_HOST": "unix:///tmp/gitship-none/docker.sock"}
+
+// withFile adds a file to files.
+func withFile(files map[string]string, name, content string) map[string]string {
+	files[name] = content
+	return files
+}
+
+// TestSyntaxAnnotation: a Dockerfile the parser refuses is annotated on its
+// line, as lint annotates it, before any engine is contacted (exit 1).
+func TestSyntaxAnnotation(t *testing.T) {
+	files := map[string]string{"Dockerfile": "FROM gitship-test/busybox:1 AS build\nRUN true\nFORM build\n"}
+	for _, tt := range []struct {
+		name string
+		env  func(ws, tmp string) map[string]string
+		want string
+	}{
+		{"github", func(ws, tmp string) map[string]string {
+			return map[string]string{"GITHUB_ACTIONS": "true", "GITHUB_WORKSPACE": ws, "GITHUB_OUTPUT": filepath.Join(tmp, "out")}
+		}, "::error file=Dockerfile,line=3,title=DL1000::syntax error: unknown instruction: FORM (did you mean FROM?)"},
+		{"azure", func(ws, tmp string) map[string]string {
+			return map[string]string{"TF_BUILD": "True", "BUILD_SOURCESDIRECTORY": ws, "AGENT_TEMPDIRECTORY": tmp}
+		}, "##vso[task.logissue type=error;sourcepath=Dockerfile;linenumber=3;code=DL1000;]syntax error: unknown instruction: FORM (did you mean FROM?)"},
+		{"local", func(ws, tmp string) map[string]string { return map[string]string{} },
+			"Dockerfile:3: error: syntax error: unknown instruction: FORM (did you mean FROM?) [DL1000]"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			ws, _ := repo(t, files, "")
+			env := tt.env(ws, t.TempDir())
+			env["DOCKER_HOST"] = noEngine["DOCKER_HOST"]
+			res := steptest.Run(t, binary, ws, env)
+			all := res.Stdout + res.Stderr
+			if res.Code != 1 {
+				t.Errorf("exit code = %d, want 1\n%s", res.Code, all)
+			}
+			if !strings.Contains(all, tt.want+"\n") {
+				t.Errorf("output lacks the line %q:\n%s", tt.want, all)
+			}
+			if strings.Contains(all, "no container engine reachable") {
+				t.Errorf("the engine was contacted before the Dockerfile was read:\n%s", all)
+			}
+		})
+	}
+}
+
 func TestErrors(t *testing.T) {
 	env := engineEnv(t)
 	enginetest.BaseImage(t, env["DOCKER_HOST"])
@@ -461,6 +507,23 @@ func TestErrors(t *testing.T) {
 			[]string{"--build-arg GITSHIP_TEST_UNSET: no value given"}},
 		{"oci output over sources", junitApp(t, "", 0), nil, []string{"--output", "oci:."}, 1,
 			[]string{"not an OCI layout; refusing to replace it"}},
+		// Found before the engine is asked: these runs have none.
+		{"missing context", junitApp(t, "", 0), noEngine, []string{"--context", "nope"}, 2,
+			[]string{`--context: build context "nope": stat `, "no such file or directory"}},
+		{"context is a file", junitApp(t, "", 0), noEngine, []string{"--context", "Dockerfile"}, 2,
+			[]string{`--context: build context "Dockerfile": not a directory`}},
+		{"malformed .dockerignore", withFile(junitApp(t, "", 0), ".dockerignore", "*.log\n[\n"), noEngine, nil, 2,
+			[]string{`.dockerignore:2: pattern "[": syntax error in pattern`}},
+		{"exclusion of nothing in .dockerignore", withFile(junitApp(t, "", 0), ".dockerignore", "!\n"), noEngine, nil, 2,
+			[]string{`.dockerignore:1: pattern "!": illegal exclusion pattern: "!"`}},
+		{"binary .dockerignore", withFile(junitApp(t, "", 0), ".dockerignore", "*.log\n\x00\x01\x02\n"), noEngine, nil, 2,
+			[]string{".dockerignore:2: NUL byte: a binary file, not a list of patterns"}},
+		{"latin-1 .dockerignore", withFile(junitApp(t, "", 0), ".dockerignore", "# caf\xe9\n*.log\n"), noEngine, nil, 2,
+			[]string{".dockerignore:1: invalid UTF-8"}},
+		{"Dockerfile.dockerignore next to the Dockerfile", withFile(junitApp(t, "", 0), "Dockerfile.dockerignore", "a/[b\n"), noEngine, nil, 2,
+			[]string{`Dockerfile.dockerignore:1: pattern "a/[b": syntax error in pattern`}},
+		{"Dockerfile syntax", map[string]string{"Dockerfile": "FROM gitship-test/busybox:1\nCOPY\n"}, noEngine, nil, 1,
+			[]string{"Dockerfile:2: error: syntax error: COPY requires at least two arguments, but only one was provided. Destination could not be determined [DL1000]"}},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			ws, _ := repo(t, tt.files, "")
