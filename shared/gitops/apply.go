@@ -1,6 +1,7 @@
 package gitops
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -34,32 +35,16 @@ func (u *Update) validate() error {
 		return fmt.Errorf("gitops update: missing %s", strings.Join(missing, ", "))
 	}
 	for _, b := range []string{u.Base, u.Branch} {
-		if !validBranch(b) {
-			return fmt.Errorf("gitops update: %q is not a branch name", b)
+		if err := CheckBranch(b); err != nil {
+			return fmt.Errorf("gitops update: %w", err)
+		}
+	}
+	for _, f := range []struct{ name, value string }{{"Author.Name", u.Author.Name}, {"Author.Email", u.Author.Email}} {
+		if err := CheckIdent(f.value); err != nil {
+			return fmt.Errorf("gitops update: %s: %w", f.name, err)
 		}
 	}
 	return nil
-}
-
-// validBranch is a short form of git check-ref-format for a branch name
-// given without refs/heads/.
-func validBranch(b string) bool {
-	if b == "" || strings.HasPrefix(b, "refs/") || strings.HasPrefix(b, "-") ||
-		strings.HasPrefix(b, "/") || strings.HasSuffix(b, "/") || strings.HasSuffix(b, ".") ||
-		strings.HasSuffix(b, ".lock") || b == "@" {
-		return false
-	}
-	for _, bad := range []string{"..", "//", "@{", "/."} {
-		if strings.Contains(b, bad) {
-			return false
-		}
-	}
-	for _, r := range b {
-		if r <= ' ' || r == 0x7f || strings.ContainsRune("~^:?*[\\", r) {
-			return false
-		}
-	}
-	return !strings.HasPrefix(b, ".")
 }
 
 // rejectedError is a push the remote refused; Apply retries those.
@@ -283,7 +268,11 @@ func (a *applier) remoteBranch(ctx context.Context, repo *git.Repository, branch
 }
 
 // push pushes refspec; require, if set, is where the remote ref must be for
-// the push to go ahead ("<hash>:<ref>").
+// the push to go ahead ("<hash>:<ref>"). A push that lands is confirmed
+// by reading the ref back; one that lost a race, or that cannot be
+// confirmed, comes back as a *rejectedError; one the server refuses for a
+// reason of its own (a hook, branch protection) as ErrRefused with the
+// server's text.
 func (a *applier) push(ctx context.Context, repo *git.Repository, refspec config.RefSpec, require ...config.RefSpec) error {
 	dst := plumbing.ReferenceName(refspec.Dst(""))
 	local, err := repo.Reference(plumbing.ReferenceName(refspec.Src()), false)
@@ -295,14 +284,20 @@ func (a *applier) push(ctx context.Context, repo *git.Repository, refspec config
 		verb = "force-push"
 	}
 	a.logf("%s %s to %s %s", verb, short(local.Hash()), a.remote, dst)
+	// What the server says on the side (remote: lines): a hook's reason.
+	server := &capped{max: 8 << 10}
 	err = repo.PushContext(ctx, &git.PushOptions{
 		RemoteName:        git.DefaultRemoteName,
 		RefSpecs:          []config.RefSpec{refspec},
 		Auth:              a.remote.auth,
 		RequireRemoteRefs: require,
+		Progress:          server,
 	})
 	switch {
 	case err == nil || errors.Is(err, git.NoErrAlreadyUpToDate):
+		if err := a.confirm(ctx, repo, dst, local.Hash()); err != nil {
+			return err
+		}
 		a.logf("pushed %s to %s", short(local.Hash()), dst)
 		return nil
 	case ctx.Err() != nil:
@@ -311,8 +306,124 @@ func (a *applier) push(ctx context.Context, repo *git.Repository, refspec config
 		return fmt.Errorf("push to %s: %w: %w", a.remote, ErrAuth, err)
 	case isRejection(err):
 		return &rejectedError{ref: dst, err: err}
+	case isRefusal(err):
+		return fmt.Errorf("push to %s %s: %w: %w%s", a.remote, dst, ErrRefused, err, remoteLines(server.String()))
 	}
 	return fmt.Errorf("push to %s %s: %w", a.remote, dst, err)
+}
+
+// confirm reads ref back from the remote after a push of commit: it must
+// be there, or be an ancestor of what is there now (a run pushed on top
+// since). Anything else, a push that said yes and kept nothing, comes
+// back as a *rejectedError, so the attempt is made again.
+func (a *applier) confirm(ctx context.Context, repo *git.Repository, ref plumbing.ReferenceName, commit plumbing.Hash) error {
+	origin, err := repo.Remote(git.DefaultRemoteName)
+	if err != nil {
+		return err
+	}
+	refs, err := origin.ListContext(ctx, &git.ListOptions{Auth: a.remote.auth})
+	if err != nil {
+		return a.transportError("pushed, but could not read the branches back from", err)
+	}
+	var head plumbing.Hash
+	for _, r := range refs {
+		if r.Name() == ref {
+			head = r.Hash()
+		}
+	}
+	if head == commit {
+		return nil
+	}
+	if head.IsZero() {
+		return &rejectedError{ref: ref, err: fmt.Errorf("the push of %s was reported done, but %s is not on the remote", short(commit), ref)}
+	}
+	a.logf("%s moved on to %s since the push: looking for %s in its history", ref, short(head), short(commit))
+	ok, err := a.contains(ctx, ref, commit)
+	if err != nil {
+		return err
+	}
+	if !ok {
+		return &rejectedError{ref: ref, err: fmt.Errorf("the push of %s was reported done, but %s is at %s, which does not contain it", short(commit), ref, short(head))}
+	}
+	return nil
+}
+
+// contains tells whether commit is in the history of ref on the remote:
+// a clone of the last 50 commits, then, if that is not enough, of all.
+func (a *applier) contains(ctx context.Context, ref plumbing.ReferenceName, commit plumbing.Hash) (bool, error) {
+	depths := []int{50, 0}
+	if depth(a.remote.url) == 0 {
+		depths = []int{0}
+	}
+	for _, d := range depths {
+		r, err := git.CloneContext(ctx, memory.NewStorage(), nil, &git.CloneOptions{
+			URL: a.remote.url, Auth: a.remote.auth, ReferenceName: ref, SingleBranch: true,
+			Depth: d, Tags: git.NoTags, NoCheckout: true,
+		})
+		if err != nil {
+			return false, a.transportError("pushed, but could not read "+ref.Short()+" back from", err)
+		}
+		head, err := r.Head()
+		if err != nil {
+			return false, err
+		}
+		found, truncated := inHistory(r, head.Hash(), commit)
+		if found || !truncated {
+			return found, nil
+		}
+	}
+	return false, nil
+}
+
+// inHistory walks the commits of repo from head looking for commit;
+// truncated says the walk met a commit whose parents were not cloned.
+func inHistory(repo *git.Repository, head, commit plumbing.Hash) (found, truncated bool) {
+	seen := map[plumbing.Hash]bool{head: true}
+	queue := []plumbing.Hash{head}
+	for len(queue) > 0 {
+		h := queue[0]
+		queue = queue[1:]
+		if h == commit {
+			return true, false
+		}
+		c, err := repo.CommitObject(h)
+		if err != nil {
+			truncated = true
+			continue
+		}
+		for _, p := range c.ParentHashes {
+			if !seen[p] {
+				seen[p] = true
+				queue = append(queue, p)
+			}
+		}
+	}
+	return false, truncated
+}
+
+// capped keeps the first max bytes written to it.
+type capped struct {
+	bytes.Buffer
+	max int
+}
+
+func (c *capped) Write(p []byte) (int, error) {
+	if room := c.max - c.Len(); room > 0 {
+		c.Buffer.Write(p[:min(room, len(p))])
+	}
+	return len(p), nil
+}
+
+// remoteLines is what the server said on the side, as git shows it:
+// each line after "remote: ", on lines of their own.
+func remoteLines(s string) string {
+	var b strings.Builder
+	for _, l := range strings.FieldsFunc(s, func(r rune) bool { return r == '\n' || r == '\r' }) {
+		if l = strings.TrimSpace(l); l != "" {
+			b.WriteString("\nremote: " + l)
+		}
+	}
+	return b.String()
 }
 
 // transportError names the remote in err, and ErrAuth when it is one.

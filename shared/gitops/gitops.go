@@ -90,6 +90,11 @@ type Result struct {
 // attempt, or a push to a branch that is not fast-forward and not ours.
 var ErrRejected = errors.New("push rejected")
 
+// ErrRefused is returned (wrapped) when the server refuses a push for a
+// reason of its own: a pre-receive hook, branch protection, a policy. It
+// is not retried; the error carries the server's text.
+var ErrRefused = errors.New("the server refused the push")
+
 // ErrAuth is returned (wrapped) when the remote refuses the credentials;
 // the message names the remote, never the token.
 var ErrAuth = errors.New("authentication failed")

@@ -365,7 +365,7 @@ func TestApplyRetriesRejectedPush(t *testing.T) {
 		t.Run(branch, func(t *testing.T) {
 			t.Parallel()
 			repo := gittest.Bare(t, initialFiles, "main")
-			gittest.RejectPushes(t, repo, 1)
+			gittest.RacePushes(t, repo, 1)
 			writes := 0
 			u := update(repo, func(dir string) error {
 				writes++
@@ -386,6 +386,10 @@ func TestApplyRetriesRejectedPush(t *testing.T) {
 			if got := gittest.Pushes(t, repo); got != 2 {
 				t.Errorf("pushes = %d, want 2", got)
 			}
+			// The commit that won the race is kept, under this one.
+			if got, want := gittest.Log(t, repo, branch), []string{u.Message, "gittest: a push that got there first", "initial"}; branch == "main" && !slices.Equal(got, want) {
+				t.Errorf("log = %q, want %q", got, want)
+			}
 		})
 	}
 }
@@ -394,18 +398,57 @@ func TestApplyGivesUp(t *testing.T) {
 	t.Parallel()
 	repo := gittest.Bare(t, initialFiles, "main")
 	head := gittest.Head(t, repo, "main")
-	gittest.RejectPushes(t, repo, 100)
+	gittest.RacePushes(t, repo, 100)
 	u := update(repo, write(map[string]string{"a": "b"}))
 	u.Attempts = 3
 	res, err := gitops.Apply(context.Background(), u, nil)
 	if !errors.Is(err, gitops.ErrRejected) || res.Attempts != 3 {
 		t.Fatalf("Apply() = %+v, %v; want ErrRejected after 3 attempts", res, err)
 	}
-	if !strings.Contains(err.Error(), "pre-receive hook declined") {
+	if !strings.Contains(err.Error(), "failed to update ref") {
 		t.Errorf("Apply() = %v, want the server's reason", err)
 	}
 	if got := gittest.Pushes(t, repo); got != 3 {
 		t.Errorf("pushes = %d, want 3", got)
+	}
+	// Only the three commits of the racing hook landed.
+	if got := gittest.Git(t, repo, "rev-list", "--count", head+"..main"); got != "3\n" {
+		t.Errorf("main moved by %q commits, want the hook's 3", got)
+	}
+}
+
+// A push the server refuses by policy (a pre-receive hook, branch
+// protection) is not retried: a retry is refused the same way. The error
+// carries the server's own text.
+func TestApplyRefused(t *testing.T) {
+	t.Parallel()
+	repo := gittest.Bare(t, initialFiles, "main")
+	head := gittest.Head(t, repo, "main")
+	url := gittest.HTTP(t, filepath.Dir(repo), "") + "/" + gittest.RepoName
+	for _, tc := range []struct{ name, url, branch string }{
+		{"path", repo, "main"},
+		{"file", "file://" + repo, "gitship/web/dev"},
+		{"http", url, "main"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := gittest.Pushes(t, repo)
+			gittest.RejectPushes(t, repo, 100, "policy: main is protected", "policy: open a pull request")
+			u := update(tc.url, write(map[string]string{"a": "b"}))
+			u.Branch = tc.branch
+			var log bytes.Buffer
+			res, err := gitops.Apply(context.Background(), u, &log)
+			if !errors.Is(err, gitops.ErrRefused) || errors.Is(err, gitops.ErrRejected) || res.Attempts != 1 {
+				t.Fatalf("Apply() = %+v, %v; want ErrRefused after 1 attempt\nlog:\n%s", res, err, &log)
+			}
+			for _, want := range []string{"pre-receive hook declined", "\nremote: policy: main is protected\nremote: policy: open a pull request"} {
+				if !strings.Contains(err.Error(), want) {
+					t.Errorf("Apply() = %v, want %q", err, want)
+				}
+			}
+			if got := gittest.Pushes(t, repo) - before; got != 1 {
+				t.Errorf("pushes = %d, want 1", got)
+			}
+		})
 	}
 	if got := gittest.Head(t, repo, "main"); got != head {
 		t.Errorf("main = %s, want unchanged %s", got, head)
@@ -434,8 +477,7 @@ func TestApplyCanceled(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			t.Parallel()
 			repo := gittest.Bare(t, initialFiles, "main")
-			head := gittest.Head(t, repo, "main")
-			gittest.RejectPushes(t, repo, 1)
+			gittest.RacePushes(t, repo, 1)
 			ctx, cancel := context.WithCancel(context.Background())
 			defer cancel()
 			u := update(repo, write(map[string]string{"a": "b"}))
@@ -443,9 +485,8 @@ func TestApplyCanceled(t *testing.T) {
 			if !errors.Is(err, context.Canceled) || res.Changed {
 				t.Fatalf("Apply() = %+v, %v; want context.Canceled", res, err)
 			}
-			if got := gittest.Head(t, repo, "main"); got != head {
-				t.Errorf("main = %s, want unchanged %s", got, head)
-			}
+			// Main has what the racing push left there, nothing of this run.
+			assertFiles(t, repo, "main", initialFiles)
 		})
 	}
 }
@@ -470,7 +511,10 @@ func TestApplyInvalid(t *testing.T) {
 	}{
 		{"no author", func(u *gitops.Update) { u.Author = gitops.Author{} }, "missing Author.Name, Author.Email"},
 		{"no message", func(u *gitops.Update) { u.Message = " " }, "missing Message"},
-		{"bad branch", func(u *gitops.Update) { u.Branch = "gitship/../x" }, "is not a branch name"},
+		{"bad branch", func(u *gitops.Update) { u.Branch = "gitship/../x" }, `"refs/heads/gitship/../x" is not a valid git ref name: it contains ".."`},
+		{"branch component .lock", func(u *gitops.Update) { u.Branch = "gitship/web.lock/dev" }, `component "web.lock" ends with ".lock"`},
+		{"author name with a newline", func(u *gitops.Update) { u.Author.Name = "x\ncommitter evil <e@x> 0 +0000" }, "Author.Name"},
+		{"author email with >", func(u *gitops.Update) { u.Author.Email = "a@b> 0 +0000" }, "Author.Email"},
 		{"no base", func(u *gitops.Update) { u.Base = "nope" }, `couldn't find remote ref "refs/heads/nope"`},
 		{"both keys", func(u *gitops.Update) { u.Signing = &gitops.Signing{OpenPGPKey: []byte("x"), SSHKey: []byte("y")} }, "not both"},
 		{"ssh without known hosts", func(u *gitops.Update) {

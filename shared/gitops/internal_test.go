@@ -114,7 +114,9 @@ func TestIsRejection(t *testing.T) {
 		{"non-fast-forward update: refs/heads/main", true},
 		{"remote ref refs/heads/main required to be abc but is def", true},
 		{"command error on refs/heads/main: failed to update ref", true},
-		{"command error on refs/heads/main: protected branch hook declined", true},
+		{"command error on refs/heads/main: failed to update ref (cannot lock ref 'refs/heads/main': is at a but expected b)", true},
+		{"command error on refs/heads/main: protected branch hook declined", false},
+		{"command error on refs/heads/main: pre-receive hook declined", false},
 		{"unexpected EOF", false},
 		{"authentication required", false},
 	} {

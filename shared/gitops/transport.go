@@ -12,7 +12,6 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
-	"github.com/go-git/go-git/v5/plumbing/transport/server"
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
 )
 
@@ -31,10 +30,11 @@ func init() {
 
 	// go-git reaches a repository on disk by running git-upload-pack and
 	// git-receive-pack, which the step images (no git, no shell) lack.
-	// Without git, serve file URLs in-process instead; that server cannot
-	// make shallow clones, so those are full (see depth).
+	// Without git, serve file URLs in-process instead, with the ref
+	// updates of localpush.go; that server cannot make shallow clones, so
+	// those are full (see depth).
 	if _, err := exec.LookPath("git"); err != nil {
-		client.InstallProtocol("file", server.DefaultServer)
+		client.InstallProtocol("file", newLocalServer())
 		inProcessFile = true
 	}
 }
@@ -170,7 +170,11 @@ type maskedError struct {
 func (e *maskedError) Error() string { return e.msg }
 func (e *maskedError) Unwrap() error { return e.err }
 
-var userinfoRE = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*)://([^/?#@\s]+)@`)
+// userinfoRE is a URL's scheme and user info: up to the last "@" before
+// the next space, so a password holding "@", "/", "#" or "?" is taken
+// whole. A URL without credentials but with "@" in its path loses what
+// comes before the "@": too much hidden rather than a secret shown.
+var userinfoRE = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*)://(\S*)@`)
 
 // redactURLs removes the credentials from every URL in s: all of the user
 // info of http(s) URLs (a token may be the user), the password of others.
@@ -182,8 +186,12 @@ func redactURLs(s string) string {
 		case "http", "https":
 			return scheme + "://"
 		}
-		if user, _, ok := strings.Cut(info, ":"); ok {
+		if user, _, ok := strings.Cut(info, ":"); ok && !strings.ContainsAny(user, "/?#") {
 			return scheme + "://" + user + ":***@"
+		}
+		if strings.ContainsAny(info, "/?#") {
+			// The "@" is past the host: keep nothing of it.
+			return scheme + "://***@"
 		}
 		return m
 	})
@@ -203,20 +211,41 @@ func isAuthError(err error) bool {
 	return false
 }
 
-// isRejection tells whether a push error is the remote (or go-git, checking
-// the advertised refs) refusing the update, which a retry on the new base
-// can fix, as opposed to a transport or local failure.
+// isRejection tells whether a push error is a lost race: the remote (or
+// go-git, checking the advertised refs) refusing the update because the
+// ref moved since it was read, which a retry on the new base fixes. A
+// refusal for any other reason (a hook, branch protection) is not one:
+// it would refuse the retry the same way.
 func isRejection(err error) bool {
 	msg := err.Error()
 	for _, s := range []string{
 		"non-fast-forward",   // go-git's own check against the advertised ref
 		"required to be",     // RequireRemoteRefs: the ref moved since the clone
-		"command error on",   // the server's report-status: ng <ref> <reason>
 		"some refs were not", // git.ErrForceNeeded
+		// The server's report-status, "ng <ref> <reason>": what git
+		// receive-pack (http-backend, GitHub, GitLab) and the in-process
+		// file server of localpush.go say when the ref moved under them.
+		"failed to update ref",
+		"failed to lock",
+		"cannot lock ref",
+		"reference already exists",
+		"incorrect old value",
+		"stale info",
+		"fetch first",
+		// Azure Repos, TF401028.
+		"already been updated by another client",
 	} {
 		if strings.Contains(msg, s) {
 			return true
 		}
 	}
 	return false
+}
+
+// isRefusal tells whether a push error is the server refusing the update
+// for a reason of its own (report-status "ng <ref> <reason>", or an
+// unpack error): a pre-receive hook, branch protection, a policy.
+func isRefusal(err error) bool {
+	msg := err.Error()
+	return strings.Contains(msg, "command error on") || strings.Contains(msg, "unpack error")
 }

@@ -56,28 +56,75 @@ func Bare(t testing.TB, files map[string]string, branch string) string {
 	return repo
 }
 
-// preReceive logs every push that reaches the server to gittest-pushes, and
-// refuses it while fewer pushes than gittest-reject-limit have been refused.
-// Hooks of a bare repository run in it.
+// preReceive logs every push that reaches the server to gittest-pushes.
+// While fewer pushes than gittest-reject-limit have been refused, it
+// refuses the push with the text of gittest-reject-message, as a policy
+// hook or branch protection does. While fewer than gittest-race-limit
+// have raced, it lets the push lose a race: it moves each pushed ref on
+// by one commit of its own (or creates it at HEAD) before git updates it,
+// as another push landing first does, so git's own compare-and-swap of
+// the ref refuses the update. Hooks of a bare repository run in it; the
+// commit is written outside the push's quarantine.
 const preReceive = `#!/bin/sh
-cat >/dev/null
+updates=$(cat)
 echo push >>gittest-pushes
 limit=$(cat gittest-reject-limit 2>/dev/null || echo 0)
 done=$(cat gittest-rejected 2>/dev/null | wc -l)
 if [ "$done" -lt "$limit" ]; then
 	echo rejected >>gittest-rejected
-	echo "gittest: push $((done + 1)) of $limit rejected" >&2
+	if [ -f gittest-reject-message ]; then
+		cat gittest-reject-message >&2
+	else
+		echo "gittest: push $((done + 1)) of $limit rejected" >&2
+	fi
 	exit 1
+fi
+limit=$(cat gittest-race-limit 2>/dev/null || echo 0)
+done=$(cat gittest-raced 2>/dev/null | wc -l)
+if [ "$done" -lt "$limit" ]; then
+	echo raced >>gittest-raced
+	echo "$updates" | while read -r old new ref; do
+		[ -n "$ref" ] || continue
+		(
+			unset GIT_QUARANTINE_PATH GIT_OBJECT_DIRECTORY GIT_ALTERNATE_OBJECT_DIRECTORIES
+			export GIT_AUTHOR_NAME=gittest GIT_AUTHOR_EMAIL=gittest@example.com
+			export GIT_COMMITTER_NAME=gittest GIT_COMMITTER_EMAIL=gittest@example.com
+			case $old in
+			*[!0]*) c=$(git commit-tree -p "$old" -m "gittest: a push that got there first" "$old^{tree}") ;;
+			*) c=$(git rev-parse HEAD) ;;
+			esac
+			git update-ref "$ref" "$c"
+		)
+	done
 fi
 `
 
 // RejectPushes makes the pre-receive hook of repo (made by Bare) refuse the
-// next n pushes, as a server does when another push got there first or a
-// hook declines.
-func RejectPushes(t testing.TB, repo string, n int) {
+// next n pushes, as a hook or branch protection does, printing message
+// (empty: "gittest: push i of n rejected") to the pusher.
+func RejectPushes(t testing.TB, repo string, n int, message ...string) {
 	t.Helper()
 	_ = os.Remove(filepath.Join(repo, "gittest-rejected"))
 	if err := os.WriteFile(filepath.Join(repo, "gittest-reject-limit"), []byte(strconv.Itoa(n)+"\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	msgFile := filepath.Join(repo, "gittest-reject-message")
+	_ = os.Remove(msgFile)
+	if len(message) > 0 {
+		if err := os.WriteFile(msgFile, []byte(strings.Join(message, "\n")+"\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+}
+
+// RacePushes makes the next n pushes to repo (made by Bare) lose a race:
+// another commit lands on the pushed branch while git receives the push,
+// so git refuses it ("failed to update ref"), as a server does when
+// another push got there first.
+func RacePushes(t testing.TB, repo string, n int) {
+	t.Helper()
+	_ = os.Remove(filepath.Join(repo, "gittest-raced"))
+	if err := os.WriteFile(filepath.Join(repo, "gittest-race-limit"), []byte(strconv.Itoa(n)+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
 }

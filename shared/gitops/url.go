@@ -1,0 +1,57 @@
+package gitops
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+	"unicode"
+
+	"github.com/go-git/go-git/v5/plumbing/transport"
+)
+
+// ErrURL is returned (wrapped) for a remote URL Apply cannot use.
+var ErrURL = errors.New("not a git URL")
+
+// CheckURL checks that raw is a remote Apply can reach, without reaching
+// it: https:// or http:// with a host, ssh:// or git@host:path with a host
+// and a path, git:// with a host, file:// or a path. The error shows the
+// URL without its credentials.
+func CheckURL(raw string) error {
+	bad := func(why string) error { return fmt.Errorf("%q is %w: %s", RedactURL(raw), ErrURL, why) }
+	if strings.TrimSpace(raw) == "" {
+		return bad("it is empty")
+	}
+	if strings.ContainsFunc(raw, unicode.IsControl) {
+		return bad("it contains a line break or control character")
+	}
+	ep, err := transport.NewEndpoint(raw)
+	if err != nil {
+		return bad(RedactURL(err.Error()))
+	}
+	switch ep.Protocol {
+	case "http", "https", "ssh", "git":
+		if ep.Host == "" {
+			return bad("no host")
+		}
+		if strings.HasPrefix(ep.Host, "-") {
+			return bad(`the host starts with "-"`)
+		}
+		if strings.ContainsAny(ep.Host, " \\") {
+			return bad("the host contains a space or a backslash")
+		}
+		if ep.Protocol == "ssh" && strings.Trim(ep.Path, "/") == "" {
+			return bad("no repository path")
+		}
+	case "file":
+		if strings.Trim(ep.Path, "/") == "" {
+			return bad("no repository path")
+		}
+	default:
+		return bad(fmt.Sprintf("the scheme %q is not one of https, http, ssh, git, file", ep.Protocol))
+	}
+	return nil
+}
+
+// RedactURL is s with the credentials of every URL in it removed, as
+// every line and error of this package shows them.
+func RedactURL(s string) string { return redactURLs(s) }
