@@ -7,7 +7,9 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
+	"unicode"
 
+	"github.com/google/go-containerregistry/pkg/name"
 	"gopkg.in/yaml.v3"
 
 	"github.com/gitship/gitship/shared/forge"
@@ -37,6 +39,24 @@ func resolve(s Settings) (inputs, error) {
 	case !validName.MatchString(s.Environment):
 		return in, step.Usagef("--environment %q: lowercase letters, digits, '.', '_' and '-' only (it names a branch and a path)", s.Environment)
 	}
+	// Nothing is cloned or pushed before these hold.
+	if err := gitops.CheckURL(s.GitOpsRepo); err != nil {
+		return in, step.Usagef("--gitops-repo: %v", err)
+	}
+	if err := gitops.CheckBranch(s.GitOpsBranch); err != nil {
+		return in, step.Usagef("--gitops-branch: %v", err)
+	}
+	for _, img := range s.Images.Value() {
+		if _, err := name.NewDigest(img, name.WeakValidation); err != nil {
+			return in, step.Usagef("--image %q: want REPOSITORY@sha256:<digest>, the image output of publish: %v", img, err)
+		}
+	}
+	// They go into the commit header, "author NAME <EMAIL> TIME".
+	for _, f := range []struct{ flag, value string }{{"--author-name", s.AuthorName}, {"--author-email", s.AuthorEmail}} {
+		if err := gitops.CheckIdent(f.value); err != nil {
+			return in, step.Usagef("%s: %v", f.flag, err)
+		}
+	}
 	n := 0
 	for _, set := range []bool{s.Chart != "", s.Kustomize != "", len(s.Manifests.Value()) > 0} {
 		if set {
@@ -62,8 +82,14 @@ func resolve(s Settings) (inputs, error) {
 	if !validName.MatchString(in.app) {
 		return in, step.Usagef("--app %q: lowercase letters, digits, '.', '_' and '-' only (it names a branch and a path); set --app", in.app)
 	}
+	if err := gitops.CheckBranch(prBranch(in.app, s.Environment)); err != nil {
+		return in, step.Usagef("--app %q and --environment %q name the pull request's branch, which git refuses: %v", in.app, s.Environment, err)
+	}
 	p := strings.NewReplacer("{environment}", s.Environment, "{app}", in.app).Replace(s.Path)
 	p = path.Clean(filepath.ToSlash(p))
+	if strings.ContainsFunc(p, unicode.IsControl) {
+		return in, step.Usagef("--path %q: a line break or control character in a path", s.Path)
+	}
 	if p == "." || path.IsAbs(p) || p == ".." || strings.HasPrefix(p, "../") || p == ".git" || strings.HasPrefix(p, ".git/") {
 		return in, step.Usagef("--path %q: want a directory inside the GitOps repository, e.g. clusters/{environment}/{app}", s.Path)
 	}
@@ -95,6 +121,9 @@ func resolve(s Settings) (inputs, error) {
 	}
 	return in, nil
 }
+
+// prBranch is the branch a pull request for app and env comes from.
+func prBranch(app, env string) string { return "gitship/" + app + "/" + env }
 
 // chartName is the name in the chart's Chart.yaml, "" if unreadable (the
 // render reports that).

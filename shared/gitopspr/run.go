@@ -60,7 +60,7 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 		SourceRepo: c.RepositoryURL, SourceCommit: c.SHA, RunURL: c.RunURL, RunID: c.RunID}
 	branch := s.GitOpsBranch
 	if !s.Direct {
-		branch = "gitship/" + in.app + "/" + s.Environment
+		branch = prBranch(in.app, s.Environment)
 	}
 	auth, signing, err := credentials(s)
 	if err != nil {
@@ -68,6 +68,11 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	}
 	author := gitops.Author{Name: cmp.Or(s.AuthorName, c.Actor, "gitship"),
 		Email: cmp.Or(s.AuthorEmail, c.ActorEmail, "gitship@users.noreply.github.com")}
+	for _, v := range []string{author.Name, author.Email} {
+		if err := gitops.CheckIdent(v); err != nil {
+			return step.Usagef("the run's actor cannot be the commit's author: %v; set --author-name and --author-email", err)
+		}
+	}
 
 	var res gitops.Result
 	err = r.Group("Commit to "+ci(s.GitOpsRepo)+" "+branch, func() error {
@@ -259,24 +264,19 @@ func provider(s Settings, in inputs) (forge.Provider, error) {
 	return p, nil
 }
 
-// gitError makes refused credentials and lost races failed checks with
+// gitError makes refused credentials, lost races and pushes the server
+// refused failed checks with
 // their message as it is.
 func gitError(err error) error {
 	var usage *step.UsageError
 	if errors.As(err, &usage) {
 		return err
 	}
-	if errors.Is(err, gitops.ErrAuth) || errors.Is(err, gitops.ErrRejected) {
+	if errors.Is(err, gitops.ErrAuth) || errors.Is(err, gitops.ErrRejected) || errors.Is(err, gitops.ErrRefused) {
 		return fmt.Errorf("%w: %w", err, step.ErrCheckFailed)
 	}
 	return err
 }
 
 // ci is a repository URL fit for a log line: no credentials.
-func ci(url string) string {
-	if i := strings.Index(url, "@"); i > 0 && strings.Contains(url[:i], "://") {
-		scheme, _, _ := strings.Cut(url, "://")
-		return scheme + "://" + url[i+1:]
-	}
-	return url
-}
+func ci(url string) string { return gitops.RedactURL(url) }

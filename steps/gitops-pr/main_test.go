@@ -192,6 +192,7 @@ func TestPromoteThroughEnvironments(t *testing.T) {
 	if out := outputs(t, tmp); !strings.Contains(out["pr-url"], "/_git/gitops/pullrequest/") {
 		t.Errorf("production outputs = %v", out)
 	}
+	fsckStrict(t, repo.dir)
 }
 
 func keys(m map[string]string) []string {
@@ -303,10 +304,10 @@ func TestFaults(t *testing.T) {
 	repo := newGitOpsRepo(t)
 	ws, sha := app(t)
 
-	gittest.RejectPushes(t, repo.dir, 2)
+	gittest.RacePushes(t, repo.dir, 2)
 	mustSucceed(t, run(t, ws, env(ws, sha, t.TempDir()), append(chartArgs(repo, "dev"), "--direct")...))
 	if _, ok := gittest.Files(t, repo.dir, "main")["clusters/dev/hello/deployment-hello.yaml"]; !ok {
-		t.Error("the change did not land after two rejected pushes")
+		t.Error("the change did not land after two pushes that lost a race")
 	}
 
 	gh := forgetest.NewGitHub(t, forgetest.GitHubConfig{Owner: "acme", Repo: "gitops", Token: token})
@@ -363,9 +364,19 @@ func TestInvalidNotCommitted(t *testing.T) {
 	}
 }
 
+// Bad input exits 2 naming the flag, before anything is cloned or pushed.
 func TestBadInput(t *testing.T) {
 	repo := newGitOpsRepo(t)
 	ws, sha := app(t)
+	head := gittest.Head(t, repo.dir, "main")
+	base := []string{"--environment", "dev", "--chart", "deploy/chart"}
+	direct := func(args ...string) []string {
+		return append(append([]string{"--gitops-repo", repo.url, "--direct"}, base...), args...)
+	}
+	pr := func(args ...string) []string {
+		return append(append([]string{"--gitops-repo", repo.url, "--provider", "none"}, base...), args...)
+	}
+	repoArg := func(url string) []string { return append([]string{"--gitops-repo", url, "--direct"}, base...) }
 	for _, tt := range []struct {
 		name string
 		args []string
@@ -376,16 +387,94 @@ func TestBadInput(t *testing.T) {
 		{"no environment", []string{"--gitops-repo", repo.url, "--chart", "deploy/chart"}, 2, "--environment is required"},
 		{"two sources", []string{"--gitops-repo", repo.url, "--environment", "dev", "--chart", "deploy/chart", "--kustomize", "k"}, 2, "give one of"},
 		{"path escapes", append(chartArgs(repo, "dev"), "--path", "../outside"), 2, "--path"},
-		{"tag instead of digest", []string{"--gitops-repo", repo.url, "--environment", "dev", "--chart", "deploy/chart", "--image", "registry.example.com/hello:1.0", "--direct"}, 1, "want REPOSITORY@sha256"},
-		{"image matches nothing", []string{"--gitops-repo", repo.url, "--environment", "dev", "--chart", "deploy/chart", "--image", "ghcr.io/acme/other@" + digest, "--direct"}, 1, "matched no container image"},
+		{"path with a line break", direct("--path", "clusters/dev\n\nSigned-off-by: evil <e@x>"), 2, "--path"},
+		{"image matches nothing", direct("--image", "ghcr.io/acme/other@"+digest), 1, "matched no container image"},
 		{"missing values", []string{"--gitops-repo", repo.url, "--environment", "nowhere", "--chart", "deploy/chart", "--values", "deploy/values/{environment}.yaml", "--direct"}, 2, "deploy/values/nowhere.yaml"},
+
+		// Issue 13, item 8: --image without a digest, or a malformed one.
+		{"image tag instead of digest", direct("--image", "registry.example.com/hello:1.0"), 2, `--image "registry.example.com/hello:1.0": want REPOSITORY@sha256`},
+		{"image short digest", direct("--image", "registry.example.com/hello@sha256:3f1e5b"), 2, "--image"},
+		{"image digest in capitals", direct("--image", "registry.example.com/hello@"+strings.ToUpper(digest)), 2, "--image"},
+		{"image digest algorithm", direct("--image", "registry.example.com/hello@md5:3f1e5b2c0d9a8b7c6d5e4f3a2b1c0d9e"), 2, "--image"},
+		{"image with a line break", direct("--image", "registry.example.com/hello@"+digest+"\nImage-Digest: evil"), 2, "--image"},
+		// A branch name git refuses.
+		{"base branch with ..", direct("--gitops-branch", "main..x"), 2, `--gitops-branch: branch "main..x"`},
+		{"base branch ending .lock", direct("--gitops-branch", "release.lock"), 2, `ends with ".lock"`},
+		{"base branch with a space", direct("--gitops-branch", "my branch"), 2, "--gitops-branch"},
+		{"base branch starting -", direct("--gitops-branch=-main"), 2, "--gitops-branch"},
+		{"base branch HEAD", direct("--gitops-branch", "HEAD"), 2, "--gitops-branch"},
+		{"base branch with @{", direct("--gitops-branch", "main@{1}"), 2, "--gitops-branch"},
+		{"pull request branch of --app", pr("--app", "web.lock"), 2, `--app "web.lock" and --environment "dev" name the pull request's branch`},
+		{"pull request branch of --app with ..", pr("--app", "a..b"), 2, "--app"},
+		// A malformed --gitops-repo.
+		{"repo with a space in the host", repoArg("https://git hub.com/acme/gitops"), 2, "--gitops-repo"},
+		{"repo without a host", repoArg("https:///acme/gitops"), 2, "--gitops-repo: \"https:///acme/gitops\" is not a git URL: no host"},
+		{"repo with an unknown scheme", repoArg("ftp://example.com/gitops.git"), 2, `the scheme "ftp"`},
+		{"repo with a line break", repoArg("https://example.com/gitops.git\n::error::x"), 2, "line break"},
+		{"repo with credentials and no host", repoArg("https://x-access-token:" + token + "@/acme/gitops"), 2, "--gitops-repo: \"https:///acme/gitops\""},
+		{"ssh repo without a path", repoArg("ssh://git@example.com"), 2, "no repository path"},
+		// Issue 13, item 7: commit header injection.
+		{"author name with a line break", direct("--author-name", "gitship\ncommitter evil <e@x> 0 +0000"), 2, "--author-name"},
+		{"author name with <>", direct("--author-name", "gitship <evil@example.com>"), 2, "--author-name"},
+		{"author email with >", direct("--author-email", "a@example.com> 0 +0000"), 2, "--author-email"},
+		{"author email with a line break", direct("--author-email", "a@example.com\n\nSigned-off-by: x"), 2, "--author-email"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			res := run(t, ws, env(ws, sha, t.TempDir()), tt.args...)
 			if res.Code != tt.code || !strings.Contains(res.Stderr, tt.want) {
 				t.Errorf("exit %d (want %d), stderr lacks %q:\n%s", res.Code, tt.code, tt.want, res.Stderr)
 			}
+			if tt.code == 2 && strings.Contains(res.Stdout, "gitops: clone") {
+				t.Errorf("bad input reached the GitOps repository:\n%s", res.Stdout)
+			}
 		})
+	}
+	if got := gittest.Head(t, repo.dir, "main"); got != head {
+		t.Errorf("main moved to %s on bad input", got)
+	}
+	if n := gittest.Pushes(t, repo.dir); n != 0 {
+		t.Errorf("%d pushes on bad input", n)
+	}
+	if refs := gittest.Git(t, repo.dir, "for-each-ref", "--format=%(refname)"); refs != "refs/heads/main\n" {
+		t.Errorf("refs after bad input:\n%s", refs)
+	}
+}
+
+// A push the server refuses by policy (a pre-receive hook, branch
+// protection) fails at once with the server's own text: no retries, exit
+// 1. Over smart HTTP and over file:// and a path with git on PATH (the
+// in-process server of the step images runs no hooks).
+func TestRefusedByPolicy(t *testing.T) {
+	repo := newGitOpsRepo(t)
+	ws, sha := app(t)
+	head := gittest.Head(t, repo.dir, "main")
+	for _, tc := range []struct{ name, url string }{
+		{"http", repo.url}, {"file", "file://" + repo.dir}, {"path", repo.dir},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			before := gittest.Pushes(t, repo.dir)
+			gittest.RejectPushes(t, repo.dir, 100, "policy: main is protected", "policy: deploy through a pull request")
+			res := run(t, ws, env(ws, sha, t.TempDir()), "--gitops-repo", tc.url, "--environment", "dev", "--chart", "deploy/chart",
+				"--image", image, "--direct")
+			if res.Code != 1 {
+				t.Errorf("exit %d, want 1\n%s\n%s", res.Code, res.Stdout, res.Stderr)
+			}
+			for _, want := range []string{"the server refused the push", "pre-receive hook declined",
+				"remote: policy: main is protected", "remote: policy: deploy through a pull request"} {
+				if !strings.Contains(res.Stderr, want) {
+					t.Errorf("stderr lacks %q:\n%s", want, res.Stderr)
+				}
+			}
+			if strings.Contains(res.Stdout, "; retry ") {
+				t.Errorf("a refusal by policy was retried:\n%s", res.Stdout)
+			}
+			if got := gittest.Pushes(t, repo.dir) - before; got != 1 {
+				t.Errorf("the hook ran %d times, want 1", got)
+			}
+		})
+	}
+	if got := gittest.Head(t, repo.dir, "main"); got != head {
+		t.Errorf("main moved to %s", got)
 	}
 }
 
