@@ -31,13 +31,15 @@ func Tags(c ci.Context, extra []string, latest bool) ([]registry.Tag, error) {
 	add(c.ShortSHA, true)
 	switch {
 	case c.PullRequest != "":
-		add("pr-"+sanitize(c.PullRequest), false)
+		add(sanitize("pr-"+c.PullRequest), false) // 128 characters with the prefix (FuzzTags)
 	case c.Branch != "":
 		add(sanitize(c.Branch), false)
 	}
 	if c.Tag != "" {
 		if v, err := semver.StrictNewVersion(strings.TrimPrefix(c.Tag, "v")); err == nil {
-			add(v.String(), true)
+			// A tag has no '+': build metadata joins with '_', as Helm
+			// does for charts in OCI registries (FuzzTags found it).
+			add(strings.ReplaceAll(v.String(), "+", "_"), true)
 			if v.Prerelease() == "" && v.Metadata() == "" {
 				add(fmt.Sprintf("%d.%d", v.Major(), v.Minor()), false)
 				add(fmt.Sprintf("%d", v.Major()), false)

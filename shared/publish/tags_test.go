@@ -28,6 +28,8 @@ func TestTags(t *testing.T) {
 			sha + "! 0123456! 1.2.3! 1.2 1 latest"},
 		{"pre-release", ci.Context{SHA: sha, ShortSHA: "0123456", Tag: "v2.0.0-rc.1"}, nil, false,
 			sha + "! 0123456! 2.0.0-rc.1!"},
+		{"build metadata", ci.Context{SHA: sha, ShortSHA: "0123456", Tag: "v1.2.3+build.5"}, nil, false,
+			sha + "! 0123456! 1.2.3_build.5!"},
 		{"other git tag", ci.Context{SHA: sha, ShortSHA: "0123456", Tag: "release/42"}, nil, false,
 			sha + "! 0123456! release-42!"},
 		{"extra tags, duplicates once", ci.Context{SHA: sha, ShortSHA: "0123456", Branch: "main"}, []string{"stable", "main"}, false,

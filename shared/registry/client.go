@@ -3,8 +3,10 @@ package registry
 import (
 	"context"
 	"crypto/x509"
+	"fmt"
 	"io"
 	"net/http"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
@@ -111,12 +113,28 @@ func nameOptions(insecure bool) []name.Option {
 // ParseRepository reads "registry/path" for pushing to; insecure as in
 // Options.
 func ParseRepository(s string, insecure bool) (name.Repository, error) {
+	if err := printable(s); err != nil {
+		return name.Repository{}, err
+	}
 	return name.NewRepository(s, nameOptions(insecure)...)
 }
 
 // ParseReference reads "registry/path:tag" or "registry/path@sha256:...".
 func ParseReference(s string, insecure bool) (name.Reference, error) {
+	if err := printable(s); err != nil {
+		return nil, err
+	}
 	return name.ParseReference(s, nameOptions(insecure)...)
+}
+
+// printable refuses what go-containerregistry lets through in a registry
+// name (FuzzParseReference found ".\xb9/0"): a reference is printable
+// ASCII without spaces, so it can go into a log line as it is.
+func printable(s string) error {
+	if i := strings.IndexFunc(s, func(r rune) bool { return r <= ' ' || r >= 0x7f }); i >= 0 {
+		return fmt.Errorf("%q: character %q at %d: an image reference is printable ASCII without spaces", s, []rune(s[i:])[0], i)
+	}
+	return nil
 }
 
 // ParseRepository is ParseRepository with the Client's Insecure.
