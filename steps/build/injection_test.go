@@ -28,9 +28,9 @@ func TestInjection(t *testing.T) {
 		env   map[string]string
 	}{
 		{"RUN output", map[string]string{"Dockerfile": run}, nil, map[string]string{"DOCKER_HOST": host}},
-		{"syntax error", map[string]string{"Dockerfile": "FROM " + base + "\n::error::" + steptest.Marker + "\n"}, nil, noEngine},
-		{"hostile --context", map[string]string{"Dockerfile": "FROM " + base + "\n"}, []string{"--context", "nope\n" + steptest.HostileText}, noEngine},
-		{"hostile --tag", map[string]string{"Dockerfile": "FROM " + base + "\n"}, []string{"--tag", "x\n" + steptest.HostileText}, noEngine},
+		{"syntax error", map[string]string{"Dockerfile": "FROM " + base + "\n::error::" + steptest.Marker + "\n"}, nil, injNoEngine},
+		{"hostile --context", map[string]string{"Dockerfile": "FROM " + base + "\n"}, []string{"--context", "nope\n" + steptest.HostileText}, injNoEngine},
+		{"hostile --tag", map[string]string{"Dockerfile": "FROM " + base + "\n"}, []string{"--tag", "x\n" + steptest.HostileText}, injNoEngine},
 	}
 	for _, kind := range []string{"github", "azure"} {
 		for _, tt := range tests {
@@ -55,3 +55,6 @@ func TestInjection(t *testing.T) {
 		}
 	}
 }
+
+// injNoEngine points at no engine: these runs fail before one is needed.
+var injNoEngine = map[string]string{"DOCKER_HOST": "unix:///tmp/gitship-none/docker.sock"}
