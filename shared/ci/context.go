@@ -66,13 +66,14 @@ func (c Context) finish() Context {
 	if c.SHA != "" && c.ShortSHA == "" {
 		c.ShortSHA = c.SHA[:min(7, len(c.SHA))]
 	}
-	for _, v := range Credentials(c.RepositoryURL) {
+	for _, v := range append(Credentials(c.RepositoryURL), Credentials(c.RunURL)...) {
 		if c.credentials != "" {
 			c.credentials += "\x00"
 		}
 		c.credentials += v
 	}
 	c.RepositoryURL = StripCredentials(c.RepositoryURL)
+	c.RunURL = StripCredentials(c.RunURL)
 	return c
 }
 

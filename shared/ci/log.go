@@ -155,9 +155,9 @@ func neutralising(kind string) bool { return kind == "github" || kind == "azure"
 //
 // The neutralised form changes only the characters that open a command:
 // on GitHub the first ':' of a leading "::" becomes "%3A" (GitHub's escape
-// for ':'), and on both the "##" of a "##[" or "##vso[" becomes "**" (what
-// the Azure agent itself does to untrusted text). The rest of the line,
-// JSON or not, is left as it is.
+// for ':'), the "##" of a "##[" becomes "**" on both, and on Azure that of
+// "##vso[" too (what the Azure agent itself does to untrusted text). The
+// rest of the line, JSON or not, is left as it is.
 //
 // The match is generous, never narrower than the parsers': characters a
 // .NET culture-aware comparison may skip (controls, format characters,
@@ -194,7 +194,7 @@ func Neutralize(kind, s string) string {
 // HasCommand reports whether the CI named kind could read a command in s
 // (the test Neutralize answers): a line that, ignoring what Neutralize
 // ignores, starts with "::" on GitHub, or holds "##[" (both) or "##vso["
-// (Azure).
+// (Azure). The test is generous: more than the CIs parse, never less.
 func HasCommand(kind, s string) bool {
 	if !neutralising(kind) {
 		return false
