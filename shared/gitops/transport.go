@@ -35,20 +35,18 @@ func init() {
 	// those are full (see depth).
 	if _, err := exec.LookPath("git"); err != nil {
 		client.InstallProtocol("file", newLocalServer())
-		inProcessFile = true
+		inProcess["file"] = true
 	}
 }
 
-// inProcessFile says file URLs are served by go-git itself.
-var inProcessFile bool
+// inProcess holds the protocols served by go-git itself: file without git.
+var inProcess = map[string]bool{}
 
 // depth is how much history a clone of url fetches: one commit, except
 // from the in-process file server, which knows no shallow clones.
 func depth(url string) int {
-	if inProcessFile {
-		if ep, err := transport.NewEndpoint(url); err == nil && ep.Protocol == "file" {
-			return 0
-		}
+	if ep, err := transport.NewEndpoint(url); err == nil && inProcess[ep.Protocol] {
+		return 0
 	}
 	return 1
 }

@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"fmt"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -45,18 +46,30 @@ func (d Deploy) Message() string {
 	fmt.Fprintf(&b, "\n\nRendered by gitship for %s into %s.\n", d.Environment, d.Path)
 	var trailers []string
 	if d.SourceCommit != "" {
-		trailers = append(trailers, "Source-Commit: "+d.SourceCommit)
+		trailers = append(trailers, "Source-Commit: "+oneLine(d.SourceCommit))
 	}
 	for _, img := range d.Images {
-		trailers = append(trailers, "Image-Digest: "+img)
+		trailers = append(trailers, "Image-Digest: "+oneLine(img))
 	}
 	if run := cmp.Or(d.RunURL, d.RunID); run != "" {
-		trailers = append(trailers, "Pipeline-Run: "+run)
+		trailers = append(trailers, "Pipeline-Run: "+oneLine(run))
 	}
 	if len(trailers) > 0 {
 		b.WriteString("\n" + strings.Join(trailers, "\n") + "\n")
 	}
 	return b.String()
+}
+
+// oneLine is a trailer's value kept to its line: the CI's environment
+// gives some of them, and a line break there would add trailers (or
+// end them) in the commit message.
+func oneLine(s string) string {
+	return strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) {
+			return ' '
+		}
+		return r
+	}, s)
 }
 
 // Title is the pull request's title.

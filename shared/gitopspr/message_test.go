@@ -71,3 +71,20 @@ func TestBodyLimit(t *testing.T) {
 		t.Errorf("tiny limit: %d characters", utf8.RuneCountInString(b))
 	}
 }
+
+// Trailer values from the CI's environment stay on their line: a line
+// break there cannot add a trailer or a header-looking line.
+func TestMessageTrailersOneLine(t *testing.T) {
+	d := sample()
+	d.SourceCommit = "0123456\nSigned-off-by: evil <e@example.com>"
+	d.RunURL = "https://ci.example.com/run/1\r\nCo-authored-by: x <x@example.com>"
+	msg := d.Message()
+	for _, line := range strings.Split(msg, "\n") {
+		if strings.HasPrefix(line, "Signed-off-by:") || strings.HasPrefix(line, "Co-authored-by:") || strings.Contains(line, "\r") {
+			t.Errorf("a trailer value made its own line %q:\n%s", line, msg)
+		}
+	}
+	if !strings.Contains(msg, "Source-Commit: 0123456 Signed-off-by: evil <e@example.com>\n") {
+		t.Errorf("message:\n%s", msg)
+	}
+}

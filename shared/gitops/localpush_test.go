@@ -1,0 +1,213 @@
+package gitops
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+
+	"github.com/go-git/go-git/v5/plumbing"
+	"github.com/go-git/go-git/v5/plumbing/cache"
+	"github.com/go-git/go-git/v5/plumbing/protocol/packp"
+	"github.com/go-git/go-git/v5/plumbing/transport"
+	"github.com/go-git/go-git/v5/plumbing/transport/client"
+	"github.com/go-git/go-git/v5/storage/filesystem"
+
+	"github.com/go-git/go-billy/v5/osfs"
+
+	"github.com/gitship/gitship/shared/gitops/gittest"
+)
+
+var (
+	hashA = plumbing.NewHash("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")
+	hashB = plumbing.NewHash("bbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbbb")
+	hashC = plumbing.NewHash("cccccccccccccccccccccccccccccccccccccccc")
+)
+
+func TestUpdateRef(t *testing.T) {
+	const ref = "refs/heads/main"
+	for _, tc := range []struct {
+		name     string
+		loose    string // the loose ref file's content, "" for none
+		packed   string // packed-refs, "" for none
+		locked   bool   // main.lock is held
+		old      plumbing.Hash
+		want     string // error text, "" for success
+		wantHead plumbing.Hash
+	}{
+		{name: "from the old value", loose: hashA.String() + "\n", old: hashA, wantHead: hashB},
+		{name: "moved since", loose: hashA.String() + "\n", old: hashC, want: "is at " + hashA.String() + " but expected " + hashC.String(), wantHead: hashA},
+		{name: "held by another push", loose: hashA.String() + "\n", locked: true, old: hashA, want: "main.lock': file exists", wantHead: hashA},
+		{name: "packed", packed: "# pack-refs with: peeled fully-peeled sorted \n" + hashA.String() + " " + ref + "\n", old: hashA, wantHead: hashB},
+		{name: "packed, moved since", packed: hashA.String() + " " + ref + "\n", old: hashC, want: "is at " + hashA.String(), wantHead: hashA},
+		{name: "loose over packed", loose: hashC.String() + "\n", packed: hashA.String() + " " + ref + "\n", old: hashA, want: "is at " + hashC.String(), wantHead: hashC},
+		{name: "create", old: plumbing.ZeroHash, wantHead: hashB},
+		{name: "create, made since", loose: hashA.String() + "\n", old: plumbing.ZeroHash, want: "reference already exists", wantHead: hashA},
+		{name: "deleted since", old: hashA, want: "it is gone", wantHead: plumbing.ZeroHash},
+		{name: "garbage in the ref", loose: "\n", old: hashA, want: "not a commit id"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			path := filepath.Join(dir, "refs", "heads", "main")
+			os.MkdirAll(filepath.Dir(path), 0o755)
+			if tc.loose != "" {
+				os.WriteFile(path, []byte(tc.loose), 0o644)
+			}
+			if tc.packed != "" {
+				os.WriteFile(filepath.Join(dir, "packed-refs"), []byte(tc.packed), 0o644)
+			}
+			if tc.locked {
+				os.WriteFile(path+".lock", nil, 0o644)
+			}
+			err := updateRef(dir, ref, tc.old, hashB)
+			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
+				t.Fatalf("updateRef() = %v, want %q", err, tc.want)
+			}
+			if tc.want != "" && !isRejection(errors.New("command error on refs/heads/main: failed to update ref ("+err.Error()+")")) {
+				t.Errorf("a lost race is not retried: %v", err)
+			}
+			if tc.wantHead != (plumbing.Hash{}) || tc.want == "" {
+				if got, _ := readRef(dir, ref); got != tc.wantHead {
+					t.Errorf("ref = %s, want %s", got, tc.wantHead)
+				}
+			}
+			if _, err := os.Stat(path + ".lock"); tc.locked != (err == nil) {
+				t.Errorf("lock file left: %t, want %t (another holder's lock stays)", err == nil, tc.locked)
+			}
+		})
+	}
+}
+
+// Many writers from one old value: exactly one wins, as under git.
+func TestUpdateRefRace(t *testing.T) {
+	dir := t.TempDir()
+	os.MkdirAll(filepath.Join(dir, "refs", "heads"), 0o755)
+	os.WriteFile(filepath.Join(dir, "refs", "heads", "main"), []byte(hashA.String()+"\n"), 0o644)
+	var won atomic.Int32
+	var wg sync.WaitGroup
+	for i := range 50 {
+		wg.Go(func() {
+			h := plumbing.NewHash(strings.Repeat(string("0123456789abcdef"[i%16]), 40))
+			for range 20 { // a writer that found the lock retries, as Apply does
+				err := updateRef(dir, "refs/heads/main", hashA, h)
+				if err == nil {
+					won.Add(1)
+					return
+				}
+				if !strings.Contains(err.Error(), "file exists") {
+					return // lost: the ref moved
+				}
+			}
+		})
+	}
+	wg.Wait()
+	if won.Load() != 1 {
+		t.Errorf("%d writers moved the ref from its old value, want 1", won.Load())
+	}
+}
+
+// go-git's own listing fails on a ref being written by git (an empty
+// lock file); the in-process server's skips it.
+func TestRefsStorerSkipsLocks(t *testing.T) {
+	repo := gittest.Bare(t, map[string]string{"a": "b"}, "main")
+	head := gittest.Head(t, repo, "main")
+	os.WriteFile(filepath.Join(repo, "refs", "heads", "main.lock"), nil, 0o644)
+	gittest.Git(t, repo, "pack-refs", "--all")
+	gittest.Git(t, repo, "update-ref", "refs/heads/other", head)
+
+	sto, err := refsLoader{}.Load(&transport.Endpoint{Protocol: "file", Path: repo})
+	if err != nil {
+		t.Fatal(err)
+	}
+	iter, err := sto.IterReferences()
+	if err != nil {
+		t.Fatalf("IterReferences() = %v", err)
+	}
+	got := map[string]string{}
+	iter.ForEach(func(r *plumbing.Reference) error { got[r.Name().String()] = r.Hash().String(); return nil })
+	want := map[string]string{"refs/heads/main": head, "refs/heads/other": head}
+	if len(got) != len(want) || got["refs/heads/main"] != head || got["refs/heads/other"] != head {
+		t.Errorf("refs = %v, want %v", got, want)
+	}
+	if _, err := filesystem.NewStorage(osfs.New(repo), cache.NewObjectLRUDefault()).IterReferences(); err == nil {
+		t.Log("go-git's own listing no longer fails on a lock file")
+	}
+}
+
+// lossy is the in-process server with a receive-pack that says yes and
+// then loses the update, lose times: what go-git's own server did under
+// concurrent pushes.
+type lossy struct {
+	localServer
+	lose *atomic.Int32
+}
+
+func (l lossy) NewReceivePackSession(ep *transport.Endpoint, auth transport.AuthMethod) (transport.ReceivePackSession, error) {
+	s, err := l.localServer.NewReceivePackSession(ep, auth)
+	if err != nil {
+		return nil, err
+	}
+	return lossySession{s.(*casSession), l.lose}, nil
+}
+
+type lossySession struct {
+	*casSession
+	lose *atomic.Int32
+}
+
+func (s lossySession) ReceivePack(ctx context.Context, req *packp.ReferenceUpdateRequest) (*packp.ReportStatus, error) {
+	rs, err := s.casSession.ReceivePack(ctx, req)
+	if err == nil && s.lose.Add(-1) >= 0 {
+		for _, c := range req.Commands {
+			if err := updateRef(s.gitDir, c.Name, c.New, c.Old); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return rs, err
+}
+
+// A push the server reports done but that is not on the branch is found
+// by reading the branch back, and made again.
+func TestApplyConfirmsPush(t *testing.T) {
+	for _, tc := range []struct {
+		name     string
+		lose     int32
+		attempts int
+		wantErr  error
+	}{
+		{"lost once", 1, 2, nil},
+		{"lost every time", 100, 3, ErrRejected},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			proto := "lossy" + strings.ReplaceAll(tc.name, " ", "")
+			n := &atomic.Int32{}
+			n.Store(tc.lose)
+			client.InstallProtocol(proto, lossy{newLocalServer(), n})
+			inProcess[proto] = true
+			t.Cleanup(func() { client.InstallProtocol(proto, nil); delete(inProcess, proto) })
+
+			repo := gittest.Bare(t, map[string]string{"a": "b"}, "main")
+			head := gittest.Head(t, repo, "main")
+			var log bytes.Buffer
+			res, err := Apply(context.Background(), Update{
+				URL: proto + "://" + repo, Base: "main", Author: Author{Name: "t", Email: "t@example.com"}, Message: "m",
+				Attempts: 3, Write: func(dir string) error { return os.WriteFile(filepath.Join(dir, "c"), []byte("d"), 0o644) },
+			}, &log)
+			if !errors.Is(err, tc.wantErr) || res.Attempts != tc.attempts {
+				t.Fatalf("Apply() = %+v, %v; want %v after %d attempts\nlog:\n%s", res, err, tc.wantErr, tc.attempts, &log)
+			}
+			if !strings.Contains(log.String(), "was reported done, but refs/heads/main is at "+head[:12]+", which does not contain it") {
+				t.Errorf("log does not show the lost push:\n%s", &log)
+			}
+			if got := gittest.Head(t, repo, "main"); tc.wantErr == nil && got != res.Commit || tc.wantErr != nil && got != head {
+				t.Errorf("main = %s; Apply() = %+v", got, res)
+			}
+		})
+	}
+}
