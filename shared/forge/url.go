@@ -36,13 +36,15 @@ func splitRepoURL(raw string) (host, path string, ok bool) {
 	return strings.ToLower(host), raw[colon+1:], true
 }
 
-// redactURL is raw without credentials, for error messages.
+// redactURL is raw without credentials, for error messages. When raw
+// does not parse, everything up to its last "@" goes: a password may hold
+// "@" or "/" (which is why it did not parse).
 func redactURL(raw string) string {
 	if u, err := url.Parse(raw); err == nil && u.User != nil {
 		u.User = nil
 		return u.String()
 	}
-	if i := strings.Index(raw, "@"); i >= 0 && strings.Contains(raw, "://") {
+	if i := strings.LastIndex(raw, "@"); i >= 0 && strings.Contains(raw, "://") {
 		return raw[:strings.Index(raw, "://")+3] + raw[i+1:]
 	}
 	return raw

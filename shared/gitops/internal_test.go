@@ -55,6 +55,9 @@ func TestRedactURLs(t *testing.T) {
 		{"ssh://git@host/x", "ssh://git@host/x"},
 		{"git@github.com:o/r.git", "git@github.com:o/r.git"},
 		{"no URL here: a@b", "no URL here: a@b"},
+		{`parse "https://u:p@ss/w#rd@github.com/o/r": invalid userinfo`, `parse "https://github.com/o/r": invalid userinfo`},
+		{"ssh://git:a:b@c@host/x", "ssh://git:***@host/x"},
+		{"ssh://git@host/x@y", "ssh://***@y"},
 	} {
 		if got := redactURLs(tc.in); got != tc.want {
 			t.Errorf("redactURLs(%q) = %q, want %q", tc.in, got, tc.want)
@@ -103,6 +106,22 @@ func TestNewRemote(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// A URL that does not parse is never shown with its credentials.
+func TestNewRemoteBadURL(t *testing.T) {
+	for _, raw := range []string{"https://u:s3cr%zz@github.com/o/r", "https://u:pa ss@host/x"} {
+		_, err := newRemote(raw, Auth{})
+		if err == nil || !errors.Is(err, ErrURL) {
+			t.Errorf("newRemote(%q) = %v, want ErrURL", raw, err)
+			continue
+		}
+		for _, secret := range []string{"p@ss", "s3cr", "pa ss"} {
+			if strings.Contains(err.Error(), secret) {
+				t.Errorf("newRemote(%q) = %v: shows the password", raw, err)
+			}
+		}
 	}
 }
 

@@ -73,13 +73,13 @@ func newRemote(rawURL string, a Auth) (*remote, error) {
 	}
 	ep, err := transport.NewEndpoint(rawURL)
 	if err != nil {
-		return nil, fmt.Errorf("parse remote URL %q: %w", redactURLs(rawURL), err)
+		return nil, urlError(rawURL, err)
 	}
 	switch ep.Protocol {
 	case "http", "https":
 		u, err := url.Parse(rawURL)
 		if err != nil {
-			return nil, fmt.Errorf("parse remote URL %q: %w", redactURLs(rawURL), err)
+			return nil, urlError(rawURL, err)
 		}
 		if u.User != nil {
 			if pass, ok := u.User.Password(); ok {

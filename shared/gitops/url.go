@@ -3,6 +3,8 @@ package gitops
 import (
 	"errors"
 	"fmt"
+	"net/url"
+	"strconv"
 	"strings"
 	"unicode"
 
@@ -17,7 +19,7 @@ var ErrURL = errors.New("not a git URL")
 // and a path, git:// with a host, file:// or a path. The error shows the
 // URL without its credentials.
 func CheckURL(raw string) error {
-	bad := func(why string) error { return fmt.Errorf("%q is %w: %s", RedactURL(raw), ErrURL, why) }
+	bad := func(why string) error { return fmt.Errorf("%s is %w: %s", safeURL(raw), ErrURL, why) }
 	if strings.TrimSpace(raw) == "" {
 		return bad("it is empty")
 	}
@@ -26,7 +28,7 @@ func CheckURL(raw string) error {
 	}
 	ep, err := transport.NewEndpoint(raw)
 	if err != nil {
-		return bad(RedactURL(err.Error()))
+		return bad(parseReason(err))
 	}
 	switch ep.Protocol {
 	case "http", "https", "ssh", "git":
@@ -55,3 +57,33 @@ func CheckURL(raw string) error {
 // RedactURL is s with the credentials of every URL in it removed, as
 // every line and error of this package shows them.
 func RedactURL(s string) string { return redactURLs(s) }
+
+// safeURL is raw, quoted, as an error may show it: without its
+// credentials, or "<redacted URL>" when it does not parse and may hold
+// some (a password with a space, a bad percent-escape).
+func safeURL(raw string) string {
+	u, err := url.Parse(raw)
+	switch {
+	case err == nil && u.User != nil:
+		u.User = nil
+		return strconv.Quote(u.String())
+	case err == nil || !strings.Contains(raw, "@"):
+		return strconv.Quote(redactURLs(raw))
+	}
+	return "<redacted URL>"
+}
+
+// parseReason is why a URL did not parse, without the URL, which
+// url.Error repeats.
+func parseReason(err error) string {
+	var ue *url.Error
+	if errors.As(err, &ue) {
+		err = ue.Err
+	}
+	return redactURLs(err.Error())
+}
+
+// urlError is newRemote's error for a URL that does not parse.
+func urlError(raw string, err error) error {
+	return fmt.Errorf("parse remote URL %s: %w: %s", safeURL(raw), ErrURL, parseReason(err))
+}
