@@ -6,7 +6,7 @@
 // identical.
 //
 // Commit and release tags are written one at a time, conditionally where
-// the registry honours If-None-Match and If-Match, and read back; a tag
+// the registry honours If-None-Match, and read back; a tag
 // another run set first is a conflict that names both digests, and the
 // movable tags (branch, latest, minor and major) are written only after
 // every immutable one is in place.

@@ -94,9 +94,8 @@ func (c *Client) upload(ctx context.Context, a Artifact, repo name.Repository, d
 
 // tag sets the tags once every one of them may move. The immutable tags
 // go first, one at a time in the order given (the full commit SHA first),
-// each written conditionally (If-None-Match: * when it was absent, If-Match
-// on the digest it named when --overwrite moves it) and read back at
-// once; then all of them are read back again, and only then are the
+// each written conditionally (If-None-Match: * when it was absent) and
+// read back at once; then all of them are read back again, and only then are the
 // movable tags written. So a run that loses a race for its commit tag
 // writes nothing more, and no branch or latest tag ever moves to an image
 // whose commit tags are not set. A tag whose write fails does not stop
@@ -208,11 +207,15 @@ func (c *Client) tag(ctx context.Context, a Artifact, repo name.Repository, tags
 func (c *Client) setImmutable(ctx context.Context, a Artifact, repo name.Repository, tag, was string, digest v1.Hash) error {
 	ref := repo.Tag(tag)
 	if was != digest.String() {
-		cond := http.Header{"If-None-Match": {"*"}}
-		if was != "" {
-			cond = http.Header{"If-Match": {`"` + was + `"`}}
+		// Create only: "*" means any current manifest, whatever ETags
+		// the registry uses. A move (--overwrite) goes unconditionally:
+		// If-Match would need the registry's ETag for the old manifest,
+		// which is the quoted digest on distribution but not everywhere.
+		wctx := ctx
+		if was == "" {
+			wctx = withCondition(ctx, http.Header{"If-None-Match": {"*"}})
 		}
-		err := remote.Tag(ref, a.taggable(), c.remote(withCondition(ctx, cond))...)
+		err := remote.Tag(ref, a.taggable(), c.remote(wctx)...)
 		var te *transport.Error
 		if err != nil && !(errors.As(err, &te) && te.StatusCode == http.StatusPreconditionFailed) {
 			return c.wrap(fmt.Errorf("tag %s: %w", ref, err), repo)

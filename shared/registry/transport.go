@@ -8,10 +8,12 @@ import (
 	"fmt"
 	"io"
 	"math/rand/v2"
+	"net"
 	"net/http"
 	"strconv"
 	"strings"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
@@ -241,8 +243,14 @@ func transient(err error) bool {
 	if errors.As(err, &tlsErr) {
 		return false
 	}
+	// What go-containerregistry's own predicate retried, now that this
+	// is the one layer that retries: a connection the peer reset or
+	// closed under a streamed upload ends as net.ErrClosed.
+	if errors.Is(err, net.ErrClosed) || errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, syscall.ECONNRESET) || errors.Is(err, syscall.EPIPE) {
+		return true
+	}
 	s := err.Error()
-	for _, m := range []string{"connection reset", "broken pipe", "EOF", "connection refused", "timeout", "server closed"} {
+	for _, m := range []string{"connection reset", "broken pipe", "EOF", "connection refused", "timeout", "server closed", "use of closed network connection"} {
 		if strings.Contains(s, m) {
 			return true
 		}

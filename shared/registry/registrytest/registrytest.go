@@ -191,7 +191,7 @@ func Binary3(t testing.TB) string {
 		tmp := fmt.Sprintf("%s.%d", bin, os.Getpid())
 		cmd := exec.Command("go", "build", "-o", tmp, ".")
 		cmd.Dir = src
-		cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=readonly", "GOWORK=off")
+		cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=readonly -buildvcs=false", "GOWORK=off")
 		if out, err := cmd.CombinedOutput(); err != nil {
 			registry3.err = fmt.Errorf("go build in %s: %v\n%s(run `go mod download` in tools/registry3 first)", src, err, out)
 			return
