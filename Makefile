@@ -143,7 +143,7 @@ fuzz:
 	for pkg in $$($(GO) list $(FUZZPKGS)); do \
 	  for f in $$($(GO) test -list '^Fuzz' $$pkg | grep '^Fuzz'); do \
 	    echo "== $$pkg $$f ($(FUZZTIME))"; \
-	    $(GO) test $$pkg -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) || exit 1; \
+	    $(GO) test $$pkg -run '^$$' -fuzz "^$$f$$" -fuzztime $(FUZZTIME) -fuzzminimizetime 5s || exit 1; \
 	    keep=$$($(GO) list -f '{{.Dir}}' $$pkg)/testdata/fuzz/$$f; \
 	    if [ -d "$$cache/$$pkg/$$f" ]; then mkdir -p "$$keep" && cp -n "$$cache/$$pkg/$$f"/* "$$keep"/ 2>/dev/null; fi; \
 	  done; \
