@@ -10,7 +10,14 @@ import (
 
 	git "github.com/go-git/go-git/v5"
 	"github.com/go-git/go-git/v5/plumbing"
+
+	"github.com/gitship/gitship/shared/redact"
 )
+
+// StripCredentials is redact.URL.
+//
+// Deprecated: call redact.URL; this stays only until shared/build does.
+func StripCredentials(raw string) string { return redact.URL(raw) }
 
 // Context is what a step knows about the run, the same on every platform.
 type Context struct {
@@ -66,14 +73,14 @@ func (c Context) finish() Context {
 	if c.SHA != "" && c.ShortSHA == "" {
 		c.ShortSHA = c.SHA[:min(7, len(c.SHA))]
 	}
-	for _, v := range append(Credentials(c.RepositoryURL), Credentials(c.RunURL)...) {
+	for _, v := range append(redact.URLCredentials(c.RepositoryURL), redact.URLCredentials(c.RunURL)...) {
 		if c.credentials != "" {
 			c.credentials += "\x00"
 		}
 		c.credentials += v
 	}
-	c.RepositoryURL = StripCredentials(c.RepositoryURL)
-	c.RunURL = StripCredentials(c.RunURL)
+	c.RepositoryURL = redact.URL(c.RepositoryURL)
+	c.RunURL = redact.URL(c.RunURL)
 	return c
 }
 

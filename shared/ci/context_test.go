@@ -8,6 +8,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/gitship/gitship/shared/redact"
 )
 
 func TestDetectContext(t *testing.T) {
@@ -123,5 +125,53 @@ func TestLocalContextFromGit(t *testing.T) {
 	}
 	if p.Name() != "local" {
 		t.Errorf("Name() = %q, want local", p.Name())
+	}
+}
+
+// TestContextCredentials: a token in the repository URL a platform gives
+// is found, and the URL kept in the Context is stripped of it.
+func TestContextCredentials(t *testing.T) {
+	env := Env{"TF_BUILD": "True", "BUILD_REPOSITORY_URI": "https://acme:azure-pat-0123456789@dev.azure.com/acme/app/_git/app"}
+	p, err := Detect(env, Options{Step: "build", Dir: t.TempDir()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := p.Context()
+	if c.RepositoryURL != "https://dev.azure.com/acme/app/_git/app" {
+		t.Errorf("RepositoryURL = %q", c.RepositoryURL)
+	}
+	if got := c.Credentials(); !slices.Contains(got, "azure-pat-0123456789") {
+		t.Errorf("Credentials() = %q, want the PAT", got)
+	}
+}
+
+// TestOriginCredentials: a token in the checkout's origin remote, in a URL
+// that does not parse, is found whole and the URL is not kept: the build
+// label org.opencontainers.image.source, the pull request body and the
+// summaries, which print Context.RepositoryURL, print redact.RedactedURL.
+func TestOriginCredentials(t *testing.T) {
+	for _, tt := range []struct{ remote, url, secret string }{
+		{"https://bot:p@ss/w#rd x@github.com/acme/shop.git", redact.RedactedURL, "p@ss/w#rd x"},
+		{"https://bot:tok%2Fen%40x@github.com/acme/shop.git", "https://github.com/acme/shop.git", "tok/en@x"},
+	} {
+		dir := t.TempDir()
+		cmd := exec.Command("git", "init", "-q", dir)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("git init: %v\n%s", err, out)
+		}
+		if out, err := exec.Command("git", "-C", dir, "remote", "add", "origin", tt.remote).CombinedOutput(); err != nil {
+			t.Fatalf("git remote add: %v\n%s", err, out)
+		}
+		p, err := Detect(Env{}, Options{Step: "build", Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		c := p.Context()
+		if c.RepositoryURL != tt.url {
+			t.Errorf("origin %q: RepositoryURL = %q, want %q", tt.remote, c.RepositoryURL, tt.url)
+		}
+		if !slices.Contains(c.Credentials(), tt.secret) {
+			t.Errorf("origin %q: Credentials() = %q, want %q among them", tt.remote, c.Credentials(), tt.secret)
+		}
 	}
 }

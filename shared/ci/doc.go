@@ -46,16 +46,17 @@
 //
 // # Credentials in URLs
 //
-// Credentials finds the secret in a URL-like value: the password of
-// "scheme://user:password@host/..." (the user info runs to the last '@',
-// so a password holding '/', '#', '@' or a space is found whole, parsed
-// or not), of "user:password@host/..." without a scheme, or a token given
-// as the user name ("https://TOKEN@host", 16 characters or more or a
-// known token prefix); each in its raw, percent-decoded and re-encoded
-// forms. The step framework registers those of every input, and the
-// Context those of the repository URL and run URL it reads (the origin
-// remote, BUILD_REPOSITORY_URI...), with the Redactor and as masks before
-// the step prints anything. StripCredentials removes user info from a URL
-// and fails closed: a URL it cannot parse, or one with an '@' it cannot
-// account for, is printed as RedactedURL.
+// The rules for a credential in a URL live in package redact, one set for
+// every URL a step prints: redact.URLCredentials finds the secret in a
+// URL-like value (a password holding '/', '#', '@' or a space is found
+// whole, parsed or not; a token given as the user name; each in its raw,
+// percent-decoded and re-encoded forms), redact.URL prints a URL without
+// its user info and fails closed (a URL it cannot parse, or one with an
+// '@' it cannot account for, is printed as redact.RedactedURL), and
+// redact.URLsIn does the same for every URL in a text. The step framework
+// registers the credentials of every input, and the Context those of the
+// repository URL and run URL it reads (the origin remote,
+// BUILD_REPOSITORY_URI...), with the Redactor and as masks before the
+// step prints anything; the Context keeps those URLs as redact.URL
+// prints them.
 package ci

@@ -6,6 +6,7 @@ import (
 
 	"github.com/gitship/gitship/shared/ci/citest"
 	"github.com/gitship/gitship/shared/finding"
+	"github.com/gitship/gitship/shared/redact"
 )
 
 // FuzzNeutralize: whatever the text, what a Writer prints of it holds no
@@ -49,36 +50,6 @@ func FuzzNeutralize(f *testing.F) {
 	})
 }
 
-// FuzzStripCredentials: what is printed of a URL holds no user info, and
-// none of the credentials found in it.
-func FuzzStripCredentials(f *testing.F) {
-	for _, s := range []string{
-		"https://x-access-token:ghs_abc123@github.com/acme/gitops.git", "https://bot:p@ss/w#rd x@example.com/r",
-		"git@github.com:acme/app.git", "bot:s3cret@registry.example.com/app", "file:///srv/git/r.git", "../gitops",
-		"ghcr.io/acme/app@sha256:0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef",
-		"https://bot:%zz@example.com/r", "HTTPS://u:p4ssw0rd@[::1]:8080/r?x=1#f",
-	} {
-		f.Add(s)
-	}
-	f.Fuzz(func(t *testing.T, raw string) {
-		out := StripCredentials(raw)
-		if out == RedactedURL {
-			return
-		}
-		if creds := Credentials(out); len(creds) > 0 {
-			t.Fatalf("StripCredentials(%q) = %q still holds %q", raw, out, creds)
-		}
-		if _, _, ok := userinfo(out); ok && strings.Contains(out, "://") {
-			t.Fatalf("StripCredentials(%q) = %q still has user info", raw, out)
-		}
-		for _, c := range Credentials(raw) {
-			if strings.Contains(out, c) && !strings.Contains(strings.Replace(raw, c, "", 1), c) {
-				t.Fatalf("StripCredentials(%q) = %q prints %q", raw, out, c)
-			}
-		}
-	})
-}
-
 // FuzzDetect: any environment gives a platform without a panic, a context
 // with no credential in its URLs, and a Writer that prints no command.
 func FuzzDetect(f *testing.F) {
@@ -99,7 +70,7 @@ func FuzzDetect(f *testing.F) {
 		}
 		c := p.Context()
 		for _, u := range []string{c.RepositoryURL, c.RunURL} {
-			if creds := Credentials(u); len(creds) > 0 {
+			if creds := redact.URLCredentials(u); len(creds) > 0 {
 				t.Fatalf("context URL %q holds credentials %q", u, creds)
 			}
 		}

@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/go-github/v84/github"
+
+	"github.com/gitship/gitship/shared/redact"
 )
 
 // gitHubBodyLimit is the longest pull request body GitHub accepts.
@@ -42,7 +44,7 @@ func newGitHub(repoURL string, o Options) (*GitHub, error) {
 	}
 	base, err := url.Parse(api)
 	if err != nil || base.Scheme == "" || base.Host == "" {
-		return nil, fmt.Errorf("github API URL %q: not an absolute URL", redactURL(api))
+		return nil, fmt.Errorf("github API URL %q: not an absolute URL", redact.URL(api))
 	}
 	if !strings.HasSuffix(base.Path, "/") {
 		base.Path += "/"

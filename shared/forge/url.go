@@ -4,6 +4,8 @@ import (
 	"fmt"
 	"net/url"
 	"strings"
+
+	"github.com/gitship/gitship/shared/redact"
 )
 
 // splitRepoURL returns the lower-cased host and the path of a remote URL
@@ -34,20 +36,6 @@ func splitRepoURL(raw string) (host, path string, ok bool) {
 		return "", "", false
 	}
 	return strings.ToLower(host), raw[colon+1:], true
-}
-
-// redactURL is raw without credentials, for error messages. When raw
-// does not parse, everything up to its last "@" goes: a password may hold
-// "@" or "/" (which is why it did not parse).
-func redactURL(raw string) string {
-	if u, err := url.Parse(raw); err == nil && u.User != nil {
-		u.User = nil
-		return u.String()
-	}
-	if i := strings.LastIndex(raw, "@"); i >= 0 && strings.Contains(raw, "://") {
-		return raw[:strings.Index(raw, "://")+3] + raw[i+1:]
-	}
-	return raw
 }
 
 func isGitHubHost(host string) bool {
@@ -85,15 +73,15 @@ type gitHubRepo struct {
 func parseGitHubURL(raw string) (gitHubRepo, error) {
 	host, path, ok := splitRepoURL(raw)
 	if !ok {
-		return gitHubRepo{}, fmt.Errorf("github repository %q: not a remote URL: %w", redactURL(raw), ErrUnsupported)
+		return gitHubRepo{}, fmt.Errorf("github repository %q: not a remote URL: %w", redact.URL(raw), ErrUnsupported)
 	}
 	seg, err := segments(path)
 	if err != nil || len(seg) != 2 {
-		return gitHubRepo{}, fmt.Errorf("github repository %q: want host/owner/name: %w", redactURL(raw), ErrUnsupported)
+		return gitHubRepo{}, fmt.Errorf("github repository %q: want host/owner/name: %w", redact.URL(raw), ErrUnsupported)
 	}
 	name := strings.TrimSuffix(seg[1], ".git")
 	if seg[0] == "" || name == "" {
-		return gitHubRepo{}, fmt.Errorf("github repository %q: want host/owner/name: %w", redactURL(raw), ErrUnsupported)
+		return gitHubRepo{}, fmt.Errorf("github repository %q: want host/owner/name: %w", redact.URL(raw), ErrUnsupported)
 	}
 	return gitHubRepo{Host: host, Owner: seg[0], Name: name}, nil
 }
@@ -123,7 +111,7 @@ func (r azureRepo) WebURL(id int) string {
 func parseAzureURL(raw string) (azureRepo, error) {
 	host, path, ok := splitRepoURL(raw)
 	bad := func(why string) (azureRepo, error) {
-		return azureRepo{}, fmt.Errorf("azure repository %q: %s: %w", redactURL(raw), why, ErrUnsupported)
+		return azureRepo{}, fmt.Errorf("azure repository %q: %s: %w", redact.URL(raw), why, ErrUnsupported)
 	}
 	if !ok {
 		return bad("not a remote URL")

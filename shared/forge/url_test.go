@@ -125,17 +125,3 @@ func TestErrorsHideCredentialsInURL(t *testing.T) {
 		t.Fatalf("parseGitHubURL error = %v; want an error without the credentials", err)
 	}
 }
-
-func TestRedactURL(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"https://x-access-token:s3cret@github.com/acme/gitops", "https://github.com/acme/gitops"},
-		{"https://u:p@ss@github.com/acme/gitops", "https://github.com/acme/gitops"},
-		{"https://u:pa/ss@github.com/acme/gitops", "https://github.com/acme/gitops"},
-		{"https://u:p%zz@github.com/acme/gitops", "https://github.com/acme/gitops"},
-		{"https://github.com/acme/gitops", "https://github.com/acme/gitops"},
-	} {
-		if got := redactURL(tc.in); got != tc.want {
-			t.Errorf("redactURL(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}

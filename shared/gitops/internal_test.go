@@ -46,25 +46,6 @@ func TestBackoff(t *testing.T) {
 	}
 }
 
-func TestRedactURLs(t *testing.T) {
-	for _, tc := range []struct{ in, want string }{
-		{"clone https://x-access-token:ghs_abc@github.com/o/r.git: failed", "clone https://github.com/o/r.git: failed"},
-		{"https://ghp_tok@github.com/o/r", "https://github.com/o/r"},
-		{"HTTP://user:pass@host/x and http://a:b@c/d", "HTTP://host/x and http://c/d"},
-		{"ssh://git:secret@host/x", "ssh://git:***@host/x"},
-		{"ssh://git@host/x", "ssh://git@host/x"},
-		{"git@github.com:o/r.git", "git@github.com:o/r.git"},
-		{"no URL here: a@b", "no URL here: a@b"},
-		{`parse "https://u:p@ss/w#rd@github.com/o/r": invalid userinfo`, `parse "https://github.com/o/r": invalid userinfo`},
-		{"ssh://git:a:b@c@host/x", "ssh://git:***@host/x"},
-		{"ssh://git@host/x@y", "ssh://***@y"},
-	} {
-		if got := redactURLs(tc.in); got != tc.want {
-			t.Errorf("redactURLs(%q) = %q, want %q", tc.in, got, tc.want)
-		}
-	}
-}
-
 func TestNewRemote(t *testing.T) {
 	for _, tc := range []struct {
 		name, url      string

@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/url"
 	"os/exec"
-	"regexp"
 	"strings"
 
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
@@ -13,6 +12,8 @@ import (
 	"github.com/go-git/go-git/v5/plumbing/transport/client"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
+
+	"github.com/gitship/gitship/shared/redact"
 )
 
 func init() {
@@ -103,10 +104,10 @@ func newRemote(rawURL string, a Auth) (*remote, error) {
 		}
 	case "ssh":
 		if len(a.SSHKey) == 0 {
-			return nil, fmt.Errorf("remote %s: an SSH URL needs Auth.SSHKey", redactURLs(rawURL))
+			return nil, fmt.Errorf("remote %s: an SSH URL needs Auth.SSHKey", redact.URL(rawURL))
 		}
 		if a.KnownHostsFile == "" {
-			return nil, fmt.Errorf("remote %s: an SSH key needs Auth.KnownHostsFile: host keys are always checked", redactURLs(rawURL))
+			return nil, fmt.Errorf("remote %s: an SSH key needs Auth.KnownHostsFile: host keys are always checked", redact.URL(rawURL))
 		}
 		user := ep.User
 		if user == "" {
@@ -135,7 +136,7 @@ func (r *remote) addSecret(s string) {
 }
 
 // String is the remote as it may be printed.
-func (r *remote) String() string { return redactURLs(r.url) }
+func (r *remote) String() string { return redact.URL(r.url) }
 
 // mask returns err with any secret and any URL credentials replaced, still
 // unwrapping to err for errors.Is.
@@ -153,7 +154,7 @@ func (r *remote) mask(err error) error {
 }
 
 func (r *remote) maskString(s string) string {
-	s = redactURLs(s)
+	s = redact.URLsIn(s)
 	for _, secret := range r.secrets {
 		s = strings.ReplaceAll(s, secret, "***")
 	}
@@ -167,33 +168,6 @@ type maskedError struct {
 
 func (e *maskedError) Error() string { return e.msg }
 func (e *maskedError) Unwrap() error { return e.err }
-
-// userinfoRE is a URL's scheme and user info: up to the last "@" before
-// the next space, so a password holding "@", "/", "#" or "?" is taken
-// whole. A URL without credentials but with "@" in its path loses what
-// comes before the "@": too much hidden rather than a secret shown.
-var userinfoRE = regexp.MustCompile(`(?i)\b([a-z][a-z0-9+.-]*)://(\S*)@`)
-
-// redactURLs removes the credentials from every URL in s: all of the user
-// info of http(s) URLs (a token may be the user), the password of others.
-func redactURLs(s string) string {
-	return userinfoRE.ReplaceAllStringFunc(s, func(m string) string {
-		sub := userinfoRE.FindStringSubmatch(m)
-		scheme, info := sub[1], sub[2]
-		switch strings.ToLower(scheme) {
-		case "http", "https":
-			return scheme + "://"
-		}
-		if user, _, ok := strings.Cut(info, ":"); ok && !strings.ContainsAny(user, "/?#") {
-			return scheme + "://" + user + ":***@"
-		}
-		if strings.ContainsAny(info, "/?#") {
-			// The "@" is past the host: keep nothing of it.
-			return scheme + "://***@"
-		}
-		return m
-	})
-}
 
 // isAuthError tells whether err is the remote refusing the credentials.
 func isAuthError(err error) bool {

@@ -9,6 +9,8 @@ import (
 	"unicode"
 
 	"github.com/go-git/go-git/v5/plumbing/transport"
+
+	"github.com/gitship/gitship/shared/redact"
 )
 
 // ErrURL is returned (wrapped) for a remote URL Apply cannot use.
@@ -54,23 +56,14 @@ func CheckURL(raw string) error {
 	return nil
 }
 
-// RedactURL is s with the credentials of every URL in it removed, as
-// every line and error of this package shows them.
-func RedactURL(s string) string { return redactURLs(s) }
-
-// safeURL is raw, quoted, as an error may show it: without its
-// credentials, or "<redacted URL>" when it does not parse and may hold
+// safeURL is raw as an error shows it: quoted, without its credentials,
+// or redact.RedactedURL (unquoted) when it does not parse and may hold
 // some (a password with a space, a bad percent-escape).
 func safeURL(raw string) string {
-	u, err := url.Parse(raw)
-	switch {
-	case err == nil && u.User != nil:
-		u.User = nil
-		return strconv.Quote(u.String())
-	case err == nil || !strings.Contains(raw, "@"):
-		return strconv.Quote(redactURLs(raw))
+	if s := redact.URL(raw); s != redact.RedactedURL {
+		return strconv.Quote(s)
 	}
-	return "<redacted URL>"
+	return redact.RedactedURL
 }
 
 // parseReason is why a URL did not parse, without the URL, which
@@ -80,7 +73,7 @@ func parseReason(err error) string {
 	if errors.As(err, &ue) {
 		err = ue.Err
 	}
-	return redactURLs(err.Error())
+	return redact.URLsIn(err.Error())
 }
 
 // urlError is newRemote's error for a URL that does not parse.

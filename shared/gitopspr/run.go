@@ -16,6 +16,7 @@ import (
 	"github.com/gitship/gitship/shared/finding"
 	"github.com/gitship/gitship/shared/forge"
 	"github.com/gitship/gitship/shared/gitops"
+	"github.com/gitship/gitship/shared/redact"
 	"github.com/gitship/gitship/shared/render"
 	"github.com/gitship/gitship/shared/step"
 	"github.com/gitship/gitship/shared/validate"
@@ -75,7 +76,7 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	}
 
 	var res gitops.Result
-	err = r.Group("Commit to "+ci(s.GitOpsRepo)+" "+branch, func() error {
+	err = r.Group("Commit to "+redact.URL(s.GitOpsRepo)+" "+branch, func() error {
 		res, err = gitops.Apply(ctx, gitops.Update{
 			URL: s.GitOpsRepo, Base: s.GitOpsBranch, Branch: branch, Auth: auth, Author: author, Signing: signing,
 			Message: deploy.Message(), Paths: []string{in.path},
@@ -277,6 +278,3 @@ func gitError(err error) error {
 	}
 	return err
 }
-
-// ci is a repository URL fit for a log line: no credentials.
-func ci(url string) string { return gitops.RedactURL(url) }

@@ -1,5 +1,9 @@
 // Package redact keeps secret values out of everything a step prints:
-// a Redactor replaces them with "***" in strings and in streams.
+// a Redactor replaces them with "***" in strings and in streams, and URL,
+// URLsIn and URLCredentials take the credentials out of URLs (a token in
+// --gitops-repo, --repository, a remote) with one set of rules for every
+// URL a step prints. It imports only the standard library, so that every
+// package can use it.
 package redact
 
 import (

@@ -210,7 +210,7 @@ func checkChoices(c *cli.Context, choices map[string][]string) error {
 
 // urlCredentials finds the credentials in every argument that is, or
 // ends with, a URL-like value (--gitops-repo=https://x:TOKEN@host/...,
-// --repository, --promote-from...): see ci.Credentials.
+// --repository, --promote-from...): see redact.URLCredentials.
 func urlCredentials(args []string) []string {
 	var vals []string
 	for _, a := range args {
@@ -221,7 +221,7 @@ func urlCredentials(args []string) []string {
 			}
 			a = v
 		}
-		vals = append(vals, ci.Credentials(a)...)
+		vals = append(vals, redact.URLCredentials(a)...)
 	}
 	return vals
 }
