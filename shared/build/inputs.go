@@ -9,6 +9,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/gitship/gitship/shared/ci"
+	"github.com/gitship/gitship/shared/redact"
 	"github.com/gitship/gitship/shared/step"
 )
 
@@ -152,10 +153,11 @@ func tags(s Settings, c ci.Context) ([]string, error) {
 var notNameChars = regexp.MustCompile(`[^a-z0-9._-]+`)
 
 // defaultImageName is the repository's name ("shop" for
-// https://github.com/acme/shop.git), else the context directory's.
+// https://github.com/acme/shop.git), else the context directory's: also
+// when the remote could only be shown as redact.RedactedURL.
 func defaultImageName(repoURL, contextDir string) string {
 	base := ""
-	if repoURL != "" {
+	if repoURL != "" && repoURL != redact.RedactedURL {
 		base = strings.TrimSuffix(repoURL[strings.LastIndexAny(repoURL, "/:")+1:], ".git")
 	}
 	if base == "" {

@@ -11,6 +11,7 @@ import (
 	"github.com/urfave/cli/v2"
 
 	"github.com/gitship/gitship/shared/ci"
+	"github.com/gitship/gitship/shared/redact"
 	"github.com/gitship/gitship/shared/step"
 )
 
@@ -145,6 +146,7 @@ func TestDefaultImageName(t *testing.T) {
 		{"https://dev.azure.com/org/proj/_git/My Service", ".", "my-service"},
 		{"", "/src/checkout-api", "checkout-api"},
 		{"", "/", "app"},
+		{redact.RedactedURL, "/src/checkout-api", "checkout-api"},
 	} {
 		if got := defaultImageName(tt.url, tt.dir); got != tt.want {
 			t.Errorf("defaultImageName(%q, %q) = %q, want %q", tt.url, tt.dir, got, tt.want)

@@ -8,6 +8,7 @@ import (
 	"github.com/Masterminds/semver/v3"
 
 	"github.com/gitship/gitship/shared/ci"
+	"github.com/gitship/gitship/shared/redact"
 	"github.com/gitship/gitship/shared/step"
 )
 
@@ -29,7 +30,7 @@ func ociLabels(c ci.Context, env lookupEnv) (map[string]string, error) {
 		l[LabelRevision] = c.SHA
 	}
 	if c.RepositoryURL != "" {
-		l[LabelSource] = ci.StripCredentials(c.RepositoryURL)
+		l[LabelSource] = redact.URL(c.RepositoryURL)
 	}
 	created := c.CommitTime
 	if v, ok := env("SOURCE_DATE_EPOCH"); ok && v != "" {

@@ -14,11 +14,6 @@ import (
 	"github.com/gitship/gitship/shared/redact"
 )
 
-// StripCredentials is redact.URL.
-//
-// Deprecated: call redact.URL; this stays only until shared/build does.
-func StripCredentials(raw string) string { return redact.URL(raw) }
-
 // Context is what a step knows about the run, the same on every platform.
 type Context struct {
 	Platform      string
