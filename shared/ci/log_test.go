@@ -6,6 +6,7 @@ import (
 
 	"github.com/gitship/gitship/shared/ci/citest"
 	"github.com/gitship/gitship/shared/finding"
+	"github.com/gitship/gitship/shared/redact"
 )
 
 // hostile are texts that a CI would read as a command if printed raw:
@@ -128,6 +129,28 @@ func TestWriter(t *testing.T) {
 				t.Errorf("the secret is printed outside its mask command:\n%s", log)
 			}
 		})
+	}
+}
+
+// TestWriterSecretSplitAcrossWrites: a secret cut between two writes, as a
+// stream from a container cuts it, is still masked.
+func TestWriterSecretSplitAcrossWrites(t *testing.T) {
+	for _, kind := range []string{"github", "azure", "local"} {
+		var r redact.Redactor
+		r.Add("hunter2")
+		var sb strings.Builder
+		w := NewWriter(&sb, kind, r.String)
+		for _, part := range []string{"pass: hun", "ter2\nnext hunt", "er2"} {
+			if _, err := w.Write([]byte(part)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if err := w.Flush(); err != nil {
+			t.Fatal(err)
+		}
+		if got, want := sb.String(), "pass: ***\nnext ***"; got != want {
+			t.Errorf("%s: redacted stream = %q, want %q", kind, got, want)
+		}
 	}
 }
 
