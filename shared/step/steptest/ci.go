@@ -50,9 +50,13 @@ func CIEnv(kind, ws, tmp string) map[string]string {
 
 // NoInjection fails t when the CI named kind would read, in the run's
 // stdout or stderr, a command the step did not mean (citest.Injected with
-// Marker).
+// Marker), and when a run that ended on bad input (exit 2) did not write
+// its error on the CI's error channel exactly once.
 func NoInjection(t testing.TB, kind string, res Result) {
 	t.Helper()
+	if errs := ErrorCommand(kind, res); res.Code == 2 && len(errs) != 1 {
+		t.Errorf("exit 2, error commands on stderr = %q, want the error once\n%s", errs, res.Stderr)
+	}
 	for name, log := range map[string]string{"stdout": res.Stdout, "stderr": res.Stderr} {
 		if bad := citest.Injected(kind, log, Marker); len(bad) > 0 {
 			var lines []string
