@@ -58,13 +58,7 @@ func azureAnnotation(props, message string) string {
 
 // Mask registers each line of the secret with the agent; the value goes as
 // it is, escaped only: it must match what it hides.
-func (a *azure) Mask(w io.Writer, secret string) {
-	for _, line := range strings.Split(secret, "\n") {
-		if line = strings.TrimRight(line, "\r"); strings.TrimSpace(line) != "" {
-			emit(w, "##vso[task.setsecret]"+azureData(line), true)
-		}
-	}
-}
+func (a *azure) Mask(w io.Writer, secret string) { mask("azure", w, secret) }
 
 // Group opens a folded section. "##[group]" is read by the log viewer, not
 // decoded: the title is put on one line and neutralised, not escaped.

@@ -68,13 +68,7 @@ func githubAnnotation(cmd, props, message string) string {
 
 // Mask registers each line of the secret (the runner matches line by line).
 // The value goes as it is, escaped only: it must match what it hides.
-func (g *github) Mask(w io.Writer, secret string) {
-	for _, line := range strings.Split(secret, "\n") {
-		if line = strings.TrimRight(line, "\r"); strings.TrimSpace(line) != "" {
-			emit(w, "::add-mask::"+githubData(line), true)
-		}
-	}
-}
+func (g *github) Mask(w io.Writer, secret string) { mask("github", w, secret) }
 
 func (g *github) Group(w io.Writer, title string) {
 	emit(w, "::group::"+githubData(oneLine("github", redactFor(w, title))), false)

@@ -110,6 +110,9 @@ func (w *Writer) redactString(s string) string { return w.redact(s) }
 // an exit code (the runner and the agent also print it in the log, so it is
 // not repeated as plain text); elsewhere as a plain line.
 func (w *Writer) Fail(message string) {
+	// Redacted before it is escaped: the escaped form of a secret holding
+	// '%' or a line break would no longer match it.
+	message = w.redact(message)
 	switch w.kind {
 	case "github":
 		emit(w, githubAnnotation("error", "", message), false)
@@ -117,6 +120,28 @@ func (w *Writer) Fail(message string) {
 		emit(w, azureAnnotation("type=error", message), false)
 	default:
 		_, _ = io.WriteString(w, message+"\n")
+	}
+}
+
+// Mask asks the CI that reads this log to hide secret (GitHub, Azure;
+// other logs have no such command). The step framework calls it for every
+// secret it knows before the step prints its first line.
+func (w *Writer) Mask(secret string) { mask(w.kind, w, secret) }
+
+// mask writes the masking command of the platform named kind, a line of
+// the secret each: the one command that carries the secret, unredacted.
+func mask(kind string, w io.Writer, secret string) {
+	for _, line := range strings.Split(secret, "\n") {
+		line = strings.TrimRight(line, "\r")
+		if strings.TrimSpace(line) == "" {
+			continue
+		}
+		switch kind {
+		case "github":
+			emit(w, "::add-mask::"+githubData(line), true)
+		case "azure":
+			emit(w, "##vso[task.setsecret]"+azureData(line), true)
+		}
 	}
 }
 

@@ -173,6 +173,28 @@ func TestFail(t *testing.T) {
 	}
 }
 
+// TestFailRedactsBeforeEscaping: a secret holding '%' or a line break is
+// masked in the error command, not escaped out of the redactor's reach
+// (GitHub and Azure decode the escape and would show the secret).
+func TestFailRedactsBeforeEscaping(t *testing.T) {
+	for _, secret := range []string{"ab%cdSECRET", "ab\rcdSECRET", "ab%0AcdSECRET"} {
+		for _, kind := range []string{"github", "azure", "local"} {
+			var r redact.Redactor
+			r.Add(secret)
+			var sb strings.Builder
+			NewWriter(&sb, kind, r.String).Fail("gitship-x: error: bad value " + secret)
+			for _, c := range citest.Commands(kind, sb.String()) {
+				if strings.Contains(citest.Unescape(kind, c.Data), "SECRET") {
+					t.Errorf("%s %q: the decoded error command shows the secret: %q", kind, secret, sb.String())
+				}
+			}
+			if strings.Contains(sb.String(), "SECRET") {
+				t.Errorf("%s %q: the secret is printed: %q", kind, secret, sb.String())
+			}
+		}
+	}
+}
+
 func TestGroupTitle(t *testing.T) {
 	tests := []struct {
 		env  Env

@@ -138,6 +138,10 @@ func Execute(ctx context.Context, s Step, args []string, env ci.Env, stdout, std
 	out, errOut := ci.NewWriter(stdout, kind, red.String), ci.NewWriter(stderr, kind, red.String)
 	defer out.Flush()
 	defer errOut.Flush()
+	// Masked before anything else is printed, usage errors and help too.
+	for _, v := range red.Secrets() {
+		out.Mask(v) // the one command that carries v: the CI hides it
+	}
 
 	app := &cli.App{
 		Name:                      "gitship-" + s.Name,
@@ -164,9 +168,13 @@ func Execute(ctx context.Context, s Step, args []string, env ci.Env, stdout, std
 			if err != nil {
 				return err
 			}
-			red.Add(p.Context().Credentials()...) // a token in the origin remote
+			// A token in the origin remote, known only now.
+			masked := red.Secrets()
+			red.Add(p.Context().Credentials()...)
 			for _, v := range red.Secrets() {
-				p.Mask(out, v) // the one command that carries v: the CI hides it
+				if !slices.Contains(masked, v) {
+					out.Mask(v)
+				}
 			}
 			run := &Run{Platform: p, Stdout: out, Stderr: errOut, Redactor: red}
 			err = s.Action(c.Context, run)

@@ -270,6 +270,43 @@ func TestURLCredentialsRedacted(t *testing.T) {
 					t.Errorf("%s %q: line %d shows the password: %q", kind, pass, i, l)
 				}
 			}
+			for _, c := range citest.Commands(kind, errOut.String()) {
+				if d := citest.Unescape(kind, c.Data); strings.Contains(d, pass) || strings.Contains(d, decoded) {
+					t.Errorf("%s %q: the decoded %s command shows the password: %q", kind, pass, c.Name, d)
+				}
+			}
+		}
+	}
+}
+
+// TestMaskedBeforeUsageError: a run that ends on bad input before the step
+// starts still masks the credentials of its inputs first, so the CI hides
+// them in whatever form the error shows them.
+func TestMaskedBeforeUsageError(t *testing.T) {
+	const pass = "p%ss/w#rd-t0ken"
+	url := "https://bot:" + pass + "@example.com/acme/gitops.git"
+	for _, kind := range []string{"github", "azure"} {
+		env := map[string]ci.Env{"github": {"GITHUB_ACTIONS": "true"}, "azure": {"TF_BUILD": "True"}}[kind]
+		var repo string
+		var out, errOut strings.Builder
+		// The extra argument is refused before the step runs.
+		code := Execute(context.Background(), hostileStep(&repo, "x", nil), []string{"gitship-demo", "--repo", url, url}, env, &out, &errOut)
+		if code != ExitUsage {
+			t.Fatalf("%s: exit %d, want %d\n%s", kind, code, ExitUsage, errOut.String())
+		}
+		masked := false
+		for _, c := range citest.Commands(kind, out.String()) {
+			if (c.Name == "add-mask" || c.Name == "task.setsecret") && citest.Unescape(kind, c.Data) == pass {
+				masked = true
+			}
+		}
+		if !masked {
+			t.Errorf("%s: the password is not masked before the usage error:\nstdout:\n%s\nstderr:\n%s", kind, out.String(), errOut.String())
+		}
+		for _, c := range citest.Commands(kind, errOut.String()) {
+			if strings.Contains(citest.Unescape(kind, c.Data), pass) {
+				t.Errorf("%s: the error command shows the password: %q", kind, c.Data)
+			}
 		}
 	}
 }
