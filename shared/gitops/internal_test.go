@@ -90,19 +90,40 @@ func TestNewRemote(t *testing.T) {
 	}
 }
 
-// A URL that does not parse is never shown with its credentials.
+// A URL that does not parse is never shown with its credentials, nor with
+// the part of its password the parser quotes in its reason (a port cut
+// short by a '/' or '#', a bad escape): with user info, the reason is
+// hidden.
 func TestNewRemoteBadURL(t *testing.T) {
-	for _, raw := range []string{"https://u:s3cr%zz@github.com/o/r", "https://u:pa ss@host/x"} {
-		_, err := newRemote(raw, Auth{})
-		if err == nil || !errors.Is(err, ErrURL) {
-			t.Errorf("newRemote(%q) = %v, want ErrURL", raw, err)
-			continue
-		}
-		for _, secret := range []string{"p@ss", "s3cr", "pa ss"} {
-			if strings.Contains(err.Error(), secret) {
-				t.Errorf("newRemote(%q) = %v: shows the password", raw, err)
+	for _, tt := range []struct {
+		raw    string
+		secret []string // no part of the password, as the parser quoted it
+	}{
+		{"https://u:s3cr%zz@github.com/o/r", []string{"s3cr", "%zz"}},
+		{"https://u:pa ss@host/x", []string{"pa ss"}},
+		{"https://user:pa55/word@host/r", []string{"pa55", "word"}},
+		{"https://x-access-token:ghs_ab#cd@github.com/acme/gitops", []string{"ghs_ab", "#cd"}},
+		{"https://user:s3cret?x@host/r", []string{"s3cret"}},
+		{"https://x-access-token:tok/en:123@127.0.0.1:1/acme/gitops.git", []string{"tok", "123"}},
+	} {
+		for name, err := range map[string]error{"newRemote": func() error { _, err := newRemote(tt.raw, Auth{}); return err }(), "CheckURL": CheckURL(tt.raw)} {
+			if err == nil || !errors.Is(err, ErrURL) {
+				t.Errorf("%s(%q) = %v, want ErrURL", name, tt.raw, err)
+				continue
+			}
+			if !strings.Contains(err.Error(), "<redacted URL>") || !strings.HasSuffix(err.Error(), ": "+userInfoHidden) {
+				t.Errorf("%s(%q) = %q, want <redacted URL> and %q", name, tt.raw, err, userInfoHidden)
+			}
+			for _, secret := range tt.secret {
+				if strings.Contains(err.Error(), secret) {
+					t.Errorf("%s(%q) = %q: shows %q of the password", name, tt.raw, err, secret)
+				}
 			}
 		}
+	}
+	// Without user info, the parser's reason helps and holds no secret.
+	if err := CheckURL("https://host:port/r"); err == nil || !strings.Contains(err.Error(), `invalid port ":port" after host`) {
+		t.Errorf("CheckURL with a bad port = %v, want the parser's reason", err)
 	}
 }
 

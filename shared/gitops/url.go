@@ -30,7 +30,7 @@ func CheckURL(raw string) error {
 	}
 	ep, err := transport.NewEndpoint(raw)
 	if err != nil {
-		return bad(parseReason(err))
+		return bad(parseReason(raw, err))
 	}
 	switch ep.Protocol {
 	case "http", "https", "ssh", "git":
@@ -66,9 +66,19 @@ func safeURL(raw string) string {
 	return redact.RedactedURL
 }
 
-// parseReason is why a URL did not parse, without the URL, which
-// url.Error repeats.
-func parseReason(err error) string {
+// userInfoHidden is parseReason's reason for a URL with user info.
+const userInfoHidden = "it does not parse (user info hidden)"
+
+// parseReason is why raw did not parse, without the URL, which url.Error
+// repeats. When raw has an '@' (user info, which may be cut short by a
+// '/', '#' or '?' in a password), the parser's own detail is not shown:
+// it quotes a piece of the URL (invalid port ":pa55" after host,
+// invalid URL escape "%zz"), which can be a part of the password that
+// no redactor knows as a secret.
+func parseReason(raw string, err error) string {
+	if strings.Contains(raw, "@") {
+		return userInfoHidden
+	}
 	var ue *url.Error
 	if errors.As(err, &ue) {
 		err = ue.Err
@@ -78,5 +88,5 @@ func parseReason(err error) string {
 
 // urlError is newRemote's error for a URL that does not parse.
 func urlError(raw string, err error) error {
-	return fmt.Errorf("parse remote URL %s: %w: %s", safeURL(raw), ErrURL, parseReason(err))
+	return fmt.Errorf("parse remote URL %s: %w: %s", safeURL(raw), ErrURL, parseReason(raw, err))
 }

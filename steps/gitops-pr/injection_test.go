@@ -96,8 +96,14 @@ func TestCredentialsInURLs(t *testing.T) {
 				t.Errorf("masked %v, want the origin's token", m)
 			}
 		})
-		for _, pass := range []string{"gitops-T0ken-s3cret", "p@ss/w#rd x", "p%40ss%2Fw%23rd%20x", "tok/en:123"} {
-			decoded, _ := url.PathUnescape(pass)
+		// A password the URL parser cuts short ("pa55/word", "ghs_ab#cd")
+		// or cannot decode ("s3cr%zzet") must not show in part either, as
+		// the parser's reason would quote it.
+		for _, pass := range []string{"gitops-T0ken-s3cret", "p@ss/w#rd x", "p%40ss%2Fw%23rd%20x", "tok/en:123", "pa55/word", "ghs_ab#cd", "s3cr%zzet"} {
+			decoded, err := url.PathUnescape(pass)
+			if err != nil {
+				decoded = pass
+			}
 			for _, u := range []string{
 				"https://x-access-token:" + pass + "@127.0.0.1:1/acme/gitops.git",
 				"http://bot:" + pass + "@localhost:1/acme/gitops.git",

@@ -82,9 +82,13 @@ func ErrorCommand(kind string, res Result) []string {
 
 // NoSecret fails t when a secret shows in the run's output anywhere but in
 // the commands that mask it (::add-mask::, ##vso[task.setsecret]), or
-// in the files given.
+// in the files given. A part of a secret counts too: every piece of 4 or
+// more characters between the characters that end a URL's password or
+// start an escape in it ('/', '#', '?', '@', ':', ' ', '%'), as a URL
+// parser cuts a password short and quotes the rest in its error.
 func NoSecret(t testing.TB, res Result, files map[string]string, secrets ...string) {
 	t.Helper()
+	secrets = withFragments(secrets)
 	for i, l := range strings.Split(res.Stdout+"\n"+res.Stderr, "\n") {
 		if strings.HasPrefix(l, "::add-mask::") || strings.HasPrefix(l, "##vso[task.setsecret]") {
 			continue
@@ -113,4 +117,29 @@ func Masked(kind string, res Result) map[string]bool {
 		}
 	}
 	return m
+}
+
+// withFragments is secrets and, after them, every piece of each between
+// the characters a URL parser splits a password on, of 4 or more
+// characters, once.
+func withFragments(secrets []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	add := func(s string) {
+		if s != "" && !seen[s] {
+			seen[s] = true
+			out = append(out, s)
+		}
+	}
+	for _, s := range secrets {
+		add(s)
+	}
+	for _, s := range secrets {
+		for _, f := range strings.FieldsFunc(s, func(r rune) bool { return strings.ContainsRune("/#?@: %", r) }) {
+			if len(f) >= 4 {
+				add(f)
+			}
+		}
+	}
+	return out
 }
