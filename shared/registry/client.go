@@ -93,14 +93,19 @@ func (c *Client) base(ctx context.Context) []remote.Option {
 	}
 }
 
-// retryUpload is go-containerregistry's retry predicate; it counts the
-// whole-upload retries with the transport's.
+// retryUpload is go-containerregistry's retry predicate. It is asked
+// after every failure, the last one too: its backoff's last step ends the
+// loop with no retry. So a yes only owes a retry to the upload (see
+// withUploadRetries), and the transport counts it in Stats.Retries when
+// the upload's next request goes out.
 func (c *Client) retryUpload(err error) bool {
-	if retryUpload(err) {
-		c.Stats.Retries.Add(1)
-		return true
+	req, ok := retryUpload(err)
+	if ok {
+		if owed := uploadRetries(req.Context()); owed != nil {
+			owed.Add(1)
+		}
 	}
-	return false
+	return ok
 }
 
 func nameOptions(insecure bool) []name.Option {

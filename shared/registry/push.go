@@ -73,11 +73,14 @@ func (c *Client) Push(ctx context.Context, a Artifact, repo name.Repository, tag
 func (c *Client) upload(ctx context.Context, a Artifact, repo name.Repository, digest v1.Hash) error {
 	ref := repo.Digest(digest.String())
 	fmt.Fprintf(c.opts.Log, "Uploading %s to %s\n", digest, repo)
+	// The retries owed to this write, and only to it: one granted after
+	// its last failure is never made.
+	wctx := withUploadRetries(ctx)
 	var err error
 	if a.Index != nil {
-		err = remote.WriteIndex(ref, a.Index, c.remote(ctx)...)
+		err = remote.WriteIndex(ref, a.Index, c.remote(wctx)...)
 	} else {
-		err = remote.Write(ref, a.Image, c.remote(ctx)...)
+		err = remote.Write(ref, a.Image, c.remote(wctx)...)
 	}
 	if err != nil {
 		return c.wrap(fmt.Errorf("upload to %s: %w", repo, err), repo)

@@ -86,6 +86,11 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 	// A body that cannot be sent again (a blob streamed from its source)
 	// gets one try here; go-containerregistry retries the whole upload.
 	replayable := replayable(req)
+	// A whole-upload retry the predicate granted is made when the upload
+	// sends its next request: count it then.
+	if owed := uploadRetries(req.Context()); owed != nil && req.Context().Err() == nil && owed.take() {
+		t.stats.Retries.Add(1)
+	}
 	if h := conditionFrom(req.Context()); h != nil && req.Method == http.MethodPut && strings.Contains(req.URL.Path, "/manifests/") {
 		req = req.Clone(req.Context())
 		for k, v := range h {
@@ -117,7 +122,7 @@ func (t *retryTransport) RoundTrip(req *http.Request) (*http.Response, error) {
 		switch {
 		case err != nil:
 			if !replayable && transient(err) && req.Context().Err() == nil {
-				return nil, &streamedError{err}
+				return nil, &streamedError{err: err, req: r}
 			}
 			if !replayable || last || req.Context().Err() != nil || !transient(err) {
 				return nil, err
@@ -175,21 +180,61 @@ func replayable(r *http.Request) bool {
 // streamedError is a transient failure of a request whose body could not
 // be sent again: the one case go-containerregistry's whole-upload retry
 // handles (retryUpload).
-type streamedError struct{ err error }
+type streamedError struct {
+	err error
+	req *http.Request
+}
 
 func (e *streamedError) Error() string { return e.err.Error() }
 func (e *streamedError) Unwrap() error { return e.err }
 
 // retryUpload is go-containerregistry's retry predicate: true only for a
 // request this transport sent once because its streamed body could not be
-// replayed, so that no request is retried in two layers.
-func retryUpload(err error) bool {
+// replayed, so that no request is retried in two layers. It returns that
+// request.
+func retryUpload(err error) (*http.Request, bool) {
 	var se *streamedError
 	if errors.As(err, &se) {
-		return true
+		return se.req, true
 	}
 	var te *transport.Error
-	return errors.As(err, &te) && te.Request != nil && !replayable(te.Request) && retryable(te.StatusCode)
+	if errors.As(err, &te) && te.Request != nil && !replayable(te.Request) && retryable(te.StatusCode) {
+		return te.Request, true
+	}
+	return nil, false
+}
+
+// owedRetries are the whole-upload retries granted and not yet made.
+type owedRetries struct{ atomic.Int64 }
+
+// take counts one owed retry made, if one is owed.
+func (o *owedRetries) take() bool {
+	for {
+		n := o.Load()
+		if n <= 0 {
+			return false
+		}
+		if o.CompareAndSwap(n, n-1) {
+			return true
+		}
+	}
+}
+
+type uploadRetriesKey struct{}
+
+// withUploadRetries scopes the whole-upload retries owed to one upload
+// (one remote.Write): a retry granted after the last failure is never
+// taken, and goes when the upload returns. With concurrent blobs, another
+// blob's request may take a retry that is made a moment later (the count
+// is the same), or, in the moment before a failed write cancels its other
+// blobs, the one granted after the last failure (one too many).
+func withUploadRetries(ctx context.Context) context.Context {
+	return context.WithValue(ctx, uploadRetriesKey{}, &owedRetries{})
+}
+
+func uploadRetries(ctx context.Context) *owedRetries {
+	o, _ := ctx.Value(uploadRetriesKey{}).(*owedRetries)
+	return o
 }
 
 type conditionKey struct{}
