@@ -143,7 +143,7 @@ func (c *Client) tag(ctx context.Context, a Artifact, repo name.Repository, tags
 	// Read every immutable tag back once more: on a registry without
 	// conditional writes another run may have written one since.
 	if len(conflicts) == 0 && len(report.NotSet) == 0 && len(immutable) > 0 {
-		now, err := c.readTags(ctx, repo, tags, immutable)
+		now, err := c.readTags(ctx, repo, tags, immutable, "read back")
 		if err != nil {
 			return Result{}, err
 		}
@@ -195,8 +195,7 @@ func (c *Client) tag(ctx context.Context, a Artifact, repo name.Repository, tags
 		}
 	}
 	if len(conflicts) > 0 {
-		report.Conflict = fmt.Sprintf("refusing to move %s to %s (commit and release tags are immutable; --overwrite moves them)",
-			strings.Join(conflicts, ", "), digest)
+		report.Conflict = c.conflict(conflicts, digest)
 	}
 	if len(report.NotSet) > 0 {
 		return res, report
@@ -248,22 +247,26 @@ func describe(d string) string {
 	return d
 }
 
-// readTags reads the tags at the indexes given, at once: digest or "".
-func (c *Client) readTags(ctx context.Context, repo name.Repository, tags []Tag, which []int) ([]string, error) {
+// readTags reads the tags at the indexes given (every tag when which is
+// nil), at once: the digest each names, "" when it is absent (see head).
+// doing names the read in an error: "look up", "read back".
+func (c *Client) readTags(ctx context.Context, repo name.Repository, tags []Tag, which []int, doing string) ([]string, error) {
+	if which == nil {
+		which = make([]int, len(tags))
+		for i := range tags {
+			which[i] = i
+		}
+	}
 	now := make([]string, len(tags))
 	errs := make([]error, len(tags))
 	var wg sync.WaitGroup
 	for _, i := range which {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			now[i], errs[i] = c.head(ctx, repo.Tag(tags[i].Name))
-		}()
+		wg.Go(func() { now[i], errs[i] = c.head(ctx, repo.Tag(tags[i].Name)) })
 	}
 	wg.Wait()
 	for _, i := range which {
 		if errs[i] != nil {
-			return nil, c.wrap(fmt.Errorf("read back tag %s: %w", repo.Tag(tags[i].Name), errs[i]), repo)
+			return nil, c.wrap(fmt.Errorf("%s tag %s: %w", doing, repo.Tag(tags[i].Name), errs[i]), repo)
 		}
 	}
 	return now, nil
@@ -340,39 +343,33 @@ func (e *TagError) Unwrap() []error {
 // checkTags returns the digest each tag names now ("" when absent) and an
 // error naming every immutable tag that would move.
 func (c *Client) checkTags(ctx context.Context, repo name.Repository, tags []Tag, digest v1.Hash) ([]string, error) {
-	states := make([]string, len(tags))
-	var conflicts []string
-	descs := make([]*v1.Descriptor, len(tags))
-	errs := make([]error, len(tags))
-	var wg sync.WaitGroup
-	for i, t := range tags {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			descs[i], errs[i] = remote.Head(repo.Tag(t.Name), c.remote(ctx)...)
-		}()
+	states, err := c.readTags(ctx, repo, tags, nil, "look up")
+	if err != nil {
+		return nil, err
 	}
-	wg.Wait()
+	var conflicts []string
 	for i, t := range tags {
-		ref := repo.Tag(t.Name)
-		d, err := descs[i], errs[i]
-		var te *transport.Error
-		switch {
-		case errors.As(err, &te) && te.StatusCode == http.StatusNotFound:
-			continue
-		case err != nil:
-			return nil, c.wrap(fmt.Errorf("look up tag %s: %w", ref, err), repo)
-		}
-		states[i] = d.Digest.String()
-		if t.Immutable && d.Digest != digest && !c.opts.Overwrite {
-			conflicts = append(conflicts, fmt.Sprintf("%s is %s", t.Name, d.Digest))
+		if t.Immutable && states[i] != "" && states[i] != digest.String() && !c.opts.Overwrite {
+			conflicts = append(conflicts, fmt.Sprintf("%s is %s", t.Name, states[i]))
 		}
 	}
 	if len(conflicts) > 0 {
-		return nil, fmt.Errorf("%s: refusing to move %s to %s (commit and release tags are immutable; --overwrite moves them): %w",
-			repo, strings.Join(conflicts, ", "), digest, ErrTagConflict)
+		return nil, fmt.Errorf("%s: %s: %w", repo, c.conflict(conflicts, digest), ErrTagConflict)
 	}
 	return states, nil
+}
+
+// conflict says why immutable tags that name another digest ("tag is
+// sha256:...") are not this push's. Without --overwrite the push refused
+// to move them; with it, they were lost to a run that wrote at the same
+// time, and --overwrite would not have helped.
+func (c *Client) conflict(conflicts []string, digest v1.Hash) string {
+	if c.opts.Overwrite {
+		return fmt.Sprintf("%s, written by another run at the same time as this one moved them to %s (--overwrite moves a tag, but of two writes at once the later stays)",
+			strings.Join(conflicts, ", "), digest)
+	}
+	return fmt.Sprintf("refusing to move %s to %s (commit and release tags are immutable; --overwrite moves them)",
+		strings.Join(conflicts, ", "), digest)
 }
 
 func (c *Client) wrap(err error, repo name.Repository) error {

@@ -51,16 +51,19 @@ func tarOf(t *testing.T, files map[string]string) string {
 // both wrote, the registry kept the second write (2.8 and v3) or refused
 // it (conditional writes). "after": one run held between its check and its
 // write while the other finishes; only a registry with conditional writes
-// can refuse it (see docs/registries.md).
+// can refuse it (see docs/registries.md). With --overwrite on both runs
+// the same holds, and the loser does not say --overwrite would move the
+// tag: it did move it, and lost.
 func TestImmutableTagRace(t *testing.T) {
 	for _, tt := range []struct {
-		name            string
-		v3, cond, after bool
+		name                       string
+		v3, cond, after, overwrite bool
 	}{
-		{"distribution 2.8, together", false, false, false},
-		{"distribution 3, together", true, false, false},
-		{"conditional writes, together", false, true, false},
-		{"conditional writes, after", false, true, true},
+		{"distribution 2.8, together", false, false, false, false},
+		{"distribution 3, together", true, false, false, false},
+		{"conditional writes, together", false, true, false, false},
+		{"conditional writes, after", false, true, true, false},
+		{"distribution 2.8, together, --overwrite", false, false, false, true},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			reg := registrytest.Start(t, registrytest.Options{V3: tt.v3})
@@ -70,8 +73,12 @@ func TestImmutableTagRace(t *testing.T) {
 			digests := []string{layout(t, filepath.Join(ws, "a"), nil).String(), layout(t, filepath.Join(ws, "b"), nil).String()}
 			repo := proxy.Host + "/race"
 			results := make([]steptest.Result, 2)
+			args := []string{"--repository", repo, "--insecure"}
+			if tt.overwrite {
+				args = append(args, "--overwrite")
+			}
 			run := func(i int) {
-				results[i] = steptest.Run(t, binary, ws, nil, "--image", "oci:"+[]string{"a", "b"}[i], "--repository", repo, "--insecure")
+				results[i] = steptest.Run(t, binary, ws, nil, append([]string{"--image", "oci:" + []string{"a", "b"}[i]}, args...)...)
 			}
 			var wg sync.WaitGroup
 			wg.Go(func() { run(0) })
@@ -96,6 +103,9 @@ func TestImmutableTagRace(t *testing.T) {
 			l := results[loser]
 			if l.Code != 1 || !strings.Contains(l.Stderr, sha+" is "+winner) || !strings.Contains(l.Stderr, " to "+digests[loser]) {
 				t.Errorf("the loser exited %d, want 1 naming %s and %s:\n%s", l.Code, winner, digests[loser], l.Stderr)
+			}
+			if tt.overwrite && (strings.Contains(l.Stderr, "--overwrite moves them") || !strings.Contains(l.Stderr, "written by another run at the same time")) {
+				t.Errorf("the loser with --overwrite says --overwrite moves the tags, or not that another run wrote them:\n%s", l.Stderr)
 			}
 			for _, tag := range []string{sha, sha[:7], "main"} {
 				if got := registrytest.Digest(t, reg.Host+"/race:"+tag); got != winner {
