@@ -93,7 +93,7 @@ func (a *applier) attempt(ctx context.Context) (Result, error) {
 		return a.first(ctx, dir)
 	}
 	if err != nil {
-		return Result{}, a.transportError("clone", err)
+		return Result{}, a.readError("clone", base, err)
 	}
 	head, err := repo.Head()
 	if err != nil {
@@ -258,7 +258,7 @@ func (a *applier) remoteBranch(ctx context.Context, repo *git.Repository, branch
 		NoCheckout:    true,
 	})
 	if err != nil {
-		return nil, a.transportError("clone", err)
+		return nil, a.readError("clone", branch, err)
 	}
 	head, err := r.Head()
 	if err != nil {
@@ -424,6 +424,27 @@ func remoteLines(s string) string {
 		}
 	}
 	return b.String()
+}
+
+// readError is transportError for a clone of ref, except that one which
+// found ref moved on since the server listed it (isMovedWhileRead) is a
+// *rejectedError: another run replaced the pull request branch (or
+// someone forced Base), and the attempt is made again on what is there
+// now.
+func (a *applier) readError(op string, ref plumbing.ReferenceName, err error) error {
+	if isMovedWhileRead(err) {
+		return &rejectedError{ref: ref, err: fmt.Errorf("%s moved on while it was read: %w", ref.Short(), err)}
+	}
+	return a.transportError(op, err)
+}
+
+// isMovedWhileRead tells whether a clone failed because a ref moved
+// between the server's listing of the refs and the request for their
+// objects: over smart HTTP these are two requests, and git's upload-pack
+// refuses to send a commit that no ref reaches any more ("upload-pack:
+// not our ref <hash>"), as a branch replaced by a force-push leaves it.
+func isMovedWhileRead(err error) bool {
+	return strings.Contains(err.Error(), "not our ref")
 }
 
 // transportError names the remote in err, and ErrAuth when it is one.

@@ -394,6 +394,49 @@ func TestApplyRetriesRejectedPush(t *testing.T) {
 	}
 }
 
+// Over smart HTTP a clone lists the refs in one request and asks for
+// their objects in another; git http-backend refuses a commit that no ref
+// reaches any more ("not our ref"). The pull request branch is replaced
+// by every run, so another run's push landing between the two requests of
+// the read of the branch is a lost race like a rejected push: the attempt
+// is made again, on what that run pushed. (Base only moves forward: what
+// the listing named stays reachable, and the push finds the race.)
+func TestApplyBranchReplacedWhileRead(t *testing.T) {
+	t.Parallel()
+	const branch = "gitship/web/dev"
+	repo := gittest.Bare(t, initialFiles, "main")
+	// The pull request branch as a previous run left it, and the commit
+	// another run replaces it with.
+	for _, b := range []string{branch, "next"} {
+		u := update(repo, write(map[string]string{"apps/api/dev/values.yaml": "image: api:" + b + "\n"}))
+		u.Branch = b
+		if _, err := gitops.Apply(context.Background(), u, nil); err != nil {
+			t.Fatal(err)
+		}
+	}
+	next := gittest.Head(t, repo, "next")
+	// The second upload-pack request of the first attempt reads the pull
+	// request branch (the first clones main).
+	srv := gittest.Serve(t, filepath.Dir(repo), gittest.HTTPOptions{BeforeUploadPack: func(n int) {
+		if n == 2 {
+			gittest.Git(t, repo, "update-ref", "refs/heads/"+branch, next)
+		}
+	}})
+	u := update(srv.URL+"/"+gittest.RepoName, write(map[string]string{"apps/web/dev/values.yaml": "image: web:1.1.0\n"}))
+	u.Branch = branch
+	var log bytes.Buffer
+	res, err := gitops.Apply(context.Background(), u, &log)
+	if err != nil {
+		t.Fatalf("Apply() = %v\nlog:\n%s", err, &log)
+	}
+	if res.Attempts != 2 || !res.Changed || res.Commit != gittest.Head(t, repo, branch) {
+		t.Errorf("Apply() = %+v, want the commit on %s on attempt 2\nlog:\n%s", res, branch, &log)
+	}
+	if !strings.Contains(log.String(), branch+" moved on while it was read") {
+		t.Errorf("log does not show the branch moving:\n%s", &log)
+	}
+}
+
 func TestApplyGivesUp(t *testing.T) {
 	t.Parallel()
 	repo := gittest.Bare(t, initialFiles, "main")

@@ -20,6 +20,11 @@ type HTTPOptions struct {
 	// RequireMultiAck refuses fetches and clones whose request does not ask
 	// for multi_ack or multi_ack_detailed, as Azure Repos does.
 	RequireMultiAck bool
+	// BeforeUploadPack, if set, is called before the server answers the
+	// n-th upload-pack request (1 for the first), the one that asks for
+	// the objects of the refs advertised before: moving a ref there is
+	// another client's push landing between a clone's two requests.
+	BeforeUploadPack func(n int)
 }
 
 // Server is a running git HTTP server.
@@ -59,6 +64,7 @@ func Serve(t testing.TB, root string, opts HTTPOptions) *Server {
 		Stderr: io.Discard,
 	}
 	s := &Server{}
+	var uploadPacks atomic.Int64
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if opts.Token != "" {
 			if _, pass, ok := r.BasicAuth(); !ok || pass != opts.Token {
@@ -80,6 +86,9 @@ func Serve(t testing.TB, root string, opts HTTPOptions) *Server {
 			}
 			r.Body = io.NopCloser(bytes.NewReader(body))
 			r.ContentLength = int64(len(body))
+		}
+		if opts.BeforeUploadPack != nil && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-upload-pack") {
+			opts.BeforeUploadPack(int(uploadPacks.Add(1)))
 		}
 		backend.ServeHTTP(w, r)
 	}))
