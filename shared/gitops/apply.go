@@ -295,7 +295,13 @@ func (a *applier) push(ctx context.Context, repo *git.Repository, refspec config
 	})
 	switch {
 	case err == nil || errors.Is(err, git.NoErrAlreadyUpToDate):
-		if err := a.confirm(ctx, repo, dst, local.Hash()); err != nil {
+		// Where dst was before the push, as far as it was checked: the
+		// lease's value, or none (a new branch).
+		var old plumbing.Hash
+		if len(require) > 0 {
+			old = plumbing.NewHash(require[0].Src())
+		}
+		if err := a.confirm(ctx, repo, dst, local.Hash(), old); err != nil {
 			return err
 		}
 		a.logf("pushed %s to %s", short(local.Hash()), dst)
@@ -312,11 +318,20 @@ func (a *applier) push(ctx context.Context, repo *git.Repository, refspec config
 	return fmt.Errorf("push to %s %s: %w", a.remote, dst, err)
 }
 
-// confirm reads ref back from the remote after a push of commit: it must
-// be there, or be an ancestor of what is there now (a run pushed on top
-// since). Anything else, a push that said yes and kept nothing, comes
-// back as a *rejectedError, so the attempt is made again.
-func (a *applier) confirm(ctx context.Context, repo *git.Repository, ref plumbing.ReferenceName, commit plumbing.Hash) error {
+// confirm reads ref back from the remote after a push of commit that the
+// server reported done; old is where ref was before it (zero: it did not
+// exist). A push that said yes and kept nothing comes back as a
+// *rejectedError, so the attempt is made again.
+//
+// Base is never forced: commit must be there, or in the history of what
+// is there now (a run pushed on top since). A pull request branch is
+// replaced by every run, each under a lease, so a newer run may have
+// replaced commit since, and its history need not hold commit: the
+// server's status, a compare-and-swap of the ref, is trusted, and only a
+// ref still at old shows a push that never landed. Taking a replaced
+// branch for a lost push would make this run push its older content over
+// the newer run's.
+func (a *applier) confirm(ctx context.Context, repo *git.Repository, ref plumbing.ReferenceName, commit, old plumbing.Hash) error {
 	origin, err := repo.Remote(git.DefaultRemoteName)
 	if err != nil {
 		return err
@@ -332,6 +347,19 @@ func (a *applier) confirm(ctx context.Context, repo *git.Repository, ref plumbin
 		}
 	}
 	if head == commit {
+		return nil
+	}
+	if ref != plumbing.NewBranchReferenceName(a.u.Base) {
+		switch {
+		case head == old && head.IsZero():
+			return &rejectedError{ref: ref, err: fmt.Errorf("the push of %s was reported done, but %s is not on the remote", short(commit), ref)}
+		case head == old:
+			return &rejectedError{ref: ref, err: fmt.Errorf("the push of %s was reported done, but %s is still at %s", short(commit), ref, short(head))}
+		case head.IsZero():
+			a.logf("%s was deleted since the push of %s", ref, short(commit))
+		default:
+			a.logf("%s was replaced since by %s (another run's push)", ref, short(head))
+		}
 		return nil
 	}
 	if head.IsZero() {

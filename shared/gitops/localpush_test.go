@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
@@ -141,10 +142,13 @@ func TestRefsStorerSkipsLocks(t *testing.T) {
 
 // lossy is the in-process server with a receive-pack that says yes and
 // then loses the update, lose times: what go-git's own server did under
-// concurrent pushes.
+// concurrent pushes. With to set, the update is not lost but replaced
+// right after by to: another run's push that lands between this run's
+// push and its reading the branch back.
 type lossy struct {
 	localServer
 	lose *atomic.Int32
+	to   plumbing.Hash
 }
 
 func (l lossy) NewReceivePackSession(ep *transport.Endpoint, auth transport.AuthMethod) (transport.ReceivePackSession, error) {
@@ -152,24 +156,42 @@ func (l lossy) NewReceivePackSession(ep *transport.Endpoint, auth transport.Auth
 	if err != nil {
 		return nil, err
 	}
-	return lossySession{s.(*casSession), l.lose}, nil
+	return lossySession{s.(*casSession), l}, nil
 }
 
 type lossySession struct {
 	*casSession
-	lose *atomic.Int32
+	l lossy
 }
 
 func (s lossySession) ReceivePack(ctx context.Context, req *packp.ReferenceUpdateRequest) (*packp.ReportStatus, error) {
 	rs, err := s.casSession.ReceivePack(ctx, req)
-	if err == nil && s.lose.Add(-1) >= 0 {
+	if err == nil && s.l.lose.Add(-1) >= 0 {
 		for _, c := range req.Commands {
-			if err := updateRef(s.gitDir, c.Name, c.New, c.Old); err != nil {
+			to := c.Old
+			if !s.l.to.IsZero() {
+				to = s.l.to
+			}
+			if err := updateRef(s.gitDir, c.Name, c.New, to); err != nil {
 				return nil, err
 			}
 		}
 	}
 	return rs, err
+}
+
+// installLossy installs l as a protocol of its own for the test.
+func installLossy(t *testing.T, l lossy) string {
+	proto := "lossy" + strings.Map(func(r rune) rune {
+		if r >= 'a' && r <= 'z' {
+			return r
+		}
+		return -1
+	}, strings.ToLower(t.Name()))
+	client.InstallProtocol(proto, l)
+	inProcess[proto] = true
+	t.Cleanup(func() { client.InstallProtocol(proto, nil); delete(inProcess, proto) })
+	return proto
 }
 
 // A push the server reports done but that is not on the branch is found
@@ -185,12 +207,9 @@ func TestApplyConfirmsPush(t *testing.T) {
 		{"lost every time", 100, 3, ErrRejected},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			proto := "lossy" + strings.ReplaceAll(tc.name, " ", "")
 			n := &atomic.Int32{}
 			n.Store(tc.lose)
-			client.InstallProtocol(proto, lossy{newLocalServer(), n})
-			inProcess[proto] = true
-			t.Cleanup(func() { client.InstallProtocol(proto, nil); delete(inProcess, proto) })
+			proto := installLossy(t, lossy{localServer: newLocalServer(), lose: n})
 
 			repo := gittest.Bare(t, map[string]string{"a": "b"}, "main")
 			head := gittest.Head(t, repo, "main")
@@ -207,6 +226,63 @@ func TestApplyConfirmsPush(t *testing.T) {
 			}
 			if got := gittest.Head(t, repo, "main"); tc.wantErr == nil && got != res.Commit || tc.wantErr != nil && got != head {
 				t.Errorf("main = %s; Apply() = %+v", got, res)
+			}
+		})
+	}
+}
+
+// The pull request branch is replaced by every run under a lease. A run
+// whose push landed and was then replaced by a newer run's (before it read
+// the branch back) has done its part: it must not take that for a lost
+// push and force its older content over the newer run's. A push that the
+// server reported done but that left the branch where it was is made
+// again, as on Base.
+func TestApplyConfirmsPRBranch(t *testing.T) {
+	const branch = "gitship/web/dev"
+	for _, tc := range []struct {
+		name     string
+		replaced bool // another run's push replaces the branch right after
+		attempts int
+		wantLog  string
+	}{
+		{"replaced since", true, 1, "refs/heads/" + branch + " was replaced since by "},
+		{"lost", false, 2, "was reported done, but refs/heads/" + branch + " is still at "},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			repo := gittest.Bare(t, map[string]string{"a": "b"}, "main")
+			main := gittest.Head(t, repo, "main")
+			u := Update{
+				URL: repo, Base: "main", Branch: branch, Author: Author{Name: "t", Email: "t@example.com"}, Message: "m",
+				Attempts: 3, Write: func(dir string) error { return os.WriteFile(filepath.Join(dir, "c"), []byte("1"), 0o644) },
+			}
+			if _, err := Apply(context.Background(), u, io.Discard); err != nil {
+				t.Fatal(err)
+			}
+			old := gittest.Head(t, repo, branch)
+
+			// The newer run's commit: any commit of the repository will do.
+			n := &atomic.Int32{}
+			n.Store(1)
+			l := lossy{localServer: newLocalServer(), lose: n}
+			if tc.replaced {
+				l.to = plumbing.NewHash(main)
+			}
+			u.URL = installLossy(t, l) + "://" + repo
+			u.Write = func(dir string) error { return os.WriteFile(filepath.Join(dir, "c"), []byte("2"), 0o644) }
+			var log bytes.Buffer
+			res, err := Apply(context.Background(), u, &log)
+			if err != nil || !res.Changed || res.Attempts != tc.attempts {
+				t.Fatalf("Apply() = %+v, %v; want a change after %d attempts\nlog:\n%s", res, err, tc.attempts, &log)
+			}
+			if !strings.Contains(log.String(), tc.wantLog) {
+				t.Errorf("log does not say %q:\n%s", tc.wantLog, &log)
+			}
+			got := gittest.Head(t, repo, branch)
+			if tc.replaced && got != main {
+				t.Errorf("%s = %s, want the newer run's %s left in place (it was at %s before this run)", branch, got, main, old)
+			}
+			if !tc.replaced && got != res.Commit {
+				t.Errorf("%s = %s, want this run's %s", branch, got, res.Commit)
 			}
 		})
 	}

@@ -3,6 +3,7 @@ package gittest
 import (
 	"bytes"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/cgi"
 	"net/http/httptest"
@@ -10,6 +11,7 @@ import (
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // HTTPOptions configures Serve.
@@ -25,6 +27,10 @@ type HTTPOptions struct {
 	// the objects of the refs advertised before: moving a ref there is
 	// another client's push landing between a clone's two requests.
 	BeforeUploadPack func(n int)
+	// PushDelay holds the answer to every push this long after the server
+	// has updated the refs, as a slow network would: another client's
+	// push can land before the pusher hears that its own did.
+	PushDelay time.Duration
 }
 
 // Server is a running git HTTP server.
@@ -89,6 +95,15 @@ func Serve(t testing.TB, root string, opts HTTPOptions) *Server {
 		}
 		if opts.BeforeUploadPack != nil && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-upload-pack") {
 			opts.BeforeUploadPack(int(uploadPacks.Add(1)))
+		}
+		if opts.PushDelay > 0 && r.Method == http.MethodPost && strings.HasSuffix(r.URL.Path, "/git-receive-pack") {
+			rec := httptest.NewRecorder()
+			backend.ServeHTTP(rec, r)
+			time.Sleep(opts.PushDelay)
+			maps.Copy(w.Header(), rec.Header())
+			w.WriteHeader(rec.Code)
+			w.Write(rec.Body.Bytes())
+			return
 		}
 		backend.ServeHTTP(w, r)
 	}))
