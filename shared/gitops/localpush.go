@@ -6,9 +6,11 @@ import (
 	"errors"
 	"fmt"
 	"io/fs"
+	"math/rand/v2"
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/go-git/go-billy/v5/osfs"
 	"github.com/go-git/go-git/v5/plumbing"
@@ -30,9 +32,13 @@ import (
 // receiving them, and updates refs itself as git's receive-pack does: a
 // lock file created exclusively next to the ref, the current value
 // compared with the old value the pusher sent, the new value written to
-// the lock and renamed over the ref. A push that lost the race comes back
-// as "ng <ref> failed to update ref", as git http-backend reports it, and
-// Apply retries it on the new base. The lock is git's own, so runs with
+// the lock and renamed over the ref. A lock another writer holds is
+// waited for, about a second, as git waits core.filesRefLockTimeout. A
+// push that lost the race (the lock still held, the ref not at the old
+// value) comes back as "ng <ref> failed to update ref", as git
+// http-backend reports it, and Apply retries it on the new base; any
+// other failure to write the ref is an error of the push, not retried.
+// The lock is git's own, so runs with
 // and without git, and git itself, exclude each other too. Its reads of
 // the refs skip lock files, which go-git's own listing reads as refs and
 // fails on while they are empty ("ref file is empty").
@@ -167,6 +173,13 @@ func (s *casSession) ReceivePack(ctx context.Context, req *packp.ReferenceUpdate
 			if _, err := sto.EncodedObject(plumbing.AnyObject, cmd.New); err != nil {
 				status = "missing necessary objects"
 			} else if err := updateRef(s.gitDir, cmd.Name, cmd.Old, cmd.New); err != nil {
+				var race *raceError
+				if !errors.As(err, &race) {
+					// Not a lost race but a failure of the disk or of
+					// the repository: an error of the push, which
+					// isRejection does not take for a race to retry.
+					return nil, fmt.Errorf("update %s: %w", cmd.Name, err)
+				}
 				status = "failed to update ref (" + err.Error() + ")"
 			}
 		}
@@ -175,9 +188,26 @@ func (s *casSession) ReceivePack(ctx context.Context, req *packp.ReferenceUpdate
 	return rs, nil
 }
 
+// raceError is an updateRef that another writer stopped: its lock held
+// past lockTimeout, or the ref not at the old value. The push reports it
+// as "failed to update ref", which Apply retries on the new value; any
+// other error of updateRef is a failure (a disk full, a ref where a
+// directory of refs is).
+type raceError struct{ msg string }
+
+func (e *raceError) Error() string { return e.msg }
+
+// lockTimeout is how long updateRef waits for a ref's lock held by
+// another writer: git's receive-pack waits core.filesRefLockTimeout
+// (100 ms by default); a wait of about a second lets runs on one
+// repository take turns without a fresh clone for each lost turn.
+const lockTimeout = time.Second
+
 // updateRef moves ref in the repository at gitDir from old (zero: it
 // must not exist) to new, as git does: refs/heads/x.lock created with
-// O_EXCL, the value checked, written, synced and renamed over the ref.
+// O_EXCL (waiting up to lockTimeout while another writer holds it), the
+// value checked, written, synced and renamed over the ref. A lost race is
+// a *raceError.
 func updateRef(gitDir string, ref plumbing.ReferenceName, old, new plumbing.Hash) (err error) {
 	name := ref.String()
 	if !strings.HasPrefix(name, "refs/") || CheckRefName(name) != nil {
@@ -185,15 +215,15 @@ func updateRef(gitDir string, ref plumbing.ReferenceName, old, new plumbing.Hash
 	}
 	path := filepath.Join(gitDir, filepath.FromSlash(name))
 	if err := os.MkdirAll(filepath.Dir(path), 0o777); err != nil {
-		return fmt.Errorf("cannot lock ref '%s': %w", name, err)
+		return fmt.Errorf("create the directory of ref '%s': %w", name, err)
 	}
 	lock := path + ".lock"
-	f, err := os.OpenFile(lock, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+	f, err := lockFile(lock, lockTimeout)
 	if err != nil {
 		if errors.Is(err, fs.ErrExist) {
-			return fmt.Errorf("cannot lock ref '%s': unable to create '%s': file exists: another push holds it, or a crashed one left it", name, lock)
+			return &raceError{fmt.Sprintf("cannot lock ref '%s': unable to create '%s': file exists: another push held it for %s, or a crashed one left it", name, lock, lockTimeout)}
 		}
-		return fmt.Errorf("cannot lock ref '%s': %w", name, err)
+		return fmt.Errorf("lock ref '%s': %w", name, err)
 	}
 	renamed := false
 	defer func() {
@@ -204,31 +234,53 @@ func updateRef(gitDir string, ref plumbing.ReferenceName, old, new plumbing.Hash
 	}()
 	cur, err := readRef(gitDir, name)
 	if err != nil {
-		return fmt.Errorf("cannot lock ref '%s': %w", name, err)
+		return fmt.Errorf("read ref '%s': %w", name, err)
 	}
 	if cur != old {
 		if cur.IsZero() {
-			return fmt.Errorf("cannot lock ref '%s': it is gone, expected %s", name, old)
+			return &raceError{fmt.Sprintf("cannot lock ref '%s': it is gone, expected %s", name, old)}
 		}
 		if old.IsZero() {
-			return fmt.Errorf("cannot lock ref '%s': reference already exists", name)
+			return &raceError{fmt.Sprintf("cannot lock ref '%s': reference already exists", name)}
 		}
-		return fmt.Errorf("cannot lock ref '%s': is at %s but expected %s", name, cur, old)
+		return &raceError{fmt.Sprintf("cannot lock ref '%s': is at %s but expected %s", name, cur, old)}
 	}
 	if _, err := f.WriteString(new.String() + "\n"); err != nil {
-		return err
+		return fmt.Errorf("write ref '%s': %w", name, err)
 	}
 	if err := f.Sync(); err != nil {
-		return err
+		return fmt.Errorf("write ref '%s': %w", name, err)
 	}
 	if err := f.Close(); err != nil {
-		return err
+		return fmt.Errorf("write ref '%s': %w", name, err)
 	}
 	if err := os.Rename(lock, path); err != nil {
-		return err
+		return fmt.Errorf("write ref '%s': %w", name, err)
 	}
 	renamed = true
 	return nil
+}
+
+// lockFile creates lock exclusively, trying again while it exists, with
+// waits growing from 1 ms to 50 ms, each at random within half of its
+// length either way so that writers that met do not meet again, until
+// timeout has passed: what git's lock_file_timeout does. The error is
+// the last attempt's: fs.ErrExist when the lock was held throughout.
+func lockFile(lock string, timeout time.Duration) (*os.File, error) {
+	deadline := time.Now().Add(timeout)
+	wait := time.Millisecond
+	for {
+		f, err := os.OpenFile(lock, os.O_WRONLY|os.O_CREATE|os.O_EXCL, 0o666)
+		if err == nil || !errors.Is(err, fs.ErrExist) {
+			return f, err
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return nil, err
+		}
+		time.Sleep(min(wait/2+rand.N(wait), left))
+		wait = min(2*wait, 50*time.Millisecond)
+	}
 }
 
 // readRef is the commit ref names in the repository at gitDir: its loose

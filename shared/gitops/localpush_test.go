@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"path/filepath"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/cache"
@@ -39,17 +41,18 @@ func TestUpdateRef(t *testing.T) {
 		locked   bool   // main.lock is held
 		old      plumbing.Hash
 		want     string // error text, "" for success
+		race     bool   // the error is a lost race, which Apply retries
 		wantHead plumbing.Hash
 	}{
 		{name: "from the old value", loose: hashA.String() + "\n", old: hashA, wantHead: hashB},
-		{name: "moved since", loose: hashA.String() + "\n", old: hashC, want: "is at " + hashA.String() + " but expected " + hashC.String(), wantHead: hashA},
-		{name: "held by another push", loose: hashA.String() + "\n", locked: true, old: hashA, want: "main.lock': file exists", wantHead: hashA},
+		{name: "moved since", loose: hashA.String() + "\n", old: hashC, want: "is at " + hashA.String() + " but expected " + hashC.String(), race: true, wantHead: hashA},
+		{name: "held by another push", loose: hashA.String() + "\n", locked: true, old: hashA, want: "main.lock': file exists", race: true, wantHead: hashA},
 		{name: "packed", packed: "# pack-refs with: peeled fully-peeled sorted \n" + hashA.String() + " " + ref + "\n", old: hashA, wantHead: hashB},
-		{name: "packed, moved since", packed: hashA.String() + " " + ref + "\n", old: hashC, want: "is at " + hashA.String(), wantHead: hashA},
-		{name: "loose over packed", loose: hashC.String() + "\n", packed: hashA.String() + " " + ref + "\n", old: hashA, want: "is at " + hashC.String(), wantHead: hashC},
+		{name: "packed, moved since", packed: hashA.String() + " " + ref + "\n", old: hashC, want: "is at " + hashA.String(), race: true, wantHead: hashA},
+		{name: "loose over packed", loose: hashC.String() + "\n", packed: hashA.String() + " " + ref + "\n", old: hashA, want: "is at " + hashC.String(), race: true, wantHead: hashC},
 		{name: "create", old: plumbing.ZeroHash, wantHead: hashB},
-		{name: "create, made since", loose: hashA.String() + "\n", old: plumbing.ZeroHash, want: "reference already exists", wantHead: hashA},
-		{name: "deleted since", old: hashA, want: "it is gone", wantHead: plumbing.ZeroHash},
+		{name: "create, made since", loose: hashA.String() + "\n", old: plumbing.ZeroHash, want: "reference already exists", race: true, wantHead: hashA},
+		{name: "deleted since", old: hashA, want: "it is gone", race: true, wantHead: plumbing.ZeroHash},
 		{name: "garbage in the ref", loose: "\n", old: hashA, want: "not a commit id"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -69,8 +72,9 @@ func TestUpdateRef(t *testing.T) {
 			if tc.want == "" && err != nil || tc.want != "" && (err == nil || !strings.Contains(err.Error(), tc.want)) {
 				t.Fatalf("updateRef() = %v, want %q", err, tc.want)
 			}
-			if tc.want != "" && !isRejection(errors.New("command error on refs/heads/main: failed to update ref ("+err.Error()+")")) {
-				t.Errorf("a lost race is not retried: %v", err)
+			var race *raceError
+			if tc.want != "" && errors.As(err, &race) != tc.race {
+				t.Errorf("updateRef() = %v: a lost race %t, want %t", err, !tc.race, tc.race)
 			}
 			if tc.wantHead != (plumbing.Hash{}) || tc.want == "" {
 				if got, _ := readRef(dir, ref); got != tc.wantHead {
@@ -79,6 +83,82 @@ func TestUpdateRef(t *testing.T) {
 			}
 			if _, err := os.Stat(path + ".lock"); tc.locked != (err == nil) {
 				t.Errorf("lock file left: %t, want %t (another holder's lock stays)", err == nil, tc.locked)
+			}
+		})
+	}
+}
+
+// A lock another writer holds for a moment is waited for, as git's
+// receive-pack waits core.filesRefLockTimeout: the update then goes
+// ahead from the value the holder left, without a lost race.
+func TestUpdateRefWaitsForLock(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "refs", "heads", "main")
+	os.MkdirAll(filepath.Dir(path), 0o755)
+	os.WriteFile(path, []byte(hashA.String()+"\n"), 0o644)
+	os.WriteFile(path+".lock", nil, 0o644)
+	released := make(chan struct{})
+	go func() {
+		defer close(released)
+		time.Sleep(lockTimeout / 10)
+		os.Remove(path + ".lock")
+	}()
+	err := updateRef(dir, "refs/heads/main", hashA, hashB)
+	<-released
+	if err != nil {
+		t.Fatalf("updateRef() = %v, want it to wait for the lock", err)
+	}
+	if got, _ := readRef(dir, "refs/heads/main"); got != hashB {
+		t.Errorf("ref = %s, want %s", got, hashB)
+	}
+}
+
+// A failure that no other writer caused (a directory of refs where the
+// ref is, a ref where its directory would be, a ref file that is a
+// directory) is an error of the push, not a lost race: Apply fails at
+// once instead of trying again, and says why.
+func TestUpdateRefFailure(t *testing.T) {
+	for _, tc := range []struct {
+		name  string
+		setup func(gitDir string)
+		ref   plumbing.ReferenceName
+		want  string
+	}{
+		{"a ref where its directory would be", func(d string) {
+			os.WriteFile(filepath.Join(d, "refs", "heads", "gitship"), []byte(hashA.String()+"\n"), 0o644)
+		}, "refs/heads/gitship/web/dev", "create the directory of ref 'refs/heads/gitship/web/dev'"},
+		{"a directory of refs where the ref is", func(d string) {
+			os.MkdirAll(filepath.Join(d, "refs", "heads", "gitship", "web", "dev"), 0o755)
+			os.WriteFile(filepath.Join(d, "refs", "heads", "gitship", "web", "dev", "x"), []byte(hashA.String()+"\n"), 0o644)
+		}, "refs/heads/gitship/web/dev", "read ref 'refs/heads/gitship/web/dev'"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			os.MkdirAll(filepath.Join(dir, "refs", "heads"), 0o755)
+			tc.setup(dir)
+			err := updateRef(dir, tc.ref, plumbing.ZeroHash, hashB)
+			var race *raceError
+			if err == nil || errors.As(err, &race) || !strings.Contains(err.Error(), tc.want) {
+				t.Fatalf("updateRef() = %#v, want a failure (not a race) saying %q", err, tc.want)
+			}
+			if _, err := os.Stat(filepath.Join(dir, filepath.FromSlash(tc.ref.String())+".lock")); err == nil {
+				t.Error("lock file left behind")
+			}
+
+			// Through Apply to the in-process server: one attempt, the
+			// reason shown, not ErrRejected after the retries.
+			repo := gittest.Bare(t, map[string]string{"a": "b"}, "main")
+			tc.setup(repo)
+			n := &atomic.Int32{}
+			proto := installLossy(t, lossy{localServer: newLocalServer(), lose: n})
+			var log bytes.Buffer
+			res, err := Apply(context.Background(), Update{
+				URL: proto + "://" + repo, Base: "main", Branch: strings.TrimPrefix(tc.ref.String(), "refs/heads/"),
+				Author: Author{Name: "t", Email: "t@example.com"}, Message: "m", Attempts: 3,
+				Write: func(dir string) error { return os.WriteFile(filepath.Join(dir, "c"), []byte("d"), 0o644) },
+			}, &log)
+			if err == nil || errors.Is(err, ErrRejected) || errors.Is(err, ErrRefused) || res.Attempts != 1 || !strings.Contains(err.Error(), tc.want) {
+				t.Errorf("Apply() = %+v, %v; want a failure saying %q after 1 attempt\nlog:\n%s", res, err, tc.want, &log)
 			}
 		})
 	}
@@ -93,7 +173,10 @@ func TestUpdateRefRace(t *testing.T) {
 	var wg sync.WaitGroup
 	for i := range 50 {
 		wg.Go(func() {
-			h := plumbing.NewHash(strings.Repeat(string("0123456789abcdef"[i%16]), 40))
+			// Each its own value, none the old one (a writer of "aaa…"
+			// would have left the ref where it was, and a second win
+			// counted): 00…01, 00…02, …
+			h := plumbing.NewHash(fmt.Sprintf("%040x", i+1))
 			for range 20 { // a writer that found the lock retries, as Apply does
 				err := updateRef(dir, "refs/heads/main", hashA, h)
 				if err == nil {
