@@ -49,7 +49,12 @@ func URL(raw string) string {
 			return RedactedURL
 		}
 		u.User = nil
-		return u.String()
+		// The parser re-encodes what it took apart: an '@' it gives back
+		// (from a fragment or an empty host) is no URL worth printing.
+		if out := u.String(); !strings.Contains(out, "@") {
+			return out
+		}
+		return RedactedURL
 	}
 	at := strings.LastIndex(raw, "@")
 	switch {
