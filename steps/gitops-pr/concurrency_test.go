@@ -40,25 +40,14 @@ func TestConcurrentDirect(t *testing.T) {
 						url = gittest.Serve(t, filepath.Dir(dir), gittest.HTTPOptions{Token: token}).URL + "/" + gittest.RepoName
 					}
 					initial := gittest.Head(t, dir, "main")
-					results := make([]steptest.Result, n)
-					tmps := make([]string, n)
-					var wg sync.WaitGroup
-					for i := range n {
-						tmps[i] = t.TempDir()
-						e := env(ws, sha, tmps[i])
-						if !withGit {
-							e["PATH"] = "/nonexistent"
-						}
+					results, tmps := runConcurrently(t, n, ws, sha, withGit, func(i int) []string {
 						args := []string{"--gitops-repo", url, "--chart", "deploy/chart", "--image", image, "--direct"}
 						if sameEnv {
-							args = append(args, "--environment", "dev", "--values", "deploy/values/dev.yaml",
+							return append(args, "--environment", "dev", "--values", "deploy/values/dev.yaml",
 								"--set", fmt.Sprintf("replicaCount=%d", i+1))
-						} else {
-							args = append(args, "--environment", fmt.Sprintf("env%d", i))
 						}
-						wg.Go(func() { results[i] = steptest.Run(t, binary, ws, e, args...) })
-					}
-					wg.Wait()
+						return append(args, "--environment", fmt.Sprintf("env%d", i))
+					})
 
 					var commits []string
 					retries := 0
@@ -162,20 +151,10 @@ func TestConcurrentPullRequest(t *testing.T) {
 				url = gittest.Serve(t, filepath.Dir(dir), gittest.HTTPOptions{Token: token, PushDelay: tc.pushDelay}).URL + "/" + gittest.RepoName
 			}
 			main := gittest.Head(t, dir, "main")
-			results := make([]steptest.Result, n)
-			tmps := make([]string, n)
-			var wg sync.WaitGroup
-			for i := range n {
-				tmps[i] = t.TempDir()
-				e := env(ws, sha, tmps[i])
-				if !tc.withGit {
-					e["PATH"] = "/nonexistent"
-				}
-				args := []string{"--gitops-repo", url, "--provider", "none", "--chart", "deploy/chart", "--image", image,
+			results, tmps := runConcurrently(t, n, ws, sha, tc.withGit, func(i int) []string {
+				return []string{"--gitops-repo", url, "--provider", "none", "--chart", "deploy/chart", "--image", image,
 					"--environment", "dev", "--values", "deploy/values/dev.yaml", "--set", fmt.Sprintf("replicaCount=%d", i+1)}
-				wg.Go(func() { results[i] = steptest.Run(t, binary, ws, e, args...) })
-			}
-			wg.Wait()
+			})
 
 			reported := map[string]int{} // commit: run
 			replaced := 0
@@ -246,4 +225,24 @@ func TestConcurrentPullRequest(t *testing.T) {
 			}
 		})
 	}
+}
+
+// runConcurrently starts n runs of the step at once, as n pipelines would,
+// run i with args(i), each with its own outputs directory (tmps[i]); with
+// withGit false, git is not on their PATH, as in the step's image.
+func runConcurrently(t *testing.T, n int, ws, sha string, withGit bool, args func(i int) []string) (results []steptest.Result, tmps []string) {
+	t.Helper()
+	results, tmps = make([]steptest.Result, n), make([]string, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		tmps[i] = t.TempDir()
+		e := env(ws, sha, tmps[i])
+		if !withGit {
+			e["PATH"] = "/nonexistent"
+		}
+		a := args(i)
+		wg.Go(func() { results[i] = steptest.Run(t, binary, ws, e, a...) })
+	}
+	wg.Wait()
+	return results, tmps
 }
