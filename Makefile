@@ -111,6 +111,7 @@ release:
 	  -out dist $(if $(TFX),-tfx '$(TFX)')
 
 test:
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy (diff above): run go mod tidy"; exit 1; }
 	$(GO) vet ./...
 	@out=$$(gofmt -l shared steps tools); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) test -race -timeout 20m ./...
