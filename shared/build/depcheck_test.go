@@ -1,24 +1,14 @@
 package build
 
 import (
-	"os/exec"
-	"strings"
 	"testing"
+
+	"github.com/gitship/gitship/shared/internal/depchecktest"
 )
 
 // TestStaysLean keeps Helm and the Kubernetes libraries out of the build
 // step's binary: it builds images, it renders nothing.
 func TestStaysLean(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", "../../steps/build").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list -deps: %v\n%s", err, out)
-	}
-	forbidden := []string{"helm.sh/", "k8s.io/", "sigs.k8s.io/", "github.com/yannh/kubeconform", "github.com/docker/docker/"}
-	for _, dep := range strings.Fields(string(out)) {
-		for _, f := range forbidden {
-			if strings.HasPrefix(dep, f) {
-				t.Errorf("gitship-build depends on %s", dep)
-			}
-		}
-	}
+	depchecktest.Forbid(t, "gitship-build", []string{"../../steps/build"},
+		"helm.sh/", "k8s.io/", "sigs.k8s.io/", "github.com/yannh/kubeconform", "github.com/docker/docker/")
 }

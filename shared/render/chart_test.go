@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"sort"
@@ -13,6 +12,7 @@ import (
 	"sync"
 	"testing"
 
+	"github.com/gitship/gitship/shared/internal/depchecktest"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/releaseutil"
@@ -199,22 +199,10 @@ func FuzzHelmDocs(f *testing.F) {
 // kubectl, OCI registries and release storage, which a step that only
 // renders pays for at every start.
 func TestChartStaysLean(t *testing.T) {
-	out, err := exec.Command("go", "list", "-deps", ".").CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list -deps: %v\n%s", err, out)
-	}
-	forbidden := []string{
+	depchecktest.Forbid(t, "package render", []string{"."},
 		"helm.sh/helm/v3/pkg/action", "helm.sh/helm/v3/pkg/getter", "helm.sh/helm/v3/pkg/cli",
 		"helm.sh/helm/v3/pkg/kube", "helm.sh/helm/v3/pkg/registry", "helm.sh/helm/v3/pkg/storage",
-		"k8s.io/kubectl/", "k8s.io/cli-runtime/", "oras.land/", "github.com/spf13/cobra",
-	}
-	for _, dep := range strings.Fields(string(out)) {
-		for _, f := range forbidden {
-			if dep == f || strings.HasPrefix(dep, f+"/") || strings.HasSuffix(f, "/") && strings.HasPrefix(dep, f) {
-				t.Errorf("package render depends on %s", dep)
-			}
-		}
-	}
+		"k8s.io/kubectl/", "k8s.io/cli-runtime/", "oras.land/", "github.com/spf13/cobra")
 }
 
 // TestRenderChartArchive maps the templates of a packaged subchart to its
