@@ -9,6 +9,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/gitship/gitship/shared/imagesource"
 	"github.com/gitship/gitship/shared/markdown"
 	"github.com/gitship/gitship/shared/registry"
 	"github.com/gitship/gitship/shared/step"
@@ -73,10 +74,10 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 			return failure(err)
 		}
 	} else {
-		a, cleanup, err := registry.Open(ctx, s.Image)
+		a, cleanup, err := imagesource.Open(ctx, s.Image)
 		defer cleanup()
 		if err != nil {
-			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, registry.ErrNotImage) {
+			if errors.Is(err, fs.ErrNotExist) || errors.Is(err, imagesource.ErrNotImage) {
 				return step.Usagef("--image %v", err)
 			}
 			return fmt.Errorf("--image %w", err)

@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/gitship/gitship/shared/imagesource"
 	"github.com/gitship/gitship/shared/registry"
 	"github.com/gitship/gitship/shared/registry/registrytest"
 )
@@ -109,7 +110,7 @@ func TestPushWithPublish(t *testing.T) {
 	out := t.TempDir()
 	res := build(t, out)
 	reg := registrytest.Start(t, registrytest.Options{})
-	a, cleanup, err := registry.Open(context.Background(), "oci:"+filepath.Join(out, "gitship-hello"))
+	a, cleanup, err := imagesource.Open(context.Background(), "oci:"+filepath.Join(out, "gitship-hello"))
 	defer cleanup()
 	if err != nil {
 		t.Fatal(err)
