@@ -16,7 +16,7 @@ import (
 	"github.com/gitship/gitship/shared/gitops"
 	"github.com/gitship/gitship/shared/render"
 	"github.com/gitship/gitship/shared/step"
-	"github.com/gitship/gitship/shared/validate"
+	"github.com/gitship/gitship/shared/validation"
 )
 
 // inputs are the settings resolved and checked before anything runs.
@@ -110,7 +110,7 @@ func resolve(s Settings) (inputs, error) {
 	if s.Kustomize != "" {
 		in.sources.Kustomize = []string{env(s.Kustomize)}
 	}
-	in.kubeVersions = validate.KubernetesVersions(s.KubernetesVersions.Value())
+	in.kubeVersions = validation.KubernetesVersions(s.KubernetesVersions.Value())
 
 	in.provider = s.Provider
 	if in.provider == "auto" || in.provider == "" {

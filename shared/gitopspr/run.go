@@ -19,7 +19,7 @@ import (
 	"github.com/gitship/gitship/shared/redact"
 	"github.com/gitship/gitship/shared/render"
 	"github.com/gitship/gitship/shared/step"
-	"github.com/gitship/gitship/shared/validate"
+	"github.com/gitship/gitship/shared/validation"
 )
 
 // Run renders, validates and commits what the settings name and opens or
@@ -35,7 +35,7 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	err = r.Group("Render "+in.app+" for "+s.Environment, func() error {
 		resources, err = in.sources.Render(ctx, in.kubeVersions[0], r.Stdout)
 		if err != nil {
-			return validate.InputError(err)
+			return validation.InputError(err)
 		}
 		if len(resources) == 0 {
 			return step.Usagef("nothing rendered for %s: check --chart, --kustomize or --manifests", s.Environment)
@@ -128,29 +128,26 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 
 // check validates the rendered resources: nothing invalid is committed.
 func check(ctx context.Context, s Settings, in inputs, rs []render.Resource, r *step.Run) error {
-	v, err := validate.New(validate.Options{KubernetesVersions: in.kubeVersions, Strict: s.Strict})
+	v, err := validation.New(validation.Options{KubernetesVersions: in.kubeVersions, Strict: s.Strict,
+		CRDFiles: s.CRDs.Value(), MissingSchemas: s.MissingSchemas, Root: r.Context().Workspace, Log: r.Stdout})
 	if err != nil {
 		return step.Usagef("--kubernetes-version: %v", err)
 	}
 	defer v.Close()
-	var results []validate.Result
+	var out validation.Outcome
 	err = r.Group("Validate", func() error {
-		if err := validate.AddCRDFiles(v, s.CRDs.Value(), r.Context().Workspace, r.Stdout); err != nil {
-			return err
-		}
-		results, err = v.Validate(ctx, rs)
+		out, err = v.Check(ctx, rs)
 		return err
 	})
 	if err != nil {
 		return err
 	}
-	missing := map[string]finding.Severity{"fail": finding.Error, "warn": finding.Warning, "skip": finding.None}[s.MissingSchemas]
-	for _, f := range validate.Findings(results, missing) {
+	for _, f := range out.Findings() {
 		r.Platform.Annotate(r.Stdout, f)
 	}
-	fmt.Fprintln(r.Stdout, validate.Count(results))
-	if n := validate.CountFailing(results, missing == finding.Error); n > 0 {
-		return fmt.Errorf("%d of %d resources failed validation; nothing was committed: %w", n, len(results), step.ErrCheckFailed)
+	fmt.Fprintln(r.Stdout, out.Totals())
+	if n := out.Failing(); n > 0 {
+		return fmt.Errorf("%d of %d resources failed validation; nothing was committed: %w", n, len(out.Results), step.ErrCheckFailed)
 	}
 	return nil
 }

@@ -1,9 +1,4 @@
-// Package validate checks Kubernetes resources against the schemas of one
-// or several Kubernetes versions through the kubeconform library, and says
-// where each problem is: the field path, the line of the rendered document
-// and, for a chart, the template a human has to fix.
-//
-// Schemas come from shared/schema (embedded built-in kinds and CRDs), which
-// this package lays out on disk as a kubeconform schema location, then from
-// any --schema-location the user adds.
+// Package validate is the validate step: its inputs, its flow (render,
+// validate through shared/validation, report) and its outputs, the
+// reports (text, JSON, JUnit, SARIF) and the step summary.
 package validate

@@ -11,168 +11,27 @@ import (
 
 	"github.com/gitship/gitship/shared/finding"
 	"github.com/gitship/gitship/shared/markdown"
+	"github.com/gitship/gitship/shared/validation"
 )
-
-// Rule IDs of what validate reports.
-const (
-	RuleSchema     = "VL1001"
-	RuleNoSchema   = "VL1002"
-	RuleUnreadable = "VL1003"
-)
-
-// Rules describes every rule validate reports, for SARIF and the docs.
-func Rules() []finding.Rule {
-	return []finding.Rule{
-		{ID: RuleSchema, Name: "schema-violation", Severity: finding.Error,
-			Summary: "The resource does not match the schema of its kind in that Kubernetes version: the API server would reject it.",
-			HelpURI: "https://kubernetes.io/docs/reference/using-api/api-concepts/#field-validation"},
-		{ID: RuleNoSchema, Name: "schema-missing", Severity: finding.Error,
-			Summary: "No schema knows this kind: a typo in apiVersion or kind, an API removed in that version, or a custom resource whose CRD was not given.",
-			HelpURI: "https://kubernetes.io/docs/reference/using-api/deprecation-guide/"},
-		{ID: RuleUnreadable, Name: "resource-unreadable", Severity: finding.Error,
-			Summary: "The document cannot be read as a Kubernetes object (duplicate keys, no kind, not a mapping).",
-			HelpURI: "https://kubernetes.io/docs/concepts/overview/working-with-objects/"},
-	}
-}
-
-// Label names a resource the way kubectl prints it: Deployment web/hello.
-func Label(r Result) string {
-	name := r.Resource.Name
-	if r.Resource.Namespace != "" {
-		name = r.Resource.Namespace + "/" + name
-	}
-	if name == "" {
-		name = fmt.Sprintf("#%d", r.Resource.Index+1)
-	}
-	return r.Resource.Kind + " " + name
-}
-
-// Findings turns results into one finding per problem, merging what several
-// Kubernetes versions say alike. missing is the severity of a kind without
-// a schema; finding.None leaves those out.
-func Findings(results []Result, missing finding.Severity) []finding.Finding {
-	var out []finding.Finding
-	for _, r := range results {
-		out = append(out, resultFindings(r, missing)...)
-	}
-	finding.Sort(out)
-	return out
-}
-
-func resultFindings(r Result, missing finding.Severity) []finding.Finding {
-	type key struct{ rule, path, msg string }
-	var order []key
-	versions := map[key][]string{}
-	at := map[key]Problem{}
-	add := func(k key, p Problem, version string) {
-		if _, seen := versions[k]; !seen {
-			order = append(order, k)
-			at[k] = p
-		}
-		versions[k] = append(versions[k], version)
-	}
-	for _, c := range r.Checks {
-		switch c.Status {
-		case Invalid:
-			for _, p := range c.Problems {
-				add(key{RuleSchema, p.Path, p.Message}, p, c.KubernetesVersion)
-			}
-		case Missing:
-			p := Problem{Message: c.Message}
-			if len(c.Problems) > 0 {
-				p = c.Problems[0]
-			}
-			add(key{RuleNoSchema, "", p.Message}, p, c.KubernetesVersion)
-		case Failed:
-			p := Problem{Message: c.Message}
-			if len(c.Problems) > 0 {
-				p = c.Problems[0]
-			}
-			add(key{RuleUnreadable, "", p.Message}, p, c.KubernetesVersion)
-		}
-	}
-	var out []finding.Finding
-	for _, k := range order {
-		sev := finding.Error
-		if k.rule == RuleNoSchema {
-			if sev = missing; sev == finding.None {
-				continue
-			}
-		}
-		p := at[k]
-		msg := Label(r) + ": "
-		if k.path != "" {
-			msg += k.path + ": "
-		}
-		msg += k.msg
-		var notes []string
-		if p.Line == 0 && p.RenderedLine > 0 {
-			notes = append(notes, fmt.Sprintf("rendered line %d", p.RenderedLine))
-		}
-		if len(versions[k]) < len(r.Checks) {
-			notes = append(notes, "Kubernetes "+strings.Join(versions[k], ", "))
-		}
-		if len(notes) > 0 {
-			msg += " (" + strings.Join(notes, "; ") + ")"
-		}
-		out = append(out, finding.Finding{RuleID: k.rule, Severity: sev, File: r.Resource.Source,
-			Line: p.Line, Column: p.Column, Message: msg})
-	}
-	return out
-}
-
-// Totals counts resources by their overall status.
-type Totals struct {
-	Resources int `json:"resources"`
-	Valid     int `json:"valid"`
-	Invalid   int `json:"invalid"`
-	Missing   int `json:"missingSchema"`
-	Errors    int `json:"errors"`
-}
-
-// Count adds up results.
-func Count(results []Result) Totals {
-	var t Totals
-	for _, r := range results {
-		t.Resources++
-		switch r.Status() {
-		case Valid:
-			t.Valid++
-		case Invalid:
-			t.Invalid++
-		case Missing:
-			t.Missing++
-		default:
-			t.Errors++
-		}
-	}
-	return t
-}
-
-// String is the one-line verdict printed at the end of a run.
-func (t Totals) String() string {
-	return fmt.Sprintf("%d resources: %d valid, %d invalid, %d without a schema, %d unreadable",
-		t.Resources, t.Valid, t.Invalid, t.Missing, t.Errors)
-}
 
 // WriteJSON writes every result, valid ones included, for tools.
-func WriteJSON(w io.Writer, versions []string, results []Result) error {
+func WriteJSON(w io.Writer, versions []string, results []validation.Result) error {
 	type jsonResource struct {
-		Source     string  `json:"source"`
-		Line       int     `json:"line,omitempty"`
-		Stream     string  `json:"stream,omitempty"`
-		APIVersion string  `json:"apiVersion"`
-		Kind       string  `json:"kind"`
-		Name       string  `json:"name"`
-		Namespace  string  `json:"namespace,omitempty"`
-		Status     Status  `json:"status"`
-		Checks     []Check `json:"checks"`
+		Source     string             `json:"source"`
+		Line       int                `json:"line,omitempty"`
+		Stream     string             `json:"stream,omitempty"`
+		APIVersion string             `json:"apiVersion"`
+		Kind       string             `json:"kind"`
+		Name       string             `json:"name"`
+		Namespace  string             `json:"namespace,omitempty"`
+		Status     validation.Status  `json:"status"`
+		Checks     []validation.Check `json:"checks"`
 	}
 	doc := struct {
-		KubernetesVersions []string       `json:"kubernetesVersions"`
-		Summary            Totals         `json:"summary"`
-		Resources          []jsonResource `json:"resources"`
-	}{versions, Count(results), []jsonResource{}}
+		KubernetesVersions []string          `json:"kubernetesVersions"`
+		Summary            validation.Totals `json:"summary"`
+		Resources          []jsonResource    `json:"resources"`
+	}{versions, validation.Count(results), []jsonResource{}}
 	for _, r := range results {
 		doc.Resources = append(doc.Resources, jsonResource{r.Resource.Source, r.Resource.Line, r.Resource.Stream,
 			r.Resource.APIVersion, r.Resource.Kind, r.Resource.Name, r.Resource.Namespace, r.Status(), r.Checks})
@@ -220,7 +79,7 @@ type junitMessage struct {
 
 // WriteJUnit writes the JUnit report; a kind without a schema fails its
 // test case when missingFails, else it is skipped.
-func WriteJUnit(w io.Writer, results []Result, missingFails bool) error {
+func WriteJUnit(w io.Writer, results []validation.Result, missingFails bool) error {
 	doc := junitSuites{Name: "gitship-validate"}
 	suites := map[string]*junitSuite{}
 	var names []string
@@ -233,28 +92,28 @@ func WriteJUnit(w io.Writer, results []Result, missingFails bool) error {
 			names = append(names, name)
 		}
 		for _, c := range r.Checks {
-			tc := junitCase{Name: Label(r), ClassName: r.Resource.Source}
+			tc := junitCase{Name: validation.Label(r), ClassName: r.Resource.Source}
 			if len(r.Checks) > 1 {
 				tc.Name += " [Kubernetes " + c.KubernetesVersion + "]"
 			}
 			switch c.Status {
-			case Invalid:
+			case validation.Invalid:
 				var lines []string
 				for _, p := range c.Problems {
 					lines = append(lines, strings.TrimPrefix(p.Path+": "+p.Message, ": "))
 				}
-				tc.Failure = &junitMessage{Message: lines[0], Type: RuleSchema, Text: strings.Join(lines, "\n")}
+				tc.Failure = &junitMessage{Message: lines[0], Type: validation.RuleSchema, Text: strings.Join(lines, "\n")}
 				s.Failures++
-			case Missing:
+			case validation.Missing:
 				if missingFails {
-					tc.Failure = &junitMessage{Message: c.Message, Type: RuleNoSchema}
+					tc.Failure = &junitMessage{Message: c.Message, Type: validation.RuleNoSchema}
 					s.Failures++
 				} else {
 					tc.Skipped = &junitMessage{Message: c.Message}
 					s.Skipped++
 				}
-			case Failed:
-				tc.Error = &junitMessage{Message: c.Message, Type: RuleUnreadable}
+			case validation.Failed:
+				tc.Error = &junitMessage{Message: c.Message, Type: validation.RuleUnreadable}
 				s.Errors++
 			}
 			s.Tests++
@@ -286,16 +145,16 @@ const maxSummaryRows = 50
 
 // Summary is the Markdown for the CI's step summary: totals, resources per
 // kind, then the problems.
-func Summary(versions []string, results []Result, findings []finding.Finding) string {
+func Summary(versions []string, results []validation.Result, findings []finding.Finding) string {
 	var b strings.Builder
-	t := Count(results)
+	t := validation.Count(results)
 	fmt.Fprintf(&b, "### gitship validate\n\nKubernetes %s\n\n", strings.Join(versions, ", "))
 	b.WriteString("| resources | valid | invalid | no schema | unreadable |\n|---:|---:|---:|---:|---:|\n")
 	fmt.Fprintf(&b, "| %d | %d | %d | %d | %d |\n\n", t.Resources, t.Valid, t.Invalid, t.Missing, t.Errors)
 
 	type kindRow struct {
 		kind string
-		t    Totals
+		t    validation.Totals
 	}
 	var rows []kindRow
 	for _, r := range results {
@@ -305,7 +164,7 @@ func Summary(versions []string, results []Result, findings []finding.Finding) st
 			rows = append(rows, kindRow{kind: k})
 			i = len(rows) - 1
 		}
-		c := Count([]Result{r})
+		c := validation.Count([]validation.Result{r})
 		rows[i].t.Resources++
 		rows[i].t.Valid += c.Valid
 		rows[i].t.Invalid += c.Invalid

@@ -2,19 +2,17 @@ package validate
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
 	"runtime/debug"
-	"strings"
 
 	"github.com/gitship/gitship/shared/atomicfile"
 	"github.com/gitship/gitship/shared/finding"
 	"github.com/gitship/gitship/shared/render"
-	"github.com/gitship/gitship/shared/schema"
 	"github.com/gitship/gitship/shared/step"
+	"github.com/gitship/gitship/shared/validation"
 )
 
 // Run renders what the settings name, validates it and reports on r's
@@ -28,12 +26,11 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	if len(s.Charts.Value())+len(s.Kustomize.Value())+len(s.Manifests.Value()) == 0 {
 		return step.Usagef("nothing to validate: give --chart, --kustomize or --manifests")
 	}
-	missing := map[string]finding.Severity{"fail": finding.Error, "warn": finding.Warning, "skip": finding.None}[s.MissingSchemas]
-	versions := KubernetesVersions(s.KubernetesVersions.Value())
+	versions := validation.KubernetesVersions(s.KubernetesVersions.Value())
 	// A directory --render-to must not replace is refused before the work.
 	if s.RenderTo != "" {
 		if err := render.CheckTree(s.RenderTo); err != nil {
-			return InputError(fmt.Errorf("--render-to: %w", err))
+			return validation.InputError(fmt.Errorf("--render-to: %w", err))
 		}
 	}
 	report, r := r.ForReport(s.Format, s.Output)
@@ -46,7 +43,7 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 			ReleaseName: s.ReleaseName, Namespace: s.Namespace, Kustomize: s.Kustomize.Value(),
 			Manifests: s.Manifests.Value(), Stdin: os.Stdin}.Render(ctx, versions[0], r.Stdout)
 		if err != nil {
-			return InputError(err)
+			return validation.InputError(err)
 		}
 		return nil
 	})
@@ -59,122 +56,49 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 			cache = filepath.Join(dir, "gitship", "schemas")
 		}
 	}
-	v, err := New(Options{KubernetesVersions: versions, Strict: s.Strict,
-		SchemaLocations: s.SchemaLocations.Value(), CacheDir: cache})
+	v, err := validation.New(validation.Options{KubernetesVersions: versions, Strict: s.Strict,
+		SchemaLocations: s.SchemaLocations.Value(), CacheDir: cache,
+		CRDFiles: s.CRDs.Value(), MissingSchemas: s.MissingSchemas, Root: root, Log: r.Stdout, Announce: true})
 	if err != nil {
 		return step.Usagef("--kubernetes-version: %v", err)
 	}
 	defer v.Close()
 
-	var results []Result
+	var out validation.Outcome
 	err = r.Group("Validate", func() error {
-		if err := AddCRDFiles(v, s.CRDs.Value(), root, r.Stdout); err != nil {
-			return err
-		}
-		fmt.Fprintf(r.Stdout, "Validating %d resources against Kubernetes %s (strict: %t)\n",
-			len(resources), strings.Join(versions, ", "), s.Strict)
-		results, err = v.Validate(ctx, resources)
+		out, err = v.Check(ctx, resources)
 		return err
 	})
 	if err != nil {
 		return err
 	}
+	out.RelativeTo(root)
+	results := out.Results
 	for i := range results {
-		results[i].Resource.Source = relTo(root, results[i].Resource.Source)
 		resources[i] = results[i].Resource
 	}
 
-	findings := Findings(results, missing)
+	findings := out.Findings()
 	if err := publish(r, report, s, versions, results, findings); err != nil {
 		return err
 	}
 	if s.RenderTo != "" {
 		files, err := render.WriteTree(s.RenderTo, resources)
 		if err != nil {
-			return InputError(fmt.Errorf("--render-to: %w", err))
+			return validation.InputError(fmt.Errorf("--render-to: %w", err))
 		}
 		fmt.Fprintf(r.Stdout, "Rendered manifests written to %s (%d files)\n", s.RenderTo, len(files))
 	}
-	if n := CountFailing(results, missing == finding.Error); n > 0 {
+	if n := out.Failing(); n > 0 {
 		return fmt.Errorf("%d of %d resources failed validation: %w", n, len(results), step.ErrCheckFailed)
 	}
 	return nil
 }
 
-// KubernetesVersions cleans a --kubernetes-version list: comma-separated
-// items split, "v" prefixes dropped, the newest embedded release when empty.
-func KubernetesVersions(vs []string) []string {
-	var out []string
-	for _, item := range vs {
-		// "1.34.0,1.37.0" on the command line too, as the docs show it.
-		for _, v := range strings.Split(item, ",") {
-			if v = strings.TrimPrefix(strings.TrimSpace(v), "v"); v != "" {
-				out = append(out, v)
-			}
-		}
-	}
-	if len(out) == 0 {
-		out = []string{schema.Latest()}
-	}
-	return out
-}
-
-// InputError makes a missing input a usage error (exit 2); a chart that
-// does not render is a failed check (exit 1).
-func InputError(err error) error {
-	if errors.Is(err, render.ErrInput) {
-		return step.Usagef("%v", err)
-	}
-	return err
-}
-
-// AddCRDFiles teaches v the CRDs in the --crd files; anything else there
-// is ignored with a note, since CRD bundles often carry other objects.
-func AddCRDFiles(v *Validator, paths []string, root string, log io.Writer) error {
-	if len(paths) == 0 {
-		return nil
-	}
-	rs, err := render.ReadManifests(paths, nil)
-	if err != nil {
-		return InputError(fmt.Errorf("--crd: %w", err))
-	}
-	versions := 0
-	for _, r := range rs {
-		if !schema.IsCRD(r.APIVersion, r.Kind) {
-			fmt.Fprintf(log, "--crd: %s: %s %s is not a CustomResourceDefinition, ignored\n", relTo(root, r.Source), r.Kind, r.Name)
-			continue
-		}
-		derived, err := v.AddCRD(relTo(root, r.Source), r.Data)
-		if err != nil {
-			return step.Usagef("--crd: %v", err)
-		}
-		versions += len(derived)
-	}
-	fmt.Fprintf(log, "--crd: %d schemas from %d files\n", versions, len(paths))
-	return nil
-}
-
-// CountFailing counts resources that fail a step: invalid or unreadable ones,
-// and those without a schema when missingFails.
-func CountFailing(results []Result, missingFails bool) int {
-	n := 0
-	for _, r := range results {
-		switch r.Status() {
-		case Invalid, Failed:
-			n++
-		case Missing:
-			if missingFails {
-				n++
-			}
-		}
-	}
-	return n
-}
-
 // publish prints the annotations, writes the report (to --output or to
 // report), sets the outputs and the summary.
-func publish(r *step.Run, report io.Writer, s Settings, versions []string, results []Result, findings []finding.Finding) error {
-	totals := Count(results)
+func publish(r *step.Run, report io.Writer, s Settings, versions []string, results []validation.Result, findings []finding.Finding) error {
+	totals := validation.Count(results)
 	for _, f := range findings {
 		r.Platform.Annotate(r.Stdout, f)
 	}
@@ -186,7 +110,7 @@ func publish(r *step.Run, report io.Writer, s Settings, versions []string, resul
 			return WriteJUnit(w, results, s.MissingSchemas == "fail")
 		case "sarif":
 			return finding.Report{Tool: "gitship-validate", Version: step.Version,
-				InformationURI: "https://github.com/gitship/gitship", Rules: Rules(), Findings: findings}.Write(w, "sarif")
+				InformationURI: "https://github.com/gitship/gitship", Rules: validation.Rules(), Findings: findings}.Write(w, "sarif")
 		}
 		for _, f := range findings {
 			fmt.Fprintln(w, f.String())
@@ -209,7 +133,7 @@ func publish(r *step.Run, report io.Writer, s Settings, versions []string, resul
 		}
 	}
 
-	invalid := CountFailing(results, s.MissingSchemas == "fail")
+	invalid := validation.CountFailing(results, s.MissingSchemas == "fail")
 	for _, o := range []struct{ name, value string }{
 		{"resources", fmt.Sprint(totals.Resources)},
 		{"invalid", fmt.Sprint(invalid)},
@@ -221,21 +145,4 @@ func publish(r *step.Run, report io.Writer, s Settings, versions []string, resul
 		}
 	}
 	return r.Summary(Summary(versions, results, findings))
-}
-
-// relTo makes path relative to the repository root when it is inside it,
-// so findings name files the way the CI's annotations expect.
-func relTo(root, path string) string {
-	if path == "" || path == "-" || root == "" {
-		return path
-	}
-	abs, err := filepath.Abs(path)
-	if err != nil {
-		return path
-	}
-	rel, err := filepath.Rel(root, abs)
-	if err != nil || rel == ".." || strings.HasPrefix(rel, "../") {
-		return filepath.ToSlash(path)
-	}
-	return filepath.ToSlash(rel)
 }

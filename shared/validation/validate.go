@@ -1,8 +1,9 @@
-package validate
+package validation
 
 import (
 	"context"
 	"fmt"
+	"io"
 	"os"
 	"regexp"
 	"runtime"
@@ -94,6 +95,24 @@ type Options struct {
 	CacheDir string
 	// Workers validate in parallel; 0 means one per CPU.
 	Workers int
+
+	// The rest is for Check.
+
+	// CRDFiles are CustomResourceDefinition files or directories whose
+	// schemas validate custom resources; other objects in them are
+	// ignored with a note.
+	CRDFiles []string
+	// MissingSchemas is what a kind without a schema does: "fail" (also
+	// when empty), "warn" or "skip".
+	MissingSchemas string
+	// Root is the repository root: files named in the notes are made
+	// relative to it when inside it.
+	Root string
+	// Log receives the notes on CRDFiles; nil discards them.
+	Log io.Writer
+	// Announce also logs the resources, versions and strictness before
+	// validating.
+	Announce bool
 }
 
 // Validator checks resources; it is safe for concurrent use.
