@@ -4,10 +4,12 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/json"
 	"errors"
 	"io"
 	"io/fs"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -441,24 +443,84 @@ func TestConnectUnreachable(t *testing.T) {
 	}
 }
 
-// shortIDRe finds the images a build log reports, so that the cleanup test
-// looks only at images its own builds made, whatever else uses the engine.
-var shortIDRe = regexp.MustCompile(`(?m)^ ---> ([0-9a-f]{12})$`)
+// labelled is app with a LABEL of the test's own after each FROM. Every
+// image its builds make, intermediate ones too, inherits the label, and
+// none shares a layer with another test's build: the cleanup tests judge
+// only those (labelledImages), whatever else uses the engine meanwhile.
+func labelled(t *testing.T) (files map[string]string, label string) {
+	t.Helper()
+	label = "gitship.test." + strings.ToLower(t.Name()) + "=" + strings.ToLower(rand.Text())
+	files = maps.Clone(app)
+	files["Dockerfile"] = regexp.MustCompile(`(?m)^FROM .*$`).ReplaceAllString(app["Dockerfile"], "$0\nLABEL "+label)
+	t.Cleanup(func() { removeLabelled(t, label) })
+	return files, label
+}
+
+// labelledImages is the set of images, intermediate ones included, that
+// carry label.
+func labelledImages(t *testing.T, c *client.Client, label string) map[string]bool {
+	t.Helper()
+	res, err := c.ImageList(context.Background(), client.ImageListOptions{All: true, Filters: make(client.Filters).Add("label", label)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	set := map[string]bool{}
+	for _, img := range res.Items {
+		set[img.ID] = true
+	}
+	return set
+}
+
+// removeLabelled removes what a test's builds left, children before their
+// parents: an image with children is a conflict until a later round.
+func removeLabelled(t *testing.T, label string) {
+	t.Helper()
+	c, err := client.New(client.WithHost(enginetest.Daemon(t)), client.WithAPIVersionNegotiation())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	for range 20 {
+		left := labelledImages(t, c, label)
+		if len(left) == 0 {
+			return
+		}
+		for id := range left {
+			removeImage(t, c, id)
+		}
+	}
+	t.Errorf("images labelled %s are left after 20 rounds of removal: %v", label, labelledImages(t, c, label))
+}
 
 func TestCleanup(t *testing.T) {
 	_, c := setup(t) // the engine, base image and raw client
 	ctx := context.Background()
+	files, label := labelled(t)
+	tag := "gitship-test/cleanup:" + label[strings.Index(label, "=")+1:]
+	dir := contextDir(t, files)
+	failDir := contextDir(t, map[string]string{"Dockerfile": "FROM gitship-test/busybox:1\nLABEL " + label + "\nRUN echo partial > /p\nRUN exit 1\n"})
+
+	// What an earlier run left in the build cache: the build stage, made by
+	// an engine never cleaned up. The builds below take it from the cache,
+	// and Cleanup must leave it there.
+	pre, err := engine.Connect(ctx, enginetest.Daemon(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pre.Close()
+	build(t, pre, engine.BuildOptions{ContextDir: dir, Target: "build"})
+	before := labelledImages(t, c, label)
+	if len(before) < 3 {
+		t.Fatalf("the build stage made %d images (%v), want its layers", len(before), before)
+	}
+
 	e, err := engine.Connect(ctx, enginetest.Daemon(t))
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer e.Close()
-	dir := contextDir(t, app)
-	failDir := contextDir(t, map[string]string{"Dockerfile": "FROM gitship-test/busybox:1\nRUN echo partial > /p\nRUN exit 1\n"})
-	beforeImages := imageSet(t, c)
-
 	var logs bytes.Buffer
-	testImage, err := e.Build(ctx, engine.BuildOptions{ContextDir: dir, Target: "test", Tags: []string{"gitship-test/cleanup:test"}}, &logs)
+	testImage, err := e.Build(ctx, engine.BuildOptions{ContextDir: dir, Target: "test", Tags: []string{tag + "-test"}}, &logs)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -466,22 +528,20 @@ func TestCleanup(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	kept, err := e.Build(ctx, engine.BuildOptions{ContextDir: dir, Tags: []string{"gitship-test/cleanup:kept"}, Keep: true}, &logs)
+	kept, err := e.Build(ctx, engine.BuildOptions{ContextDir: dir, Tags: []string{tag + "-kept"}, Keep: true}, &logs)
 	if err != nil {
 		t.Fatal(err)
 	}
 	if _, err := e.Build(ctx, engine.BuildOptions{ContextDir: failDir}, &logs); !errors.Is(err, engine.ErrBuildFailed) {
 		t.Fatalf("Build(failing) = %v", err)
 	}
-	t.Cleanup(func() { removeImage(t, c, kept) })
+	if !strings.Contains(logs.String(), "Using cache") {
+		t.Fatalf("the builds did not take the build stage from the cache:\n%s", logs.String())
+	}
 
-	ours := map[string]bool{}
-	for id := range imageSet(t, c) {
-		for _, m := range shortIDRe.FindAllStringSubmatch(logs.String(), -1) {
-			if !beforeImages[id] && strings.HasPrefix(strings.TrimPrefix(id, "sha256:"), m[1]) {
-				ours[id] = true
-			}
-		}
+	ours := labelledImages(t, c, label)
+	for id := range before {
+		delete(ours, id)
 	}
 	if !ours[testImage] || !ours[kept] || len(ours) < 5 {
 		t.Fatalf("the builds made %d images (%v), want the test image, the kept one and their layers", len(ours), ours)
@@ -498,7 +558,7 @@ func TestCleanup(t *testing.T) {
 		t.Errorf("container %s after Cleanup: %v, want not found", containerID, err)
 	}
 	keptLayers := history(t, c, kept)
-	after := imageSet(t, c)
+	after := labelledImages(t, c, label)
 	for id := range ours {
 		if after[id] && !keptLayers[id] {
 			t.Errorf("image %s is left after Cleanup", id)
@@ -507,34 +567,30 @@ func TestCleanup(t *testing.T) {
 	if !after[kept] {
 		t.Errorf("the kept image %s was removed", kept)
 	}
-	for id := range beforeImages {
+	for id := range before {
 		if !after[id] {
 			t.Errorf("Cleanup removed %s, which was there before", id)
 		}
 	}
-	if _, err := c.ImageInspect(ctx, "gitship-test/cleanup:test"); !cerrdefs.IsNotFound(err) {
-		t.Errorf("tag gitship-test/cleanup:test after Cleanup: %v, want not found", err)
+	if _, err := c.ImageInspect(ctx, "gitship-test/busybox:1"); err != nil {
+		t.Errorf("the base image after Cleanup: %v", err)
+	}
+	if _, err := c.ImageInspect(ctx, tag+"-test"); !cerrdefs.IsNotFound(err) {
+		t.Errorf("tag %s-test after Cleanup: %v, want not found", tag, err)
 	}
 }
 
 func TestCleanupKeepBuildCache(t *testing.T) {
 	e, c := setup(t, engine.KeepBuildCache())
 	ctx := context.Background()
-	dir := contextDir(t, app)
-	before := imageSet(t, c)
+	files, _ := labelled(t)
+	dir := contextDir(t, files)
 	testImage, _ := build(t, e, engine.BuildOptions{ContextDir: dir, Target: "test"})
 	if err := e.Cleanup(ctx); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() {
-		for id := range imageSet(t, c) {
-			if !before[id] {
-				removeImage(t, c, id)
-			}
-		}
-	})
-	if imageSet(t, c)[testImage] {
-		t.Errorf("the test image %s is left after Cleanup", testImage)
+	if _, err := c.ImageInspect(ctx, testImage); !cerrdefs.IsNotFound(err) {
+		t.Errorf("the test image %s after Cleanup: %v, want not found", testImage, err)
 	}
 	_, log := build(t, e, engine.BuildOptions{ContextDir: dir, Target: "test"})
 	if !strings.Contains(log, "RUN mkdir -p /out") || !strings.Contains(log, "Using cache") || strings.Contains(log, "\ncompiled\n") {
@@ -576,19 +632,6 @@ func TestSaveImage(t *testing.T) {
 		}
 		return
 	}
-}
-
-func imageSet(t *testing.T, c *client.Client) map[string]bool {
-	t.Helper()
-	res, err := c.ImageList(context.Background(), client.ImageListOptions{All: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	set := map[string]bool{}
-	for _, img := range res.Items {
-		set[img.ID] = true
-	}
-	return set
 }
 
 // history is the set of local images an image is made of.
