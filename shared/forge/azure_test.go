@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gitship/gitship/shared/forge"
 	"github.com/gitship/gitship/shared/forge/forgetest"
@@ -312,47 +311,4 @@ func TestAzureRetries(t *testing.T) {
 			t.Fatalf("Ensure() error = %v; want HTTP 503, not ErrAuth", err)
 		}
 	})
-}
-
-func TestAzureWaitMerged(t *testing.T) {
-	ctx := context.Background()
-	tests := []struct {
-		name    string
-		finish  func(*forgetest.Azure) error
-		timeout time.Duration
-		want    error
-	}{
-		{"completed", func(f *forgetest.Azure) error { return f.Complete(1) }, 10 * time.Second, nil},
-		{"abandoned", func(f *forgetest.Azure) error { return f.Abandon(1) }, 10 * time.Second, forge.ErrClosed},
-		{"timeout", nil, 50 * time.Millisecond, forge.ErrTimeout},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			fake, p := newAzure(t, forgetest.AzureConfig{})
-			if _, err := p.Ensure(ctx, forge.Request{Head: "h", Base: "main", Title: "t"}); err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan error, 1)
-			if tt.finish != nil {
-				go func() {
-					for len(fake.Calls(http.MethodGet, "/_apis/git/pullrequests/1")) < 2 {
-						time.Sleep(time.Millisecond)
-					}
-					done <- tt.finish(fake)
-				}()
-			}
-			pr, err := forge.WaitMerged(ctx, p, 1, tt.timeout, 2*time.Millisecond)
-			if tt.finish != nil {
-				if ferr := <-done; ferr != nil {
-					t.Fatal(ferr)
-				}
-			}
-			if !errors.Is(err, tt.want) || (tt.want == nil && pr.State != forge.Merged) {
-				t.Fatalf("WaitMerged() = %+v, %v; want %v", pr, err, tt.want)
-			}
-			if err != nil && !strings.Contains(err.Error(), "https://dev.azure.com/Contoso/Web%20Platform/_git/gitops/pullrequest/1") {
-				t.Errorf("error %q: want the pull request's URL", err)
-			}
-		})
-	}
 }

@@ -7,7 +7,6 @@ import (
 	"reflect"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/gitship/gitship/shared/forge"
 	"github.com/gitship/gitship/shared/forge/forgetest"
@@ -304,52 +303,5 @@ func TestGitHubEnterprise(t *testing.T) {
 	}
 	if len(fake.Calls(http.MethodPost, "/api/graphql")) != 1 {
 		t.Errorf("want the auto-merge mutation at /api/graphql")
-	}
-}
-
-func TestGitHubWaitMerged(t *testing.T) {
-	ctx := context.Background()
-	tests := []struct {
-		name    string
-		finish  func(*forgetest.GitHub) error
-		timeout time.Duration
-		want    error
-	}{
-		{"merged", func(f *forgetest.GitHub) error { return f.Merge(1) }, 10 * time.Second, nil},
-		{"closed", func(f *forgetest.GitHub) error { return f.Close(1) }, 10 * time.Second, forge.ErrClosed},
-		{"timeout", nil, 50 * time.Millisecond, forge.ErrTimeout},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			fake, p := newGitHub(t, forgetest.GitHubConfig{})
-			if _, err := p.Ensure(ctx, forge.Request{Head: "h", Base: "main", Title: "t"}); err != nil {
-				t.Fatal(err)
-			}
-			done := make(chan error, 1)
-			if tt.finish != nil {
-				// Finish once WaitMerged has seen the pull request open twice.
-				go func() {
-					for len(fake.Calls(http.MethodGet, "/pulls/1")) < 2 {
-						time.Sleep(time.Millisecond)
-					}
-					done <- tt.finish(fake)
-				}()
-			}
-			pr, err := forge.WaitMerged(ctx, p, 1, tt.timeout, 2*time.Millisecond)
-			if tt.finish != nil {
-				if ferr := <-done; ferr != nil {
-					t.Fatal(ferr)
-				}
-			}
-			if !errors.Is(err, tt.want) || (tt.want == nil && pr.State != forge.Merged) {
-				t.Fatalf("WaitMerged() = %+v, %v; want %v", pr, err, tt.want)
-			}
-			if err != nil && !strings.Contains(err.Error(), "https://github.com/acme/gitops/pull/1") {
-				t.Errorf("error %q: want the pull request's URL", err)
-			}
-			if tt.want == forge.ErrTimeout && !strings.Contains(err.Error(), "50ms") {
-				t.Errorf("error %q: want the timeout", err)
-			}
-		})
 	}
 }

@@ -12,7 +12,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -105,8 +104,7 @@ type Azure struct {
 	projectID string
 	repoID    string
 
-	mu  sync.Mutex
-	prs []*AzurePR
+	store[AzurePR, *AzurePR]
 }
 
 // NewAzure starts an Azure DevOps fake that runs until the test ends.
@@ -133,27 +131,6 @@ func (a *Azure) RepoURL() string {
 // User is the identity the tokens authenticate.
 func (a *Azure) User() AzureIdentity { return a.cfg.User }
 
-// PR returns a copy of pull request id.
-func (a *Azure) PR(id int) (AzurePR, bool) {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	if p := a.find(id); p != nil {
-		return p.clone(), true
-	}
-	return AzurePR{}, false
-}
-
-// PRs returns copies of all pull requests, by id.
-func (a *Azure) PRs() []AzurePR {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	out := make([]AzurePR, len(a.prs))
-	for i, p := range a.prs {
-		out[i] = p.clone()
-	}
-	return out
-}
-
 // Complete completes (merges) active pull request id.
 func (a *Azure) Complete(id int) error { return a.finish(id, "completed") }
 
@@ -171,6 +148,8 @@ func (a *Azure) finish(id int, status string) error {
 	return nil
 }
 
+func (p *AzurePR) number() int { return p.ID }
+
 func (p *AzurePR) clone() AzurePR {
 	c := *p
 	c.Labels = slices.Clone(p.Labels)
@@ -182,15 +161,6 @@ func (p *AzurePR) clone() AzurePR {
 		}
 	}
 	return c
-}
-
-func (a *Azure) find(id int) *AzurePR {
-	for _, p := range a.prs {
-		if p.ID == id {
-			return p
-		}
-	}
-	return nil
 }
 
 func (a *Azure) identity(id string) (AzureIdentity, bool) {

@@ -9,7 +9,6 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -70,8 +69,7 @@ type GitHub struct {
 	cfg GitHubConfig
 	srv *httptest.Server
 
-	mu  sync.Mutex
-	prs []*GitHubPR
+	store[GitHubPR, *GitHubPR]
 }
 
 // NewGitHub starts a GitHub fake that runs until the test ends.
@@ -106,27 +104,6 @@ func (g *GitHub) SetAllowAutoMerge(on bool) {
 	g.cfg.AllowAutoMerge = on
 }
 
-// PR returns a copy of pull request n.
-func (g *GitHub) PR(n int) (GitHubPR, bool) {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	if p := g.find(n); p != nil {
-		return p.clone(), true
-	}
-	return GitHubPR{}, false
-}
-
-// PRs returns copies of all pull requests, by number.
-func (g *GitHub) PRs() []GitHubPR {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	out := make([]GitHubPR, len(g.prs))
-	for i, p := range g.prs {
-		out[i] = p.clone()
-	}
-	return out
-}
-
 // Merge merges open pull request n, as the merge button does.
 func (g *GitHub) Merge(n int) error { return g.finish(n, true) }
 
@@ -148,22 +125,14 @@ func (g *GitHub) finish(n int, merge bool) error {
 	return nil
 }
 
+func (p *GitHubPR) number() int { return p.Number }
+
 func (p *GitHubPR) clone() GitHubPR {
 	c := *p
 	c.Labels = slices.Clone(p.Labels)
 	c.Reviewers = slices.Clone(p.Reviewers)
 	c.TeamReviewers = slices.Clone(p.TeamReviewers)
 	return c
-}
-
-// find returns pull request n; call with g.mu held.
-func (g *GitHub) find(n int) *GitHubPR {
-	for _, p := range g.prs {
-		if p.Number == n {
-			return p
-		}
-	}
-	return nil
 }
 
 type ghError struct {

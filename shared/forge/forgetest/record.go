@@ -62,7 +62,7 @@ func (r Request) String() string {
 // recorder keeps the requests a fake received and the faults it is to
 // inject.
 type recorder struct {
-	mu     sync.Mutex
+	reqMu  sync.Mutex // guards reqs and faults
 	reqs   []Request
 	faults []Fault // one per request to fail, in order
 }
@@ -71,8 +71,8 @@ type recorder struct {
 func (rec *recorder) record(r *http.Request) (body []byte, fault *Fault) {
 	body, _ = io.ReadAll(r.Body)
 	r.Body = io.NopCloser(bytes.NewReader(body))
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
+	rec.reqMu.Lock()
+	defer rec.reqMu.Unlock()
 	for i, f := range rec.faults {
 		if f.Method == "" || f.Method == r.Method {
 			fault = &f
@@ -103,8 +103,8 @@ func (rec *recorder) Inject(f Fault) {
 	if f.Status == 0 {
 		f.Status = http.StatusBadGateway
 	}
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
+	rec.reqMu.Lock()
+	defer rec.reqMu.Unlock()
 	rec.faults = append(rec.faults, f)
 }
 
@@ -126,8 +126,8 @@ func (d discard) WriteHeader(int)             {}
 
 // Requests returns the requests received so far, in order.
 func (rec *recorder) Requests() []Request {
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
+	rec.reqMu.Lock()
+	defer rec.reqMu.Unlock()
 	return slices.Clone(rec.reqs)
 }
 
@@ -145,8 +145,8 @@ func (rec *recorder) Calls(method, suffix string) []Request {
 
 // Reset forgets the requests received so far.
 func (rec *recorder) Reset() {
-	rec.mu.Lock()
-	defer rec.mu.Unlock()
+	rec.reqMu.Lock()
+	defer rec.reqMu.Unlock()
 	rec.reqs = nil
 }
 

@@ -1,0 +1,51 @@
+package forgetest
+
+import "sync"
+
+// pullRequest is what a fake keeps of one pull request: its number (the
+// GitHub number, the Azure id) and a deep copy to hand out.
+type pullRequest[P any] interface {
+	*P
+	number() int
+	clone() P
+}
+
+// store keeps a fake's pull requests, numbered from 1 in the order they
+// were opened. mu guards them and the rest of the fake's changing state;
+// handlers hold it while they read or change a pull request.
+type store[P any, PP pullRequest[P]] struct {
+	mu  sync.Mutex
+	prs []*P
+}
+
+// PR returns a copy of pull request n.
+func (s *store[P, PP]) PR(n int) (P, bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if p := s.find(n); p != nil {
+		return PP(p).clone(), true
+	}
+	var zero P
+	return zero, false
+}
+
+// PRs returns copies of all pull requests, by number.
+func (s *store[P, PP]) PRs() []P {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]P, len(s.prs))
+	for i, p := range s.prs {
+		out[i] = PP(p).clone()
+	}
+	return out
+}
+
+// find returns pull request n, nil if there is none; call with mu held.
+func (s *store[P, PP]) find(n int) *P {
+	for _, p := range s.prs {
+		if PP(p).number() == n {
+			return p
+		}
+	}
+	return nil
+}
