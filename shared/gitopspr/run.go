@@ -128,8 +128,9 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 
 // check validates the rendered resources: nothing invalid is committed.
 func check(ctx context.Context, s Settings, in inputs, rs []render.Resource, r *step.Run) error {
-	v, err := validation.New(validation.Options{KubernetesVersions: in.kubeVersions, Strict: s.Strict,
-		CRDFiles: s.CRDs.Value(), MissingSchemas: s.MissingSchemas, Root: r.Context().Workspace, Log: r.Stdout})
+	opts := s.ValidationFlags.Options()
+	opts.KubernetesVersions, opts.Root, opts.Log = in.kubeVersions, r.Context().Workspace, r.Stdout
+	v, err := validation.New(opts)
 	if err != nil {
 		return step.Usagef("--kubernetes-version: %v", err)
 	}

@@ -23,10 +23,11 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	// saves a fifth of the CPU on large trees, for memory it gives back at
 	// exit. Inputs are capped (render.MaxFileSize, alias limits).
 	defer debug.SetGCPercent(debug.SetGCPercent(400))
-	if len(s.Charts.Value())+len(s.Kustomize.Value())+len(s.Manifests.Value()) == 0 {
+	if len(s.Charts.Value())+len(s.Kustomizations.Value())+len(s.Manifests.Value()) == 0 {
 		return step.Usagef("nothing to validate: give --chart, --kustomize or --manifests")
 	}
-	versions := validation.KubernetesVersions(s.KubernetesVersions.Value())
+	opts := s.ValidationFlags.Options()
+	versions := opts.KubernetesVersions
 	// A directory --render-to must not replace is refused before the work.
 	if s.RenderTo != "" {
 		if err := render.CheckTree(s.RenderTo); err != nil {
@@ -39,9 +40,9 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	var resources []render.Resource
 	err := r.Group("Render", func() error {
 		var err error
-		resources, err = render.Sources{Charts: s.Charts.Value(), Values: s.Values.Value(), Set: s.Set.Value(),
-			ReleaseName: s.ReleaseName, Namespace: s.Namespace, Kustomize: s.Kustomize.Value(),
-			Manifests: s.Manifests.Value(), Stdin: os.Stdin}.Render(ctx, versions[0], r.Stdout)
+		src := s.RenderFlags.Sources()
+		src.Stdin = os.Stdin
+		resources, err = src.Render(ctx, versions[0], r.Stdout)
 		if err != nil {
 			return validation.InputError(err)
 		}
@@ -56,9 +57,9 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 			cache = filepath.Join(dir, "gitship", "schemas")
 		}
 	}
-	v, err := validation.New(validation.Options{KubernetesVersions: versions, Strict: s.Strict,
-		SchemaLocations: s.SchemaLocations.Value(), CacheDir: cache,
-		CRDFiles: s.CRDs.Value(), MissingSchemas: s.MissingSchemas, Root: root, Log: r.Stdout, Announce: true})
+	opts.SchemaLocations, opts.CacheDir = s.SchemaLocations.Value(), cache
+	opts.Root, opts.Log, opts.Announce = root, r.Stdout, true
+	v, err := validation.New(opts)
 	if err != nil {
 		return step.Usagef("--kubernetes-version: %v", err)
 	}

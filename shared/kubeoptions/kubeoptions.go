@@ -1,0 +1,107 @@
+// Package kubeoptions holds the option sets of the steps that render and
+// validate Kubernetes manifests (validate, gitops-pr), in the model of
+// ko's pkg/commands/options: each set declares its flags once, with their
+// usage text, binds them to a struct, and resolves them into the options
+// of the library they drive (shared/render, shared/validation).
+package kubeoptions
+
+import (
+	"github.com/urfave/cli/v2"
+
+	"github.com/gitship/gitship/shared/render"
+	"github.com/gitship/gitship/shared/schema"
+	"github.com/gitship/gitship/shared/validation"
+)
+
+// RenderFlags are the render sources: --chart, --values, --set,
+// --release-name, --namespace, --kustomize and --manifests.
+type RenderFlags struct {
+	// PerEnvironment is a step that renders one app for one environment
+	// (gitops-pr): --chart and --kustomize are single values, bound to
+	// Chart and Kustomize, and paths may hold {environment}. Otherwise
+	// they are repeatable, bound to Charts and Kustomizations.
+	PerEnvironment bool
+
+	Charts, Kustomizations cli.StringSlice
+	Chart, Kustomize       string
+	Values, Set, Manifests cli.StringSlice
+	ReleaseName, Namespace string
+}
+
+// Flags declares the render flags, bound to r.
+func (r *RenderFlags) Flags() []cli.Flag {
+	repeatable := " (repeatable)"
+	values := "values file for the chart; later files override earlier ones, as with helm"
+	releaseName := "Helm release name (default: the chart's name)"
+	kustomize := "Kustomize directory to build in-process, like kustomize build"
+	manifests := "manifest file, directory or glob; - reads stdin"
+	if r.PerEnvironment {
+		values += "; {environment} allowed, e.g. deploy/values/{environment}.yaml"
+		releaseName = "Helm release name (default: --app)"
+		kustomize = "Kustomize overlay to build instead of a chart, {environment} allowed, e.g. deploy/overlays/{environment}"
+		manifests = "rendered manifests to commit instead, e.g. .gitship/rendered/{environment} from validate --render-to"
+	}
+	chart := "Helm chart directory to render in-process, like helm template"
+	var chartFlag, kustomizeFlag cli.Flag
+	if r.PerEnvironment {
+		chartFlag = &cli.StringFlag{Name: "chart", Destination: &r.Chart, Usage: chart}
+		kustomizeFlag = &cli.StringFlag{Name: "kustomize", Destination: &r.Kustomize, Usage: kustomize}
+	} else {
+		chartFlag = &cli.StringSliceFlag{Name: "chart", Destination: &r.Charts, Usage: chart + repeatable}
+		kustomizeFlag = &cli.StringSliceFlag{Name: "kustomize", Destination: &r.Kustomizations, Usage: kustomize + repeatable}
+	}
+	return []cli.Flag{
+		chartFlag,
+		&cli.StringSliceFlag{Name: "values", Destination: &r.Values, Usage: values + repeatable},
+		&cli.StringSliceFlag{Name: "set", Destination: &r.Set,
+			Usage: "chart value as key=value, helm --set syntax" + repeatable},
+		&cli.StringFlag{Name: "release-name", Destination: &r.ReleaseName, Usage: releaseName},
+		&cli.StringFlag{Name: "namespace", Value: "default", Destination: &r.Namespace,
+			Usage: "namespace the chart is rendered for (.Release.Namespace)"},
+		kustomizeFlag,
+		&cli.StringSliceFlag{Name: "manifests", Destination: &r.Manifests, Usage: manifests + repeatable},
+	}
+}
+
+// Sources resolves the repeatable flags into what render.Sources renders
+// (not for PerEnvironment: gitops-pr names its app and environment first).
+func (r *RenderFlags) Sources() render.Sources {
+	return render.Sources{Charts: r.Charts.Value(), Values: r.Values.Value(), Set: r.Set.Value(),
+		ReleaseName: r.ReleaseName, Namespace: r.Namespace, Kustomize: r.Kustomizations.Value(),
+		Manifests: r.Manifests.Value()}
+}
+
+// ValidationFlags are the validation settings: --crd,
+// --kubernetes-version, --strict and --missing-schemas.
+type ValidationFlags struct {
+	CRDs               cli.StringSlice
+	KubernetesVersions cli.StringSlice
+	Strict             bool
+	MissingSchemas     string
+}
+
+// Flags declares the validation flags, bound to v.
+func (v *ValidationFlags) Flags() []cli.Flag {
+	return []cli.Flag{
+		&cli.StringSliceFlag{Name: "crd", Destination: &v.CRDs,
+			Usage: "CustomResourceDefinition file or directory whose schemas validate custom resources; CRDs among the rendered resources are used too (repeatable)"},
+		&cli.StringSliceFlag{Name: "kubernetes-version", Value: cli.NewStringSlice(schema.Latest()), Destination: &v.KubernetesVersions,
+			Usage: "Kubernetes version to validate against; several check each resource against each (repeatable)"},
+		&cli.BoolFlag{Name: "strict", Value: true, Destination: &v.Strict,
+			Usage: "fields the schema does not know are errors, as with the API server's strict field validation"},
+		&cli.StringFlag{Name: "missing-schemas", Value: "fail", Destination: &v.MissingSchemas,
+			Usage: "what a kind without a schema does: fail, warn or skip"},
+	}
+}
+
+// Choices are the values the validation flags allow (step.Step.Choices).
+func (v *ValidationFlags) Choices() map[string][]string {
+	return map[string][]string{"missing-schemas": {"fail", "warn", "skip"}}
+}
+
+// Options resolves the flags into validation.Options: the versions
+// cleaned (validation.KubernetesVersions), the rest as given.
+func (v *ValidationFlags) Options() validation.Options {
+	return validation.Options{KubernetesVersions: validation.KubernetesVersions(v.KubernetesVersions.Value()),
+		Strict: v.Strict, CRDFiles: v.CRDs.Value(), MissingSchemas: v.MissingSchemas}
+}
