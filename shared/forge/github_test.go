@@ -175,31 +175,6 @@ func TestGitHubEnsureWarns(t *testing.T) {
 	}
 }
 
-func TestGitHubGetStates(t *testing.T) {
-	ctx := context.Background()
-	fake, p := newGitHub(t, forgetest.GitHubConfig{})
-	for _, h := range []string{"a", "b", "c"} {
-		if _, err := p.Ensure(ctx, forge.Request{Head: h, Base: "main", Title: h}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	if err := fake.Merge(2); err != nil {
-		t.Fatal(err)
-	}
-	if err := fake.Close(3); err != nil {
-		t.Fatal(err)
-	}
-	for n, want := range map[int]forge.State{1: forge.Open, 2: forge.Merged, 3: forge.Closed} {
-		pr, err := p.Get(ctx, n)
-		if err != nil || pr.State != want || pr.Number != n {
-			t.Errorf("Get(%d) = %+v, %v; want state %s", n, pr, err, want)
-		}
-	}
-	if _, err := p.Get(ctx, 9); err == nil || errors.Is(err, forge.ErrAuth) {
-		t.Errorf("Get(9) error = %v; want not found", err)
-	}
-}
-
 func TestGitHubAuth(t *testing.T) {
 	tests := []struct {
 		name, token string
