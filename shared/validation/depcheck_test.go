@@ -1,10 +1,10 @@
 package validation
 
 import (
-	"os/exec"
 	"slices"
-	"strings"
 	"testing"
+
+	"github.com/gitship/gitship/shared/internal/depchecktest"
 )
 
 // steps are the step packages: each is a binary's inputs, flow and
@@ -21,17 +21,8 @@ var steps = []string{
 // TestNoStepLinksAnother keeps step packages apart: gitops-pr validates
 // through this library, not through the validate step.
 func TestNoStepLinksAnother(t *testing.T) {
-	args := append([]string{"list", "-deps=false", "-f", `{{.ImportPath}}:{{join .Deps " "}}`, "."}, steps...)
-	out, err := exec.Command("go", args...).CombinedOutput()
-	if err != nil {
-		t.Fatalf("go list: %v\n%s", err, out)
-	}
-	for _, line := range strings.Split(strings.TrimSpace(string(out)), "\n") {
-		pkg, deps, _ := strings.Cut(line, ":")
-		for _, dep := range strings.Fields(deps) {
-			if dep != pkg && slices.Contains(steps, dep) {
-				t.Errorf("%s links the step package %s", pkg, dep)
-			}
-		}
+	for _, step := range steps {
+		others := slices.DeleteFunc(slices.Clone(steps), func(s string) bool { return s == step })
+		depchecktest.Forbid(t, step, []string{step}, others...)
 	}
 }
