@@ -11,11 +11,11 @@ import (
 // outputs, and none may link another (what they share is a library,
 // such as this one).
 var steps = []string{
-	"github.com/gitship/gitship/shared/build",
-	"github.com/gitship/gitship/shared/gitopspr",
-	"github.com/gitship/gitship/shared/lint",
-	"github.com/gitship/gitship/shared/publish",
-	"github.com/gitship/gitship/shared/validate",
+	"github.com/gitship/gitship/shared/steps/build",
+	"github.com/gitship/gitship/shared/steps/gitopspr",
+	"github.com/gitship/gitship/shared/steps/lint",
+	"github.com/gitship/gitship/shared/steps/publish",
+	"github.com/gitship/gitship/shared/steps/validate",
 }
 
 // TestNoStepLinksAnother keeps step packages apart: gitops-pr validates

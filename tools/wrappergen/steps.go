@@ -1,12 +1,12 @@
 package main
 
 import (
-	"github.com/gitship/gitship/shared/build"
-	"github.com/gitship/gitship/shared/gitopspr"
-	"github.com/gitship/gitship/shared/lint"
-	"github.com/gitship/gitship/shared/publish"
 	"github.com/gitship/gitship/shared/step"
-	"github.com/gitship/gitship/shared/validate"
+	"github.com/gitship/gitship/shared/steps/build"
+	"github.com/gitship/gitship/shared/steps/gitopspr"
+	"github.com/gitship/gitship/shared/steps/lint"
+	"github.com/gitship/gitship/shared/steps/publish"
+	"github.com/gitship/gitship/shared/steps/validate"
 )
 
 // Steps are the steps that get wrappers. Adding a step is one line here,

@@ -13,7 +13,7 @@ import (
 var update = flag.Bool("update", false, "rewrite golden files")
 
 func TestRulesDocUpToDate(t *testing.T) {
-	path := filepath.Join("..", "..", "docs", "rules.md")
+	path := filepath.Join("..", "..", "..", "docs", "rules.md")
 	got := RulesMarkdown()
 	if *update {
 		os.MkdirAll(filepath.Dir(path), 0o755)
@@ -21,7 +21,7 @@ func TestRulesDocUpToDate(t *testing.T) {
 	}
 	want, err := os.ReadFile(path)
 	if err != nil || string(want) != got {
-		t.Errorf("docs/rules.md is out of date: run go test ./shared/lint -update")
+		t.Errorf("docs/rules.md is out of date: run go test ./shared/steps/lint -update")
 	}
 }
 
