@@ -48,7 +48,15 @@ func writeJSON(w io.Writer, r Report) error {
 			Message: f.Message, HelpURI: rule.HelpURI,
 		})
 	}
+	return WriteJSON(w, out)
+}
+
+// WriteJSON writes doc as every JSON report is written: indented by two
+// spaces, ending in a newline. A step whose report says more than its
+// findings (validate's lists every resource, the valid ones too) writes
+// its own document through it.
+func WriteJSON(w io.Writer, doc any) error {
 	enc := json.NewEncoder(w)
 	enc.SetIndent("", "  ")
-	return enc.Encode(out)
+	return enc.Encode(doc)
 }
