@@ -2,8 +2,6 @@ package validate
 
 import (
 	"cmp"
-	"encoding/json"
-	"encoding/xml"
 	"fmt"
 	"io"
 	"slices"
@@ -36,63 +34,25 @@ func WriteJSON(w io.Writer, versions []string, results []validation.Result) erro
 		doc.Resources = append(doc.Resources, jsonResource{r.Resource.Source, r.Resource.Line, r.Resource.Stream,
 			r.Resource.APIVersion, r.Resource.Kind, r.Resource.Name, r.Resource.Namespace, r.Status(), r.Checks})
 	}
-	enc := json.NewEncoder(w)
-	enc.SetIndent("", "  ")
-	return enc.Encode(doc)
+	return finding.WriteJSON(w, doc)
 }
 
-// JUnit XML as Jenkins, GitLab, Azure's PublishTestResults and the GitHub
-// test-report actions read it: a suite per source stream, a test case per
-// resource and Kubernetes version.
-type junitSuites struct {
-	XMLName  xml.Name     `xml:"testsuites"`
-	Name     string       `xml:"name,attr"`
-	Tests    int          `xml:"tests,attr"`
-	Failures int          `xml:"failures,attr"`
-	Errors   int          `xml:"errors,attr"`
-	Skipped  int          `xml:"skipped,attr"`
-	Suites   []junitSuite `xml:"testsuite"`
-}
-
-type junitSuite struct {
-	Name     string      `xml:"name,attr"`
-	Tests    int         `xml:"tests,attr"`
-	Failures int         `xml:"failures,attr"`
-	Errors   int         `xml:"errors,attr"`
-	Skipped  int         `xml:"skipped,attr"`
-	Cases    []junitCase `xml:"testcase"`
-}
-
-type junitCase struct {
-	Name      string        `xml:"name,attr"`
-	ClassName string        `xml:"classname,attr"`
-	Failure   *junitMessage `xml:"failure,omitempty"`
-	Error     *junitMessage `xml:"error,omitempty"`
-	Skipped   *junitMessage `xml:"skipped,omitempty"`
-}
-
-type junitMessage struct {
-	Message string `xml:"message,attr"`
-	Type    string `xml:"type,attr,omitempty"`
-	Text    string `xml:",chardata"`
-}
-
-// WriteJUnit writes the JUnit report; a kind without a schema fails its
-// test case when missingFails, else it is skipped.
+// WriteJUnit writes the JUnit report: a suite per source stream, a test
+// case per resource and Kubernetes version. A kind without a schema fails
+// its test case when missingFails, else it is skipped.
 func WriteJUnit(w io.Writer, results []validation.Result, missingFails bool) error {
-	doc := junitSuites{Name: "gitship-validate"}
-	suites := map[string]*junitSuite{}
-	var names []string
+	doc := finding.JUnit{Name: "gitship-validate"}
+	suite := map[string]int{} // stream name to index in doc.Suites
 	for _, r := range results {
 		name := cmp.Or(r.Resource.Stream, r.Resource.Source)
-		s, ok := suites[name]
+		i, ok := suite[name]
 		if !ok {
-			s = &junitSuite{Name: name}
-			suites[name] = s
-			names = append(names, name)
+			i = len(doc.Suites)
+			suite[name] = i
+			doc.Suites = append(doc.Suites, finding.JUnitSuite{Name: name})
 		}
 		for _, c := range r.Checks {
-			tc := junitCase{Name: validation.Label(r), ClassName: r.Resource.Source}
+			tc := finding.JUnitCase{Name: validation.Label(r), ClassName: r.Resource.Source}
 			if len(r.Checks) > 1 {
 				tc.Name += " [Kubernetes " + c.KubernetesVersion + "]"
 			}
@@ -102,42 +62,24 @@ func WriteJUnit(w io.Writer, results []validation.Result, missingFails bool) err
 				for _, p := range c.Problems {
 					lines = append(lines, strings.TrimPrefix(p.Path+": "+p.Message, ": "))
 				}
-				tc.Failure = &junitMessage{Message: lines[0], Type: validation.RuleSchema, Text: strings.Join(lines, "\n")}
-				s.Failures++
+				tc.Outcome, tc.Message, tc.Type, tc.Text = finding.Failed, lines[0], validation.RuleSchema, strings.Join(lines, "\n")
 			case validation.Missing:
+				tc.Outcome, tc.Message = finding.Skipped, c.Message
 				if missingFails {
-					tc.Failure = &junitMessage{Message: c.Message, Type: validation.RuleNoSchema}
-					s.Failures++
-				} else {
-					tc.Skipped = &junitMessage{Message: c.Message}
-					s.Skipped++
+					tc.Outcome, tc.Type = finding.Failed, validation.RuleNoSchema
 				}
 			case validation.Failed:
-				tc.Error = &junitMessage{Message: c.Message, Type: validation.RuleUnreadable}
-				s.Errors++
+				tc.Outcome, tc.Message, tc.Type = finding.Errored, c.Message, validation.RuleUnreadable
 			}
-			s.Tests++
-			s.Cases = append(s.Cases, tc)
+			doc.Suites[i].Cases = append(doc.Suites[i].Cases, tc)
 		}
 	}
-	for _, n := range names {
-		s := suites[n]
-		doc.Tests += s.Tests
-		doc.Failures += s.Failures
-		doc.Errors += s.Errors
-		doc.Skipped += s.Skipped
-		doc.Suites = append(doc.Suites, *s)
-	}
-	if _, err := io.WriteString(w, xml.Header); err != nil {
-		return err
-	}
-	enc := xml.NewEncoder(w)
-	enc.Indent("", "  ")
-	if err := enc.Encode(doc); err != nil {
-		return err
-	}
-	_, err := io.WriteString(w, "\n")
-	return err
+	return doc.Write(w)
+}
+
+// WriteText writes one line per finding, then the totals.
+func WriteText(w io.Writer, results []validation.Result, findings []finding.Finding) error {
+	return finding.WriteText(w, findings, validation.Count(results).String())
 }
 
 // maxSummaryRows keeps the step summary readable; the report has all.

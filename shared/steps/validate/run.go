@@ -113,11 +113,7 @@ func publish(r *step.Run, report io.Writer, s Settings, versions []string, resul
 			return finding.Report{Tool: "gitship-validate", Version: step.Version,
 				InformationURI: "https://github.com/gitship/gitship", Rules: validation.Rules(), Findings: findings}.Write(w, "sarif")
 		}
-		for _, f := range findings {
-			fmt.Fprintln(w, f.String())
-		}
-		_, err := fmt.Fprintln(w, totals)
-		return err
+		return WriteText(w, results, findings)
 	}
 	switch {
 	case s.Output != "":
