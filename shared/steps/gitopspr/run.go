@@ -25,50 +25,27 @@ import (
 // Run renders, validates and commits what the settings name and opens or
 // updates the pull request, reporting on r's platform.
 func Run(ctx context.Context, s Settings, r *step.Run) error {
-	in, err := resolve(s)
+	o, err := resolve(s)
 	if err != nil {
 		return err
 	}
 	c := r.Context()
 
-	var resources []render.Resource
-	err = r.Group("Render "+in.app+" for "+s.Environment, func() error {
-		resources, err = in.sources.Render(ctx, in.kubeVersions[0], r.Stdout)
-		if err != nil {
-			return validation.InputError(err)
-		}
-		if len(resources) == 0 {
-			return step.Usagef("nothing rendered for %s: check --chart, --kustomize or --manifests", s.Environment)
-		}
-		var counts map[string]int
-		resources, counts, err = Pin(resources, s.Images.Value())
-		if err != nil {
-			return fmt.Errorf("%w: %w", err, step.ErrCheckFailed)
-		}
-		for _, img := range s.Images.Value() {
-			fmt.Fprintf(r.Stdout, "pinned %s in %d containers\n", img, counts[img])
-		}
-		return nil
-	})
+	resources, err := renderPinned(ctx, o.render, r)
 	if err != nil {
 		return err
 	}
-	if err := check(ctx, s, in, resources, r); err != nil {
+	if err := check(ctx, o.render.validation, resources, r); err != nil {
 		return err
 	}
 
-	deploy := Deploy{App: in.app, Environment: s.Environment, Path: in.path, Images: s.Images.Value(),
+	deploy := Deploy{App: o.render.app, Environment: o.render.environment, Path: o.git.path, Images: o.render.images,
 		SourceRepo: c.RepositoryURL, SourceCommit: c.SHA, RunURL: c.RunURL, RunID: c.RunID}
-	branch := s.GitOpsBranch
-	if !s.Direct {
-		branch = prBranch(in.app, s.Environment)
-	}
-	auth, signing, err := credentials(s)
+	auth, signing, err := o.git.credentials()
 	if err != nil {
 		return err
 	}
-	author := gitops.Author{Name: cmp.Or(s.AuthorName, c.Actor, "gitship"),
-		Email: cmp.Or(s.AuthorEmail, c.ActorEmail, "gitship@users.noreply.github.com")}
+	author := o.git.author(c)
 	for _, v := range []string{author.Name, author.Email} {
 		if err := gitops.CheckIdent(v); err != nil {
 			return step.Usagef("the run's actor cannot be the commit's author: %v; set --author-name and --author-email", err)
@@ -76,12 +53,12 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	}
 
 	var res gitops.Result
-	err = r.Group("Commit to "+redact.URL(s.GitOpsRepo)+" "+branch, func() error {
+	err = r.Group("Commit to "+redact.URL(o.git.url)+" "+o.git.branch, func() error {
 		res, err = gitops.Apply(ctx, gitops.Update{
-			URL: s.GitOpsRepo, Base: s.GitOpsBranch, Branch: branch, Auth: auth, Author: author, Signing: signing,
-			Message: deploy.Message(), Paths: []string{in.path},
+			URL: o.git.url, Base: o.git.base, Branch: o.git.branch, Auth: auth, Author: author, Signing: signing,
+			Message: deploy.Message(), Paths: []string{o.git.path},
 			Write: func(dir string) error {
-				change, err := write(dir, in, resources, s)
+				change, err := write(dir, o.git.path, resources, o.render.copied())
 				deploy.Change = change
 				return err
 			},
@@ -91,29 +68,33 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	if err != nil {
 		return gitError(err)
 	}
-	fmt.Fprintf(r.Stdout, "%s: %s\n", in.path, deploy.Change.Summary())
+	fmt.Fprintf(r.Stdout, "%s: %s\n", o.git.path, deploy.Change.Summary())
 	onBase := res.Commit == res.BaseCommit
-	outputs := map[string]string{"changed": strconv.FormatBool(res.Changed), "commit": res.Commit, "branch": branch}
+	outputs := map[string]string{"changed": strconv.FormatBool(res.Changed), "commit": res.Commit, "branch": o.git.branch}
 	if onBase {
-		fmt.Fprintf(r.Stdout, "%s already has this content: no commit\n", s.GitOpsBranch)
-		outputs["branch"] = s.GitOpsBranch
+		fmt.Fprintf(r.Stdout, "%s already has this content: no commit\n", o.git.base)
+		outputs["branch"] = o.git.base
 	}
 
-	if s.DescriptionFile != "" && !onBase {
-		text := "# " + cmp.Or(s.Title, deploy.Title()) + "\n\n" + deploy.Body(0)
-		if err := atomicfile.Write(s.DescriptionFile, func(w io.Writer) error { _, err := io.WriteString(w, text); return err }); err != nil {
+	if o.pr.descriptionFile != "" && !onBase {
+		text := "# " + cmp.Or(o.pr.title, deploy.Title()) + "\n\n" + deploy.Body(0)
+		if err := atomicfile.Write(o.pr.descriptionFile, func(w io.Writer) error { _, err := io.WriteString(w, text); return err }); err != nil {
 			return fmt.Errorf("--description-file: %w", err)
 		}
-		fmt.Fprintf(r.Stdout, "Description written to %s\n", s.DescriptionFile)
+		fmt.Fprintf(r.Stdout, "Description written to %s\n", o.pr.descriptionFile)
 	}
-	if !s.Direct && !onBase && in.provider != "none" {
-		pr, err := openPR(ctx, s, in, deploy, branch, r)
+	if !o.git.direct && !onBase && o.pr.provider != "none" {
+		p, err := o.pr.open()
+		if err != nil {
+			return err
+		}
+		pr, err := openPR(ctx, p, o.pr, deploy, o.git.branch, o.git.base, r)
 		if err != nil {
 			return err
 		}
 		outputs["pr-url"], outputs["pr-number"] = pr.URL, strconv.Itoa(pr.Number)
-		if s.WaitMerged > 0 {
-			if err := waitMerged(ctx, s, in, pr, r); err != nil {
+		if o.wait.timeout > 0 {
+			if err := waitMerged(ctx, p, o.wait, pr, r); err != nil {
 				return err
 			}
 		}
@@ -126,10 +107,35 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	return r.Summary(deploy.Body(0))
 }
 
+// renderPinned renders o's sources for the first Kubernetes version and
+// pins o's images in what they rendered.
+func renderPinned(ctx context.Context, o renderOptions, r *step.Run) ([]render.Resource, error) {
+	var resources []render.Resource
+	err := r.Group("Render "+o.app+" for "+o.environment, func() error {
+		var err error
+		resources, err = o.sources.Render(ctx, o.validation.KubernetesVersions[0], r.Stdout)
+		if err != nil {
+			return validation.InputError(err)
+		}
+		if len(resources) == 0 {
+			return step.Usagef("nothing rendered for %s: check --chart, --kustomize or --manifests", o.environment)
+		}
+		var counts map[string]int
+		resources, counts, err = Pin(resources, o.images)
+		if err != nil {
+			return fmt.Errorf("%w: %w", err, step.ErrCheckFailed)
+		}
+		for _, img := range o.images {
+			fmt.Fprintf(r.Stdout, "pinned %s in %d containers\n", img, counts[img])
+		}
+		return nil
+	})
+	return resources, err
+}
+
 // check validates the rendered resources: nothing invalid is committed.
-func check(ctx context.Context, s Settings, in inputs, rs []render.Resource, r *step.Run) error {
-	opts := s.ValidationFlags.Options()
-	opts.KubernetesVersions, opts.Root, opts.Log = in.kubeVersions, r.Context().Workspace, r.Stdout
+func check(ctx context.Context, opts validation.Options, rs []render.Resource, r *step.Run) error {
+	opts.Root, opts.Log = r.Context().Workspace, r.Stdout
 	v, err := validation.New(opts)
 	if err != nil {
 		return step.Usagef("--kubernetes-version: %v", err)
@@ -153,22 +159,36 @@ func check(ctx context.Context, s Settings, in inputs, rs []render.Resource, r *
 	return nil
 }
 
-// write replaces the managed path in the checkout at dir and says what
-// changed there.
-func write(dir string, in inputs, rs []render.Resource, s Settings) (Change, error) {
-	managed := filepath.Join(dir, filepath.FromSlash(in.path))
+// copied is what --include-source copies under the managed path: the
+// chart (or overlay) and the values files; nil without it.
+func (o renderOptions) copied() []string {
+	if !o.includeSource {
+		return nil
+	}
+	var srcs []string
+	srcs = append(srcs, o.sources.Charts...)
+	srcs = append(srcs, o.sources.Kustomize...)
+	srcs = append(srcs, o.sources.Values...)
+	return srcs
+}
+
+// write replaces the managed path (relative to the repository) in the
+// checkout at dir with rs, copies sources (if any) beside them, and says
+// what changed there.
+func write(dir, managedPath string, rs []render.Resource, sources []string) (Change, error) {
+	managed := filepath.Join(dir, filepath.FromSlash(managedPath))
 	before, err := readTree(managed)
 	if err != nil {
-		return Change{}, fmt.Errorf("read %s: %w", in.path, err)
+		return Change{}, fmt.Errorf("read %s: %w", managedPath, err)
 	}
 	if _, err := render.WriteTree(managed, rs); err != nil {
 		if errors.Is(err, render.ErrNotOwned) {
-			return Change{}, step.Usagef("--path %s: it exists in the GitOps repository without the %s marker, so gitship does not manage it; choose another path or add the marker to hand it over", in.path, markerName)
+			return Change{}, step.Usagef("--path %s: it exists in the GitOps repository without the %s marker, so gitship does not manage it; choose another path or add the marker to hand it over", managedPath, markerName)
 		}
 		return Change{}, err
 	}
-	if s.IncludeSource {
-		if err := copySources(filepath.Join(managed, sourceDir), in); err != nil {
+	if sources != nil {
+		if err := copySources(filepath.Join(managed, sourceDir), sources); err != nil {
 			return Change{}, fmt.Errorf("--include-source: %w", err)
 		}
 	}
@@ -176,15 +196,11 @@ func write(dir string, in inputs, rs []render.Resource, s Settings) (Change, err
 	if err != nil {
 		return Change{}, err
 	}
-	return diffTrees(before, after, in.path), nil
+	return diffTrees(before, after, managedPath), nil
 }
 
-// copySources copies the chart (or overlay) and the values files.
-func copySources(dst string, in inputs) error {
-	var srcs []string
-	srcs = append(srcs, in.sources.Charts...)
-	srcs = append(srcs, in.sources.Kustomize...)
-	srcs = append(srcs, in.sources.Values...)
+// copySources copies each of srcs, a file or a directory, under dst.
+func copySources(dst string, srcs []string) error {
 	for _, src := range srcs {
 		target := filepath.Join(dst, filepath.Clean(strings.TrimLeft(filepath.ToSlash(src), "./")))
 		err := filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
@@ -215,20 +231,18 @@ func copySources(dst string, in inputs) error {
 	return nil
 }
 
-func openPR(ctx context.Context, s Settings, in inputs, d Deploy, branch string, r *step.Run) (forge.PullRequest, error) {
-	p, err := provider(s, in)
-	if err != nil {
-		return forge.PullRequest{}, err
-	}
-	title := cmp.Or(s.Title, d.Title())
+// openPR opens or updates the pull request from head to base on p.
+func openPR(ctx context.Context, p forge.Provider, o prOptions, d Deploy, head, base string, r *step.Run) (forge.PullRequest, error) {
+	title := cmp.Or(o.title, d.Title())
 	var res forge.Result
-	err = r.Group("Pull request on "+p.Name(), func() error {
-		res, err = p.Ensure(ctx, forge.Request{Head: branch, Base: s.GitOpsBranch, Title: title, Body: d.Body(p.BodyLimit()),
-			Labels: s.Labels.Value(), Reviewers: s.Reviewers.Value(), Draft: s.Draft, AutoMerge: s.AutoMerge})
+	err := r.Group("Pull request on "+p.Name(), func() error {
+		var err error
+		res, err = p.Ensure(ctx, forge.Request{Head: head, Base: base, Title: title, Body: d.Body(p.BodyLimit()),
+			Labels: o.labels, Reviewers: o.reviewers, Draft: o.draft, AutoMerge: o.autoMerge})
 		return err
 	})
 	if err != nil {
-		return forge.PullRequest{}, fmt.Errorf("pull request from %s to %s: %w", branch, s.GitOpsBranch, err)
+		return forge.PullRequest{}, fmt.Errorf("pull request from %s to %s: %w", head, base, err)
 	}
 	for _, w := range res.Warnings {
 		r.Platform.Annotate(r.Stdout, finding.Finding{Severity: finding.Warning, Message: w})
@@ -241,24 +255,21 @@ func openPR(ctx context.Context, s Settings, in inputs, d Deploy, branch string,
 	return res.PullRequest, nil
 }
 
-func waitMerged(ctx context.Context, s Settings, in inputs, pr forge.PullRequest, r *step.Run) error {
-	p, err := provider(s, in)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(r.Stdout, "Waiting up to %s for %s to be merged\n", s.WaitMerged, pr.URL)
-	if _, err := forge.WaitMerged(ctx, p, pr.Number, s.WaitMerged, s.WaitPoll); err != nil {
+// waitMerged waits for pr on p to be merged, as o says.
+func waitMerged(ctx context.Context, p forge.Provider, o waitOptions, pr forge.PullRequest, r *step.Run) error {
+	fmt.Fprintf(r.Stdout, "Waiting up to %s for %s to be merged\n", o.timeout, pr.URL)
+	if _, err := forge.WaitMerged(ctx, p, pr.Number, o.timeout, o.poll); err != nil {
 		return fmt.Errorf("--wait-merged: %w: %w", err, step.ErrCheckFailed)
 	}
 	fmt.Fprintf(r.Stdout, "Merged: %s\n", pr.URL)
 	return nil
 }
 
-func provider(s Settings, in inputs) (forge.Provider, error) {
-	repo := cmp.Or(s.PRRepository, s.GitOpsRepo)
-	p, err := forge.New(in.provider, repo, forge.Options{Token: s.Token, APIURL: s.APIURL})
+// open is the provider the pull request is opened on.
+func (o prOptions) open() (forge.Provider, error) {
+	p, err := forge.New(o.provider, o.repository, o.forge)
 	if err != nil {
-		return nil, step.Usagef("--provider %s: %v (set --pr-repository to the repository's URL on %s)", in.provider, err, in.provider)
+		return nil, step.Usagef("--provider %s: %v (set --pr-repository to the repository's URL on %s)", o.provider, err, o.provider)
 	}
 	return p, nil
 }
