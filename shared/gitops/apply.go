@@ -467,12 +467,17 @@ func (a *applier) readError(op string, ref plumbing.ReferenceName, err error) er
 }
 
 // isMovedWhileRead tells whether a clone failed because a ref moved
-// between the server's listing of the refs and the request for their
+// between the server's listing of the refs and the reading of their
 // objects: over smart HTTP these are two requests, and git's upload-pack
 // refuses to send a commit that no ref reaches any more ("upload-pack:
 // not our ref <hash>"), as a branch replaced by a force-push leaves it.
+// Without git, go-git's in-process upload-pack can list a ref another
+// run's push has just moved and then miss the object in the pack it
+// wrote ("object not found"): the same race, read again (Flux's image
+// automation meets it too, and fetches again).
 func isMovedWhileRead(err error) bool {
-	return strings.Contains(err.Error(), "not our ref")
+	return strings.Contains(err.Error(), "not our ref") ||
+		errors.Is(err, plumbing.ErrObjectNotFound) || strings.Contains(err.Error(), plumbing.ErrObjectNotFound.Error())
 }
 
 // transportError names the remote in err, and ErrAuth when it is one.

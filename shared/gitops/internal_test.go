@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	gitssh "github.com/go-git/go-git/v5/plumbing/transport/ssh"
@@ -143,6 +144,28 @@ func TestIsRejection(t *testing.T) {
 	} {
 		if got := isRejection(errors.New(tc.msg)); got != tc.want {
 			t.Errorf("isRejection(%q) = %t, want %t", tc.msg, got, tc.want)
+		}
+	}
+}
+
+// TestIsMovedWhileRead: the errors of a clone that read a ref another
+// run was moving, which a fresh attempt fixes, and others, which it does
+// not.
+func TestIsMovedWhileRead(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want bool
+	}{
+		{errors.New("unexpected client error: unexpected requesting \"http://h/r.git/git-upload-pack\" status code: 500: upload-pack: not our ref 3b61ef63"), true},
+		{plumbing.ErrObjectNotFound, true},
+		{fmt.Errorf("clone file:///srv/gitops.git: %w", plumbing.ErrObjectNotFound), true},
+		{errors.New("decode packfile: object not found"), true},
+		{errors.New("authentication required"), false},
+		{errors.New("repository not found"), false},
+		{errors.New("unexpected EOF"), false},
+	} {
+		if got := isMovedWhileRead(tc.err); got != tc.want {
+			t.Errorf("isMovedWhileRead(%q) = %t, want %t", tc.err, got, tc.want)
 		}
 	}
 }

@@ -158,7 +158,6 @@ func (s *casSession) ReceivePack(ctx context.Context, req *packp.ReferenceUpdate
 	}
 	rs := packp.NewReportStatus()
 	rs.UnpackStatus = "ok"
-	var sto *filesystem.Storage
 	for _, cmd := range req.Commands {
 		status := "ok"
 		if err := ctx.Err(); err != nil {
@@ -167,11 +166,11 @@ func (s *casSession) ReceivePack(ctx context.Context, req *packp.ReferenceUpdate
 		if cmd.Action() == packp.Delete {
 			status = "deleting a ref is not supported by gitship's in-process file server"
 		} else {
-			if sto == nil {
-				sto = filesystem.NewStorage(osfs.New(s.gitDir), cache.NewObjectLRUDefault())
-			}
-			if _, err := sto.EncodedObject(plumbing.AnyObject, cmd.New); err != nil {
-				status = "missing necessary objects"
+			if err := readable(s.gitDir, cmd.New, lockTimeout); err != nil {
+				// Another push saving its pack at this moment (its .pack in
+				// place, its .idx not yet) hides every pack from go-git's
+				// listing: a race like a held lock, pushed again.
+				status = "failed to update ref (the pushed objects are not readable: " + err.Error() + ")"
 			} else if err := updateRef(s.gitDir, cmd.Name, cmd.Old, cmd.New); err != nil {
 				var race *raceError
 				if !errors.As(err, &race) {
@@ -186,6 +185,26 @@ func (s *casSession) ReceivePack(ctx context.Context, req *packp.ReferenceUpdate
 		rs.CommandStatuses = append(rs.CommandStatuses, &packp.CommandStatus{ReferenceName: cmd.Name, Status: status})
 	}
 	return rs, nil
+}
+
+// readable waits up to timeout for object h to be readable in the
+// repository at gitDir, each try with a fresh listing of its packs.
+func readable(gitDir string, h plumbing.Hash, timeout time.Duration) error {
+	deadline := time.Now().Add(timeout)
+	wait := time.Millisecond
+	for {
+		sto := filesystem.NewStorage(osfs.New(gitDir), cache.NewObjectLRUDefault())
+		_, err := sto.EncodedObject(plumbing.AnyObject, h)
+		if err == nil {
+			return nil
+		}
+		left := time.Until(deadline)
+		if left <= 0 {
+			return err
+		}
+		time.Sleep(min(wait/2+rand.N(wait), left))
+		wait = min(wait*2, 50*time.Millisecond)
+	}
 }
 
 // raceError is an updateRef that another writer stopped: its lock held
