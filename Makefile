@@ -113,7 +113,7 @@ release:
 test:
 	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy (diff above): run go mod tidy"; exit 1; }
 	$(GO) vet ./...
-	@out=$$(gofmt -l shared steps tools); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
+	@out=$$(gofmt -l shared steps tools internal); if [ -n "$$out" ]; then echo "gofmt needed:"; echo "$$out"; exit 1; fi
 	$(GO) test -race -timeout 20m ./...
 	$(MAKE) test-offline
 

@@ -13,7 +13,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gitship/gitship/shared/step/steptest"
+	"github.com/gitship/gitship/internal/steptest"
 )
 
 // binaries maps a step to its built binary.

@@ -4,7 +4,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gitship/gitship/shared/ci/citest"
+	"github.com/gitship/gitship/internal/citest"
 	"github.com/gitship/gitship/shared/finding"
 	"github.com/gitship/gitship/shared/redact"
 )

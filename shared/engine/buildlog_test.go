@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gitship/gitship/shared/step/steptest"
+	"github.com/gitship/gitship/internal/steptest"
 )
 
 // TestBuildLog replays build output recorded from dockerd 20.10 (the

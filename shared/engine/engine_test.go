@@ -24,8 +24,8 @@ import (
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
 
+	"github.com/gitship/gitship/internal/enginetest"
 	"github.com/gitship/gitship/shared/engine"
-	"github.com/gitship/gitship/shared/engine/enginetest"
 )
 
 func TestMain(m *testing.M) { enginetest.Main(m) }

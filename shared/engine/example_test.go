@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gitship/gitship/internal/enginetest"
 	"github.com/gitship/gitship/shared/engine"
-	"github.com/gitship/gitship/shared/engine/enginetest"
 )
 
 // The example app's own Dockerfile: its test stage runs "go test" inside

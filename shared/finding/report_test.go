@@ -9,7 +9,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gitship/gitship/shared/finding/sariftest"
+	"github.com/gitship/gitship/internal/sariftest"
 )
 
 var update = flag.Bool("update", false, "rewrite golden files")

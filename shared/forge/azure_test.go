@@ -9,8 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gitship/gitship/internal/forgetest"
 	"github.com/gitship/gitship/shared/forge"
-	"github.com/gitship/gitship/shared/forge/forgetest"
 )
 
 const adoToken = "adoPATs3cret52chars"

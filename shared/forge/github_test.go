@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/gitship/gitship/internal/forgetest"
 	"github.com/gitship/gitship/shared/forge"
-	"github.com/gitship/gitship/shared/forge/forgetest"
 )
 
 const ghToken = "ghp_s3cretT0ken"

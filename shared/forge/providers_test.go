@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/gitship/gitship/internal/forgetest"
 	"github.com/gitship/gitship/shared/forge"
-	"github.com/gitship/gitship/shared/forge/forgetest"
 )
 
 // onFake is a Provider on a forge fake and what a test does on the fake's

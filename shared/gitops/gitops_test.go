@@ -24,8 +24,8 @@ import (
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
 	"github.com/go-git/go-git/v5/storage/memory"
 
+	"github.com/gitship/gitship/internal/gittest"
 	"github.com/gitship/gitship/shared/gitops"
-	"github.com/gitship/gitship/shared/gitops/gittest"
 )
 
 var initialFiles = map[string]string{

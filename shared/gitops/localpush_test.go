@@ -23,7 +23,7 @@ import (
 
 	"github.com/go-git/go-billy/v5/osfs"
 
-	"github.com/gitship/gitship/shared/gitops/gittest"
+	"github.com/gitship/gitship/internal/gittest"
 )
 
 var (

@@ -3,7 +3,7 @@ package registry
 import (
 	"testing"
 
-	"github.com/gitship/gitship/shared/internal/depchecktest"
+	"github.com/gitship/gitship/internal/depchecktest"
 )
 
 // TestStaysLean keeps the Docker engine client out of the registry

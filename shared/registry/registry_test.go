@@ -17,7 +17,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/gitship/gitship/shared/registry/registrytest"
+	"github.com/gitship/gitship/internal/registrytest"
 )
 
 var fast = &retryPolicy{attempts: 6, base: 10 * time.Millisecond, max: 2 * time.Second}

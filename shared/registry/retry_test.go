@@ -13,7 +13,7 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/stream"
 
-	"github.com/gitship/gitship/shared/registry/registrytest"
+	"github.com/gitship/gitship/internal/registrytest"
 )
 
 // oneBlob is an image whose only blob is its config: a failed blob upload

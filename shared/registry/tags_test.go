@@ -11,7 +11,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/gitship/gitship/shared/registry/registrytest"
+	"github.com/gitship/gitship/internal/registrytest"
 )
 
 // flavours are the registries publish is held to: Debian's docker-registry

@@ -12,7 +12,7 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/gitship/gitship/shared/internal/depchecktest"
+	"github.com/gitship/gitship/internal/depchecktest"
 	"helm.sh/helm/v3/pkg/chart/loader"
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/releaseutil"

@@ -3,7 +3,7 @@ package schema
 import (
 	"testing"
 
-	"github.com/gitship/gitship/shared/internal/depchecktest"
+	"github.com/gitship/gitship/internal/depchecktest"
 )
 
 // TestStaysLean keeps the package free of what its data was generated

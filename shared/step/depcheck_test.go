@@ -3,7 +3,7 @@ package step
 import (
 	"testing"
 
-	"github.com/gitship/gitship/shared/internal/depchecktest"
+	"github.com/gitship/gitship/internal/depchecktest"
 )
 
 // TestFrameworkStaysLean keeps heavy libraries out of the packages every

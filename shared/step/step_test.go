@@ -12,8 +12,8 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gitship/gitship/internal/citest"
 	"github.com/gitship/gitship/shared/ci"
-	"github.com/gitship/gitship/shared/ci/citest"
 	"github.com/gitship/gitship/shared/finding"
 )
 

@@ -4,7 +4,7 @@ import (
 	"slices"
 	"testing"
 
-	"github.com/gitship/gitship/shared/internal/depchecktest"
+	"github.com/gitship/gitship/internal/depchecktest"
 )
 
 // steps are the step packages: each is a binary's inputs, flow and

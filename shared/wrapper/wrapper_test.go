@@ -13,9 +13,9 @@ import (
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gitship/gitship/internal/wrappertest"
 	"github.com/gitship/gitship/shared/step"
 	"github.com/gitship/gitship/shared/wrapper"
-	"github.com/gitship/gitship/shared/wrapper/wrappertest"
 )
 
 var update = flag.Bool("update", false, "rewrite testdata/*.golden from the current output")

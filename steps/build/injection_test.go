@@ -4,8 +4,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gitship/gitship/shared/engine/enginetest"
-	"github.com/gitship/gitship/shared/step/steptest"
+	"github.com/gitship/gitship/internal/enginetest"
+	"github.com/gitship/gitship/internal/steptest"
 )
 
 // TestInjection: what a Dockerfile's RUN prints, the Dockerfile's own

@@ -21,9 +21,9 @@ import (
 
 	"github.com/moby/moby/client"
 
-	"github.com/gitship/gitship/shared/engine/enginetest"
+	"github.com/gitship/gitship/internal/enginetest"
+	"github.com/gitship/gitship/internal/steptest"
 	"github.com/gitship/gitship/shared/ocilayout"
-	"github.com/gitship/gitship/shared/step/steptest"
 )
 
 var binary string

@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gitship/gitship/shared/gitops/gittest"
-	"github.com/gitship/gitship/shared/step/steptest"
+	"github.com/gitship/gitship/internal/gittest"
+	"github.com/gitship/gitship/internal/steptest"
 )
 
 // Ten --direct runs at once into one GitOps repository, as ten pipelines

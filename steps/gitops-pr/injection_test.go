@@ -8,8 +8,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gitship/gitship/shared/gitops/gittest"
-	"github.com/gitship/gitship/shared/step/steptest"
+	"github.com/gitship/gitship/internal/gittest"
+	"github.com/gitship/gitship/internal/steptest"
 )
 
 const injDigest = "sha256:3f1e5b2c0d9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b3c"

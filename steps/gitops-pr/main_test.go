@@ -2,7 +2,7 @@ package main
 
 // End-to-end tests of the built gitship-gitops-pr binary: real git (bare
 // repositories served by git http-backend with token auth) and the GitHub
-// and Azure DevOps fakes of shared/forge/forgetest.
+// and Azure DevOps fakes of internal/forgetest.
 
 import (
 	"crypto/ed25519"
@@ -18,9 +18,9 @@ import (
 
 	"golang.org/x/crypto/ssh"
 
-	"github.com/gitship/gitship/shared/forge/forgetest"
-	"github.com/gitship/gitship/shared/gitops/gittest"
-	"github.com/gitship/gitship/shared/step/steptest"
+	"github.com/gitship/gitship/internal/forgetest"
+	"github.com/gitship/gitship/internal/gittest"
+	"github.com/gitship/gitship/internal/steptest"
 )
 
 var binary string

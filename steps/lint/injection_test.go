@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/gitship/gitship/shared/step/steptest"
+	"github.com/gitship/gitship/internal/steptest"
 )
 
 // TestInjection: text from the repository (a chart's fail and required

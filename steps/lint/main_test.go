@@ -11,8 +11,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gitship/gitship/shared/finding/sariftest"
-	"github.com/gitship/gitship/shared/step/steptest"
+	"github.com/gitship/gitship/internal/sariftest"
+	"github.com/gitship/gitship/internal/steptest"
 )
 
 var binary string

@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gitship/gitship/shared/step/steptest"
+	"github.com/gitship/gitship/internal/steptest"
 )
 
 // TestInjection: hostile --image, --repository and --promote-from values

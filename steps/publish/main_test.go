@@ -19,10 +19,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
-	"github.com/gitship/gitship/shared/engine/enginetest"
+	"github.com/gitship/gitship/internal/enginetest"
+	"github.com/gitship/gitship/internal/registrytest"
+	"github.com/gitship/gitship/internal/steptest"
 	"github.com/gitship/gitship/shared/ocilayout"
-	"github.com/gitship/gitship/shared/registry/registrytest"
-	"github.com/gitship/gitship/shared/step/steptest"
 )
 
 var binary string

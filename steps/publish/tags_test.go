@@ -15,8 +15,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/gitship/gitship/shared/registry/registrytest"
-	"github.com/gitship/gitship/shared/step/steptest"
+	"github.com/gitship/gitship/internal/registrytest"
+	"github.com/gitship/gitship/internal/steptest"
 )
 
 func writeFile(t *testing.T, path, content string) {

@@ -6,7 +6,7 @@ import (
 	"strconv"
 	"testing"
 
-	"github.com/gitship/gitship/shared/step/steptest"
+	"github.com/gitship/gitship/internal/steptest"
 )
 
 // TestInjection: a chart's fail text, template output in errors and a

@@ -17,8 +17,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/gitship/gitship/shared/finding/sariftest"
-	"github.com/gitship/gitship/shared/step/steptest"
+	"github.com/gitship/gitship/internal/sariftest"
+	"github.com/gitship/gitship/internal/steptest"
 )
 
 var binary string

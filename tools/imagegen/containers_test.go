@@ -15,10 +15,10 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
+	"github.com/gitship/gitship/internal/enginetest"
+	"github.com/gitship/gitship/internal/gittest"
+	"github.com/gitship/gitship/internal/registrytest"
 	"github.com/gitship/gitship/shared/engine"
-	"github.com/gitship/gitship/shared/engine/enginetest"
-	"github.com/gitship/gitship/shared/gitops/gittest"
-	"github.com/gitship/gitship/shared/registry/registrytest"
 )
 
 func TestMain(m *testing.M) { enginetest.Main(m) }

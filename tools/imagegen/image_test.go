@@ -13,9 +13,9 @@ import (
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 
+	"github.com/gitship/gitship/internal/registrytest"
 	"github.com/gitship/gitship/shared/imagesource"
 	"github.com/gitship/gitship/shared/registry"
-	"github.com/gitship/gitship/shared/registry/registrytest"
 )
 
 func build(t *testing.T, out string) []Result {

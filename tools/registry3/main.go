@@ -3,7 +3,7 @@
 // than Debian's docker-registry (2.8): `registry3 serve config.yml`, as
 // `docker-registry serve` and the registry:3 image run it. It is its own
 // module so that distribution's dependencies stay out of gitship's
-// go.mod; shared/registry/registrytest builds it when a test asks for it.
+// go.mod; internal/registrytest builds it when a test asks for it.
 package main
 
 import (

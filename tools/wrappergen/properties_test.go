@@ -3,7 +3,7 @@ package main
 import (
 	"testing"
 
-	"github.com/gitship/gitship/shared/wrapper/wrappertest"
+	"github.com/gitship/gitship/internal/wrappertest"
 )
 
 // TestRealSteps runs the wrapper properties on the real steps: their

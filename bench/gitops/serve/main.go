@@ -1,5 +1,5 @@
 // Command serve serves the bare repositories under -root over HTTP on
-// loopback with git http-backend, as shared/gitops/gittest does for the
+// loopback with git http-backend, as internal/gittest does for the
 // tests (the same CGI set-up, the same basic-auth check: any user name,
 // -token as the password; pushes allowed once authenticated), for
 // bench/gitops.sh. gitship (go-git) and the git CLI both go through it.

@@ -3,7 +3,7 @@ package build
 import (
 	"testing"
 
-	"github.com/gitship/gitship/shared/internal/depchecktest"
+	"github.com/gitship/gitship/internal/depchecktest"
 )
 
 // TestStaysLean keeps Helm and the Kubernetes libraries out of the build

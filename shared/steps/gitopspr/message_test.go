@@ -5,7 +5,7 @@ import (
 	"testing"
 	"unicode/utf8"
 
-	"github.com/gitship/gitship/shared/step/steptest"
+	"github.com/gitship/gitship/internal/steptest"
 )
 
 func sample() Deploy {

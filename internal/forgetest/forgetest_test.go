@@ -8,7 +8,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gitship/gitship/shared/forge/forgetest"
+	"github.com/gitship/gitship/internal/forgetest"
 )
 
 func do(t *testing.T, method, url, body string, header map[string]string) (int, http.Header, string) {

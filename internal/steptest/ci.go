@@ -5,7 +5,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/gitship/gitship/shared/ci/citest"
+	"github.com/gitship/gitship/internal/citest"
 )
 
 // Marker is in every Hostile text where a command would put its name, data

@@ -17,7 +17,7 @@ import (
 // SARIF 2.1.0 schema.
 func Validate(data []byte) error {
 	_, self, _, _ := runtime.Caller(0)
-	path := filepath.Join(filepath.Dir(self), "..", "testdata", "sarif-schema-2.1.0.json")
+	path := filepath.Join(filepath.Dir(self), "..", "..", "shared", "finding", "testdata", "sarif-schema-2.1.0.json")
 	f, err := os.Open(path)
 	if err != nil {
 		return fmt.Errorf("sarif schema: %w", err)
