@@ -7,7 +7,7 @@ import (
 	"os"
 	"testing"
 
-	"github.com/gitship/gitship/shared/engine/enginetest"
+	"github.com/gitship/gitship/internal/enginetest"
 )
 
 // TestBaseImages imports gitship-test/go:1 (GO_IMAGE) and
