@@ -2,7 +2,6 @@ package forge_test
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"reflect"
@@ -233,74 +232,4 @@ func TestAzureGetByID(t *testing.T) {
 	if _, err := p.Get(ctx, 9); !strings.Contains(fmt.Sprint(err), "TF401180") {
 		t.Errorf("Get(9) error = %v; want TF401180", err)
 	}
-}
-
-func TestAzureAuth(t *testing.T) {
-	tests := []struct {
-		name, token string
-		status      int
-		message     string
-	}{
-		{"wrong token", "wr0ngPATvalue", 401, "Unauthorized"},
-		{"read-only token", "readOnlyPAT", 403, "TF401027"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			fake := forgetest.NewAzure(t, forgetest.AzureConfig{Org: "contoso", Project: "web", Repo: "gitops", Token: adoToken, ReadOnlyToken: "readOnlyPAT"})
-			p, err := forge.New("azure", fake.RepoURL(), fast(tt.token, fake.OrgURL()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = p.Ensure(context.Background(), forge.Request{Head: "h", Base: "main", Title: "t"})
-			var ae *forge.APIError
-			if !errors.Is(err, forge.ErrAuth) || !errors.As(err, &ae) || ae.Status != tt.status {
-				t.Fatalf("Ensure() error = %v; want ErrAuth with status %d", err, tt.status)
-			}
-			if msg := err.Error(); strings.Contains(msg, tt.token) || !strings.Contains(msg, tt.message) || !strings.Contains(msg, "azure") {
-				t.Errorf("error %q: want the provider and %q, and not the token", msg, tt.message)
-			}
-			if len(fake.PRs()) != 0 {
-				t.Errorf("fake has pull requests after a refused token")
-			}
-		})
-	}
-}
-
-func TestAzureRetries(t *testing.T) {
-	ctx := context.Background()
-	req := forge.Request{Head: "h", Base: "main", Title: "t", Body: "b"}
-
-	t.Run("502 on the first request", func(t *testing.T) {
-		fake, p := newAzure(t, forgetest.AzureConfig{})
-		fake.FailNext(1, http.StatusBadGateway)
-		res, err := p.Ensure(ctx, req)
-		if err != nil || !res.Created {
-			t.Fatalf("Ensure() = %+v, %v; want created after a retry", res, err)
-		}
-		if reqs := fake.Requests(); !reqs[0].Injected || reqs[1].Method != reqs[0].Method || reqs[1].Path != reqs[0].Path {
-			t.Errorf("requests = %v; want the failed one, then the same again", reqs)
-		}
-	})
-
-	t.Run("create answered 504 after it went through", func(t *testing.T) {
-		fake, p := newAzure(t, forgetest.AzureConfig{})
-		fake.Inject(forgetest.Fault{Method: http.MethodPost, Status: http.StatusGatewayTimeout, AfterServe: true})
-		res, err := p.Ensure(ctx, req)
-		if err != nil || res.PullRequest.Number != 1 {
-			t.Fatalf("Ensure() = %+v, %v; want #1", res, err)
-		}
-		if prs := fake.PRs(); len(prs) != 1 {
-			t.Fatalf("fake holds %d pull requests, want 1: a retry must not open a second", len(prs))
-		}
-	})
-
-	t.Run("server down", func(t *testing.T) {
-		fake, p := newAzure(t, forgetest.AzureConfig{})
-		fake.FailNext(10, http.StatusServiceUnavailable)
-		_, err := p.Ensure(ctx, req)
-		var ae *forge.APIError
-		if !errors.As(err, &ae) || ae.Status != http.StatusServiceUnavailable || errors.Is(err, forge.ErrAuth) {
-			t.Fatalf("Ensure() error = %v; want HTTP 503, not ErrAuth", err)
-		}
-	})
 }

@@ -2,7 +2,6 @@ package forge_test
 
 import (
 	"context"
-	"errors"
 	"net/http"
 	"reflect"
 	"strings"
@@ -173,92 +172,6 @@ func TestGitHubEnsureWarns(t *testing.T) {
 	if pr, _ := fake.PR(1); len([]rune(pr.Body)) != 65536 || pr.AutoMerge != "" {
 		t.Errorf("fake PR body %d characters, auto-merge %q; want 65536, off", len([]rune(pr.Body)), pr.AutoMerge)
 	}
-}
-
-func TestGitHubAuth(t *testing.T) {
-	tests := []struct {
-		name, token string
-		status      int
-		message     string
-	}{
-		{"wrong token", "ghp_wr0ngT0ken", 401, "Bad credentials"},
-		{"read-only token", "ghs_readOnly", 403, "Resource not accessible by integration"},
-	}
-	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) {
-			fake := forgetest.NewGitHub(t, forgetest.GitHubConfig{Owner: "acme", Repo: "gitops", Token: ghToken, ReadOnlyToken: "ghs_readOnly"})
-			p, err := forge.New("github", fake.RepoURL(), fast(tt.token, fake.URL()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			_, err = p.Ensure(context.Background(), forge.Request{Head: "h", Base: "main", Title: "t"})
-			var ae *forge.APIError
-			if !errors.Is(err, forge.ErrAuth) || !errors.As(err, &ae) || ae.Status != tt.status {
-				t.Fatalf("Ensure() error = %v; want ErrAuth with status %d", err, tt.status)
-			}
-			if msg := err.Error(); strings.Contains(msg, tt.token) || !strings.Contains(msg, tt.message) || !strings.Contains(msg, "github") {
-				t.Errorf("error %q: want the provider and %q, and not the token", msg, tt.message)
-			}
-			if len(fake.PRs()) != 0 {
-				t.Errorf("fake has pull requests after a refused token")
-			}
-		})
-	}
-}
-
-func TestGitHubRetries(t *testing.T) {
-	ctx := context.Background()
-	req := forge.Request{Head: "h", Base: "main", Title: "t", Body: "b"}
-
-	t.Run("502 on the first request", func(t *testing.T) {
-		fake, p := newGitHub(t, forgetest.GitHubConfig{})
-		fake.FailNext(1, http.StatusBadGateway)
-		res, err := p.Ensure(ctx, req)
-		if err != nil || !res.Created {
-			t.Fatalf("Ensure() = %+v, %v; want created after a retry", res, err)
-		}
-		reqs := fake.Requests()
-		if !reqs[0].Injected || reqs[1].Method != http.MethodGet || reqs[1].Path != reqs[0].Path {
-			t.Errorf("requests = %v; want the failed list, then the same list again", reqs)
-		}
-	})
-
-	t.Run("create answered 502 after it went through", func(t *testing.T) {
-		fake, p := newGitHub(t, forgetest.GitHubConfig{})
-		fake.Inject(forgetest.Fault{Method: http.MethodPost, AfterServe: true})
-		res, err := p.Ensure(ctx, req)
-		if err != nil || res.PullRequest.Number != 1 {
-			t.Fatalf("Ensure() = %+v, %v; want #1", res, err)
-		}
-		if prs := fake.PRs(); len(prs) != 1 {
-			t.Fatalf("fake holds %d pull requests, want 1: a retry must not open a second", len(prs))
-		}
-		if n := len(fake.Calls(http.MethodPost, "/pulls")); n != 0 {
-			t.Errorf("served creates = %d, want 0 besides the lost one (the retry finds it)", n)
-		}
-	})
-
-	t.Run("create failed 503", func(t *testing.T) {
-		fake, p := newGitHub(t, forgetest.GitHubConfig{})
-		fake.Inject(forgetest.Fault{Method: http.MethodPost, Status: http.StatusServiceUnavailable})
-		res, err := p.Ensure(ctx, req)
-		if err != nil || !res.Created || len(fake.PRs()) != 1 {
-			t.Fatalf("Ensure() = %+v, %v with %d PRs; want one created", res, err, len(fake.PRs()))
-		}
-	})
-
-	t.Run("server down", func(t *testing.T) {
-		fake, p := newGitHub(t, forgetest.GitHubConfig{})
-		fake.FailNext(10, http.StatusBadGateway)
-		_, err := p.Ensure(ctx, req)
-		var ae *forge.APIError
-		if !errors.As(err, &ae) || ae.Status != http.StatusBadGateway || errors.Is(err, forge.ErrAuth) {
-			t.Fatalf("Ensure() error = %v; want HTTP 502, not ErrAuth", err)
-		}
-		if n := len(fake.Requests()); n != 3 {
-			t.Errorf("requests = %d, want 3 attempts", n)
-		}
-	})
 }
 
 func TestGitHubEnterprise(t *testing.T) {

@@ -3,6 +3,7 @@ package forge_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"strings"
@@ -13,43 +14,114 @@ import (
 	"github.com/gitship/gitship/shared/forge"
 )
 
+// recorded is what both forge fakes record and inject alike.
+type recorded interface {
+	FailNext(n, status int)
+	Inject(forgetest.Fault)
+	Requests() []forgetest.Request
+	Calls(method, suffix string) []forgetest.Request
+}
+
 // onFake is a Provider on a forge fake and what a test does on the fake's
 // side to pull request n.
 type onFake struct {
 	p     forge.Provider
+	fake  recorded
+	prs   func() int         // how many pull requests the fake holds
 	url   func(n int) string // the pull request's web URL
 	gets  func(n int) int    // the provider's reads of it so far
 	merge func(n int) error  // GitHub's merge button, Azure's complete
 	close func(n int) error  // closed without merging: GitHub's close, Azure's abandon
 }
 
+// authCase is a token a forge refuses to write with, and what it answers.
+type authCase struct {
+	name, token string
+	status      int
+	message     string // in the service's answer, kept in the error
+}
+
 // providers are the forges a behaviour common to both is tested on.
 var providers = []struct {
 	name  string
 	start func(*testing.T) onFake
+	// startAuth starts a fake that takes its own token for everything and
+	// a read-only token for reads, with a provider on it sending token.
+	startAuth func(t *testing.T, token string) onFake
+	refused   []authCase
+	// first is the method of a provider's first request; creates is the
+	// path suffix of its create call.
+	first, creates string
+	// lost is the status a gateway answers a create that went through
+	// with; down the status of a server that stays down.
+	lost, down int
 }{
-	{"github", func(t *testing.T) onFake {
-		fake, p := newGitHub(t, forgetest.GitHubConfig{})
-		return onFake{
-			p:     p,
-			url:   func(n int) string { return "https://github.com/acme/gitops/pull/" + strconv.Itoa(n) },
-			gets:  func(n int) int { return len(fake.Calls(http.MethodGet, "/pulls/"+strconv.Itoa(n))) },
-			merge: fake.Merge,
-			close: fake.Close,
-		}
-	}},
-	{"azure", func(t *testing.T) onFake {
-		fake, p := newAzure(t, forgetest.AzureConfig{})
-		return onFake{
-			p: p,
-			url: func(n int) string {
-				return "https://dev.azure.com/Contoso/Web%20Platform/_git/gitops/pullrequest/" + strconv.Itoa(n)
-			},
-			gets:  func(n int) int { return len(fake.Calls(http.MethodGet, "/_apis/git/pullrequests/"+strconv.Itoa(n))) },
-			merge: fake.Complete,
-			close: fake.Abandon,
-		}
-	}},
+	{
+		name: "github",
+		start: func(t *testing.T) onFake {
+			return onGitHub(newGitHub(t, forgetest.GitHubConfig{}))
+		},
+		startAuth: func(t *testing.T, token string) onFake {
+			fake := forgetest.NewGitHub(t, forgetest.GitHubConfig{Owner: "acme", Repo: "gitops", Token: ghToken, ReadOnlyToken: "ghs_readOnly"})
+			p, err := forge.New("github", fake.RepoURL(), fast(token, fake.URL()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return onGitHub(fake, p)
+		},
+		refused: []authCase{
+			{"wrong token", "ghp_wr0ngT0ken", 401, "Bad credentials"},
+			{"read-only token", "ghs_readOnly", 403, "Resource not accessible by integration"},
+		},
+		first: http.MethodGet, creates: "/pulls",
+		lost: http.StatusBadGateway, down: http.StatusBadGateway,
+	},
+	{
+		name: "azure",
+		start: func(t *testing.T) onFake {
+			return onAzure(newAzure(t, forgetest.AzureConfig{}))
+		},
+		startAuth: func(t *testing.T, token string) onFake {
+			fake := forgetest.NewAzure(t, forgetest.AzureConfig{Org: "contoso", Project: "web", Repo: "gitops", Token: adoToken, ReadOnlyToken: "readOnlyPAT"})
+			p, err := forge.New("azure", fake.RepoURL(), fast(token, fake.OrgURL()))
+			if err != nil {
+				t.Fatal(err)
+			}
+			return onAzure(fake, p)
+		},
+		refused: []authCase{
+			{"wrong token", "wr0ngPATvalue", 401, "Unauthorized"},
+			{"read-only token", "readOnlyPAT", 403, "TF401027"},
+		},
+		first: http.MethodOptions, creates: "/pullrequests",
+		lost: http.StatusGatewayTimeout, down: http.StatusServiceUnavailable,
+	},
+}
+
+func onGitHub(fake *forgetest.GitHub, p forge.Provider) onFake {
+	return onFake{
+		p:     p,
+		fake:  fake,
+		prs:   func() int { return len(fake.PRs()) },
+		url:   func(n int) string { return "https://github.com/acme/gitops/pull/" + strconv.Itoa(n) },
+		gets:  func(n int) int { return len(fake.Calls(http.MethodGet, "/pulls/"+strconv.Itoa(n))) },
+		merge: fake.Merge,
+		close: fake.Close,
+	}
+}
+
+func onAzure(fake *forgetest.Azure, p forge.Provider) onFake {
+	return onFake{
+		p:    p,
+		fake: fake,
+		prs:  func() int { return len(fake.PRs()) },
+		url: func(n int) string {
+			return "https://dev.azure.com/Contoso/Web%20Platform/_git/gitops/pullrequest/" + strconv.Itoa(n)
+		},
+		gets:  func(n int) int { return len(fake.Calls(http.MethodGet, "/_apis/git/pullrequests/"+strconv.Itoa(n))) },
+		merge: fake.Complete,
+		close: fake.Abandon,
+	}
 }
 
 func TestWaitMerged(t *testing.T) {
@@ -129,6 +201,89 @@ func TestGetStates(t *testing.T) {
 			var ae *forge.APIError
 			if !errors.As(err, &ae) || ae.Status != http.StatusNotFound || errors.Is(err, forge.ErrAuth) {
 				t.Errorf("Get(9) error = %v; want HTTP 404, not ErrAuth", err)
+			}
+		})
+	}
+}
+
+// TestAuth sends a wrong and a read-only token: ErrAuth with the status,
+// the provider and the service's message, never the token, and nothing
+// written.
+func TestAuth(t *testing.T) {
+	for _, provider := range providers {
+		for _, tt := range provider.refused {
+			t.Run(provider.name+"/"+tt.name, func(t *testing.T) {
+				f := provider.startAuth(t, tt.token)
+				_, err := f.p.Ensure(context.Background(), forge.Request{Head: "h", Base: "main", Title: "t"})
+				var ae *forge.APIError
+				if !errors.Is(err, forge.ErrAuth) || !errors.As(err, &ae) || ae.Status != tt.status {
+					t.Fatalf("Ensure() error = %v; want ErrAuth with status %d", err, tt.status)
+				}
+				if msg := err.Error(); strings.Contains(msg, tt.token) || !strings.Contains(msg, tt.message) || !strings.Contains(msg, provider.name) {
+					t.Errorf("error %q: want the provider and %q, and not the token", msg, tt.message)
+				}
+				if f.prs() != 0 {
+					t.Errorf("fake has pull requests after a refused token")
+				}
+			})
+		}
+	}
+}
+
+// TestRetries fails requests at the gateway: a provider retries them,
+// finds a create whose answer was lost instead of opening a second pull
+// request, and gives up after 3 attempts with the status.
+func TestRetries(t *testing.T) {
+	ctx := context.Background()
+	req := forge.Request{Head: "h", Base: "main", Title: "t", Body: "b"}
+	for _, provider := range providers {
+		t.Run(provider.name+"/502 on the first request", func(t *testing.T) {
+			f := provider.start(t)
+			f.fake.FailNext(1, http.StatusBadGateway)
+			res, err := f.p.Ensure(ctx, req)
+			if err != nil || !res.Created {
+				t.Fatalf("Ensure() = %+v, %v; want created after a retry", res, err)
+			}
+			reqs := f.fake.Requests()
+			if !reqs[0].Injected || reqs[0].Method != provider.first || reqs[1].Method != reqs[0].Method || reqs[1].Path != reqs[0].Path {
+				t.Errorf("requests = %v; want the failed %s, then the same again", reqs, provider.first)
+			}
+		})
+
+		t.Run(fmt.Sprintf("%s/create answered %d after it went through", provider.name, provider.lost), func(t *testing.T) {
+			f := provider.start(t)
+			f.fake.Inject(forgetest.Fault{Method: http.MethodPost, Status: provider.lost, AfterServe: true})
+			res, err := f.p.Ensure(ctx, req)
+			if err != nil || res.PullRequest.Number != 1 {
+				t.Fatalf("Ensure() = %+v, %v; want #1", res, err)
+			}
+			if n := f.prs(); n != 1 {
+				t.Fatalf("fake holds %d pull requests, want 1: a retry must not open a second", n)
+			}
+			if n := len(f.fake.Calls(http.MethodPost, provider.creates)); n != 0 {
+				t.Errorf("served creates = %d, want 0 besides the lost one (the retry finds it)", n)
+			}
+		})
+
+		t.Run(provider.name+"/create failed 503", func(t *testing.T) {
+			f := provider.start(t)
+			f.fake.Inject(forgetest.Fault{Method: http.MethodPost, Status: http.StatusServiceUnavailable})
+			res, err := f.p.Ensure(ctx, req)
+			if err != nil || !res.Created || f.prs() != 1 {
+				t.Fatalf("Ensure() = %+v, %v with %d PRs; want one created", res, err, f.prs())
+			}
+		})
+
+		t.Run(provider.name+"/server down", func(t *testing.T) {
+			f := provider.start(t)
+			f.fake.FailNext(10, provider.down)
+			_, err := f.p.Ensure(ctx, req)
+			var ae *forge.APIError
+			if !errors.As(err, &ae) || ae.Status != provider.down || errors.Is(err, forge.ErrAuth) {
+				t.Fatalf("Ensure() error = %v; want HTTP %d, not ErrAuth", err, provider.down)
+			}
+			if n := len(f.fake.Requests()); n != 3 {
+				t.Errorf("requests = %d, want 3 attempts", n)
 			}
 		})
 	}
