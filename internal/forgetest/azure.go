@@ -114,8 +114,7 @@ func NewAzure(t testing.TB, cfg AzureConfig) *Azure {
 		cfg.User = AzureIdentity{ID: "8c8c7d32-6b1b-47f4-b2e9-30b477b5ab3d", UniqueName: "gitship@example.com", DisplayName: "gitship"}
 	}
 	a := &Azure{cfg: cfg, projectID: "b3f4e1c2-0d1a-4c5e-9f60-1a2b3c4d5e6f", repoID: "5febef5a-833d-4e14-b9c0-14cb638f91e6"}
-	a.srv = httptest.NewServer(http.HandlerFunc(a.serve))
-	t.Cleanup(a.srv.Close)
+	a.srv = start(t, a.handler(a.handle))
 	return a
 }
 
@@ -138,17 +137,14 @@ func (a *Azure) Complete(id int) error { return a.finish(id, "completed") }
 func (a *Azure) Abandon(id int) error { return a.finish(id, "abandoned") }
 
 func (a *Azure) finish(id int, status string) error {
-	a.mu.Lock()
-	defer a.mu.Unlock()
-	p := a.find(id)
-	if p == nil || p.Status != "active" {
+	if !a.store.finish(id, func(p *AzurePR) { p.Status, p.Closed = status, time.Now().UTC() }) {
 		return fmt.Errorf("azure fake: no active pull request %d", id)
 	}
-	p.Status, p.Closed = status, time.Now().UTC()
 	return nil
 }
 
 func (p *AzurePR) number() int { return p.ID }
+func (p *AzurePR) open() bool  { return p.Status == "active" }
 
 func (p *AzurePR) clone() AzurePR {
 	c := *p
@@ -225,15 +221,6 @@ func (a *Azure) authorized(r *http.Request) (ok, write bool) {
 		return true, false
 	}
 	return false, false
-}
-
-func (a *Azure) serve(w http.ResponseWriter, r *http.Request) {
-	body, fault := a.record(r)
-	if fault != nil {
-		serveFault(w, r, fault, func(w http.ResponseWriter, r *http.Request) { a.handle(w, r, body) })
-		return
-	}
-	a.handle(w, r, body)
 }
 
 func (a *Azure) handle(w http.ResponseWriter, r *http.Request, body []byte) {

@@ -79,8 +79,7 @@ func NewGitHub(t testing.TB, cfg GitHubConfig) *GitHub {
 		cfg.Login = "gitship-bot"
 	}
 	g := &GitHub{cfg: cfg}
-	g.srv = httptest.NewServer(http.HandlerFunc(g.serve))
-	t.Cleanup(g.srv.Close)
+	g.srv = start(t, g.handler(g.handle))
 	return g
 }
 
@@ -111,21 +110,20 @@ func (g *GitHub) Merge(n int) error { return g.finish(n, true) }
 func (g *GitHub) Close(n int) error { return g.finish(n, false) }
 
 func (g *GitHub) finish(n int, merge bool) error {
-	g.mu.Lock()
-	defer g.mu.Unlock()
-	p := g.find(n)
-	if p == nil || p.State != "open" {
+	if !g.store.finish(n, func(p *GitHubPR) {
+		now := time.Now().UTC()
+		p.State, p.Closed, p.Updated = "closed", now, now
+		if merge {
+			p.Merged, p.MergedAt = true, now
+		}
+	}) {
 		return fmt.Errorf("github fake: no open pull request #%d", n)
-	}
-	now := time.Now().UTC()
-	p.State, p.Closed, p.Updated = "closed", now, now
-	if merge {
-		p.Merged, p.MergedAt = true, now
 	}
 	return nil
 }
 
 func (p *GitHubPR) number() int { return p.Number }
+func (p *GitHubPR) open() bool  { return p.State == "open" }
 
 func (p *GitHubPR) clone() GitHubPR {
 	c := *p
@@ -148,15 +146,6 @@ func ghFail(w http.ResponseWriter, status int, msg, doc string, errs ...ghError)
 		body["errors"] = errs
 	}
 	writeJSON(w, status, body)
-}
-
-func (g *GitHub) serve(w http.ResponseWriter, r *http.Request) {
-	body, fault := g.record(r)
-	if fault != nil {
-		serveFault(w, r, fault, func(w http.ResponseWriter, r *http.Request) { g.handle(w, r, body) })
-		return
-	}
-	g.handle(w, r, body)
 }
 
 func (g *GitHub) handle(w http.ResponseWriter, r *http.Request, body []byte) {

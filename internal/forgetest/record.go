@@ -5,10 +5,12 @@ import (
 	"encoding/json"
 	"io"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
 	"sync"
+	"testing"
 )
 
 // Request is one request a fake received.
@@ -108,13 +110,28 @@ func (rec *recorder) Inject(f Fault) {
 	rec.faults = append(rec.faults, f)
 }
 
-// serveFault answers r with fault f, serving r first (to a discarded
-// answer) if f is AfterServe.
-func serveFault(w http.ResponseWriter, r *http.Request, f *Fault, serve func(http.ResponseWriter, *http.Request)) {
-	if f.AfterServe {
-		serve(discard{http.Header{}}, r)
-	}
-	writeFault(w, f.Status)
+// handler records each request and answers it with handle (given the
+// body read), or with the fault injected for it: after handle has served
+// it to a discarded answer if the fault is AfterServe.
+func (rec *recorder) handler(handle func(w http.ResponseWriter, r *http.Request, body []byte)) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, f := rec.record(r)
+		if f == nil {
+			handle(w, r, body)
+			return
+		}
+		if f.AfterServe {
+			handle(discard{http.Header{}}, r, body)
+		}
+		writeFault(w, f.Status)
+	})
+}
+
+// start serves h until the test ends.
+func start(t testing.TB, h http.Handler) *httptest.Server {
+	srv := httptest.NewServer(h)
+	t.Cleanup(srv.Close)
+	return srv
 }
 
 // discard is a ResponseWriter that drops the answer.

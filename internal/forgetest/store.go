@@ -7,6 +7,7 @@ import "sync"
 type pullRequest[P any] interface {
 	*P
 	number() int
+	open() bool // not merged, closed or abandoned yet
 	clone() P
 }
 
@@ -48,4 +49,17 @@ func (s *store[P, PP]) find(n int) *P {
 		}
 	}
 	return nil
+}
+
+// finish changes open pull request n with f (merges or closes it); it
+// returns false if there is no such open pull request.
+func (s *store[P, PP]) finish(n int, f func(*P)) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	p := s.find(n)
+	if p == nil || !PP(p).open() {
+		return false
+	}
+	f(p)
+	return true
 }

@@ -29,11 +29,7 @@ func newAzure(t *testing.T, cfg forgetest.AzureConfig) (*forgetest.Azure, forge.
 	}
 	cfg.Identities = append(cfg.Identities, jane, team)
 	fake := forgetest.NewAzure(t, cfg)
-	p, err := forge.New("", fake.RepoURL(), fast(adoToken, fake.OrgURL()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fake, p
+	return fake, newProvider(t, "", fake.RepoURL(), fast(adoToken, fake.OrgURL()))
 }
 
 func TestAzureEnsureOnePullRequestPerHead(t *testing.T) {

@@ -22,11 +22,7 @@ func newGitHub(t *testing.T, cfg forgetest.GitHubConfig) (*forgetest.GitHub, for
 		cfg.Token = ghToken
 	}
 	fake := forgetest.NewGitHub(t, cfg)
-	p, err := forge.New("", fake.RepoURL(), fast(ghToken, fake.URL()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return fake, p
+	return fake, newProvider(t, "", fake.RepoURL(), fast(ghToken, fake.URL()))
 }
 
 func TestGitHubEnsureOnePullRequestPerHead(t *testing.T) {
@@ -176,10 +172,7 @@ func TestGitHubEnsureWarns(t *testing.T) {
 
 func TestGitHubEnterprise(t *testing.T) {
 	fake := forgetest.NewGitHub(t, forgetest.GitHubConfig{Owner: "team", Repo: "app", Token: ghToken, AllowAutoMerge: true})
-	p, err := forge.New("github", "git@ghe.example.com:team/app.git", fast(ghToken, fake.EnterpriseURL()))
-	if err != nil {
-		t.Fatal(err)
-	}
+	p := newProvider(t, "github", "git@ghe.example.com:team/app.git", fast(ghToken, fake.EnterpriseURL()))
 	res, err := p.Ensure(context.Background(), forge.Request{Head: "h", Base: "main", Title: "t", AutoMerge: true})
 	if err != nil || !res.Created || len(res.Warnings) != 0 {
 		t.Fatalf("Ensure() = %+v, %v", res, err)

@@ -34,6 +34,17 @@ type onFake struct {
 	close func(n int) error  // closed without merging: GitHub's close, Azure's abandon
 }
 
+// newProvider is forge.New(kind, repoURL, o) on a fake, failing t on an
+// error.
+func newProvider(t *testing.T, kind, repoURL string, o forge.Options) forge.Provider {
+	t.Helper()
+	p, err := forge.New(kind, repoURL, o)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p
+}
+
 // authCase is a token a forge refuses to write with, and what it answers.
 type authCase struct {
 	name, token string
@@ -63,11 +74,7 @@ var providers = []struct {
 		},
 		startAuth: func(t *testing.T, token string) onFake {
 			fake := forgetest.NewGitHub(t, forgetest.GitHubConfig{Owner: "acme", Repo: "gitops", Token: ghToken, ReadOnlyToken: "ghs_readOnly"})
-			p, err := forge.New("github", fake.RepoURL(), fast(token, fake.URL()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return onGitHub(fake, p)
+			return onGitHub(fake, newProvider(t, "github", fake.RepoURL(), fast(token, fake.URL())))
 		},
 		refused: []authCase{
 			{"wrong token", "ghp_wr0ngT0ken", 401, "Bad credentials"},
@@ -83,11 +90,7 @@ var providers = []struct {
 		},
 		startAuth: func(t *testing.T, token string) onFake {
 			fake := forgetest.NewAzure(t, forgetest.AzureConfig{Org: "contoso", Project: "web", Repo: "gitops", Token: adoToken, ReadOnlyToken: "readOnlyPAT"})
-			p, err := forge.New("azure", fake.RepoURL(), fast(token, fake.OrgURL()))
-			if err != nil {
-				t.Fatal(err)
-			}
-			return onAzure(fake, p)
+			return onAzure(fake, newProvider(t, "azure", fake.RepoURL(), fast(token, fake.OrgURL())))
 		},
 		refused: []authCase{
 			{"wrong token", "wr0ngPATvalue", 401, "Unauthorized"},
