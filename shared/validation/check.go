@@ -21,6 +21,23 @@ type Outcome struct {
 	missing finding.Severity
 }
 
+// Run validates rs the way a step does: the validator is made first, so a
+// Kubernetes version with no schemas is bad input (exit 2) before any log
+// group opens, then Check runs in the folded "Validate" group.
+func Run(ctx context.Context, opts Options, rs []render.Resource, r *step.Run) (Outcome, error) {
+	v, err := New(opts)
+	if err != nil {
+		return Outcome{}, step.Usagef("--kubernetes-version: %v", err)
+	}
+	defer v.Close()
+	var out Outcome
+	err = r.Group("Validate", func() error {
+		out, err = v.Check(ctx, rs)
+		return err
+	})
+	return out, err
+}
+
 // Check learns the CRDs of Options.CRDFiles, then validates rs against
 // every Kubernetes version. Bad --crd input is a step.UsageError.
 func (v *Validator) Check(ctx context.Context, rs []render.Resource) (Outcome, error) {

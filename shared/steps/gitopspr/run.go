@@ -136,16 +136,7 @@ func renderPinned(ctx context.Context, o renderOptions, r *step.Run) ([]render.R
 // check validates the rendered resources: nothing invalid is committed.
 func check(ctx context.Context, opts validation.Options, rs []render.Resource, r *step.Run) error {
 	opts.Root, opts.Log = r.Context().Workspace, r.Stdout
-	v, err := validation.New(opts)
-	if err != nil {
-		return step.Usagef("--kubernetes-version: %v", err)
-	}
-	defer v.Close()
-	var out validation.Outcome
-	err = r.Group("Validate", func() error {
-		out, err = v.Check(ctx, rs)
-		return err
-	})
+	out, err := validation.Run(ctx, opts, rs, r)
 	if err != nil {
 		return err
 	}

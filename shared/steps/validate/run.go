@@ -59,17 +59,7 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	}
 	opts.SchemaLocations, opts.CacheDir = s.SchemaLocations.Value(), cache
 	opts.Root, opts.Log, opts.Announce = root, r.Stdout, true
-	v, err := validation.New(opts)
-	if err != nil {
-		return step.Usagef("--kubernetes-version: %v", err)
-	}
-	defer v.Close()
-
-	var out validation.Outcome
-	err = r.Group("Validate", func() error {
-		out, err = v.Check(ctx, resources)
-		return err
-	})
+	out, err := validation.Run(ctx, opts, resources, r)
 	if err != nil {
 		return err
 	}
