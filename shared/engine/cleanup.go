@@ -64,3 +64,12 @@ func (e *Engine) Cleanup(ctx context.Context) error {
 	}
 	return errors.Join(errs...)
 }
+
+// Adopt makes Cleanup treat an image that something else put in the
+// engine (BuildKit's exporter) as the result of a build of this Engine:
+// removed at Cleanup, unless keep says it is the image the caller hands on.
+func (e *Engine) Adopt(id string, keep bool) {
+	e.mu.Lock()
+	defer e.mu.Unlock()
+	e.builds = append(e.builds, buildRec{result: id, created: []string{id}, keep: keep})
+}
