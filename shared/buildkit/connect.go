@@ -37,10 +37,10 @@ type TLS struct {
 
 // Builder is a connection to a BuildKit daemon.
 type Builder struct {
-	c       *client.Client
-	name    string   // for the log
-	engine  bool     // the engine's own BuildKit: it exports into the engine's image store
-	plats   []string // platforms its workers build for
+	c      *client.Client
+	name   string   // for the log
+	engine bool     // the engine's own BuildKit: it exports into the engine's image store
+	plats  []string // platforms its workers build for
 }
 
 // Name says which builder this is, for the log.
