@@ -1,16 +1,13 @@
 package ci
 
 import (
-	"errors"
 	"fmt"
 	"net/url"
 	"path/filepath"
 	"strings"
 	"time"
 
-	git "github.com/go-git/go-git/v5"
-	"github.com/go-git/go-git/v5/plumbing"
-
+	"github.com/gitship/gitship/shared/ci/internal/gitdir"
 	"github.com/gitship/gitship/shared/redact"
 )
 
@@ -160,41 +157,40 @@ func cloudBuildContext(env Env) Context {
 
 // fillFromGit completes what the platform did not say from the git
 // repository around dir: a local run learns everything there, a CI run
-// only what its variables lack. No repository is not an error.
+// only what its variables lack. No repository is not an error. The
+// repository is read by package gitdir, not go-git, so that a step that
+// never touches git history does not link go-git.
 func fillFromGit(c Context, dir string) Context {
-	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
+	repo, err := gitdir.Find(dir)
 	if err != nil {
 		if c.Workspace == "" {
 			c.Workspace = dir
 		}
 		return c.finish()
 	}
-	if wt, err := repo.Worktree(); err == nil && c.Workspace == "" {
-		c.Workspace = wt.Filesystem.Root()
-	}
 	if c.Workspace == "" {
-		c.Workspace = dir
+		c.Workspace = repo.Worktree
 	}
-	head, err := repo.Head()
+	name, head, err := repo.Head()
 	if err == nil {
 		if c.SHA == "" {
-			c.SHA = head.Hash().String()
+			c.SHA = head.String()
 		}
-		if c.Ref == "" && head.Name().IsBranch() {
-			c.Ref = head.Name().String()
+		if c.Ref == "" && strings.HasPrefix(name, "refs/heads/") {
+			c.Ref = name
 		}
-		if c.Tag == "" && c.SHA == head.Hash().String() {
-			c.Tag = tagAt(repo, head.Hash())
+		if c.Tag == "" && c.SHA == head.String() {
+			c.Tag = repo.TagAt(head)
 		}
 	}
 	if c.SHA != "" {
-		if commit, err := repo.CommitObject(plumbing.NewHash(c.SHA)); err == nil {
-			c.CommitTime = commit.Committer.When.UTC()
+		if when, err := repo.CommitTime(gitdir.ParseHash(c.SHA)); err == nil {
+			c.CommitTime = when
 		}
 	}
 	if c.RepositoryURL == "" {
-		if remote, err := repo.Remote("origin"); err == nil && len(remote.Config().URLs) > 0 {
-			c.RepositoryURL = remote.Config().URLs[0]
+		if url, err := repo.RemoteURL("origin"); err == nil {
+			c.RepositoryURL = url
 		}
 	}
 	if c.Workspace != "" {
@@ -203,28 +199,6 @@ func fillFromGit(c Context, dir string) Context {
 		}
 	}
 	return c.finish()
-}
-
-// tagAt returns a tag pointing at the commit, lightweight or annotated.
-func tagAt(repo *git.Repository, commit plumbing.Hash) string {
-	tags, err := repo.Tags()
-	if err != nil {
-		return ""
-	}
-	var found string
-	errStop := errors.New("stop")
-	_ = tags.ForEach(func(ref *plumbing.Reference) error {
-		h := ref.Hash()
-		if tag, err := repo.TagObject(h); err == nil {
-			h = tag.Target
-		}
-		if h == commit {
-			found = ref.Name().Short()
-			return errStop
-		}
-		return nil
-	})
-	return found
 }
 
 func firstNonEmpty(vs ...string) string {
