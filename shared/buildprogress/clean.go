@@ -121,20 +121,20 @@ type lineBuffer struct {
 
 const maxLine = 64 << 10
 
-// write adds a chunk and returns the lines it completed, without their ends.
+// write adds a chunk and passes each line it completes, without its end,
+// to emit.
 func (b *lineBuffer) write(data []byte, emit func(string)) {
 	for len(data) > 0 {
 		i := bytes.IndexByte(data, '\n')
 		if i < 0 {
-			b.partial = append(b.partial, data...)
-			b.collapse()
+			b.add(data)
 			for len(b.partial) > maxLine {
 				emit(lastState(string(b.partial[:maxLine])))
 				b.partial = append(b.partial[:0], b.partial[maxLine:]...)
 			}
 			return
 		}
-		b.partial = append(b.partial, data[:i]...)
+		b.add(data[:i])
 		data = data[i+1:]
 		line := lastState(string(b.partial))
 		b.partial = b.partial[:0]
@@ -145,20 +145,20 @@ func (b *lineBuffer) write(data []byte, emit func(string)) {
 	}
 }
 
-// collapse drops the states of a progress bar that a later CR overwrote,
-// so that a bar animated for minutes without a newline stays small. A CR at
-// the very end stays: it may be the first half of a CRLF.
-func (b *lineBuffer) collapse() {
-	p := b.partial
-	end := len(p)
-	for end > 0 && p[end-1] == '\r' {
+// add appends to the partial line and drops the states of a progress bar
+// that a later CR overwrote, so that a bar animated for minutes without a
+// newline stays small. A CR at the very end stays: it may be the first
+// half of a CRLF. Only the new bytes (and a CR just before them) are
+// searched, so a long line in small chunks costs linear time.
+func (b *lineBuffer) add(data []byte) {
+	from := max(len(b.partial)-1, 0)
+	b.partial = append(b.partial, data...)
+	end := len(b.partial)
+	for end > from && b.partial[end-1] == '\r' {
 		end--
 	}
-	for i := end - 1; i >= 0; i-- {
-		if p[i] == '\r' {
-			b.partial = append(p[:0], p[i+1:]...)
-			return
-		}
+	if i := bytes.LastIndexByte(b.partial[from:end], '\r'); i >= 0 {
+		b.partial = append(b.partial[:0], b.partial[from+i+1:]...)
 	}
 }
 

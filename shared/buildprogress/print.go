@@ -58,8 +58,8 @@ func Print(w io.Writer, ch <-chan *client.SolveStatus) *Summary {
 type printer struct {
 	w        io.Writer
 	byDigest map[string]*vertex // by digest: a vertex comes in many messages
-	all      []*vertex // in order of first appearance in the stream
-	shown    int       // the last number given
+	all      []*vertex          // in order of first appearance in the stream
+	shown    int                // the last number given
 	sum      Summary
 	warned   map[string]bool
 }
@@ -167,6 +167,16 @@ func (p *printer) line(format string, a ...any) {
 	_, _ = io.WriteString(p.w, fmt.Sprintf(format, a...)+"\n")
 }
 
+// out writes one line of a vertex's output, after its number; an empty
+// line is the number alone, with no space after it.
+func (p *printer) out(v *vertex, s string) {
+	if s == "" {
+		p.line("#%d", v.num)
+		return
+	}
+	p.line("#%d %s", v.num, s)
+}
+
 func (p *printer) number(v *vertex) {
 	if v.num == 0 {
 		p.shown++
@@ -187,7 +197,7 @@ func (p *printer) start(v *vertex) {
 	}
 	p.line("#%d %s", v.num, p.name(v))
 	for _, s := range v.held {
-		p.line("#%d %s", v.num, s)
+		p.out(v, s)
 	}
 	v.held = nil
 }
@@ -214,13 +224,13 @@ func (p *printer) output(v *vertex, s string) {
 			v.held = append(v.held, s)
 		}
 	default:
-		p.line("#%d %s", v.num, s)
+		p.out(v, s)
 	}
 }
 
 // maxHeld bounds the output kept for a vertex not yet shown (its output
 // came before its start, or it never started).
-const maxHeld = 10000
+const maxHeld = 1000
 
 func (v *vertex) update(s *client.VertexStatus) {
 	c := *s
@@ -275,11 +285,11 @@ func (p *printer) complete(v *vertex) {
 	}
 	if v.internal {
 		for _, s := range v.tail {
-			p.line("#%d %s", v.num, s)
+			p.out(v, s)
 		}
 	}
 	for _, s := range v.summary() {
-		p.line("#%d %s", v.num, s)
+		p.out(v, s)
 	}
 	switch {
 	case v.err != "" && strings.HasSuffix(v.err, context.Canceled.Error()):
@@ -288,7 +298,7 @@ func (p *printer) complete(v *vertex) {
 		lines := strings.Split(strings.TrimRight(v.err, "\n"), "\n")
 		p.line("#%d ERROR: %s", v.num, clean(lastState(lines[0])))
 		for _, s := range lines[1:] {
-			p.line("#%d %s", v.num, clean(lastState(s)))
+			p.out(v, clean(lastState(s)))
 		}
 		if p.sum.Failed == nil {
 			p.sum.Failed = &Vertex{Name: v.name, Error: v.err, Logs: append([]string(nil), v.tail...)}
