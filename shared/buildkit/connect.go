@@ -7,6 +7,7 @@ import (
 	"net"
 	"net/url"
 	"os"
+	"runtime/debug"
 	"strings"
 	"time"
 
@@ -198,6 +199,19 @@ func (b *Builder) probe(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// FrontendVersion is the version of the Dockerfile frontend this binary
+// runs in-process: moby/buildkit's, as go.mod pins it.
+func FrontendVersion() string {
+	if bi, ok := debug.ReadBuildInfo(); ok {
+		for _, d := range bi.Deps {
+			if d.Path == "github.com/moby/buildkit" {
+				return d.Version
+			}
+		}
+	}
+	return "(unknown version)"
 }
 
 // unwrapGRPC shortens gRPC's "rpc error: code = Unavailable desc = ..." to

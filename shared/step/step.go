@@ -63,6 +63,19 @@ type Run struct {
 // Context is the CI context of the run.
 func (r *Run) Context() ci.Context { return r.Platform.Context() }
 
+// AddSecret makes v a secret from now on, as the secret inputs are: redacted
+// from every line and output, and masked by the CI system. For values a step
+// learns while it runs, such as a build secret read from a file.
+func (r *Run) AddSecret(v string) {
+	if v == "" || slices.Contains(r.Redactor.Secrets(), v) {
+		return
+	}
+	r.Redactor.Add(v)
+	if m, ok := r.Stdout.(interface{ Mask(string) }); ok {
+		m.Mask(v)
+	}
+}
+
 // SetOutput records an output, redacted (a secret output is set by the
 // step with SetSecretOutput instead).
 func (r *Run) SetOutput(name, value string) error {

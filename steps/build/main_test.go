@@ -396,7 +396,7 @@ func TestInterrupted(t *testing.T) {
 				<-done
 				t.Fatalf("the tests never started:\n%s", logged())
 			}
-			testImage := regexp.MustCompile(`Successfully built ([0-9a-f]+)`).FindStringSubmatch(logged())
+			testImage := regexp.MustCompile(`(?:Successfully built |Built image sha256:)([0-9a-f]+)`).FindStringSubmatch(logged())
 			cmd.Process.Signal(sig)
 			exited := make(chan error, 1)
 			go func() { <-done; exited <- cmd.Wait() }()

@@ -10,8 +10,11 @@ import (
 	"strings"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
 
+	"github.com/gitship/gitship/shared/buildkit"
+	"github.com/gitship/gitship/shared/engine"
 	"github.com/gitship/gitship/shared/markdown"
 	"github.com/gitship/gitship/shared/ocilayout"
 )
@@ -26,7 +29,10 @@ func (b *builder) final(ctx context.Context) error {
 	if b.s.Target != "" {
 		title = fmt.Sprintf("Build image (stage %q)", b.s.Target)
 	}
-	id, err := b.build(ctx, title, o)
+	if b.bk != nil && !b.bk.InEngine() && b.in.ociDir != "" {
+		return b.finalLayout(ctx, title, o)
+	}
+	id, err := b.build(ctx, title, o, true)
 	if err != nil {
 		return err
 	}
@@ -66,6 +72,118 @@ func (b *builder) final(ctx context.Context) error {
 	}
 	b.md.WriteString(b.imageSummary(id, digest, layoutDir))
 	return nil
+}
+
+// finalLayout builds with a standalone BuildKit, whose OCI exporter
+// writes the layout straight from its store: no engine in between, and
+// several platforms make one index. --output docker loads it as well.
+func (b *builder) finalLayout(ctx context.Context, title string, o engine.BuildOptions) error {
+	tmp, err := os.MkdirTemp("", "gitship-oci-*")
+	if err != nil {
+		return fmt.Errorf("--output oci:%s: %w", b.in.ociDir, err)
+	}
+	defer os.RemoveAll(tmp)
+	so := b.solveOptions(o, true)
+	so.Export = buildkit.Export{OCIDir: tmp, Engine: b.in.docker, Load: b.loadInto(ctx)}
+	if b.in.docker {
+		so.Export.Names = b.in.tags
+	}
+	var res buildkit.Result
+	err = b.r.Group(title, func() error {
+		var err error
+		res, err = b.solve(ctx, so)
+		return err
+	})
+	if err != nil {
+		return b.buildError(o, err)
+	}
+	digest, configDigest, err := b.copyLayout(tmp)
+	if err != nil {
+		return err
+	}
+	id := res.ImageID
+	if id == "" {
+		id = configDigest // one platform: the ID an engine would give it
+	}
+	if id != "" {
+		fmt.Fprintf(b.r.Stdout, "Built image %s\n", id)
+		if err := b.r.SetOutput("image-id", id); err != nil {
+			return err
+		}
+	}
+	if b.in.docker {
+		b.eng.Adopt(res.ImageID, true)
+		for _, t := range b.in.tags {
+			fmt.Fprintf(b.r.Stdout, "Tagged %s\n", t)
+		}
+		if err := b.r.SetOutput("tags", strings.Join(b.in.tags, "\n")); err != nil {
+			return err
+		}
+	}
+	layoutDir, err := filepath.Abs(b.in.ociDir)
+	if err != nil {
+		return err
+	}
+	what := "manifest"
+	if len(b.in.platforms) > 1 {
+		what = "index of " + strings.Join(b.in.platforms, ", ")
+	}
+	fmt.Fprintf(b.r.Stdout, "OCI layout %s: %s %s\n", layoutDir, what, digest)
+	if err := b.r.SetOutput("digest", digest.String()); err != nil {
+		return err
+	}
+	if err := b.r.SetOutput("oci-layout", layoutDir); err != nil {
+		return err
+	}
+	b.md.WriteString(b.imageSummary(id, digest, layoutDir))
+	return nil
+}
+
+// copyLayout moves what BuildKit's OCI exporter wrote in tmp into --output
+// oci:DIR as ocilayout writes it: all at once, named by the first tag, the
+// blobs unchanged (the digests publish pushes are BuildKit's).
+func (b *builder) copyLayout(tmp string) (digest v1.Hash, configDigest string, err error) {
+	p, err := layout.FromPath(tmp)
+	if err != nil {
+		return v1.Hash{}, "", fmt.Errorf("read BuildKit's OCI layout: %w", err)
+	}
+	idx, err := p.ImageIndex()
+	if err != nil {
+		return v1.Hash{}, "", fmt.Errorf("read BuildKit's OCI layout: %w", err)
+	}
+	m, err := idx.IndexManifest()
+	if err != nil || len(m.Manifests) == 0 {
+		return v1.Hash{}, "", fmt.Errorf("read BuildKit's OCI layout: no image in index.json (%v)", err)
+	}
+	ref := ""
+	if len(b.in.tags) > 0 {
+		ref = b.in.tags[0]
+	}
+	desc := m.Manifests[0]
+	if desc.MediaType.IsIndex() {
+		child, err := idx.ImageIndex(desc.Digest)
+		if err != nil {
+			return v1.Hash{}, "", fmt.Errorf("read BuildKit's OCI layout: %w", err)
+		}
+		d, err := ocilayout.WriteIndex(b.in.ociDir, child, ref)
+		if err != nil {
+			return v1.Hash{}, "", fmt.Errorf("--output oci:%s: %w", b.in.ociDir, err)
+		}
+		return d, "", nil
+	}
+	img, err := idx.Image(desc.Digest)
+	if err != nil {
+		return v1.Hash{}, "", fmt.Errorf("read BuildKit's OCI layout: %w", err)
+	}
+	d, err := ocilayout.Write(b.in.ociDir, img, ref)
+	if err != nil {
+		return v1.Hash{}, "", fmt.Errorf("--output oci:%s: %w", b.in.ociDir, err)
+	}
+	cfg, err := img.ConfigName()
+	if err != nil {
+		return v1.Hash{}, "", fmt.Errorf("read BuildKit's OCI layout: %w", err)
+	}
+	return d, cfg.String(), nil
 }
 
 // exportOCI writes the image as an OCI layout: docker save, read by

@@ -7,7 +7,10 @@ import (
 	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/containerd/platforms"
+	"github.com/moby/buildkit/client"
 
+	"github.com/gitship/gitship/shared/buildkit"
 	"github.com/gitship/gitship/shared/ci"
 	"github.com/gitship/gitship/shared/redact"
 	"github.com/gitship/gitship/shared/step"
@@ -23,6 +26,17 @@ type inputs struct {
 	ociDir    string            // --output oci:DIR
 	testCmd   []string          // nil: the stage's CMD
 	testEnv   []string
+
+	builder   string   // "", "classic" or a BuildKit address
+	tls       buildkit.TLS
+	platforms []string // none: the builder's own
+	secrets   []buildkit.Secret
+	ssh       []buildkit.SSH
+	contexts  map[string]string
+	cacheFrom []client.CacheOptionsEntry
+	cacheTo   []client.CacheOptionsEntry
+	// engineCache are --cache-from images for the classic builder.
+	engineCache []string
 }
 
 // lookupEnv reads the process environment; tests pass their own.
@@ -59,6 +73,9 @@ func resolve(s Settings, c ci.Context, env lookupEnv) (inputs, error) {
 		default:
 			return in, step.Usagef("--output %q: want docker or oci:DIR", o)
 		}
+	}
+	if err := resolveBuildKit(&in, s, env); err != nil {
+		return in, err
 	}
 	if in.testCmd, err = testCommand(s.TestCommand); err != nil {
 		return in, err
@@ -170,4 +187,82 @@ func defaultImageName(repoURL, contextDir string) string {
 		return "app"
 	}
 	return base
+}
+
+// resolveBuildKit reads the builder and BuildKit's own inputs: a file, an
+// agent or a variable that is not there fails now, naming the flag.
+func resolveBuildKit(in *inputs, s Settings, env lookupEnv) error {
+	usage := func(err error) error { return step.Usagef("%w", err) }
+	in.builder = strings.TrimSpace(s.Builder)
+	in.tls = buildkit.TLS{CA: s.BuilderTLS.CA, Cert: s.BuilderTLS.Cert, Key: s.BuilderTLS.Key}
+	switch in.builder {
+	case "", "classic":
+		if in.tls != (buildkit.TLS{}) {
+			return step.Usagef("--builder-tls-*: TLS files are for a tcp:// --builder")
+		}
+	default:
+		if err := buildkit.CheckAddress(in.builder, in.tls); err != nil {
+			return step.Usagef("--builder: %w", err)
+		}
+	}
+	for _, p := range strings.Split(s.Platform, ",") {
+		if p = strings.TrimSpace(p); p != "" {
+			if _, err := platforms.Parse(p); err != nil {
+				return step.Usagef("--platform %q: %v", p, err)
+			}
+			in.platforms = append(in.platforms, platforms.Format(platforms.MustParse(p)))
+		}
+	}
+	for _, v := range s.Secrets.Value() {
+		sec, err := buildkit.ParseSecret(v, env)
+		if err != nil {
+			return usage(err)
+		}
+		in.secrets = append(in.secrets, sec)
+	}
+	for _, v := range s.SSH.Value() {
+		a, err := buildkit.ParseSSH(v, env)
+		if err != nil {
+			return usage(err)
+		}
+		in.ssh = append(in.ssh, a)
+	}
+	for _, v := range s.Contexts.Value() {
+		name, src, err := buildkit.ParseBuildContext(v)
+		if err != nil {
+			return usage(err)
+		}
+		if in.contexts == nil {
+			in.contexts = map[string]string{}
+		}
+		in.contexts[name] = src
+	}
+	for _, v := range s.CacheFrom.Value() {
+		if !strings.Contains(v, "=") {
+			in.engineCache = append(in.engineCache, v) // the classic builder's form too
+		}
+		e, err := buildkit.ParseCache("cache-from", v, env)
+		if err != nil {
+			return usage(err)
+		}
+		if e.Type != "" {
+			in.cacheFrom = append(in.cacheFrom, e)
+		}
+	}
+	for _, v := range s.CacheTo.Value() {
+		e, err := buildkit.ParseCache("cache-to", v, env)
+		if err != nil {
+			return usage(err)
+		}
+		in.cacheTo = append(in.cacheTo, e)
+	}
+	if in.builder == "classic" {
+		switch {
+		case len(in.platforms) > 1:
+			return step.Usagef("--platform %s: the classic builder builds one platform; several need BuildKit (leave --builder unset)", s.Platform)
+		case len(in.secrets) > 0, len(in.ssh) > 0, len(in.contexts) > 0, len(in.cacheTo) > 0:
+			return step.Usagef("--secret, --ssh, --build-context and --cache-to need BuildKit, not --builder classic")
+		}
+	}
+	return nil
 }

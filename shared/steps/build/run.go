@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/gitship/gitship/shared/buildkit"
 	"github.com/gitship/gitship/shared/engine"
 	"github.com/gitship/gitship/shared/finding"
 	"github.com/gitship/gitship/shared/step"
@@ -28,31 +29,40 @@ func Run(ctx context.Context, s Settings, r *step.Run) (err error) {
 		return err
 	}
 	b := &builder{s: s, in: in, r: r}
+	b.maskSecrets()
 	if err := b.check(); err != nil {
 		return err
 	}
-	var opts []engine.Option
-	if s.Cache {
-		opts = append(opts, engine.KeepBuildCache())
+	if b.needsEngine() {
+		var opts []engine.Option
+		if s.Cache {
+			opts = append(opts, engine.KeepBuildCache())
+		}
+		eng, err := engine.Connect(ctx, s.DockerHost, opts...)
+		if err != nil {
+			return err
+		}
+		defer eng.Close()
+		b.eng = eng
+		if s.Keep {
+			defer fmt.Fprintln(r.Stdout, "--keep: the containers and images this step created are left in the engine")
+		} else {
+			defer func() {
+				cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
+				defer cancel()
+				if cerr := eng.Cleanup(cctx); cerr != nil {
+					fmt.Fprintf(r.Stderr, "warning: clean up: %v\n", cerr)
+				}
+			}()
+		}
+		fmt.Fprintf(r.Stdout, "Docker Engine at %s (API %s)\n", eng.Host(), eng.APIVersion())
 	}
-	eng, err := engine.Connect(ctx, s.DockerHost, opts...)
-	if err != nil {
+	if err := b.connectBuilder(ctx); err != nil {
 		return err
 	}
-	defer eng.Close()
-	b.eng = eng
-	if s.Keep {
-		defer fmt.Fprintln(r.Stdout, "--keep: the containers and images this step created are left in the engine")
-	} else {
-		defer func() {
-			cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), cleanupTimeout)
-			defer cancel()
-			if cerr := eng.Cleanup(cctx); cerr != nil {
-				fmt.Fprintf(r.Stderr, "warning: clean up: %v\n", cerr)
-			}
-		}()
+	if b.bk != nil {
+		defer b.bk.Close()
 	}
-	fmt.Fprintf(r.Stdout, "Docker Engine at %s (API %s)\n", eng.Host(), eng.APIVersion())
 
 	defer func() {
 		// Also after failed tests: their summary is what a reviewer reads.
@@ -75,7 +85,8 @@ type builder struct {
 	s   Settings
 	in  inputs
 	r   *step.Run
-	eng *engine.Engine
+	eng *engine.Engine    // nil when the run needs no engine
+	bk  *buildkit.Builder // nil: the engine's classic builder
 	md  strings.Builder // the summary, published once at the end
 }
 
@@ -85,8 +96,8 @@ func (b *builder) buildOptions(target string) engine.BuildOptions {
 		Dockerfile: b.s.File,
 		Target:     target,
 		BuildArgs:  b.in.buildArgs,
-		Platform:   b.s.Platform,
-		CacheFrom:  b.s.CacheFrom.Value(),
+		Platform:   b.classicPlatform(),
+		CacheFrom:  b.in.engineCache,
 	}
 }
 
@@ -107,12 +118,25 @@ func (b *builder) check() error {
 	return nil
 }
 
-// build runs one build in a log group.
-func (b *builder) build(ctx context.Context, title string, o engine.BuildOptions) (string, error) {
+// classicPlatform is the one --platform the classic builder takes.
+func (b *builder) classicPlatform() string {
+	if len(b.in.platforms) == 1 {
+		return b.in.platforms[0]
+	}
+	return ""
+}
+
+// build runs one build into the engine in a log group; final is the image
+// that ships, built for --platform, the test stage the runner's own.
+func (b *builder) build(ctx context.Context, title string, o engine.BuildOptions, final bool) (string, error) {
 	var id string
 	err := b.r.Group(title, func() error {
 		var err error
-		id, err = b.eng.Build(ctx, o, b.r.Stdout)
+		if b.bk != nil {
+			id, err = b.buildKitImage(ctx, o, final)
+		} else {
+			id, err = b.eng.Build(ctx, o, b.r.Stdout)
+		}
 		return err
 	})
 	if err != nil {
@@ -125,6 +149,8 @@ func (b *builder) build(ctx context.Context, title string, o engine.BuildOptions
 // a failed instruction on its Dockerfile line.
 func (b *builder) buildError(o engine.BuildOptions, err error) error {
 	var be *engine.BuildError
+	var bke *buildkit.BuildError
+	var oe *buildkit.OptionError
 	var se *engine.SyntaxError
 	var ie *engine.IgnoreFileError
 	switch {
@@ -145,6 +171,12 @@ func (b *builder) buildError(o engine.BuildOptions, err error) error {
 			flag = "--test-target"
 		}
 		return step.Usagef("%s: %w", flag, err)
+	case errors.As(err, &oe):
+		return step.Usagef("%w", err)
+	case errors.As(err, &bke):
+		b.r.Platform.Annotate(b.r.Stdout, finding.Finding{RuleID: "BUILD", Severity: finding.Error,
+			File: b.relToWorkspace(bke.Dockerfile), Line: bke.Line, Message: bke.Err.Error()})
+		return fmt.Errorf("%w: %w", err, step.ErrCheckFailed)
 	case errors.As(err, &be):
 		b.r.Platform.Annotate(b.r.Stdout, finding.Finding{RuleID: "BUILD", Severity: finding.Error,
 			File: b.relToWorkspace(be.Dockerfile), Line: be.Line, Message: be.Error()})
@@ -166,4 +198,23 @@ func (b *builder) relToWorkspace(path string) string {
 		return filepath.ToSlash(path)
 	}
 	return filepath.ToSlash(rel)
+}
+
+// maskSecrets makes the values of --secret secrets of the run: a RUN that
+// prints one shows it masked, as the CI's own secrets are.
+func (b *builder) maskSecrets() {
+	for _, sec := range b.in.secrets {
+		var value string
+		if sec.Env != "" {
+			value, _ = os.LookupEnv(sec.Env)
+		} else if data, err := os.ReadFile(sec.FilePath); err == nil && len(data) <= 64<<10 {
+			value = string(data)
+		}
+		for _, line := range strings.Split(value, "\n") {
+			// Short lines of a file ("{", "[auth]") are not secrets.
+			if line = strings.TrimSpace(line); len(line) >= 6 || sec.Env != "" && line != "" {
+				b.r.AddSecret(line)
+			}
+		}
+	}
 }

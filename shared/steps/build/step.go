@@ -16,6 +16,12 @@ type Settings struct {
 	Labels      cli.StringSlice
 	Platform    string
 	CacheFrom   cli.StringSlice
+	CacheTo     cli.StringSlice
+	Secrets     cli.StringSlice
+	SSH         cli.StringSlice
+	Contexts    cli.StringSlice
+	Builder     string
+	BuilderTLS  BuilderTLS
 	Target      string
 	Image       string
 	Tags        cli.StringSlice
@@ -29,13 +35,16 @@ type Settings struct {
 	DockerHost  string
 }
 
+// BuilderTLS are the TLS files of a tcp:// --builder.
+type BuilderTLS struct{ CA, Cert, Key string }
+
 // Step declares the build step: the binary, the GitHub action, the Azure
 // task and the docs are all made from it.
 func Step() step.Step {
 	s := &Settings{}
 	return step.Step{
 		Name:        "build",
-		Description: "Build the Dockerfile's test stage and run the tests inside the container, then build the final image labelled with its commit, through the Docker Engine API; leave it in the engine or write it as an OCI layout for publish.",
+		Description: "Build the Dockerfile's test stage with BuildKit and run the tests inside the container, then build the final image labelled with its commit, for one platform or several; leave it in the Docker engine or write it as an OCI layout for publish.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "context", Value: ".", Destination: &s.Context,
 				Usage: "build context directory; its .dockerignore says what is not sent"},
@@ -46,9 +55,25 @@ func Step() step.Step {
 			&cli.StringSliceFlag{Name: "label", Destination: &s.Labels,
 				Usage: "label for the final image as KEY=VALUE; overrides the OCI labels gitship sets (repeatable)"},
 			&cli.StringFlag{Name: "platform", Destination: &s.Platform,
-				Usage: "platform to build for, e.g. linux/arm64 (default: the engine's)"},
+				Usage: "platforms of the final image, comma-separated, e.g. linux/amd64,linux/arm64: several make one image index (a standalone BuildKit, --output oci:); the tests run on the runner's own (default: the builder's)"},
 			&cli.StringSliceFlag{Name: "cache-from", Destination: &s.CacheFrom,
-				Usage: "image in the engine whose layers may serve as build cache (repeatable)"},
+				Usage: "build cache to read, as buildx takes it: type=registry,ref=REGISTRY/app:buildcache, type=local,src=DIR, type=gha (GitHub Actions), or an image reference (repeatable)"},
+			&cli.StringSliceFlag{Name: "cache-to", Destination: &s.CacheTo,
+				Usage: "build cache to write: type=registry,ref=REGISTRY/app:buildcache,mode=max, type=local,dest=DIR, type=inline or type=gha; a cache that cannot be written is a warning (repeatable)"},
+			&cli.StringSliceFlag{Name: "secret", Destination: &s.Secrets,
+				Usage: "secret for RUN --mount=type=secret: id=npmrc,src=FILE or id=token,env=VARIABLE; never stored in the image or printed (repeatable)"},
+			&cli.StringSliceFlag{Name: "ssh", Destination: &s.SSH,
+				Usage: "SSH agent or keys for RUN --mount=type=ssh: default (the agent at SSH_AUTH_SOCK) or ID=PATH (repeatable)"},
+			&cli.StringSliceFlag{Name: "build-context", Destination: &s.Contexts,
+				Usage: "named build context for COPY --from=NAME and FROM NAME: NAME=DIR or NAME=docker-image://REF (repeatable)"},
+			&cli.StringFlag{Name: "builder", Destination: &s.Builder,
+				Usage: "BuildKit to build with: unix:///run/buildkit/buildkitd.sock, tcp://HOST:PORT, docker-container://NAME, or classic for the engine's legacy builder (default: the Docker engine's BuildKit, else the classic builder)"},
+			&cli.StringFlag{Name: "builder-tls-ca", Destination: &s.BuilderTLS.CA,
+				Usage: "CA certificate of a tcp:// --builder"},
+			&cli.StringFlag{Name: "builder-tls-cert", Destination: &s.BuilderTLS.Cert,
+				Usage: "client certificate for a tcp:// --builder"},
+			&cli.StringFlag{Name: "builder-tls-key", Destination: &s.BuilderTLS.Key,
+				Usage: "client key for a tcp:// --builder"},
 			&cli.StringFlag{Name: "target", Destination: &s.Target,
 				Usage: "stage of the final image (default: the Dockerfile's last stage)"},
 			&cli.StringFlag{Name: "image", Destination: &s.Image,

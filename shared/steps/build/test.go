@@ -27,7 +27,7 @@ const tailLines = 30
 // test builds the test stage, runs the tests in a container from it and
 // surfaces their report. Failing tests end the step with their exit code.
 func (b *builder) test(ctx context.Context) error {
-	image, err := b.build(ctx, fmt.Sprintf("Build test stage %q", b.s.TestTarget), b.buildOptions(b.s.TestTarget))
+	image, err := b.build(ctx, fmt.Sprintf("Build test stage %q", b.s.TestTarget), b.buildOptions(b.s.TestTarget), false)
 	if err != nil {
 		return err
 	}
