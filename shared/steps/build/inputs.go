@@ -6,8 +6,8 @@ import (
 	"regexp"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/containerd/platforms"
+	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/moby/buildkit/client"
 
 	"github.com/gitship/gitship/shared/buildkit"
@@ -27,7 +27,7 @@ type inputs struct {
 	testCmd   []string          // nil: the stage's CMD
 	testEnv   []string
 
-	builder   string   // "", "classic" or a BuildKit address
+	builder   string // "", "classic" or a BuildKit address
 	tls       buildkit.TLS
 	platforms []string // none: the builder's own
 	secrets   []buildkit.Secret
