@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"io"
+	"slices"
 	"sort"
 	"strings"
 	"time"
@@ -62,6 +63,7 @@ type printer struct {
 	shown    int                // the last number given
 	sum      Summary
 	warned   map[string]bool
+	pending  []*vertex // internal vertices completed, in order, their lines not yet written
 }
 
 type vertex struct {
@@ -73,6 +75,8 @@ type vertex struct {
 	cached    bool
 	err       string
 	done      bool // its last line is written
+	pending   bool // an internal vertex completed, its line not yet written
+	errShown  bool
 
 	streams  map[int]*lineBuffer
 	held     []string // output that came before the vertex was shown
@@ -109,9 +113,17 @@ func (p *printer) status(st *client.SolveStatus) {
 			t := *sv.Started
 			v.started = &t
 		}
-		if sv.Completed != nil {
+		switch {
+		case sv.Completed != nil:
 			t := *sv.Completed
 			v.completed = &t
+		case sv.Started != nil && v.completed != nil:
+			// Started again: its end is yet to come.
+			v.completed = nil
+			if v.pending {
+				v.pending = false
+				p.pending = slices.DeleteFunc(p.pending, func(x *vertex) bool { return x == v })
+			}
 		}
 		v.cached = v.cached || sv.Cached
 		if sv.Error != "" {
@@ -146,7 +158,7 @@ func (p *printer) status(st *client.SolveStatus) {
 		p.vertex(string(s.Vertex)).update(s)
 	}
 	for _, v := range touched {
-		if v.completed != nil && !v.done {
+		if v.completed != nil && !v.pending && (!v.done || v.err != "" && !v.errShown) {
 			p.complete(v)
 		}
 	}
@@ -163,8 +175,37 @@ func isInternal(name string) bool {
 	return strings.HasPrefix(name, "[internal] ") || strings.HasPrefix(name, "[auth] ")
 }
 
+// line writes one line, after the lines of the internal vertices that
+// completed before it.
 func (p *printer) line(format string, a ...any) {
+	if len(p.pending) > 0 {
+		p.internalLines()
+	}
 	_, _ = io.WriteString(p.w, fmt.Sprintf(format, a...)+"\n")
+}
+
+// internalLines writes the one line of each internal vertex completed
+// since the last line. They wait because BuildKit completes some twice
+// (loading the Dockerfile: started, completed, started again for the
+// transfer, completed), and the line should have the whole.
+func (p *printer) internalLines() {
+	pending := p.pending
+	p.pending = nil
+	for _, v := range pending {
+		v.pending = false
+		v.done = true
+		p.number(v)
+		if v.cached {
+			p.line("#%d CACHED %s", v.num, p.name(v))
+			p.sum.Cached++
+			continue
+		}
+		sum := strings.Join(v.summary(), "; ")
+		if sum != "" {
+			sum = " (" + sum + ")"
+		}
+		p.line("#%d %s DONE%s%s", v.num, p.name(v), duration(v), sum)
+	}
 }
 
 // out writes one line of a vertex's output, after its number; an empty
@@ -179,6 +220,9 @@ func (p *printer) out(v *vertex, s string) {
 
 func (p *printer) number(v *vertex) {
 	if v.num == 0 {
+		if len(p.pending) > 0 {
+			p.internalLines() // they come first, and their numbers too
+		}
 		p.shown++
 		v.num = p.shown
 		p.sum.Vertices++
@@ -262,19 +306,14 @@ func (v *vertex) flush(p *printer) {
 // gets only this line.
 func (p *printer) complete(v *vertex) {
 	v.flush(p)
+	if v.done && (v.err == "" || v.errShown) {
+		return // run again: it was shown
+	}
 	if v.internal && v.err == "" {
-		p.number(v)
-		if v.cached {
-			p.line("#%d CACHED %s", v.num, p.name(v))
-			p.sum.Cached++
-		} else {
-			sum := strings.Join(v.summary(), "; ")
-			if sum != "" {
-				sum = " (" + sum + ")"
-			}
-			p.line("#%d %s DONE%s%s", v.num, p.name(v), duration(v), sum)
+		if !v.pending {
+			v.pending = true
+			p.pending = append(p.pending, v)
 		}
-		v.done = true
 		return
 	}
 	if v.num == 0 {
@@ -300,6 +339,7 @@ func (p *printer) complete(v *vertex) {
 		for _, s := range lines[1:] {
 			p.out(v, clean(lastState(s)))
 		}
+		v.errShown = true
 		if p.sum.Failed == nil {
 			p.sum.Failed = &Vertex{Name: v.name, Error: v.err, Logs: append([]string(nil), v.tail...)}
 		}
@@ -433,6 +473,7 @@ func (p *printer) finish() *Summary {
 			p.start(v)
 		}
 	}
+	p.internalLines()
 	for _, w := range p.sum.Warnings {
 		switch {
 		case w.File != "" && w.Line > 0:

@@ -15,6 +15,7 @@ const (
 	lintRun = "[lint 1/1] RUN golangci-lint run"
 	copySrc = "[build 3/4] COPY *.go ./"
 	ctxLoad = "[internal] load build context"
+	dfLoad  = "[internal] load build definition from Dockerfile"
 )
 
 func TestPrint(t *testing.T) {
@@ -118,6 +119,24 @@ func TestPrint(t *testing.T) {
 				status("exporting to image", "naming to docker.io/library/app:test", 0, 0, 5.3, 5.3),
 				done("exporting to image", 5, 5.4)),
 			want: lines("#1 exporting to image", "#1 exporting layers", "#1 writing image sha256:0123abcd", "#1 naming to docker.io/library/app:test", "#1 DONE 0.4s"),
+		},
+		{
+			name: "an internal vertex BuildKit completes, starts again and completes is one line with its transfer",
+			msgs: flat(started(dfLoad, 0), done(dfLoad, 0, 0.01), started(dfLoad, 0.02),
+				status(dfLoad, "transferring dockerfile:", 33, 0, 0.02, -1), status(dfLoad, "transferring dockerfile:", 489, 0, 0.02, 0.03),
+				done(dfLoad, 0.02, 0.03), cached(copySrc, 0.1)),
+			want: lines("#1 "+dfLoad+" DONE 0.0s (transferring dockerfile: 489B)", "#2 CACHED "+copySrc),
+		},
+		{
+			name: "a step run again after its DONE is not shown twice; its later output and error are",
+			msgs: flat(started(goBuild, 0), done(goBuild, 0, 1), started(goBuild, 2), output(goBuild, 1, "again\n"), done(goBuild, 2, 3),
+				started(goTest, 3), done(goTest, 3, 4), started(goTest, 5), failed(goTest, 5, 6, "exit code: 2")),
+			want: lines("#1 "+goBuild, "#1 DONE 1.0s", "#1 again", "#2 "+goTest, "#2 DONE 1.0s", "#2 ERROR: exit code: 2"),
+			check: func(t *testing.T, s *Summary) {
+				if s.Vertices != 2 || s.Failed == nil || s.Failed.Name != goTest {
+					t.Errorf("summary = %+v, want 2 vertices, %q failed", *s, goTest)
+				}
+			},
 		},
 		{
 			name: "a failed RUN: its error, and its last lines in the summary; the one canceled after it is not the failure",
