@@ -1,6 +1,7 @@
 package step
 
 import (
+	"slices"
 	"strings"
 
 	"github.com/urfave/cli/v2"
@@ -31,8 +32,9 @@ func AzureInputName(flag string) string { return ci.AzureName(flag) }
 // flags the command line did not set, so the command line always wins and
 // one parser handles both. Empty values count as unset: GitHub and Azure
 // pass every declared input, given or not. A list input is split on new
-// lines, or on commas when it has a single line.
-func argsFromEnv(flags []cli.Flag, given map[string]bool, env ci.Env) []string {
+// lines, or on commas when it has a single line and is not one of
+// lineLists.
+func argsFromEnv(flags []cli.Flag, given map[string]bool, env ci.Env, lineLists []string) []string {
 	var args []string
 	for _, f := range flags {
 		name := f.Names()[0]
@@ -44,7 +46,11 @@ func argsFromEnv(flags []cli.Flag, given map[string]bool, env ci.Env) []string {
 			continue
 		}
 		if isMulti(f) {
-			for _, item := range SplitList(val) {
+			items := SplitList(val)
+			if slices.Contains(lineLists, name) {
+				items = SplitLines(val)
+			}
+			for _, item := range items {
 				args = append(args, "--"+name+"="+item)
 			}
 			continue
@@ -72,6 +78,18 @@ func SplitList(val string) []string {
 	}
 	var out []string
 	for _, item := range strings.Split(val, sep) {
+		if item = strings.TrimSpace(item); item != "" {
+			out = append(out, item)
+		}
+	}
+	return out
+}
+
+// SplitLines splits a list input whose items may hold commas: by lines
+// only; items are trimmed and empty ones dropped.
+func SplitLines(val string) []string {
+	var out []string
+	for _, item := range strings.Split(val, "\n") {
 		if item = strings.TrimSpace(item); item != "" {
 			out = append(out, item)
 		}

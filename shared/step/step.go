@@ -34,6 +34,10 @@ type Step struct {
 	Flags []cli.Flag
 	// Secrets names flags whose values are masked and redacted.
 	Secrets []string
+	// LineLists names list flags whose items hold commas themselves
+	// (type=registry,ref=...,mode=max): from the environment and the
+	// wrappers they are split by lines only.
+	LineLists []string
 	// Choices restricts a flag to a set of values (a pickList on Azure).
 	Choices map[string][]string
 	// Examples are inputs a typical use sets, with example values: the
@@ -139,7 +143,7 @@ func (s Step) AllFlags() []cli.Flag { return append(slices.Clone(s.Flags), Commo
 func Execute(ctx context.Context, s Step, args []string, env ci.Env, stdout, stderr io.Writer) int {
 	flags := s.AllFlags()
 	given := givenFlags(flags, args[1:])
-	full := append([]string{args[0]}, argsFromEnv(flags, given, env)...)
+	full := append([]string{args[0]}, argsFromEnv(flags, given, env, s.LineLists)...)
 	full = append(full, args[1:]...)
 
 	// Every secret is known before the first line is printed: the secret

@@ -310,3 +310,40 @@ func TestMaskedBeforeUsageError(t *testing.T) {
 		}
 	}
 }
+
+// A line list keeps the commas of its items: buildx's type=...,ref=...
+// forms arrive from a workflow whole.
+func TestLineListsFromEnv(t *testing.T) {
+	var got []string
+	var plain []string
+	s := Step{Name: "demo",
+		Flags: []cli.Flag{
+			&cli.StringSliceFlag{Name: "cache-to"},
+			&cli.StringSliceFlag{Name: "path"},
+		},
+		LineLists: []string{"cache-to"},
+	}
+	s.Flags[0].(*cli.StringSliceFlag).Destination = &cli.StringSlice{}
+	s.Action = func(ctx context.Context, r *Run) error {
+		got = s.Flags[0].(*cli.StringSliceFlag).Destination.Value()
+		plain = s.Flags[1].(*cli.StringSliceFlag).Destination.Value()
+		return nil
+	}
+	s.Flags[1].(*cli.StringSliceFlag).Destination = &cli.StringSlice{}
+	env := ci.Env{"INPUT_CACHE-TO": "type=registry,ref=r/app:cache,mode=max", "INPUT_PATH": "a,b"}
+	if code := Execute(context.Background(), s, []string{"demo"}, env, new(strings.Builder), new(strings.Builder)); code != 0 {
+		t.Fatalf("exit %d", code)
+	}
+	if len(got) != 1 || got[0] != "type=registry,ref=r/app:cache,mode=max" {
+		t.Errorf("cache-to = %q, want the one item whole", got)
+	}
+	if len(plain) != 2 {
+		t.Errorf("path = %q, want a and b", plain)
+	}
+	env["INPUT_CACHE-TO"] = "type=local,dest=/c\ntype=inline\n"
+	s.Flags[0].(*cli.StringSliceFlag).Destination = &cli.StringSlice{}
+	Execute(context.Background(), s, []string{"demo"}, env, new(strings.Builder), new(strings.Builder))
+	if len(got) != 2 || got[1] != "type=inline" {
+		t.Errorf("cache-to over two lines = %q", got)
+	}
+}

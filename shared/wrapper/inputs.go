@@ -55,8 +55,10 @@ type Input struct {
 	Usage string
 	// Default is the default as a CI system passes it: a list one item
 	// per line, a bool "true" or "false"; empty when there is none.
-	Default  string
-	Kind     Kind
+	Default string
+	Kind    Kind
+	// Lines is a List whose items hold commas: one item per line only.
+	Lines    bool
 	Choices  []string
 	Secret   bool
 	Required bool
@@ -111,6 +113,13 @@ func Inputs(s step.Step) ([]Input, error) {
 			return nil, fmt.Errorf("step %q: example for %q, which is not a flag", s.Name, name)
 		}
 		ins[i].Example = s.Examples[name]
+	}
+	for _, name := range s.LineLists {
+		i := slices.IndexFunc(ins, func(in Input) bool { return in.Flag == name })
+		if i < 0 || ins[i].Kind != List {
+			return nil, fmt.Errorf("step %q: line list %q is not a list flag", s.Name, name)
+		}
+		ins[i].Lines = true
 	}
 	for _, name := range s.Secrets {
 		i := slices.IndexFunc(ins, func(in Input) bool { return in.Flag == name })
@@ -225,7 +234,10 @@ func (in Input) Env() string { return step.EnvNames(in.Flag)[0] }
 // and which values are allowed, unless the usage already names them all.
 func (in Input) note() string {
 	var parts []string
-	if in.Kind == List {
+	switch {
+	case in.Kind == List && in.Lines:
+		parts = append(parts, "A list: one item per line.")
+	case in.Kind == List:
 		parts = append(parts, "A list: one item per line, or comma separated on one line.")
 	}
 	named := !slices.ContainsFunc(in.Choices, func(c string) bool { return !strings.Contains(in.Usage, c) })
