@@ -122,26 +122,26 @@ type lineBuffer struct {
 const maxLine = 64 << 10
 
 // write adds a chunk and passes each line it completes, without its end,
-// to emit.
+// to emit. A line longer than maxLine is passed in pieces of maxLine.
 func (b *lineBuffer) write(data []byte, emit func(string)) {
 	for len(data) > 0 {
 		i := bytes.IndexByte(data, '\n')
-		if i < 0 {
-			b.add(data)
-			for len(b.partial) > maxLine {
-				emit(lastState(string(b.partial[:maxLine])))
-				b.partial = append(b.partial[:0], b.partial[maxLine:]...)
-			}
-			return
+		chunk := data
+		if i >= 0 {
+			chunk, data = data[:i], data[i+1:]
+		} else {
+			data = nil
 		}
-		b.add(data[:i])
-		data = data[i+1:]
-		line := lastState(string(b.partial))
-		b.partial = b.partial[:0]
-		if len(line) > maxLine {
-			line = line[:maxLine]
+		b.add(chunk)
+		for len(b.partial) > maxLine {
+			emit(lastState(string(b.partial[:maxLine])))
+			b.partial = append(b.partial[:0], b.partial[maxLine:]...)
 		}
-		emit(line)
+		if i >= 0 {
+			line := lastState(string(b.partial))
+			b.partial = b.partial[:0]
+			emit(line)
+		}
 	}
 }
 

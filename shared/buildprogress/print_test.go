@@ -50,6 +50,11 @@ func TestPrint(t *testing.T) {
 			want: lines("#1 "+goBuild, "#1 downloading 100%", "#1 pulling 3/3", "#1 DONE 1.0s"),
 		},
 		{
+			name: "a line longer than 64KiB is cut into lines of 64KiB",
+			msgs: flat(started(goBuild, 0), output(goBuild, 1, strings.Repeat("x", 40000), strings.Repeat("x", 30000)+"\n"), done(goBuild, 0, 1)),
+			want: lines("#1 "+goBuild, "#1 "+strings.Repeat("x", 65536), "#1 "+strings.Repeat("x", 70000-65536), "#1 DONE 1.0s"),
+		},
+		{
 			name: "CRLF split between chunks ends one line",
 			msgs: flat(started(goBuild, 0), output(goBuild, 1, "abc\r", "\ndef\r\n"), done(goBuild, 0, 1)),
 			want: lines("#1 "+goBuild, "#1 abc", "#1 def", "#1 DONE 1.0s"),
