@@ -131,20 +131,20 @@ func (a *Azure) RepoURL() string {
 func (a *Azure) User() AzureIdentity { return a.cfg.User }
 
 // Complete completes (merges) active pull request id.
-func (a *Azure) Complete(id int) error { return a.finish(id, "completed") }
+func (a *Azure) Complete(id int) error { return a.store.finish(id, true) }
 
 // Abandon abandons active pull request id.
-func (a *Azure) Abandon(id int) error { return a.finish(id, "abandoned") }
-
-func (a *Azure) finish(id int, status string) error {
-	if !a.store.finish(id, func(p *AzurePR) { p.Status, p.Closed = status, time.Now().UTC() }) {
-		return fmt.Errorf("azure fake: no active pull request %d", id)
-	}
-	return nil
-}
+func (a *Azure) Abandon(id int) error { return a.store.finish(id, false) }
 
 func (p *AzurePR) number() int { return p.ID }
 func (p *AzurePR) open() bool  { return p.Status == "active" }
+
+func (p *AzurePR) finish(merged bool, now time.Time) {
+	p.Status, p.Closed = "abandoned", now
+	if merged {
+		p.Status = "completed"
+	}
+}
 
 func (p *AzurePR) clone() AzurePR {
 	c := *p
@@ -317,13 +317,7 @@ func (a *Azure) handle(w http.ResponseWriter, r *http.Request, body []byte) {
 		azFail(w, http.StatusNotFound, "ProjectDoesNotExistWithNameException", "TF200016: The following project does not exist: "+seg[0]+". Verify that the name of the project is correct and that the project exists on the specified Azure DevOps Server.")
 		return
 	}
-	seg = seg[3:]
-	lower = func(i int) string {
-		if i < len(seg) {
-			return strings.ToLower(seg[i])
-		}
-		return ""
-	}
+	seg = seg[3:] // lower reads the new seg
 
 	a.mu.Lock()
 	defer a.mu.Unlock()
@@ -524,10 +518,7 @@ func (a *Azure) create(w http.ResponseWriter, body []byte) {
 		azFail(w, http.StatusBadRequest, "InvalidArgumentValueException", "The pull request title cannot be empty. Parameter name: title")
 		return
 	}
-	desc := ""
-	if in.Description != nil {
-		desc = *in.Description
-	}
+	desc := deref(in.Description)
 	if !descFits(w, desc) {
 		return
 	}

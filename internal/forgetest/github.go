@@ -104,26 +104,20 @@ func (g *GitHub) SetAllowAutoMerge(on bool) {
 }
 
 // Merge merges open pull request n, as the merge button does.
-func (g *GitHub) Merge(n int) error { return g.finish(n, true) }
+func (g *GitHub) Merge(n int) error { return g.store.finish(n, true) }
 
 // Close closes open pull request n without merging it.
-func (g *GitHub) Close(n int) error { return g.finish(n, false) }
-
-func (g *GitHub) finish(n int, merge bool) error {
-	if !g.store.finish(n, func(p *GitHubPR) {
-		now := time.Now().UTC()
-		p.State, p.Closed, p.Updated = "closed", now, now
-		if merge {
-			p.Merged, p.MergedAt = true, now
-		}
-	}) {
-		return fmt.Errorf("github fake: no open pull request #%d", n)
-	}
-	return nil
-}
+func (g *GitHub) Close(n int) error { return g.store.finish(n, false) }
 
 func (p *GitHubPR) number() int { return p.Number }
 func (p *GitHubPR) open() bool  { return p.State == "open" }
+
+func (p *GitHubPR) finish(merged bool, now time.Time) {
+	p.State, p.Closed, p.Updated = "closed", now, now
+	if merged {
+		p.Merged, p.MergedAt = true, now
+	}
+}
 
 func (p *GitHubPR) clone() GitHubPR {
 	c := *p
@@ -291,10 +285,7 @@ func (g *GitHub) create(w http.ResponseWriter, body []byte) {
 			return
 		}
 	}
-	text := ""
-	if in.Body != nil {
-		text = *in.Body
-	}
+	text := deref(in.Body)
 	if !bodyFits(w, text) {
 		return
 	}

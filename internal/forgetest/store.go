@@ -1,6 +1,10 @@
 package forgetest
 
-import "sync"
+import (
+	"fmt"
+	"sync"
+	"time"
+)
 
 // pullRequest is what a fake keeps of one pull request: its number (the
 // GitHub number, the Azure id) and a deep copy to hand out.
@@ -8,6 +12,9 @@ type pullRequest[P any] interface {
 	*P
 	number() int
 	open() bool // not merged, closed or abandoned yet
+	// finish merges it (Azure: completes) or closes it without merging
+	// (Azure: abandons), at now.
+	finish(merged bool, now time.Time)
 	clone() P
 }
 
@@ -51,15 +58,25 @@ func (s *store[P, PP]) find(n int) *P {
 	return nil
 }
 
-// finish changes open pull request n with f (merges or closes it); it
-// returns false if there is no such open pull request.
-func (s *store[P, PP]) finish(n int, f func(*P)) bool {
+// finish merges or closes open pull request n, as a user does on the
+// forge; it fails when there is no such open pull request.
+func (s *store[P, PP]) finish(n int, merged bool) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.find(n)
 	if p == nil || !PP(p).open() {
-		return false
+		return fmt.Errorf("forge fake: no open pull request %d", n)
 	}
-	f(p)
-	return true
+	PP(p).finish(merged, time.Now().UTC())
+	return nil
+}
+
+// deref is what an optional field of a request's JSON holds, the zero
+// value when it is absent.
+func deref[T any](p *T) T {
+	if p == nil {
+		var zero T
+		return zero
+	}
+	return *p
 }

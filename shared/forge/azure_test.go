@@ -32,56 +32,6 @@ func newAzure(t *testing.T, cfg forgetest.AzureConfig) (*forgetest.Azure, forge.
 	return fake, newProvider(t, "", fake.RepoURL(), fast(adoToken, fake.OrgURL()))
 }
 
-func TestAzureEnsureOnePullRequestPerHead(t *testing.T) {
-	ctx := context.Background()
-	fake, p := newAzure(t, forgetest.AzureConfig{})
-	req := forge.Request{Head: "gitship/web-prod", Base: "main", Title: "web: deploy 1.2.0 to prod", Body: "first"}
-
-	res, err := p.Ensure(ctx, req)
-	if err != nil {
-		t.Fatalf("Ensure() error = %v", err)
-	}
-	want := forge.PullRequest{
-		Number: 1, URL: "https://dev.azure.com/Contoso/Web%20Platform/_git/gitops/pullrequest/1",
-		Head: req.Head, Base: "main", Title: req.Title, Body: "first", State: forge.Open,
-	}
-	if !res.Created || res.PullRequest != want {
-		t.Fatalf("Ensure() = %+v; want created %+v", res, want)
-	}
-
-	req.Body = strings.Repeat("long body ", 60) // over the list's 400-character cut
-	res, err = p.Ensure(ctx, req)
-	if err != nil {
-		t.Fatalf("second Ensure() error = %v", err)
-	}
-	if res.Created || res.PullRequest.Number != 1 || res.PullRequest.Body != req.Body {
-		t.Fatalf("second Ensure() = %+v; want #1 updated with the new body", res)
-	}
-	if prs := fake.PRs(); len(prs) != 1 || prs[0].Description != req.Body {
-		t.Fatalf("fake holds %+v; want one pull request with the new description", prs)
-	}
-
-	const prs = "/web platform/_apis/git/repositories/gitops/pullrequests"
-	lists := fake.Calls(http.MethodGet, prs)
-	if len(lists) != 2 {
-		t.Fatalf("list calls = %v, want 2", lists)
-	}
-	q := lists[0].Query
-	if q.Get("searchCriteria.sourceRefName") != "refs/heads/gitship/web-prod" || q.Get("searchCriteria.targetRefName") != "refs/heads/main" || q.Get("searchCriteria.status") != "active" {
-		t.Errorf("list query = %v; want source, target refs and status active", q)
-	}
-	if accept := lists[0].Header.Get("Accept"); accept != "application/json;api-version=7.1-preview.1" {
-		t.Errorf("Accept = %q; want the api-version negotiated from the locations", accept)
-	}
-	updates := fake.Calls(http.MethodPatch, prs+"/1")
-	if len(updates) != 1 || !reflect.DeepEqual(updates[0].JSON(), map[string]any{"title": req.Title, "description": req.Body}) {
-		t.Fatalf("update calls = %v; want one with title and description only", updates)
-	}
-	if n := len(fake.Calls(http.MethodPost, prs)); n != 1 {
-		t.Errorf("create calls = %d, want 1", n)
-	}
-}
-
 func TestAzureDiscovery(t *testing.T) {
 	fake, p := newAzure(t, forgetest.AzureConfig{})
 	if _, err := p.Ensure(context.Background(), forge.Request{Head: "h", Base: "main", Title: "t"}); err != nil {

@@ -25,56 +25,6 @@ func newGitHub(t *testing.T, cfg forgetest.GitHubConfig) (*forgetest.GitHub, for
 	return fake, newProvider(t, "", fake.RepoURL(), fast(ghToken, fake.URL()))
 }
 
-func TestGitHubEnsureOnePullRequestPerHead(t *testing.T) {
-	ctx := context.Background()
-	fake, p := newGitHub(t, forgetest.GitHubConfig{})
-	req := forge.Request{Head: "gitship/web-prod", Base: "main", Title: "web: deploy 1.2.0 to prod", Body: "first"}
-
-	res, err := p.Ensure(ctx, req)
-	if err != nil {
-		t.Fatalf("Ensure() error = %v", err)
-	}
-	want := forge.PullRequest{Number: 1, URL: "https://github.com/acme/gitops/pull/1", Head: req.Head, Base: "main", Title: req.Title, Body: "first", State: forge.Open}
-	if !res.Created || res.PullRequest != want {
-		t.Fatalf("Ensure() = %+v; want created %+v", res, want)
-	}
-
-	req.Body = "second"
-	res, err = p.Ensure(ctx, req)
-	if err != nil {
-		t.Fatalf("second Ensure() error = %v", err)
-	}
-	if res.Created || res.PullRequest.Number != 1 || res.PullRequest.Body != "second" {
-		t.Fatalf("second Ensure() = %+v; want #1 updated with the new body", res)
-	}
-	if prs := fake.PRs(); len(prs) != 1 || prs[0].Body != "second" {
-		t.Fatalf("fake holds %+v; want one pull request with body %q", prs, "second")
-	}
-
-	lists := fake.Calls(http.MethodGet, "/repos/acme/gitops/pulls")
-	if len(lists) != 2 {
-		t.Fatalf("list calls = %v, want 2", lists)
-	}
-	if q := lists[0].Query; q.Get("head") != "acme:gitship/web-prod" || q.Get("base") != "main" || q.Get("state") != "open" {
-		t.Errorf("list query = %v; want head=acme:gitship/web-prod base=main state=open", q)
-	}
-	edits := fake.Calls(http.MethodPatch, "/repos/acme/gitops/pulls/1")
-	if len(edits) != 1 || !reflect.DeepEqual(edits[0].JSON(), map[string]any{"title": req.Title, "body": "second"}) {
-		t.Fatalf("PATCH calls = %v; want one with title and body", edits)
-	}
-
-	// Nothing changed: nothing to write.
-	if _, err := p.Ensure(ctx, req); err != nil {
-		t.Fatal(err)
-	}
-	if n := len(fake.Calls(http.MethodPatch, "/pulls/1")); n != 1 {
-		t.Errorf("PATCH calls after an unchanged Ensure = %d, want still 1", n)
-	}
-	if n := len(fake.Calls(http.MethodPost, "/repos/acme/gitops/pulls")); n != 1 {
-		t.Errorf("create calls = %d, want 1", n)
-	}
-}
-
 func TestGitHubEnsureSendsLabelsReviewersDraftAutoMerge(t *testing.T) {
 	fake, p := newGitHub(t, forgetest.GitHubConfig{AllowAutoMerge: true})
 	res, err := p.Ensure(context.Background(), forge.Request{

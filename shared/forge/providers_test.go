@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
+	"reflect"
 	"strconv"
 	"strings"
 	"testing"
@@ -32,6 +33,7 @@ type onFake struct {
 	gets  func(n int) int    // the provider's reads of it so far
 	merge func(n int) error  // GitHub's merge button, Azure's complete
 	close func(n int) error  // closed without merging: GitHub's close, Azure's abandon
+	body  func(n int) string // the pull request's body (Azure's description)
 }
 
 // newProvider is forge.New(kind, repoURL, o) on a fake, failing t on an
@@ -66,6 +68,15 @@ var providers = []struct {
 	// lost is the status a gateway answers a create that went through
 	// with; down the status of a server that stays down.
 	lost, down int
+	// listQuery is what a provider asks the list of pull requests for
+	// one head; accept, when set, its Accept header; edit the body of its
+	// update of a pull request's title and body.
+	listQuery map[string]string
+	accept    string
+	edit      func(title, body string) map[string]any
+	// alwaysUpdates: the provider cannot tell an unchanged body from the
+	// list (Azure's cuts descriptions to 400 characters) and updates anyway.
+	alwaysUpdates bool
 }{
 	{
 		name: "github",
@@ -82,6 +93,8 @@ var providers = []struct {
 		},
 		first: http.MethodGet, creates: "/pulls",
 		lost: http.StatusBadGateway, down: http.StatusBadGateway,
+		listQuery: map[string]string{"head": "acme:gitship/web-prod", "base": "main", "state": "open"},
+		edit:      func(title, body string) map[string]any { return map[string]any{"title": title, "body": body} },
 	},
 	{
 		name: "azure",
@@ -98,6 +111,12 @@ var providers = []struct {
 		},
 		first: http.MethodOptions, creates: "/pullrequests",
 		lost: http.StatusGatewayTimeout, down: http.StatusServiceUnavailable,
+		listQuery: map[string]string{"searchCriteria.sourceRefName": "refs/heads/gitship/web-prod",
+			"searchCriteria.targetRefName": "refs/heads/main", "searchCriteria.status": "active"},
+		// The api-version negotiated from the locations.
+		accept:        "application/json;api-version=7.1-preview.1",
+		edit:          func(title, body string) map[string]any { return map[string]any{"title": title, "description": body} },
+		alwaysUpdates: true,
 	},
 }
 
@@ -110,6 +129,7 @@ func onGitHub(fake *forgetest.GitHub, p forge.Provider) onFake {
 		gets:  func(n int) int { return len(fake.Calls(http.MethodGet, "/pulls/"+strconv.Itoa(n))) },
 		merge: fake.Merge,
 		close: fake.Close,
+		body:  func(n int) string { return fake.PRs()[n-1].Body },
 	}
 }
 
@@ -124,6 +144,73 @@ func onAzure(fake *forgetest.Azure, p forge.Provider) onFake {
 		gets:  func(n int) int { return len(fake.Calls(http.MethodGet, "/_apis/git/pullrequests/"+strconv.Itoa(n))) },
 		merge: fake.Complete,
 		close: fake.Abandon,
+		body:  func(n int) string { return fake.PRs()[n-1].Description },
+	}
+}
+
+// TestEnsureOnePullRequestPerHead: Ensure opens a pull request for a head,
+// then updates that one (a body over the 400 characters Azure's list cuts
+// the description to, too) instead of opening another, and writes nothing
+// when nothing changed.
+func TestEnsureOnePullRequestPerHead(t *testing.T) {
+	ctx := context.Background()
+	for _, provider := range providers {
+		t.Run(provider.name, func(t *testing.T) {
+			f := provider.start(t)
+			req := forge.Request{Head: "gitship/web-prod", Base: "main", Title: "web: deploy 1.2.0 to prod", Body: "first"}
+			res, err := f.p.Ensure(ctx, req)
+			if err != nil {
+				t.Fatalf("Ensure() error = %v", err)
+			}
+			pr := forge.PullRequest{Number: 1, URL: f.url(1), Head: req.Head, Base: "main", Title: req.Title, Body: "first", State: forge.Open}
+			if !res.Created || res.PullRequest != pr {
+				t.Fatalf("Ensure() = %+v; want created %+v", res, pr)
+			}
+
+			req.Body = strings.Repeat("long body ", 60)
+			res, err = f.p.Ensure(ctx, req)
+			if err != nil {
+				t.Fatalf("second Ensure() error = %v", err)
+			}
+			if res.Created || res.PullRequest.Number != 1 || res.PullRequest.Body != req.Body {
+				t.Fatalf("second Ensure() = %+v; want #1 updated with the new body", res)
+			}
+			if f.prs() != 1 || f.body(1) != req.Body {
+				t.Fatalf("fake holds %d pull requests, #1 with body %q; want one with the new body", f.prs(), f.body(1))
+			}
+
+			lists := f.fake.Calls(http.MethodGet, provider.creates)
+			if len(lists) != 2 {
+				t.Fatalf("list calls = %v, want 2", lists)
+			}
+			for k, v := range provider.listQuery {
+				if got := lists[0].Query.Get(k); got != v {
+					t.Errorf("list query %s = %q, want %q (query %v)", k, got, v, lists[0].Query)
+				}
+			}
+			if accept := lists[0].Header.Get("Accept"); provider.accept != "" && accept != provider.accept {
+				t.Errorf("Accept = %q, want %q", accept, provider.accept)
+			}
+			edits := f.fake.Calls(http.MethodPatch, provider.creates+"/1")
+			if len(edits) != 1 || !reflect.DeepEqual(edits[0].JSON(), provider.edit(req.Title, req.Body)) {
+				t.Fatalf("update calls = %v; want one with %v", edits, provider.edit(req.Title, req.Body))
+			}
+
+			// Nothing changed: nothing to write, where the provider can tell.
+			if _, err := f.p.Ensure(ctx, req); err != nil {
+				t.Fatal(err)
+			}
+			want := 1
+			if provider.alwaysUpdates {
+				want = 2
+			}
+			if n := len(f.fake.Calls(http.MethodPatch, provider.creates+"/1")); n != want {
+				t.Errorf("update calls after an unchanged Ensure = %d, want %d", n, want)
+			}
+			if n := len(f.fake.Calls(http.MethodPost, provider.creates)); n != 1 {
+				t.Errorf("create calls = %d, want 1", n)
+			}
+		})
 	}
 }
 
