@@ -17,6 +17,7 @@ import (
 	"github.com/moby/buildkit/exporter/containerimage/exptypes"
 	gateway "github.com/moby/buildkit/frontend/gateway/client"
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
+	"github.com/tonistiigi/fsutil"
 
 	"github.com/gitship/gitship/internal/registrytest"
 )
@@ -299,4 +300,51 @@ func goBinary(t *testing.T, goarch, src string) []byte {
 		t.Fatal(err)
 	}
 	return data
+}
+
+// A Dockerfile built for two platforms from BaseImage's index: each RUN
+// runs on its own platform (QEMU for arm64) and sees its TARGETARCH.
+func TestDockerfileRunsOnTwoPlatforms(t *testing.T) {
+	if runtime.GOARCH != "amd64" {
+		t.Skip("the test pairs linux/amd64 with an emulated linux/arm64")
+	}
+	QEMU(t, "linux/arm64")
+	reg := registrytest.Start(t, registrytest.Options{})
+	base := BaseImage(t, reg.Host, "linux/amd64", "linux/arm64")
+	d := Start(t, WithInsecureRegistry(reg.Host))
+
+	src := t.TempDir()
+	write(t, filepath.Join(src, "Dockerfile"), []byte("FROM "+base+"\nARG TARGETARCH\nRUN uname -m > /machine && echo $TARGETARCH > /targetarch\n"))
+	fs, err := fsutil.NewFS(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := t.TempDir()
+	// The daemon's own Dockerfile frontend: builder.Build in this process
+	// trips the race detector with two platforms (buildkit v0.34.2's
+	// withResolveCache sets CacheError on every call).
+	_, err = d.Client(t).Solve(context.Background(), nil, client.SolveOpt{
+		Frontend:      "dockerfile.v0",
+		LocalMounts:   map[string]fsutil.FS{"context": fs, "dockerfile": fs},
+		FrontendAttrs: map[string]string{"filename": "Dockerfile", "platform": "linux/amd64,linux/arm64"},
+		Exports:       []client.ExportEntry{{Type: client.ExporterLocal, OutputDir: out}},
+	}, nil)
+	if err != nil {
+		t.Fatalf("build: %v", err)
+	}
+	for _, c := range []struct{ dir, machine, arch string }{
+		{"linux_amd64", "x86_64", "amd64"},
+		{"linux_arm64", "aarch64", "arm64"},
+	} {
+		for file, want := range map[string]string{"machine": c.machine, "targetarch": c.arch} {
+			got, err := os.ReadFile(filepath.Join(out, c.dir, file))
+			if err != nil {
+				t.Errorf("%s: %v", c.dir, err)
+				continue
+			}
+			if strings.TrimSpace(string(got)) != want {
+				t.Errorf("%s/%s = %q, want %q", c.dir, file, strings.TrimSpace(string(got)), want)
+			}
+		}
+	}
 }
