@@ -216,6 +216,8 @@ func (b *builder) buildKitImage(ctx context.Context, o engine.BuildOptions, fina
 		return "", fmt.Errorf("build %s: %s reported no image ID", b.dockerfilePath(), b.bk.Name())
 	}
 	b.eng.Adopt(res.ImageID, o.Keep)
-	fmt.Fprintf(b.r.Stdout, "Built image %s\n", res.ImageID)
+	if !final { // final says so itself, as with the classic builder
+		fmt.Fprintf(b.r.Stdout, "Built image %s\n", res.ImageID)
+	}
 	return res.ImageID, nil
 }
