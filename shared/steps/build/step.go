@@ -98,7 +98,7 @@ func Step() step.Step {
 				Usage: "Docker Engine API address, e.g. unix:///run/user/1000/podman/podman.sock (default: $DOCKER_HOST, else unix:///var/run/docker.sock)"},
 		},
 		LineLists: []string{"cache-from", "cache-to", "secret", "ssh"},
-		Examples: map[string]string{"context": ".", "test-target": "test", "output": "oci:.gitship/image"},
+		Examples:  map[string]string{"context": ".", "test-target": "test", "output": "oci:.gitship/image"},
 		Outputs: []step.OutputSpec{
 			{Name: "image-id", Description: "ID of the final image in the engine (sha256:..., the digest of its config)"},
 			{Name: "digest", Description: "digest of the final image's OCI manifest, when --output oci: is set"},
