@@ -9,15 +9,9 @@ import (
 	"github.com/gitship/gitship/shared/finding"
 )
 
-type azure struct {
-	env     Env
-	ctx     Context
-	step    string
-	outputs *jsonOutputs
-}
+type azure struct{ run }
 
-func (a *azure) Name() string     { return "azure" }
-func (a *azure) Context() Context { return a.ctx }
+func (a *azure) Name() string { return "azure" }
 
 // Annotate prints ##vso[task.logissue]. Azure knows only error and warning:
 // an info finding is printed as a plain line so it is not shown as a
@@ -90,8 +84,6 @@ func (a *azure) Summary(w io.Writer, markdown string) error {
 	emit(w, "##vso[task.uploadsummary]"+azureData(path), false)
 	return nil
 }
-
-func (a *azure) Close() error { return a.outputs.write() }
 
 // azureData escapes a logging command's message (azure-pipelines-task-lib).
 func azureData(s string) string {

@@ -14,15 +14,9 @@ import (
 // maxGitHubSummary is the per-step limit of $GITHUB_STEP_SUMMARY.
 const maxGitHubSummary = 1 << 20
 
-type github struct {
-	env     Env
-	ctx     Context
-	step    string
-	outputs *jsonOutputs
-}
+type github struct{ run }
 
-func (g *github) Name() string     { return "github" }
-func (g *github) Context() Context { return g.ctx }
+func (g *github) Name() string { return "github" }
 
 // Annotate prints ::error/::warning/::notice with the location properties.
 func (g *github) Annotate(w io.Writer, f finding.Finding) {
@@ -111,8 +105,6 @@ func (g *github) Summary(w io.Writer, markdown string) error {
 	}
 	return appendFile(path, markdown)
 }
-
-func (g *github) Close() error { return g.outputs.write() }
 
 func appendFile(path, s string) error {
 	f, err := os.OpenFile(path, os.O_APPEND|os.O_CREATE|os.O_WRONLY, 0o644)

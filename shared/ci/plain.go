@@ -11,14 +11,11 @@ import (
 // plain serves Cloud Build and local runs: annotations are plain
 // "path:line:col: severity: message [RULE]" lines, outputs a JSON file.
 type plain struct {
-	name    string
-	ctx     Context
-	step    string
-	outputs *jsonOutputs
+	name string
+	run
 }
 
-func (p *plain) Name() string     { return p.name }
-func (p *plain) Context() Context { return p.ctx }
+func (p *plain) Name() string { return p.name }
 
 func (p *plain) Annotate(w io.Writer, f finding.Finding) { fmt.Fprintln(w, f.String()) }
 
@@ -43,5 +40,3 @@ func (p *plain) Summary(w io.Writer, markdown string) error {
 	fmt.Fprintf(w, "Summary written to %s\n", path)
 	return nil
 }
-
-func (p *plain) Close() error { return p.outputs.write() }

@@ -97,19 +97,32 @@ func Detect(env Env, opts Options) (Platform, error) {
 	switch Kind(env) {
 	case "github":
 		ctx := fillFromGit(githubContext(env), dir)
-		p = &github{env: env, ctx: ctx, step: opts.Step, outputs: newJSONOutputs(opts.OutputsFile)}
+		p = &github{run{env, ctx, opts.Step, newJSONOutputs(opts.OutputsFile)}}
 	case "azure":
 		ctx := fillFromGit(azureContext(env), dir)
-		p = &azure{env: env, ctx: ctx, step: opts.Step, outputs: newJSONOutputs(opts.OutputsFile)}
+		p = &azure{run{env, ctx, opts.Step, newJSONOutputs(opts.OutputsFile)}}
 	case "cloudbuild":
 		ctx := fillFromGit(cloudBuildContext(env), dir)
-		p = &plain{name: "cloudbuild", ctx: ctx, step: opts.Step, outputs: newJSONOutputs(defaultOutputs(opts, ctx))}
+		p = &plain{"cloudbuild", run{env, ctx, opts.Step, newJSONOutputs(defaultOutputs(opts, ctx))}}
 	default:
 		ctx := fillFromGit(Context{Platform: "local"}, dir)
-		p = &plain{name: "local", ctx: ctx, step: opts.Step, outputs: newJSONOutputs(defaultOutputs(opts, ctx))}
+		p = &plain{"local", run{env, ctx, opts.Step, newJSONOutputs(defaultOutputs(opts, ctx))}}
 	}
 	return p, nil
 }
+
+// run is what every Platform keeps of the run: the environment it was
+// detected from, the Context, the step's name and its outputs, written
+// when the Platform is closed.
+type run struct {
+	env     Env
+	ctx     Context
+	step    string
+	outputs *jsonOutputs
+}
+
+func (r *run) Context() Context { return r.ctx }
+func (r *run) Close() error     { return r.outputs.write() }
 
 func defaultOutputs(opts Options, ctx Context) string {
 	if opts.OutputsFile != "" {

@@ -294,24 +294,13 @@ func applyDelta(base, delta []byte) ([]byte, error) {
 		op, _ := d.ReadByte()
 		switch {
 		case op&0x80 != 0:
-			var off, n uint64
-			for i := range 4 {
-				if op&(1<<i) != 0 {
-					b, err := d.ReadByte()
-					if err != nil {
-						return nil, errors.New("delta: truncated copy")
-					}
-					off |= uint64(b) << (8 * i)
-				}
+			off, err := deltaBytes(d, op, 0, 4)
+			if err != nil {
+				return nil, err
 			}
-			for i := range 3 {
-				if op&(0x10<<i) != 0 {
-					b, err := d.ReadByte()
-					if err != nil {
-						return nil, errors.New("delta: truncated copy")
-					}
-					n |= uint64(b) << (8 * i)
-				}
+			n, err := deltaBytes(d, op, 4, 3)
+			if err != nil {
+				return nil, err
 			}
 			if n == 0 {
 				n = 0x10000
@@ -335,4 +324,21 @@ func applyDelta(base, delta []byte) ([]byte, error) {
 		return nil, errors.New("delta: result size does not match")
 	}
 	return out, nil
+}
+
+// deltaBytes reads a copy instruction's offset (bits 0-3 of op) or size
+// (bits 4-6): a little-endian number of which only the bytes whose bit is
+// set are stored.
+func deltaBytes(d *bytes.Reader, op byte, first, n int) (uint64, error) {
+	var v uint64
+	for i := range n {
+		if op&(1<<(first+i)) != 0 {
+			b, err := d.ReadByte()
+			if err != nil {
+				return 0, errors.New("delta: truncated copy")
+			}
+			v |= uint64(b) << (8 * i)
+		}
+	}
+	return v, nil
 }
