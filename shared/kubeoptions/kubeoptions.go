@@ -10,6 +10,7 @@ import (
 
 	"github.com/gitship/gitship/shared/render"
 	"github.com/gitship/gitship/shared/schema"
+	"github.com/gitship/gitship/shared/step"
 	"github.com/gitship/gitship/shared/validation"
 )
 
@@ -17,50 +18,63 @@ import (
 // --release-name, --namespace, --kustomize and --manifests.
 type RenderFlags struct {
 	// PerEnvironment is a step that renders one app for one environment
-	// (gitops-pr): --chart and --kustomize are single values, bound to
-	// Chart and Kustomize, and paths may hold {environment}. Otherwise
-	// they are repeatable, bound to Charts and Kustomizations.
+	// (gitops-pr): it takes one --chart and one --kustomize (see One), and
+	// paths may hold {environment}. The flags are the same kind either
+	// way, so every wrapper reads them alike.
 	PerEnvironment bool
 
 	Charts, Kustomizations cli.StringSlice
-	Chart, Kustomize       string
 	Values, Set, Manifests cli.StringSlice
 	ReleaseName, Namespace string
 }
 
 // Flags declares the render flags, bound to r.
 func (r *RenderFlags) Flags() []cli.Flag {
-	repeatable := " (repeatable)"
+	several := " (repeatable)"
 	values := "values file for the chart; later files override earlier ones, as with helm"
 	releaseName := "Helm release name (default: the chart's name)"
 	kustomize := "Kustomize directory to build in-process, like kustomize build"
 	manifests := "manifest file, directory or glob; - reads stdin"
 	if r.PerEnvironment {
+		several = " (one)"
 		values += "; {environment} allowed, e.g. deploy/values/{environment}.yaml"
 		releaseName = "Helm release name (default: --app)"
 		kustomize = "Kustomize overlay to build instead of a chart, {environment} allowed, e.g. deploy/overlays/{environment}"
 		manifests = "rendered manifests to commit instead, e.g. .gitship/rendered/{environment} from validate --render-to"
 	}
-	chart := "Helm chart directory to render in-process, like helm template"
-	var chartFlag, kustomizeFlag cli.Flag
-	if r.PerEnvironment {
-		chartFlag = &cli.StringFlag{Name: "chart", Destination: &r.Chart, Usage: chart}
-		kustomizeFlag = &cli.StringFlag{Name: "kustomize", Destination: &r.Kustomize, Usage: kustomize}
-	} else {
-		chartFlag = &cli.StringSliceFlag{Name: "chart", Destination: &r.Charts, Usage: chart + repeatable}
-		kustomizeFlag = &cli.StringSliceFlag{Name: "kustomize", Destination: &r.Kustomizations, Usage: kustomize + repeatable}
-	}
 	return []cli.Flag{
-		chartFlag,
-		&cli.StringSliceFlag{Name: "values", Destination: &r.Values, Usage: values + repeatable},
+		&cli.StringSliceFlag{Name: "chart", Destination: &r.Charts,
+			Usage: "Helm chart directory to render in-process, like helm template" + several},
+		&cli.StringSliceFlag{Name: "values", Destination: &r.Values, Usage: values + " (repeatable)"},
 		&cli.StringSliceFlag{Name: "set", Destination: &r.Set,
-			Usage: "chart value as key=value, helm --set syntax" + repeatable},
+			Usage: "chart value as key=value, helm --set syntax (repeatable)"},
 		&cli.StringFlag{Name: "release-name", Destination: &r.ReleaseName, Usage: releaseName},
 		&cli.StringFlag{Name: "namespace", Value: "default", Destination: &r.Namespace,
 			Usage: "namespace the chart is rendered for (.Release.Namespace)"},
-		kustomizeFlag,
-		&cli.StringSliceFlag{Name: "manifests", Destination: &r.Manifests, Usage: manifests + repeatable},
+		&cli.StringSliceFlag{Name: "kustomize", Destination: &r.Kustomizations, Usage: kustomize + several},
+		&cli.StringSliceFlag{Name: "manifests", Destination: &r.Manifests, Usage: manifests + " (repeatable)"},
 	}
+}
+
+// One returns the chart and the Kustomize directory of a PerEnvironment
+// step, each empty when not given; a second value of either is a usage
+// error naming the flag and both values.
+func (r *RenderFlags) One() (chart, kustomize string, err error) {
+	for _, f := range []struct {
+		name string
+		vals []string
+		dst  *string
+	}{{"chart", r.Charts.Value(), &chart}, {"kustomize", r.Kustomizations.Value(), &kustomize}} {
+		switch len(f.vals) {
+		case 0:
+		case 1:
+			*f.dst = f.vals[0]
+		default:
+			return "", "", step.Usagef("--%s given %d times (%q): this step renders one app, give one --%s",
+				f.name, len(f.vals), f.vals, f.name)
+		}
+	}
+	return chart, kustomize, nil
 }
 
 // Sources resolves the repeatable flags into what render.Sources renders

@@ -3,9 +3,12 @@ package kubeoptions
 import (
 	"flag"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/urfave/cli/v2"
+
+	"github.com/gitship/gitship/shared/step"
 )
 
 // TestFlags parses one command line through each kind of step: the same
@@ -28,7 +31,11 @@ func TestFlags(t *testing.T) {
 		}
 		charts, kustomize := r.Charts.Value(), r.Kustomizations.Value()
 		if perEnv {
-			charts, kustomize = []string{r.Chart}, []string{r.Kustomize}
+			chart, k, err := r.One()
+			if err != nil {
+				t.Fatalf("One() = %v", err)
+			}
+			charts, kustomize = []string{chart}, []string{k}
 		}
 		if !reflect.DeepEqual(charts, []string{"deploy/chart"}) || !reflect.DeepEqual(kustomize, []string{"deploy/overlays/dev"}) ||
 			!reflect.DeepEqual(r.Values.Value(), []string{"a.yaml", "b.yaml"}) || r.Namespace != "default" {
@@ -39,9 +46,45 @@ func TestFlags(t *testing.T) {
 			!reflect.DeepEqual(o.CRDFiles, []string{"crds"}) {
 			t.Errorf("PerEnvironment %t: options %+v", perEnv, o)
 		}
-		_, single := r.Flags()[0].(*cli.StringFlag)
-		if single != perEnv {
-			t.Errorf("PerEnvironment %t: --chart is %T", perEnv, r.Flags()[0])
+		for _, f := range r.Flags() {
+			if name := f.Names()[0]; name == "chart" || name == "kustomize" {
+				if _, list := f.(*cli.StringSliceFlag); !list {
+					t.Errorf("PerEnvironment %t: --%s is %T, want the same list flag in every step", perEnv, name, f)
+				}
+			}
+		}
+	}
+}
+
+// TestOne: a step that renders one app (gitops-pr) takes one --chart and
+// one --kustomize; a second is a usage error (exit 2) naming the flag.
+func TestOne(t *testing.T) {
+	tests := []struct {
+		args             []string
+		chart, kustomize string
+		err              string
+	}{
+		{args: nil},
+		{args: []string{"--chart", "deploy/chart"}, chart: "deploy/chart"},
+		{args: []string{"--chart=a,b"}, chart: "a,b"}, // one value: the command line does not split
+		{args: []string{"--kustomize", "deploy/overlays/{environment}"}, kustomize: "deploy/overlays/{environment}"},
+		{args: []string{"--chart", "a", "--chart", "b"}, err: `--chart given 2 times (["a" "b"]): this step renders one app, give one --chart`},
+		{args: []string{"--chart", "a", "--kustomize", "k", "--kustomize", "k"}, err: `--kustomize given 2 times (["k" "k"])`},
+	}
+	for _, tt := range tests {
+		r := &RenderFlags{PerEnvironment: true}
+		app := &cli.App{Flags: r.Flags(), DisableSliceFlagSeparator: true, Action: func(*cli.Context) error { return nil }}
+		if err := app.Run(append([]string{"test"}, tt.args...)); err != nil {
+			t.Fatal(err)
+		}
+		chart, kustomize, err := r.One()
+		switch {
+		case tt.err != "":
+			if err == nil || !strings.Contains(err.Error(), tt.err) || step.ExitCode(err) != step.ExitUsage {
+				t.Errorf("%q: One() = %v (exit %d), want a usage error with %q", tt.args, err, step.ExitCode(err), tt.err)
+			}
+		case err != nil || chart != tt.chart || kustomize != tt.kustomize:
+			t.Errorf("%q: One() = %q, %q, %v; want %q, %q", tt.args, chart, kustomize, err, tt.chart, tt.kustomize)
 		}
 	}
 }

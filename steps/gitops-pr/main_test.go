@@ -397,6 +397,10 @@ func TestBadInput(t *testing.T) {
 		{"no repo", []string{"--environment", "dev", "--chart", "deploy/chart"}, 2, "--gitops-repo is required"},
 		{"no environment", []string{"--gitops-repo", repo.url, "--chart", "deploy/chart"}, 2, "--environment is required"},
 		{"two sources", []string{"--gitops-repo", repo.url, "--environment", "dev", "--chart", "deploy/chart", "--kustomize", "k"}, 2, "give one of"},
+		// Issue 14: --chart and --kustomize are the lists validate takes;
+		// gitops-pr renders one app and refuses a second value.
+		{"second chart", direct("--chart", "deploy/other"), 2, `--chart given 2 times (["deploy/chart" "deploy/other"]): this step renders one app, give one --chart`},
+		{"second kustomize", []string{"--gitops-repo", repo.url, "--environment", "dev", "--kustomize", "a", "--kustomize=b", "--direct"}, 2, `--kustomize given 2 times`},
 		{"path escapes", append(chartArgs(repo, "dev"), "--path", "../outside"), 2, "--path"},
 		{"path with a line break", direct("--path", "clusters/dev\n\nSigned-off-by: evil <e@x>"), 2, "--path"},
 		{"image matches nothing", direct("--image", "ghcr.io/acme/other@"+digest), 1, "matched no container image"},

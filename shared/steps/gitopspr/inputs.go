@@ -105,8 +105,12 @@ func resolve(s Settings) (options, error) {
 			return o, step.Usagef("%s: %v", f.flag, err)
 		}
 	}
+	chart, kustomize, err := s.RenderFlags.One()
+	if err != nil {
+		return o, err
+	}
 	n := 0
-	for _, set := range []bool{s.Chart != "", s.Kustomize != "", len(s.Manifests.Value()) > 0} {
+	for _, set := range []bool{chart != "", kustomize != "", len(s.Manifests.Value()) > 0} {
 		if set {
 			n++
 		}
@@ -117,14 +121,14 @@ func resolve(s Settings) (options, error) {
 	env := func(p string) string { return strings.ReplaceAll(p, "{environment}", s.Environment) }
 
 	app := s.App
-	if app == "" && s.Chart != "" {
-		app = chartName(s.Chart)
+	if app == "" && chart != "" {
+		app = chartName(chart)
 	}
 	if app == "" {
-		app = strings.ToLower(filepath.Base(filepath.Clean(cmp.Or(s.Chart, env(s.Kustomize)))))
-		if s.Kustomize != "" && strings.Contains(s.Kustomize, "{environment}") {
+		app = strings.ToLower(filepath.Base(filepath.Clean(cmp.Or(chart, env(kustomize)))))
+		if kustomize != "" && strings.Contains(kustomize, "{environment}") {
 			// deploy/overlays/{environment}: the app is what holds the overlays.
-			app = strings.ToLower(filepath.Base(filepath.Dir(filepath.Dir(filepath.Clean(env(s.Kustomize))))))
+			app = strings.ToLower(filepath.Base(filepath.Dir(filepath.Dir(filepath.Clean(env(kustomize))))))
 		}
 	}
 	if !validName.MatchString(app) {
@@ -153,11 +157,11 @@ func resolve(s Settings) (options, error) {
 		sources: render.Sources{Values: values, Set: s.Set.Value(), ReleaseName: cmp.Or(s.ReleaseName, app),
 			Namespace: s.Namespace, Manifests: manifests},
 		images: s.Images.Value(), validation: s.ValidationFlags.Options(), includeSource: s.IncludeSource}
-	if s.Chart != "" {
-		o.render.sources.Charts = []string{s.Chart}
+	if chart != "" {
+		o.render.sources.Charts = []string{chart}
 	}
-	if s.Kustomize != "" {
-		o.render.sources.Kustomize = []string{env(s.Kustomize)}
+	if kustomize != "" {
+		o.render.sources.Kustomize = []string{env(kustomize)}
 	}
 
 	o.git = gitOptions{url: s.GitOpsRepo, base: s.GitOpsBranch, branch: s.GitOpsBranch, direct: s.Direct, path: p,

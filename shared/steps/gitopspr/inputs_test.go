@@ -18,7 +18,7 @@ func TestResolve(t *testing.T) {
 	s := Settings{GitOpsRepo: "https://git.example.com/gitops.git", GitOpsBranch: "main", Environment: "staging",
 		Path: "clusters/{environment}/{app}", Provider: "auto", PRRepository: "https://github.com/acme/gitops",
 		APIURL: "https://ghe.example.com/api/v3/", Token: "t", Username: "x-access-token",
-		RenderFlags: kubeoptions.RenderFlags{PerEnvironment: true, Kustomize: "deploy/overlays/{environment}",
+		RenderFlags: kubeoptions.RenderFlags{PerEnvironment: true, Kustomizations: *cli.NewStringSlice("deploy/overlays/{environment}"),
 			Values: *cli.NewStringSlice("v/{environment}.yaml"), Namespace: "default"},
 		ValidationFlags: kubeoptions.ValidationFlags{KubernetesVersions: *cli.NewStringSlice("v1.34.0,1.37.0")},
 		Images:          *cli.NewStringSlice("ghcr.io/acme/shop@" + digest),
