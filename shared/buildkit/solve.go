@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/docker/cli/cli/config"
@@ -277,9 +278,11 @@ func (b *Builder) exports(e Export) (_ []client.ExportEntry, wait func() error, 
 		if names != "" {
 			attrs["name"] = names
 		}
-		var loadErr = make(chan error, 1)
+		loadErr := make(chan error, 1)
+		var started atomic.Bool
 		out = append(out, client.ExportEntry{Type: client.ExporterDocker, Attrs: attrs,
 			Output: func(map[string]string) (io.WriteCloser, error) {
+				started.Store(true)
 				pr, pw := io.Pipe()
 				go func() {
 					err := e.Load(pr)
@@ -289,12 +292,10 @@ func (b *Builder) exports(e Export) (_ []client.ExportEntry, wait func() error, 
 				return pw, nil
 			}})
 		waits = append(waits, func() error {
-			select {
-			case err := <-loadErr:
-				return err
-			default:
+			if !started.Load() {
 				return nil // the build failed before exporting
 			}
+			return <-loadErr // the engine still reads the tarball's end
 		})
 	}
 	if e.OCIDir != "" {
