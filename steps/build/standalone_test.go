@@ -1,7 +1,18 @@
 package main
 
 import (
+	"archive/tar"
+	"bytes"
+	"io"
+	"runtime"
+
 	"fmt"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -180,3 +191,73 @@ func publishBinary(t *testing.T) string {
 	}
 	return publishBin
 }
+
+// TestSyntaxFrontendPulled: a "# syntax=" image that can be had is the
+// frontend that builds: here BuildKit's own Dockerfile frontend, built from
+// the module go.mod pins and pushed to the loopback registry.
+func TestSyntaxFrontendPulled(t *testing.T) {
+	reg, bk := standalone(t)
+	base := buildkittest.BaseImage(t, reg.Host)
+	frontend := pushFrontend(t, reg.Host)
+	ws, _ := repo(t, map[string]string{"Dockerfile": "# syntax=" + frontend + "\nFROM " + base + "\nRUN echo built by the pulled frontend\n"}, "")
+	res := steptest.Run(t, binary, ws, map[string]string{}, "--builder", bk.Addr, "--output", "oci:out")
+	mustSucceed(t, res)
+	for _, want := range []string{"# syntax=" + frontend + ": building with that frontend image", "docker-image://" + frontend,
+		"built by the pulled frontend"} {
+		if !strings.Contains(res.Stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, res.Stdout)
+		}
+	}
+}
+
+// pushFrontend builds BuildKit's dockerfile-frontend (tools/buildkitd's
+// module, the version go.mod pins) into an image and pushes it to host.
+func pushFrontend(t *testing.T, host string) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "dockerfile-frontend")
+	build := exec.Command("go", "build", "-o", bin, "github.com/moby/buildkit/frontend/dockerfile/cmd/dockerfile-frontend")
+	build.Dir = filepath.Join("..", "..", "tools", "buildkitd")
+	build.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if out, err := build.CombinedOutput(); err != nil {
+		t.Fatalf("build dockerfile-frontend: %v\n%s", err, out)
+	}
+	data, err := os.ReadFile(bin)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	tw.WriteHeader(&tar.Header{Name: "bin/", Typeflag: tar.TypeDir, Mode: 0o755})
+	tw.WriteHeader(&tar.Header{Name: "bin/dockerfile-frontend", Mode: 0o755, Size: int64(len(data))})
+	tw.Write(data)
+	tw.Close()
+	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf.Bytes())), nil })
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := mutate.AppendLayers(empty.Image, layer)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err = mutate.Config(img, v1.Config{Entrypoint: []string{"/bin/dockerfile-frontend"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cf, _ := img.ConfigFile()
+	cf.OS, cf.Architecture = "linux", runtime.GOARCH
+	if img, err = mutate.ConfigFile(img, cf); err != nil {
+		t.Fatal(err)
+	}
+	ref := host + "/gitship-test/dockerfile:" + buildkitVersion
+	r, err := name.ParseReference(ref, name.Insecure)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := remote.Write(r, img); err != nil {
+		t.Fatalf("push %s: %v", ref, err)
+	}
+	return ref
+}
+
+// buildkitVersion names the frontend image: the version go.mod pins.
+const buildkitVersion = "v0.34.2"
