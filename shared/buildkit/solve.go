@@ -23,6 +23,7 @@ import (
 	"github.com/moby/buildkit/session/secrets/secretsprovider"
 	"github.com/moby/buildkit/session/sshforward/sshprovider"
 	"github.com/moby/buildkit/solver/errdefs"
+	"github.com/sirupsen/logrus"
 	"github.com/tonistiigi/fsutil"
 )
 
@@ -193,6 +194,7 @@ func (b *Builder) Solve(ctx context.Context, o SolveOptions) (Result, error) {
 		return builder.Build(ctx, c)
 	}
 
+	quietLibraries()
 	ch := make(chan *client.SolveStatus)
 	failed := make(chan string, 1) // the name of the first vertex that failed
 	go watch(ch, o.Progress, failed)
@@ -373,4 +375,14 @@ func watch(ch <-chan *client.SolveStatus, progress func(<-chan *client.SolveStat
 	close(fwd)
 	<-done
 	failed <- name
+}
+
+// quietLibraries keeps the warnings BuildKit's and containerd's packages
+// log through logrus ("failed check for fsverity support" when the OCI
+// exporter writes a directory) out of the step's stderr: what matters
+// comes back as an error or through the progress stream.
+func quietLibraries() {
+	if logrus.GetLevel() > logrus.ErrorLevel {
+		logrus.SetLevel(logrus.ErrorLevel)
+	}
 }
