@@ -91,7 +91,7 @@ func Step() step.Step {
 			&cli.StringFlag{Name: "test-report", Destination: &s.TestReport,
 				Usage: "file the tests write in the container, e.g. /src/report.xml: copied to .gitship/build/ in the workspace; JUnit XML becomes a summary and annotations"},
 			&cli.BoolFlag{Name: "cache", Value: true, Destination: &s.Cache,
-				Usage: "leave the layers the build created in the engine as cache for the next build, as docker build does; false removes every image the step created except the one --output docker keeps"},
+				Usage: "leave the layers the classic builder created in the engine as cache for the next build, as docker build does; false removes every image the step created except the one --output docker keeps (BuildKit keeps its own cache, which its garbage collection prunes)"},
 			&cli.BoolFlag{Name: "keep", Destination: &s.Keep,
 				Usage: "leave the containers and images the step created (the test container and test image, the final image of an oci: output) in the engine for debugging; by default they are removed at the end, also on failure or SIGINT/SIGTERM"},
 			&cli.StringFlag{Name: "docker-host", Destination: &s.DockerHost,
