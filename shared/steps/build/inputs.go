@@ -70,6 +70,8 @@ func resolve(s Settings, c ci.Context, env lookupEnv) (inputs, error) {
 				return in, step.Usagef("--output %s: only one oci: output", o)
 			}
 			in.ociDir = strings.TrimPrefix(o, "oci:")
+		case o == "registry" || strings.HasPrefix(o, "type=registry") || strings.HasPrefix(o, "type=image"):
+			return in, step.Usagef("--output %q: want docker or oci:DIR; pushing is the publish step's, which keeps the commit and release tags immutable: write oci:DIR and publish it", o)
 		default:
 			return in, step.Usagef("--output %q: want docker or oci:DIR", o)
 		}
