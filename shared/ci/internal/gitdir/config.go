@@ -7,9 +7,12 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode"
+	"unicode/utf8"
 )
 
-// option is one "key = value" of a config file, in its section.
+// option is one "key = value" of a config file, in its section; a section
+// header is an option with no key.
 type option struct {
 	section, subsection, key, value string
 }
@@ -102,7 +105,7 @@ func insteadOf(url string, opts []option) string {
 func checkConfig(opts []option) error {
 	version, _ := get(opts, "core", "", "repositoryformatversion")
 	for _, o := range opts {
-		if !strings.EqualFold(o.section, "extensions") || o.subsection != "" {
+		if !strings.EqualFold(o.section, "extensions") || o.subsection != "" || o.key == "" {
 			continue
 		}
 		switch ext := strings.ToLower(o.key); {
@@ -118,6 +121,9 @@ func checkConfig(opts []option) error {
 		}
 	}
 	for _, b := range subsections(opts, "branch") {
+		if !validRefName("refs/heads/" + b) {
+			return fmt.Errorf("branch %q: not a valid branch name", b)
+		}
 		if m, _ := get(opts, "branch", b, "merge"); m != "" && !strings.HasPrefix(m, "refs/heads/") {
 			return fmt.Errorf("branch %s: merge %q is not a branch", b, m)
 		}
@@ -155,7 +161,10 @@ func checkRefSpec(spec string) error {
 // \n \t \b, a backslash before a line break joining lines, and comments
 // from an unquoted ';' or '#'. Includes are not followed.
 func parseConfig(src string) ([]option, error) {
-	p := &cfgParser{src: strings.ReplaceAll(src, "\r\n", "\n"), line: 1}
+	if strings.ContainsRune(src, 0) || !utf8.ValidString(src) {
+		return nil, errors.New("a NUL or a byte that is not UTF-8")
+	}
+	p := &cfgParser{src: src, line: 1}
 	var opts []option
 	section, subsection := "", ""
 	for {
@@ -194,6 +203,9 @@ func parseConfig(src string) ([]option, error) {
 				return nil, err
 			}
 			section, subsection = name, sub
+			// The header alone makes the section, as in go-git: a
+			// [url "x"] without insteadOf still rewrites.
+			opts = append(opts, option{section: section, subsection: subsection})
 		default:
 			if section == "" {
 				return nil, p.errorf("expected section header")
@@ -278,17 +290,25 @@ func (p *cfgParser) endOfLine() error {
 	return p.errorf("expected end of line, or comment")
 }
 
-func isIdent(c int) bool {
-	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.' || c == '_' || c >= 0x80
-}
-
+// ident reads a name as gcfg does: a letter, then letters, digits and
+// '-'; "" when there is no letter here.
 func (p *cfgParser) ident() string {
 	start := p.pos
-	for isIdent(p.peek()) {
-		p.next()
+	for p.pos < len(p.src) {
+		r, w := utf8.DecodeRuneInString(p.src[p.pos:])
+		if !isLetter(r) && (p.pos == start || !isDigit(r) && r != '-') {
+			break
+		}
+		p.pos += w
 	}
 	return p.src[start:p.pos]
 }
+
+func isLetter(r rune) bool {
+	return 'a' <= r && r <= 'z' || 'A' <= r && r <= 'Z' || r >= 0x80 && unicode.IsLetter(r)
+}
+
+func isDigit(r rune) bool { return '0' <= r && r <= '9' || r >= 0x80 && unicode.IsDigit(r) }
 
 // quotedSubsection reads "name" with \\ and \" escapes.
 func (p *cfgParser) quotedSubsection() (string, error) {
@@ -344,9 +364,7 @@ func (p *cfgParser) value() (string, error) {
 			case 'b':
 				b.WriteByte('\b')
 			case '\n':
-				if inQuote {
-					b.WriteByte('\n')
-				}
+				b.WriteByte('\n') // gcfg keeps the line break of a continued line
 			default:
 				return "", p.errorf("unknown escape sequence")
 			}
@@ -361,4 +379,22 @@ func (p *cfgParser) value() (string, error) {
 		}
 	}
 	return b.String()[:keep], nil
+}
+
+// validRefName is go-git's ReferenceName.Validate for a name under refs/.
+func validRefName(s string) bool {
+	if strings.HasSuffix(s, ".") {
+		return false
+	}
+	parts := strings.Split(s, "/")
+	branchOrTag := strings.HasPrefix(s, "refs/heads/") || strings.HasPrefix(s, "refs/tags/")
+	for i, part := range parts {
+		if part == "" || strings.HasPrefix(part, ".") || strings.Contains(part, "..") ||
+			strings.ContainsFunc(part, func(r rune) bool { return r < 0x20 || r == 0x7f }) ||
+			strings.ContainsAny(part, "~^:?*[ \t\n\\") || strings.Contains(part, "@{") || part == "@" ||
+			strings.HasSuffix(part, ".lock") || branchOrTag && i == 2 && strings.HasPrefix(part, "-") {
+			return false
+		}
+	}
+	return true
 }
