@@ -16,13 +16,25 @@ import (
 const (
 	taskSchema = "https://raw.githubusercontent.com/Microsoft/azure-pipelines-task-lib/master/tasks.schema.json"
 	// MinimumAgentVersion is the first agent with the Node20_1 handler.
+	// Agents from 4.265.1 have Node24 too and pick it: of the handlers a
+	// task declares, an agent runs the highest it has
+	// (azure-pipelines-tasks docs/migrateNode24.md).
 	MinimumAgentVersion = "3.232.1"
-	// taskHandler runs index.js with the agent's own Node 20.
-	taskHandler = "Node20_1"
 	// ShimFile is the Node shim every task runs; it starts the binary.
 	ShimFile = "index.js"
-	// ShimConfigFile tells the shim which binary to start.
+	// ShimConfigFile tells the shim which binary to start, and where a
+	// release's binaries are downloaded from.
 	ShimConfigFile = "step.json"
+	// ReleaseFile is written into each task folder of a release's VSIX by
+	// tools/release: the release's version and the SHA-256 of the step's
+	// binary for every platform. The shim downloads nothing without it.
+	ReleaseFile = "release.json"
+	// DownloadURL is where the shim downloads a release's binary from:
+	// the GitHub release's assets. {version} is the release (1.2.3),
+	// {asset} the file, AssetName. GITSHIP_DOWNLOAD_URL, a pipeline
+	// variable or the agent's environment, replaces it (a mirror, a file
+	// share for agents without internet access).
+	DownloadURL = "https://github.com/" + Repo + "/releases/download/v{version}/{asset}"
 	// friendlyNameMax is the schema's limit on friendlyName.
 	friendlyNameMax = 40
 )
@@ -67,20 +79,28 @@ func uuid5(namespace [16]byte, name string) string {
 }
 
 type task struct {
-	Schema              string                   `json:"$schema"`
-	ID                  string                   `json:"id"`
-	Name                string                   `json:"name"`
-	FriendlyName        string                   `json:"friendlyName"`
-	Description         string                   `json:"description"`
-	HelpMarkDown        string                   `json:"helpMarkDown"`
-	Category            string                   `json:"category"`
-	Author              string                   `json:"author"`
-	Version             taskVersion              `json:"version"`
-	MinimumAgentVersion string                   `json:"minimumAgentVersion"`
-	InstanceNameFormat  string                   `json:"instanceNameFormat"`
-	Inputs              []taskInput              `json:"inputs"`
-	OutputVariables     []taskOutput             `json:"outputVariables,omitempty"`
-	Execution           map[string]taskExecution `json:"execution"` // one key: ordered
+	Schema              string       `json:"$schema"`
+	ID                  string       `json:"id"`
+	Name                string       `json:"name"`
+	FriendlyName        string       `json:"friendlyName"`
+	Description         string       `json:"description"`
+	HelpMarkDown        string       `json:"helpMarkDown"`
+	Category            string       `json:"category"`
+	Author              string       `json:"author"`
+	Version             taskVersion  `json:"version"`
+	MinimumAgentVersion string       `json:"minimumAgentVersion"`
+	InstanceNameFormat  string       `json:"instanceNameFormat"`
+	Inputs              []taskInput  `json:"inputs"`
+	OutputVariables     []taskOutput `json:"outputVariables,omitempty"`
+	Execution           taskHandlers `json:"execution"`
+}
+
+// taskHandlers are the Node handlers the task declares, both running the
+// shim: Node20_1 for agents from 3.232.1, Node24 for agents from 4.265.1,
+// which take the highest they have.
+type taskHandlers struct {
+	Node20 taskExecution `json:"Node20_1"`
+	Node24 taskExecution `json:"Node24"`
 }
 
 type taskVersion struct {
@@ -133,8 +153,8 @@ type taskExecution struct {
 }
 
 // AzureTask renders azure-pipelines-task/<Title>V<major>/task.json. The
-// Node20_1 handler runs the shim (index.js), which starts the bundled
-// binary; the agent passes each input as INPUT_<NAME> (upper-cased), so
+// Node24 or Node20_1 handler runs the shim (index.js), which finds or
+// downloads the step's binary and starts it; the agent passes each input as INPUT_<NAME> (upper-cased), so
 // input failOn arrives as INPUT_FAILON, one of the names the step reads.
 func AzureTask(s step.Step, major, minor, patch int) ([]byte, error) {
 	ins, err := Inputs(s)
@@ -157,7 +177,7 @@ func AzureTask(s step.Step, major, minor, patch int) ([]byte, error) {
 		Version:             taskVersion{major, minor, patch},
 		MinimumAgentVersion: MinimumAgentVersion,
 		InstanceNameFormat:  friendly,
-		Execution:           map[string]taskExecution{taskHandler: {Target: ShimFile}},
+		Execution:           taskHandlers{Node20: taskExecution{Target: ShimFile}, Node24: taskExecution{Target: ShimFile}},
 	}
 	for _, in := range ins {
 		ti := taskInput{
@@ -201,15 +221,28 @@ func azureHelp(in Input) string {
 }
 
 // ShimConfig renders the step.json the shim reads next to itself to know
-// which binary to start. A file rather than task.json's name: gitops-pr
-// cannot be recovered from GitshipGitopsPr.
+// which binary to start (a file rather than task.json's name: gitops-pr
+// cannot be recovered from GitshipGitopsPr), and the URL template of a
+// release's binaries, pinned here so a task fetches its own release's.
 func ShimConfig(s step.Step) ([]byte, error) {
 	if _, err := Inputs(s); err != nil {
 		return nil, err
 	}
 	return marshalJSON(struct {
-		Step string `json:"step"`
-	}{s.Name})
+		Step        string `json:"step"`
+		DownloadURL string `json:"downloadUrl"`
+	}{s.Name, DownloadURL})
+}
+
+// AssetName is the file name of a step's binary among a release's assets,
+// flat as a GitHub release wants them: gitship-lint-linux-amd64,
+// gitship-lint-windows-amd64.exe.
+func AssetName(stepName, goos, goarch string) string {
+	name := "gitship-" + stepName + "-" + goos + "-" + goarch
+	if goos == "windows" {
+		name += ".exe"
+	}
+	return name
 }
 
 type vssExtension struct {
@@ -245,7 +278,8 @@ type vssContribution struct {
 
 // VSSExtension renders azure-pipelines-task/vss-extension.json, the
 // manifest tfx packs into one extension: a task contribution per step,
-// each task folder shipped whole (task.json, index.js, step.json, bin/).
+// each task folder shipped whole (task.json, index.js, step.json, and in a
+// release release.json, or bin/ in the bundled variant).
 func VSSExtension(steps []step.Step, version string) ([]byte, error) {
 	if len(steps) == 0 {
 		return nil, fmt.Errorf("extension: no steps")
