@@ -2,7 +2,8 @@
 // daemon of moby/buildkit at the version gitship's go.mod pins, built
 // from tools/buildkitd once per machine, run as root with the system's
 // runc (Debian's runc package) on a unix socket, or on loopback TCP with
-// mutual TLS from a CA made for the test.
+// mutual TLS from a CA made for the test, or in a container of the Docker
+// engine (StartContainer), as buildx's docker-container driver runs it.
 //
 // Tests that need it skip when they cannot have it (not root, no runc,
 // the build fails), or fail when GITSHIP_TEST_STRICT is set, as .ci/run
@@ -111,6 +112,18 @@ func StartTCP(t testing.TB, opts ...Option) *Daemon {
 	return start(t, o)
 }
 
+// toml is the daemon's buildkitd.toml.
+func (o options) toml() []byte {
+	var cfg strings.Builder
+	for _, h := range o.insecure {
+		fmt.Fprintf(&cfg, "[registry.%q]\n  http = true\n  insecure = true\n\n", h)
+	}
+	for _, c := range o.config {
+		cfg.WriteString(c + "\n")
+	}
+	return []byte(cfg.String())
+}
+
 func unavailable(t testing.TB, format string, args ...any) {
 	t.Helper()
 	unavailableWhat(t, "buildkitd", format, args...)
@@ -149,15 +162,8 @@ func start(t testing.TB, o options) *Daemon {
 		}
 	})
 
-	var cfg strings.Builder
-	for _, h := range o.insecure {
-		fmt.Fprintf(&cfg, "[registry.%q]\n  http = true\n  insecure = true\n\n", h)
-	}
-	for _, c := range o.config {
-		cfg.WriteString(c + "\n")
-	}
 	config := filepath.Join(dir, "buildkitd.toml")
-	write(t, config, []byte(cfg.String()))
+	write(t, config, o.toml())
 
 	args := []string{
 		"--root", d.Root,
@@ -357,9 +363,16 @@ func Binary(t testing.TB) string {
 }
 
 func buildBinary() (string, error) {
-	if bin := os.Getenv("GITSHIP_BUILDKITD"); bin != "" {
+	return buildTool("GITSHIP_BUILDKITD", "github.com/moby/buildkit/cmd/buildkitd")
+}
+
+// buildTool builds the command pkg of tools/buildkitd's module, static,
+// into the cache directory Binary describes, once per machine, unless the
+// environment variable env names one already built.
+func buildTool(env, pkg string) (string, error) {
+	if bin := os.Getenv(env); bin != "" {
 		if _, err := os.Stat(bin); err != nil {
-			return "", fmt.Errorf("GITSHIP_BUILDKITD: %w", err)
+			return "", fmt.Errorf("%s: %w", env, err)
 		}
 		return bin, nil
 	}
@@ -387,7 +400,7 @@ func buildBinary() (string, error) {
 	if err := os.MkdirAll(dir, 0o755); err != nil {
 		return "", err
 	}
-	bin := filepath.Join(dir, "buildkitd")
+	bin := filepath.Join(dir, filepath.Base(pkg))
 	if _, err := os.Stat(bin); err == nil {
 		return bin, nil
 	}
@@ -402,12 +415,12 @@ func buildBinary() (string, error) {
 		return bin, nil
 	}
 	tmp := bin + "." + strconv.Itoa(os.Getpid())
-	cmd := exec.Command("go", "build", "-trimpath", "-o", tmp, "github.com/moby/buildkit/cmd/buildkitd")
+	cmd := exec.Command("go", "build", "-trimpath", "-o", tmp, pkg)
 	cmd.Dir = src
 	cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=readonly -buildvcs=false", "GOWORK=off", "CGO_ENABLED=0")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		os.Remove(tmp)
-		return "", fmt.Errorf("go build github.com/moby/buildkit/cmd/buildkitd in %s: %v\n%s(run `go mod download` in tools/buildkitd first)", src, err, out)
+		return "", fmt.Errorf("go build %s in %s: %v\n%s(run `go mod download` in tools/buildkitd first)", pkg, src, err, out)
 	}
 	if err := os.Rename(tmp, bin); err != nil {
 		return "", err
