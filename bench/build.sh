@@ -1,136 +1,199 @@
 #!/usr/bin/env bash
-# Build-step wall time on the example app, warm cache, side by side with the
-# docker CLI sequence it replaces, on the same engine in one run.
-#   bash bench/build.sh        (needs hyperfine, the docker CLI, python3 and a
-#                               Docker engine; RUNS=10 rounds by default,
-#                               ROWS="1 2 3" the rows below)
-# gitship-build --test-target test builds the test stage, runs its CMD
-# (go test -v ./...) in a container, builds the whole Dockerfile with the
-# OCI labels and the commit tag, then removes the test container and the
-# test image. The docker CLI does the same with
-#   docker build --target test -t T ARGS app && docker run --rm --name N T &&
-#   docker build -t IMAGE:SHA --label <gitship's labels> ARGS app &&
-#   docker rmi --no-prune T
-# both on the engine's classic builder (gitship uses it through the API;
-# DOCKER_BUILDKIT=0 for the CLI, which has no buildx here). --no-prune
-# because gitship keeps the layers as cache (its --cache default) and
-# removes only the test image; a plain docker rmi also deletes the untagged
-# build-stage layers under it, and the next run would compile from scratch.
+# Build-step wall time with BuildKit, side by side with docker buildx on the
+# same engine's BuildKit, in one run.
+#   bash bench/build.sh     (needs root, hyperfine, python3, git, curl,
+#                            docker.io, docker-registry and Go; ROWS="1 2 3",
+#                            RUNS=10 rounds of rows 2 and 3, COLD_RUNS=3 of
+#                            row 1; about 20 minutes on 2 busy cores)
+#
+# The two sides:
+#   gitship-build --context app ARGS --image gitship-bench/gitship
+#   buildx build --progress=plain ARGS --label <gitship's labels> -t gitship-bench/buildx:SHA app
+# buildx v0.38.2 (BUILDX_VERSION), built from source by go install into
+# bench/out/bin: the release whose go.mod pins moby/buildkit v0.34.2, the
+# BuildKit client gitship links. Its default builder is the "docker" driver:
+# the engine's own BuildKit over the Engine API's /grpc and /session, as
+# gitship-build by default; both leave the image in the engine.
+# Same Dockerfile (bench/build/Dockerfile: the example app with its
+# go build on RUN --mount=type=cache), build args, target and labels; both
+# print the plain progress log (to a file). Neither runs a test stage.
+#
 # Rows:
-#   1. the test stage's CMD, go test -v ./...: the workload of issue 4;
-#   2. go version as the test command: everything but the tests, which is
-#      what the step itself adds;
-#   3. as 2, with --output oci:DIR (an OCI layout, layers gzipped) instead
-#      of docker; the CLI side saves with docker save -o (an uncompressed
-#      docker archive: the nearest it has, not the same work).
-# Before timing, each side runs once (warm cache), then once more with its
-# phases timed and checked (bench/build/check.py): tests passed, the same
-# final image ID on both sides (so the same labels and layers; row 3: the
-# same layers and labels in the layout as in the CLI's image), nothing left
-# in the engine. Timing runs in rounds that alternate which side goes
-# first, so that load from elsewhere on the machine falls on both; the
-# engine's start and die events of each test container split a run into
-# the tests and everything else, which the tests' noise does not swamp.
+#   1. cold: each timed run starts with the engine's build cache pruned
+#      (docker builder prune -af, cache mounts included) and both sides'
+#      images removed: the compile starts from an empty Go build cache;
+#   2. warm rebuild after a one-line change: before each run, main.go's
+#      greeting gets a new number; the cache mount holds the Go build cache
+#      (shared by both sides: same mount target on the same engine);
+#   3. rebuild on a clean engine from a registry cache: each side first
+#      builds --target build once with an inline cache (gitship-build
+#      --cache-to type=inline, buildx --cache-to type=inline) and pushes it
+#      to a loopback docker-registry; each timed run prunes the build cache,
+#      removes the images, and rebuilds with --cache-from
+#      type=registry,ref=<its seed>. --target build because the engine's
+#      BuildKit exports only an inline cache (mode=min: the layers of the
+#      image built), and the compile must be in that image for the cache to
+#      hold it; mode=max to a registry needs a standalone buildkitd.
+# Every timed run is checked (bench/build/check.py): the go build RUN ran
+# (rows 1, 2) or was CACHED (row 3) in each side's log, and after each round
+# both sides' images have the same labels, config, layer count and /hello
+# (row 2: with that round's greeting).
+#
+# The engine: a dockerd of its own (/tmp/gsbench-dockerd, its own data root
+# and bridge, no iptables), so that pruning the build cache touches no other
+# client's, stopped on exit; ENGINE=shared uses DOCKER_HOST's instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 need() { command -v "$1" >/dev/null || { echo "bench needs $1 (apt-get install -y $2)"; exit 2; }; }
 need hyperfine hyperfine
 need python3 python3
-need docker docker.io
 need git git
+need curl curl
+need docker-registry docker-registry
+need go golang
 here=$PWD/bench
 work=$PWD/bench/out/build
-mkdir -p "$work"
+bin=$PWD/bench/out/bin
+mkdir -p "$work" "$bin"
 runs=${RUNS:-10}
+cold_runs=${COLD_RUNS:-3}
 rows=${ROWS:-1 2 3}
+buildx_version=${BUILDX_VERSION:-v0.38.2}
+# The 20.10 CLI talks to the 20.10 engine; a newer one is fine too.
+docker=docker
+[ -x /usr/bin/docker ] && docker=/usr/bin/docker
+export DOCKER_BUILDKIT=1
 
-# The engine: the one docker talks to, the development container's, or one
-# started as .ci/run does (left running afterwards).
-export DOCKER_BUILDKIT=0
-if ! docker info >/dev/null 2>&1; then
-  if DOCKER_HOST=unix:///tmp/dockerd/docker.sock docker info >/dev/null 2>&1; then
-    export DOCKER_HOST=unix:///tmp/dockerd/docker.sock
-  else
-    need dockerd docker.io
-    echo "no Docker engine answers: starting dockerd on unix:///tmp/dockerd/docker.sock (left running)"
-    mkdir -p /tmp/dockerd
-    dockerd --data-root /tmp/dockerd/root --exec-root /tmp/dockerd/exec \
-      --pidfile /tmp/dockerd/pid -H unix:///tmp/dockerd/docker.sock >/tmp/dockerd/log 2>&1 &
-    export DOCKER_HOST=unix:///tmp/dockerd/docker.sock
-    for _ in $(seq 60); do docker info >/dev/null 2>&1 && break; sleep 1; done
-    docker info >/dev/null || { tail -50 /tmp/dockerd/log; exit 1; }
+pids=()
+engine_pid=
+stop() {
+  for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done
+  if [ -n "$engine_pid" ]; then
+    kill "$engine_pid" 2>/dev/null || true
+    for _ in $(seq 30); do kill -0 "$engine_pid" 2>/dev/null || break; sleep 1; done
+  fi
+}
+trap stop EXIT
+
+if [ "${ENGINE:-own}" = shared ]; then
+  $docker info >/dev/null 2>&1 || { echo "ENGINE=shared: no Docker engine at ${DOCKER_HOST:-the default socket}"; exit 1; }
+else
+  need dockerd docker.io
+  need ip iproute2
+  d=/tmp/gsbench-dockerd
+  export DOCKER_HOST=unix://$d/docker.sock
+  if ! $docker info >/dev/null 2>&1; then
+    mkdir -p $d
+    ip link show gsbench0 >/dev/null 2>&1 || {
+      ip link add gsbench0 type bridge && ip addr add 172.31.250.1/24 dev gsbench0 && ip link set gsbench0 up; }
+    dockerd --data-root $d/root --exec-root $d/exec --pidfile $d/pid -H "$DOCKER_HOST" \
+      --bridge gsbench0 --iptables=false --ip-masq=false >$d/log 2>&1 &
+    engine_pid=$!
+    for _ in $(seq 60); do $docker info >/dev/null 2>&1 && break; sleep 1; done
+    $docker info >/dev/null || { tail -50 $d/log; exit 1; }
   fi
 fi
+echo "engine: $DOCKER_HOST, Docker Engine $($docker version -f '{{.Server.Version}}')"
 
 # Base images: nothing can be pulled; the engine tests' helper imports them
 # from busybox-static and the local Go toolchain.
 goimg=gitship-test/go:1 runimg=gitship-test/busybox:1
-if ! docker image inspect $goimg $runimg >/dev/null 2>&1; then
+if ! $docker image inspect $goimg $runimg >/dev/null 2>&1; then
   echo "importing $goimg and $runimg (bench/build/baseimages_test.go)"
   GITSHIP_BENCH_IMAGES=1 go test ./bench/build -run '^TestBaseImages$' -count=1 -v
-  docker image inspect $goimg $runimg >/dev/null 2>&1 ||
+  $docker image inspect $goimg $runimg >/dev/null 2>&1 ||
     { echo "no $goimg or $runimg: see the test's skip message above (apt-get install -y busybox-static)"; exit 1; }
 fi
 
-# The binary, built as the Makefile builds the release ones.
-CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o bin/gitship-build ./steps/build
-gb=$PWD/bin/gitship-build
+# The binaries: gitship-build as the Makefile builds the release ones;
+# buildx from source at the pinned version, with a config directory of its
+# own (its default builder: the docker driver on DOCKER_HOST).
+CGO_ENABLED=0 go build -trimpath -ldflags='-s -w' -o "$bin/gitship-build" ./steps/build
+gb=$bin/gitship-build
+go version -m "$bin/buildx" 2>/dev/null | grep -Eq "^[[:space:]]+mod[[:space:]]+github.com/docker/buildx[[:space:]]+$buildx_version[[:space:]]" ||
+  { echo "building buildx $buildx_version into $bin"; GOBIN=$bin go install "github.com/docker/buildx/cmd/buildx@$buildx_version"; }
+bx=$bin/buildx
+export BUILDX_CONFIG=$work/buildx-config
+bxinfo=$($bx inspect)
+grep -Eq '^Driver:[[:space:]]+docker[[:space:]]*$' <<<"$bxinfo" || { echo "$bxinfo"; echo "buildx's builder is not the docker driver"; exit 1; }
 
-# The example app, committed on its own with a fixed date: a stable commit,
-# so the tag and labels gitship derives from it do not move while the bench
-# runs (or when the repository gets a commit), the same on both sides.
-# Both sides run in it; gitship's summary lands in it.
+# The loopback registry for row 3's caches.
+freeport() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+reg=127.0.0.1:$(freeport)
+rm -rf "$work/registry"
+mkdir -p "$work/registry"
+cat >"$work/registry/config.yml" <<EOF
+version: 0.1
+log:
+  level: warn
+  accesslog:
+    disabled: true
+storage:
+  filesystem:
+    rootdirectory: $work/registry/data
+http:
+  addr: $reg
+  secret: gitship-bench
+EOF
+docker-registry serve "$work/registry/config.yml" >"$work/registry/log" 2>&1 &
+pids+=($!)
+for _ in $(seq 100); do curl -fso /dev/null "http://$reg/v2/" && break; sleep 0.1; done
+curl -fso /dev/null "http://$reg/v2/" || { cat "$work/registry/log"; exit 1; }
+
+# The example app with the bench's Dockerfile, committed on its own with a
+# fixed date: gitship's tag and labels stay put while the bench runs.
 repo=$work/repo
 rm -rf "$repo"
-mkdir -p "$repo"
-cp -a examples/app "$repo/app"
+mkdir -p "$repo/app"
+cp examples/app/go.mod examples/app/*.go "$repo/app/"
+cp bench/build/Dockerfile "$repo/app/Dockerfile"
 (cd "$repo" && git init -q && git add -A &&
   GIT_AUTHOR_DATE=2026-01-01T00:00:00Z GIT_COMMITTER_DATE=2026-01-01T00:00:00Z \
     git -c user.name=bench -c user.email=bench@localhost -c commit.gpgsign=false commit -q -m "example app")
 cd "$repo"
+grep -q 'fmt.Sprintf("hello, %s", name)' app/main.go || { echo "examples/app/main.go: no greeting line to change"; exit 1; }
+cp app/main.go "$work/main.go.orig"
+sha=$(git rev-parse HEAD)
+mkdir -p "$work/logs"
 
-image=gitship-bench/app     # both sides tag the final image here
-testtag=gitship-bench/app-test:cli
 bargs="--build-arg GO_IMAGE=$goimg --build-arg RUNTIME_IMAGE=$runimg"
-oci=$work/oci
-gitship="$gb --context app $bargs --image $image --test-target test --outputs-file $work/outputs.json"
-govers="'[\"go\",\"version\"]'"
-declare -A G C
-G[1]="$gitship --output docker"
-G[2]="$gitship --test-command $govers --output docker"
-G[3]="$gitship --test-command $govers --output oci:$oci"
-
-# The tag and labels gitship gives the final image (the commit's SHA and
-# time) go to the CLI's docker build.
-echo "== warm-up: gitship-build"
-eval "${G[1]}" >"$work/warmup-gitship.log" 2>&1 || { tail -40 "$work/warmup-gitship.log"; exit 1; }
-read -r tag labels < <(python3 - "$work/outputs.json" <<'PY'
+gimage=gitship-bench/gitship gtag=gitship-bench/gitship:$sha
+ximage=gitship-bench/buildx:$sha
+G="$gb --context app $bargs --image $gimage --outputs-file $work/outputs.json"
+# The labels gitship gives the final image (the commit's SHA and time) go to
+# buildx: one gitship run first, the warm-up.
+echo "== warm-up"
+$G >"$work/logs/warmup-gitship.log" 2>&1 || { tail -40 "$work/logs/warmup-gitship.log"; exit 1; }
+labels=$(python3 - "$docker" "$gtag" <<'PY'
 import json, shlex, subprocess, sys
-out = json.load(open(sys.argv[1]))
-labels = json.loads(subprocess.check_output(["docker", "image", "inspect", "-f", "{{json .Config.Labels}}", out["image-id"]]))
-print(out["tags"].splitlines()[0], " ".join("--label " + shlex.quote(f"{k}={v}") for k, v in sorted(labels.items())))
+labels = json.loads(subprocess.check_output([sys.argv[1], "image", "inspect", "-f", "{{json .Config.Labels}}", sys.argv[2]]))
+print(" ".join("--label " + shlex.quote(f"{k}={v}") for k, v in sorted(labels.items())))
 PY
 )
-trap 'docker rmi $tag $testtag >/dev/null 2>&1 || true' EXIT
-ctest="docker build --target test -t $testtag $bargs app"
-cfinal="docker build --iidfile $work/cli.iid -t $tag $labels $bargs app"
-cli_steps() { # row: that row's CLI_STEPS, "phase<TAB>command"
-  CLI_STEPS=("test build	$ctest")
-  case $1 in
-  1) CLI_STEPS+=("test run	docker run --rm --name gitship-bench-cli $testtag" "final build	$cfinal" "cleanup, exit	docker rmi --no-prune $testtag") ;;
-  2) CLI_STEPS+=("test run	docker run --rm --name gitship-bench-cli $testtag go version" "final build	$cfinal" "cleanup, exit	docker rmi --no-prune $testtag") ;;
-  3) CLI_STEPS+=("test run	docker run --rm --name gitship-bench-cli $testtag go version" "final build	$cfinal" "save	docker save -o $work/cli.tar $tag"
-       "cleanup, exit	docker rmi --no-prune $tag $testtag") ;;
-  esac
-}
-for r in 1 2 3; do
-  cli_steps $r
-  C[$r]=$(printf '%s\n' "${CLI_STEPS[@]}" | cut -f2 | sed ':a;N;$!ba;s/\n/ \&\& /g')
-done
-echo "docker CLI, row 1: ${C[1]}"
+X="$bx build --progress=plain $bargs $labels -t $ximage app"
+$X >"$work/logs/warmup-buildx.log" 2>&1 || { tail -40 "$work/logs/warmup-buildx.log"; exit 1; }
+echo "gitship-build: $G"
+echo "buildx:        $X"
 
-# A busy machine makes the numbers noisy: say so.
-python3 - <<'PY'
+clean() { # IMAGE: the prepare command that removes a side's image and empties the build cache
+  echo "$docker rmi -f $1 $reg/gitship-bench/cache:gitship $reg/gitship-bench/cache:buildx >/dev/null 2>&1; $docker builder prune -af >/dev/null"
+}
+edit="python3 $here/build/check.py edit $work app/main.go"
+rm -f "$work/edits"
+declare -A title gprep xprep gcmd xcmd nruns
+title[1]="cold: build cache pruned, compile from an empty Go build cache"
+title[2]="warm: one-line change to main.go, cache mount warm"
+title[3]="clean engine, registry cache (--target build, inline cache imported)"
+gprep[1]=$(clean $gtag) gprep[2]=$edit gprep[3]=$(clean $gtag)
+xprep[1]=$(clean $ximage) xprep[2]=$edit xprep[3]=$(clean $ximage)
+gcmd[1]="$G" gcmd[2]="$G"
+xcmd[1]="$X" xcmd[2]="$X"
+gcmd[3]="$G --target build --cache-from type=registry,ref=$reg/gitship-bench/cache:gitship"
+xcmd[3]="$X --target build --cache-from type=registry,ref=$reg/gitship-bench/cache:buildx"
+nruns[1]=$cold_runs nruns[2]=$runs nruns[3]=$runs
+
+busy() { # warns when something else uses the CPUs
+  python3 - <<'PY'
 import time
 def cpu():
     v = [int(x) for x in open("/proc/stat").readline().split()[1:]]
@@ -138,85 +201,39 @@ def cpu():
 (t0, i0), _, (t1, i1) = cpu(), time.sleep(1), cpu()
 busy = 100 * (1 - (i1 - i0) / (t1 - t0))
 if busy > 10:
-    print(f"warning: the CPUs were {busy:.0f}% busy before timing: something else runs, times will be noisy")
+    print(f"warning: the CPUs were {busy:.0f}% busy before the round: something else runs, times will be noisy")
 PY
+}
 
-titles=([1]="go test -v ./... (the stage's CMD), --output docker"
-        [2]="go version as the test command, --output docker"
-        [3]="go version as the test command, --output oci:DIR (CLI: docker save -o)")
 for r in $rows; do
-  echo "== row $r: ${titles[$r]}"
-  cli_steps $r
-  # Warm-up (row 1's gitship side ran above).
-  [ $r = 1 ] || eval "${G[$r]}" >"$work/warmup-gitship.log" 2>&1 || { tail -40 "$work/warmup-gitship.log"; exit 1; }
-  eval "${C[$r]}" >"$work/warmup-cli.log" 2>&1 || { tail -40 "$work/warmup-cli.log"; exit 1; }
-
-  # A checked run of each side, its phases timed.
-  rm -rf "$oci"
-  want="--- PASS: TestGreeting"; [ $r = 1 ] || want="go version go1."
-  o=-; [ $r != 3 ] || o=$oci
-  python3 "$here/build/check.py" "$work" $r "$want" $o "${G[$r]}" "${CLI_STEPS[@]}"
-
-  # Timed rounds, the order alternating. The engine's start and die events
-  # of the test containers say how much of each run the tests took.
-  for i in $(seq 1 "$runs"); do
-    a=(-n gitship-build "${G[$r]}") b=(-n "docker CLI" "${C[$r]}")
-    if (( i % 2 )); then set -- "${a[@]}" "${b[@]}"; else set -- "${b[@]}" "${a[@]}"; fi
-    rm -rf "$oci"
-    t0=$(date +%s.%N)
-    hyperfine --runs 1 --style none --export-json "$work/row$r-round$i.json" "$@"
-    docker events --since "$t0" --until "$(date +%s.%N)" --filter type=container --filter event=start --filter event=die \
-      --format '{{.TimeNano}} {{.Action}} {{index .Actor.Attributes "name"}}' >"$work/row$r-round$i.events"
-    python3 - "$work/row$r-round$i" "$i" "$runs" <<'PY'
-import json, re, sys
-base, i, runs = sys.argv[1:]
-res = json.load(open(base + ".json"))["results"]
-# The CLI's test container has its name; gitship's are gitship-<16 hex>.
-# With more than one such container (another client of the engine), the
-# round's time in the container is unknown.
-spans = {"gitship-build": [], "docker CLI": []}
-start = {}
-for line in open(base + ".events"):
-    t, action, name = line.split()
-    who = "docker CLI" if name == "gitship-bench-cli" else "gitship-build" if re.fullmatch("gitship-[0-9a-f]{16}", name) else None
-    if who and action == "start":
-        start[name] = int(t)
-    elif who and action == "die" and name in start:
-        spans[who].append((int(t) - start.pop(name)) / 1e9)
-inside = {who: v[0] if len(v) == 1 else None for who, v in spans.items()}
-json.dump(inside, open(base + ".inside.json", "w"))
-fmt = lambda x: f"{x['command']} {x['mean']:.2f} s" + (f" ({inside[x['command']]:.2f} s in the test container)" if inside[x["command"]] is not None else "")
-print(f"round {i}/{runs}: " + ", ".join(map(fmt, res)))
-PY
+  echo "== row $r: ${title[$r]}"
+  cp "$work/main.go.orig" app/main.go
+  if [ "$r" = 3 ]; then
+    # Each side's seed: its own build with an inline cache, pushed. Then the
+    # engine forgets it all.
+    $G --target build --tag "$reg/gitship-bench/cache:gitship" --cache-to type=inline >"$work/logs/seed-gitship.log" 2>&1 ||
+      { tail -40 "$work/logs/seed-gitship.log"; exit 1; }
+    $X --target build --cache-to type=inline -t "$reg/gitship-bench/cache:buildx" >"$work/logs/seed-buildx.log" 2>&1 ||
+      { tail -40 "$work/logs/seed-buildx.log"; exit 1; }
+    $docker push -q "$reg/gitship-bench/cache:gitship" >/dev/null
+    $docker push -q "$reg/gitship-bench/cache:buildx" >/dev/null
+  fi
+  for i in $(seq 1 "${nruns[$r]}"); do
+    busy
+    gl=$work/logs/row$r-round$i-gitship.log xl=$work/logs/row$r-round$i-buildx.log
+    gc="${gcmd[$r]} >$gl 2>&1" xc="${xcmd[$r]} >$xl 2>&1"
+    if (( i % 2 )); then
+      set -- -p "${gprep[$r]}" -p "${xprep[$r]}" -n gitship-build "$gc" -n buildx "$xc"
+    else
+      set -- -p "${xprep[$r]}" -p "${gprep[$r]}" -n buildx "$xc" -n gitship-build "$gc"
+    fi
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    hyperfine --runs 1 --style none --export-json "$work/row$r-round$i.json" "$@" >/dev/null
+    python3 "$here/build/check.py" round "$work" "$r" "$i" "$load" "$docker" "$gl" "$xl" "$gtag" "$ximage" app/main.go
   done
 done
 
 echo
 echo "$(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), $(awk '/MemTotal/ {printf "%.0f", $2/1048576}' /proc/meminfo) GiB; load average $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "Docker Engine $(docker version -f '{{.Server.Version}}'), docker CLI $(docker version -f '{{.Client.Version}}'); $(go version | cut -d' ' -f3); $(hyperfine --version)"
-python3 - "$work" "$runs" "$rows" "${titles[1]}" "${titles[2]}" "${titles[3]}" <<'PY'
-import json, os, statistics as st, sys
-work, runs, rows, titles = sys.argv[1], int(sys.argv[2]), sys.argv[3].split(), sys.argv[4:]
-print("| workload | gitship-build | docker CLI | ratio | paired difference | outside the test container: gitship-build, docker CLI |")
-print("|---|---:|---:|---:|---:|---:|")
-for row in map(int, rows):
-    g, c, og, oc = [], [], [], []
-    for i in range(1, runs + 1):
-        base = os.path.join(work, f"row{row}-round{i}")
-        inside = json.load(open(base + ".inside.json"))
-        for x in json.load(open(base + ".json"))["results"]:
-            gs = x["command"] == "gitship-build"
-            (g if gs else c).append(x["mean"])
-            if inside[x["command"]] is not None:
-                (og if gs else oc).append(x["mean"] - inside[x["command"]])
-    sd = lambda v: st.stdev(v) if len(v) > 1 else 0.0
-    d = [a - b for a, b in zip(g, c)]
-    cell = lambda v: f"{st.mean(v):.2f} s ± {sd(v):.2f}"
-    ms = lambda v: f"{st.mean(v)*1000:,.0f} ms ± {sd(v)*1000:,.0f}" if v else "-"
-    print(f"| {titles[row-1]} | {cell(g)} | {cell(c)} | {st.mean(c)/st.mean(g):.3f}× | {st.mean(d)*1000:+,.0f} ms ± {sd(d)*1000:,.0f} "
-          f"| {ms(og)}, {ms(oc)} |")
-print(f"{runs} rounds, each side once per round, the order alternating; ± is the standard deviation")
-print("ratio: the docker CLI's mean time ÷ gitship-build's (1 or more: gitship-build is no slower)")
-print("paired difference: gitship-build − docker CLI within a round (negative: gitship-build is faster)")
-print("outside the test container: the run's time less the test container's, from start to die (engine events)")
-PY
+echo "Docker Engine $($docker version -f '{{.Server.Version}}'), buildx $buildx_version (docker driver), $(go version | cut -d' ' -f3), $(hyperfine --version), $(docker-registry --version | awk '{print $NF}')"
+python3 "$here/build/check.py" table "$work" "$rows" "${nruns[1]}" "${nruns[2]}" "${nruns[3]}" "${title[1]}" "${title[2]}" "${title[3]}"

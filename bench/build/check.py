@@ -1,130 +1,128 @@
 #!/usr/bin/env python3
-"""One checked run of each side of a bench/build.sh row, its phases timed.
+"""What bench/build.sh needs besides hyperfine.
 
-  check.py WORK ROW WANT OCI GITSHIP_CMD 'NAME<TAB>CMD'...
-
-Runs GITSHIP_CMD, timing each line of its log as it comes, then the docker
-CLI's commands one by one, timing each. Checks that both ran the tests
-(WANT in the log, gitship's test-exit-code 0), that both built the same
-final image (with OCI set: that the OCI layout holds the layers and labels
-of the image the CLI saved),
-and warns about containers or images new in the engine after a side's run.
-Prints the phases side by side. Exits 1 when the sides did not do the same
-work.
+  check.py edit WORK FILE
+      gives main.go's greeting a new number ("hello 17, %s"), the one-line
+      change of row 2, and appends the number to WORK/edits.
+  check.py round WORK ROW ROUND LOAD DOCKER GITSHIP_LOG BUILDX_LOG GITSHIP_IMAGE BUILDX_IMAGE FILE
+      checks one timed round: in each side's log the go build RUN ran (rows
+      1, 2) or was CACHED (row 3); both images have the same labels, config
+      and number of layers, and the same compiled binary (row 2: each with
+      the greeting its run was given). Saves the round's times, the RUN's
+      own time from each log, and the load average to WORK/rowR-roundI.round.json.
+      Exits 1 when a check fails.
+  check.py table WORK ROWS RUNS1 RUNS2 RUNS3 TITLE1 TITLE2 TITLE3
+      prints the results as a Markdown table.
 """
+import hashlib
 import json
 import os
+import re
+import statistics as st
 import subprocess
 import sys
-import tarfile
 import time
 
-work, row, want, oci, gitship = sys.argv[1:6]
-cli_steps = [s.split("\t", 1) for s in sys.argv[6:]]
+SIDES = ("gitship-build", "buildx")
 
 
-def snapshot():
-    out = subprocess.check_output(["sh", "-c", "docker ps -aq --no-trunc; docker images -aq --no-trunc"], text=True)
-    return set(out.split())
+def edit(work, path):
+    n = int(time.time() * 1000)
+    src = open(path).read()
+    new, k = re.subn(r'fmt\.Sprintf\("hello[^"]*, %s", name\)', f'fmt.Sprintf("hello {n}, %s", name)', src)
+    if k != 1:
+        sys.exit(f"{path}: no greeting line to change")
+    open(path, "w").write(new)
+    with open(os.path.join(work, "edits"), "a") as f:
+        f.write(f"{n}\n")
 
 
-def run_gitship():
-    """Runs gitship, returning (seconds since start, line) for each line
-    and the total."""
-    lines = []
-    t0 = time.monotonic()
-    p = subprocess.Popen(["sh", "-c", gitship + " 2>&1"], stdout=subprocess.PIPE, text=True)
-    for line in p.stdout:
-        lines.append((time.monotonic() - t0, line.rstrip("\n")))
-    p.wait()
-    total = time.monotonic() - t0
-    with open(os.path.join(work, f"row{row}-gitship.log"), "w") as f:
-        f.writelines(f"{t:8.3f} {line}\n" for t, line in lines)
-    if p.returncode != 0:
-        sys.exit(f"gitship-build exited with {p.returncode}: see {f.name}")
-    return lines, total
+def run_vertex(log):
+    """The go build RUN's vertex in a plain BuildKit log (gitship-build's or
+    buildx's): (cached, seconds it took or None)."""
+    text = open(log).read()
+    m = re.search(r"^#(\d+) (?:CACHED )?\[build \d+/\d+\] RUN --mount=type=cache", text, re.M)
+    if not m:
+        sys.exit(f"{log}: no go build RUN vertex")
+    v = m.group(1)
+    cached = re.search(rf"^#{v} CACHED\b", text, re.M) is not None
+    done = re.findall(rf"^#{v} DONE (\d+(?:\.\d+)?)s", text, re.M)
+    return cached, float(done[-1]) if done else None
 
 
-def run_cli():
-    phases, log = {}, []
-    for name, cmd in cli_steps:
-        t0 = time.monotonic()
-        p = subprocess.run(["sh", "-c", cmd + " 2>&1"], stdout=subprocess.PIPE, text=True)
-        phases[name] = time.monotonic() - t0
-        log.append(f"$ {cmd}\n{p.stdout}")
-        if p.returncode != 0:
-            with open(os.path.join(work, f"row{row}-cli.log"), "w") as f:
-                f.writelines(log)
-            sys.exit(f"docker CLI: {cmd}: exit {p.returncode}: see {f.name}")
-    with open(os.path.join(work, f"row{row}-cli.log"), "w") as f:
-        f.writelines(log)
-    return phases, "".join(log)
+def inspect(docker, image):
+    out = subprocess.check_output([docker, "image", "inspect", image])
+    img = json.loads(out)[0]
+    c = img["Config"]
+    conf = {k: c.get(k) for k in ("Labels", "Entrypoint", "Cmd", "User", "ExposedPorts", "Env", "WorkingDir")}
+    return conf, len(img["RootFS"]["Layers"])
 
 
-before = snapshot()
-lines, total_g = run_gitship()
-left_g = snapshot() - before
-before = snapshot()
-phases_c, log_c = run_cli()
-left_c = snapshot() - before
-
-log_g = "\n".join(line for _, line in lines)
-out = json.load(open(os.path.join(work, "outputs.json")))
-cli_id = open(os.path.join(work, "cli.iid")).read().strip()
-ok = True
+def binary(docker, image, path):
+    return subprocess.check_output([docker, "run", "--rm", "--entrypoint", "cat", image, path])
 
 
-def check(cond, msg, hard=True):
-    global ok
-    print(("ok    " if cond else "FAIL  " if hard else "warn  ") + msg)
-    ok &= bool(cond) or not hard
+def round_(work, row, rnd, load, docker, glog, xlog, gimage, ximage, path):
+    row = int(row)
+    res = json.load(open(os.path.join(work, f"row{row}-round{rnd}.json")))["results"]
+    times = {x["command"]: x["mean"] for x in res}
+    order = [x["command"] for x in res]
+    errs = []
+    runs = {}
+    for side, log in zip(SIDES, (glog, xlog)):
+        cached, secs = run_vertex(log)
+        runs[side] = secs
+        want = row == 3
+        if cached != want:
+            errs.append(f"{side}: the go build RUN was {'' if cached else 'not '}CACHED ({log})")
+    if row == 3 and "importing cache manifest" not in open(xlog).read():
+        errs.append(f"buildx imported no cache ({xlog})")
+    (gc, gl), (xc, xl) = inspect(docker, gimage), inspect(docker, ximage)
+    if gc != xc:
+        errs.append(f"the images' configs differ:\n  gitship-build {gc}\n  buildx        {xc}")
+    if gl != xl:
+        errs.append(f"the images have {gl} and {xl} layers")
+    exe = "/out/hello" if row == 3 else "/hello"
+    gb, xb = binary(docker, gimage, exe), binary(docker, ximage, exe)
+    if row == 2:
+        edits = open(os.path.join(work, "edits")).read().split()[-2:]
+        given = dict(zip(order, edits))
+        for side, b in zip(SIDES, (gb, xb)):
+            if f"hello {given[side]}, %s".encode() not in b:
+                errs.append(f"{side}: {exe} lacks the greeting of its run, hello {given[side]}")
+    elif gb != xb:
+        errs.append(f"{exe} differs: gitship-build {hashlib.sha256(gb).hexdigest()[:12]}, buildx {hashlib.sha256(xb).hexdigest()[:12]}")
+    json.dump({"times": times, "run": runs, "load": float(load), "order": order},
+              open(os.path.join(work, f"row{row}-round{rnd}.round.json"), "w"))
+    fmt = lambda s: f"{s} {times[s]:.2f} s" + (f" (RUN {runs[s]:.1f} s)" if runs[s] is not None else " (RUN CACHED)")
+    print(f"round {rnd}, load {load}: " + ", ".join(fmt(s) for s in order))
+    if errs:
+        sys.exit("check failed:\n" + "\n".join(errs))
 
 
-check(out.get("test-exit-code") == "0" and want in log_g, f"gitship-build: test exit code 0, {want!r} in its log")
-check(want in log_c, f"docker CLI: {want!r} in its log")
-if oci != "-":
-    # Both sides removed the final image after their run, so each built its
-    # last LABEL layers anew, with their own creation times: the same
-    # layers and labels, not the same ID.
-    def oci_config():
-        idx = json.load(open(os.path.join(oci, "index.json")))
-        manifest = json.load(open(os.path.join(oci, "blobs", "sha256", idx["manifests"][0]["digest"].split(":", 1)[1])))
-        return json.load(open(os.path.join(oci, "blobs", "sha256", manifest["config"]["digest"].split(":", 1)[1])))
-
-    def saved_config():
-        with tarfile.open(os.path.join(work, "cli.tar")) as t:
-            manifest = json.load(t.extractfile("manifest.json"))
-            return json.load(t.extractfile(manifest[0]["Config"]))
-
-    same = lambda c: (c["rootfs"]["diff_ids"], c["config"].get("Labels"), c["config"].get("Entrypoint"), c["config"].get("User"))
-    g, c = oci_config(), saved_config()
-    check(same(g) == same(c), f"the OCI layout holds the image the CLI built and saved: the same {len(g['rootfs']['diff_ids'])} layers, "
-          f"labels, entrypoint and user (manifest {out.get('digest', '?')[:19]})")
-else:
-    check(out["image-id"] == cli_id, f"the same final image on both sides: {cli_id[:19]}, tagged {out['tags']}")
-# None is expected, but another client of the same engine can make some.
-for who, new in (("gitship-build", left_g), ("docker CLI", left_c)):
-    check(not new, f"{who} left nothing in the engine" +
-          (f": new since its run began: {' '.join(sorted(new))} (or another client of the engine made them)" if new else ""),
-          hard=False)
+def table(work, rows, *rest):
+    nruns, titles = [int(x) for x in rest[:3]], rest[3:]
+    print("| row | gitship-build | buildx | ratio gitship/buildx | paired difference | outside the go build RUN: gitship-build, buildx | load average |")
+    print("|---|---:|---:|---:|---:|---:|---:|")
+    sd = lambda v: st.stdev(v) if len(v) > 1 else 0.0
+    for row in map(int, rows.split()):
+        rs = [json.load(open(os.path.join(work, f"row{row}-round{i}.round.json"))) for i in range(1, nruns[row - 1] + 1)]
+        g = [r["times"]["gitship-build"] for r in rs]
+        x = [r["times"]["buildx"] for r in rs]
+        d = [a - b for a, b in zip(g, x)]
+        cell = lambda v: f"{st.mean(v):.2f} s ± {sd(v):.2f}"
+        out = []
+        for side, v in (("gitship-build", g), ("buildx", x)):
+            o = [t - r["run"][side] for t, r in zip(v, rs) if r["run"][side] is not None]
+            out.append(cell(o) if o else "-")
+        loads = [r["load"] for r in rs]
+        print(f"| {row}. {titles[row - 1]} ({len(rs)} rounds) | {cell(g)} | {cell(x)} | **{st.mean(g) / st.mean(x):.2f}×** "
+              f"| {st.mean(d) * 1000:+,.0f} ms ± {sd(d) * 1000:,.0f} | {out[0]}, {out[1]} | {min(loads):.1f} to {max(loads):.1f} |")
+    print("± is the standard deviation; ratio: gitship-build's mean time ÷ buildx's (goal: at most 1.0×)")
+    print("paired difference: gitship-build − buildx within a round, the order alternating (negative: gitship-build is faster)")
+    print("outside the go build RUN: the run's time less the RUN vertex's own, as each side's log gives it (rows 1, 2)")
 
 
-def at(prefix):
-    return next((t for t, line in lines if line.startswith(prefix)), None)
-
-
-marks = [("start, CI context, connect", 0.0, at("Docker Engine at")),
-         ("test build", at("==> Build test stage"), at("==> Test:")),
-         ("test run", at("==> Test:"), at("==> Build image")),
-         ("final build", at("==> Build image"), at("Built image")),
-         ("save", at("==> Write OCI layout"), at("OCI layout ")),
-         ("cleanup, exit", lines[-1][0], total_g)]
-phases_g = {name: b - a for name, a, b in marks if a is not None and b is not None}
-print(f"{'phase (one run)':28} {'gitship-build':>14} {'docker CLI':>11}")
-for name, *_ in marks:
-    cell = lambda d, k: f"{d[k] * 1000:,.0f} ms" if k in d else "-"
-    if name in phases_g or name in phases_c:
-        print(f"{name:28} {cell(phases_g, name):>14} {cell(phases_c, name):>11}")
-print(f"{'total':28} {total_g * 1000:>11,.0f} ms {sum(phases_c.values()) * 1000:>8,.0f} ms")
-if not ok:
-    sys.exit("the two sides did not do the same work: see above")
+if __name__ == "__main__":
+    cmd, args = sys.argv[1], sys.argv[2:]
+    {"edit": edit, "round": round_, "table": table}[cmd](*args)
