@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"net/url"
 	"os"
@@ -148,7 +149,11 @@ func Connect(ctx context.Context, addr string, t TLS, e Engine) (*Builder, error
 		}
 		container := u.Host
 		opts = append(opts, client.WithContextDialer(func(ctx context.Context, _ string) (net.Conn, error) {
-			return e.DialExec(ctx, container, []string{"buildctl", "dial-stdio"})
+			conn, err := e.DialExec(ctx, container, []string{"buildctl", "dial-stdio"})
+			if err != nil {
+				return nil, err
+			}
+			return &prefaceConn{Conn: conn}, nil
 		}))
 		name = fmt.Sprintf("buildkitd in container %s of the engine at %s", container, e.Host())
 		addr = ""
@@ -222,4 +227,39 @@ func unwrapGRPC(err error) error {
 		return errors.New(msg[i+len("desc = "):])
 	}
 	return err
+}
+
+// prefaceConn fails the first read with what the other end said when it
+// does not start the way an HTTP/2 server does, with a SETTINGS frame
+// (RFC 9113, 3.4): when the exec of `buildctl dial-stdio` fails (no
+// buildctl in the container), the engine writes its error to the exec's
+// output, which gRPC would otherwise report as "http2: frame too large".
+type prefaceConn struct {
+	net.Conn
+	checked bool
+	buf     []byte
+}
+
+func (c *prefaceConn) Read(p []byte) (int, error) {
+	if c.checked {
+		if len(c.buf) > 0 {
+			n := copy(p, c.buf)
+			c.buf = c.buf[n:]
+			return n, nil
+		}
+		return c.Conn.Read(p)
+	}
+	c.checked = true
+	head := make([]byte, 9) // an HTTP/2 frame header
+	n, err := io.ReadFull(c.Conn, head)
+	if err == nil && head[3] == 0x4 { // SETTINGS
+		c.buf = head
+		return c.Read(p)
+	}
+	rest, _ := io.ReadAll(io.LimitReader(c.Conn, 1024))
+	said := strings.TrimSpace(string(append(head[:n], rest...)))
+	if said == "" {
+		return 0, fmt.Errorf("buildctl dial-stdio ended without answering: %v", err)
+	}
+	return 0, fmt.Errorf("not BuildKit: %s", said)
 }

@@ -63,16 +63,20 @@ func TestContainerBuilderUnreachable(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		container func(t *testing.T) string
+		why       string
 	}{
-		{"no such container", func(*testing.T) string { return "gitship-no-such-buildkitd" }},
-		{"not running", func(t *testing.T) string { return busyboxContainer(t, host, false) }},
-		{"no buildkit in it", func(t *testing.T) string { return busyboxContainer(t, host, true) }},
+		{"no such container", func(*testing.T) string { return "gitship-no-such-buildkitd" }, "No such container"},
+		{"not running", func(t *testing.T) string { return busyboxContainer(t, host, false) }, "is not running"},
+		{"no buildkit in it", func(t *testing.T) string { return busyboxContainer(t, host, true) }, "buildctl"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			name := tc.container(t)
 			res := steptest.Run(t, binary, ws, env, "--builder", "docker-container://"+name, "--output", "oci:out")
 			if res.Code != 2 || !strings.Contains(res.Stderr, "container "+name+" of the engine at "+host) {
 				t.Errorf("exit %d, want 2 naming container %s and the engine\nstdout:\n%s\nstderr:\n%s", res.Code, name, res.Stdout, res.Stderr)
+			}
+			if !strings.Contains(res.Stderr, tc.why) {
+				t.Errorf("stderr does not say why (%q):\n%s", tc.why, res.Stderr)
 			}
 		})
 	}
