@@ -84,9 +84,13 @@ func (f Finding) Location() string {
 	return loc
 }
 
-// String renders the plain one-line form: "path:line:col: severity: message [RULE]".
+// String renders the plain one-line form: "path:line:col: severity: message [RULE]",
+// or "severity: message [RULE]" for a finding that is about no file.
 func (f Finding) String() string {
-	s := fmt.Sprintf("%s: %s: %s", f.Location(), f.Severity, f.Message)
+	s := fmt.Sprintf("%s: %s", f.Severity, f.Message)
+	if loc := f.Location(); loc != "" {
+		s = loc + ": " + s
+	}
 	if f.RuleID != "" {
 		s += " [" + f.RuleID + "]"
 	}

@@ -170,3 +170,18 @@ func TestParseSeverity(t *testing.T) {
 		t.Errorf("ParseSeverity(fatal) error = %v, want it to name the value", err)
 	}
 }
+
+// A finding about no file reads "severity: message", without a dangling colon.
+func TestStringWithoutFile(t *testing.T) {
+	for _, tc := range []struct {
+		f    Finding
+		want string
+	}{
+		{Finding{Severity: Warning, Message: "cache not written", RuleID: "BUILD"}, "warning: cache not written [BUILD]"},
+		{Finding{File: "Dockerfile", Line: 3, Severity: Error, Message: "bad"}, "Dockerfile:3: error: bad"},
+	} {
+		if got := tc.f.String(); got != tc.want {
+			t.Errorf("String() = %q, want %q", got, tc.want)
+		}
+	}
+}
