@@ -4,8 +4,10 @@
 //	dist/images/gitship-<step>/        OCI layouts, one multi-platform index each (tools/imagegen)
 //	dist/images.txt                    each image as <image-repo>/gitship-<step>@<index digest>
 //	dist/actions/                      action.yml and steps/<step>/action.yml, images pinned by digest
-//	dist/bin/<os>-<arch>/gitship-<step>[.exe]
-//	dist/gitship-<version>.vsix        the Azure extension, every task with every platform's binary
+//	dist/assets/gitship-<step>-<os>-<arch>[.exe]  the binaries, as the GitHub release's assets
+//	dist/assets/SHA256SUMS             their checksums, for the release too
+//	dist/gitship-<version>.vsix        the Azure extension: its tasks download their binary from the assets
+//	dist/gitship-<version>-bundled.vsix  with -bundled: every task with every platform's binary
 //	dist/SHA256SUMS                    of all of the above but the layouts (content-addressed already)
 //
 // The wrappers come from go run ./tools/wrappergen -release, the images
@@ -40,6 +42,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) int {
 	fl.StringVar(&o.ImageRepo, "image-repo", "ghcr.io/gitship", "where the images are pushed: <image-repo>/gitship-<step>")
 	steps := fl.String("steps", "", "steps to release, comma-separated (default every steps/<step>/main.go)")
 	platforms := fl.String("platforms", strings.Join(DefaultPlatforms, ","), "platforms of the binaries and the VSIX, comma-separated os/arch")
+	fl.BoolVar(&o.Bundled, "bundled", false, "also pack gitship-<version>-bundled.vsix, every task with its binaries, for agents that cannot download (large)")
 	tfx := fl.String("tfx", "", "the tfx command, words separated by spaces (default tfx on PATH, else "+strings.Join(npxTFX, " ")+")")
 	if err := fl.Parse(args); err != nil {
 		return 2

@@ -40,6 +40,9 @@ type Options struct {
 	Steps     []string // default: every steps/<step>/main.go
 	Platforms []string // os/arch
 	TFX       []string // the tfx command; default tfx on PATH, else npxTFX
+	// Bundled also packs gitship-<version>-bundled.vsix, every task with
+	// its binary for every platform, for agents that cannot download.
+	Bundled bool
 }
 
 // Result is what Run made, paths under Options.Out.
@@ -48,9 +51,12 @@ type Result struct {
 	Images  map[string]string // step → repository@digest
 	VSIX    string
 	VSIXLen int64
-	Tasks   []Task
-	Files   []string // in SHA256SUMS
-	Timings []Timing
+	// Bundled and BundledLen are the bundled VSIX, with Options.Bundled.
+	Bundled    string
+	BundledLen int64
+	Tasks      []Task
+	Files      []string // in SHA256SUMS
+	Timings    []Timing
 }
 
 // Timing is how long one stage took.
@@ -68,6 +74,11 @@ var semver = regexp.MustCompile(`^(0|[1-9][0-9]*)\.(0|[1-9][0-9]*)\.(0|[1-9][0-9
 // for a smaller VSIX ("Check package size", learn.microsoft.com/azure/
 // devops/extend/publish/overview).
 const marketplaceAdvisedMax = 50 << 20
+
+// VSIXMax is the most the VSIX may weigh: what Azure DevOps Server takes
+// by default on some versions. The VSIX carries no binaries (the tasks
+// download theirs), so it is far below; a release over it fails.
+const VSIXMax = 25 << 20
 
 // Run makes the release: images, wrappers, binaries, VSIX, checksums.
 func Run(ctx context.Context, o Options, log io.Writer) (*Result, error) {
@@ -138,7 +149,7 @@ func Run(ctx context.Context, o Options, log io.Writer) (*Result, error) {
 	images := filepath.Join(work, "images")
 	wrappers := filepath.Join(work, "wrappers")
 	vsixName := "gitship-" + o.Version + ".vsix"
-	vsix := filepath.Join(work, vsixName)
+	bundledName := "gitship-" + o.Version + "-bundled.vsix"
 
 	if st, err := exec.CommandContext(ctx, "git", "-C", root, "status", "--porcelain", "--untracked-files=no").Output(); err == nil && len(st) > 0 {
 		fmt.Fprintf(log, "note: the checkout has uncommitted changes; they are built into this release, which the images label as HEAD\n")
@@ -178,37 +189,58 @@ func Run(ctx context.Context, o Options, log io.Writer) (*Result, error) {
 	}); err != nil {
 		return nil, err
 	}
+	assets := filepath.Join(work, "assets")
 	if err := stage(fmt.Sprintf("binaries: %d steps for %s", len(steps), strings.Join(o.Platforms, ", ")), func() error {
-		return buildBinaries(ctx, root, filepath.Join(work, "bin"), work, o.Version, steps, plats, log)
+		return buildBinaries(ctx, root, assets, work, o.Version, steps, plats, log)
 	}); err != nil {
 		return nil, err
 	}
-	if err := stage("vsix: tfx extension create", func() error {
-		staging := filepath.Join(work, "vsix")
-		if err := stageExtension(root, wrappers, filepath.Join(work, "bin"), staging, res.Tasks, plats); err != nil {
-			return err
+	pack := func(name string, bundled bool) (int64, error) {
+		staging := filepath.Join(work, strings.TrimSuffix(name, ".vsix"))
+		if err := stageExtension(root, wrappers, assets, staging, o.Version, res.Tasks, plats, bundled); err != nil {
+			return 0, err
 		}
+		p := filepath.Join(work, name)
 		args := append(slices.Clone(tfx[1:]), "extension", "create", "--root", staging,
-			"--manifest-globs", "vss-extension.json", "--output-path", vsix, "--no-prompt", "--no-color")
+			"--manifest-globs", "vss-extension.json", "--output-path", p, "--no-prompt", "--no-color")
 		if err := command(ctx, root, log, nil, tfx[0], args...); err != nil {
-			return err
+			return 0, err
 		}
-		if err := VerifyVSIX(vsix, staging, o.Version, res.Tasks, plats); err != nil {
-			return err
+		if err := VerifyVSIX(p, staging, o.Version, res.Tasks, plats, bundled); err != nil {
+			return 0, err
 		}
-		fi, err := os.Stat(vsix)
+		fi, err := os.Stat(p)
+		if err != nil {
+			return 0, err
+		}
+		return fi.Size(), nil
+	}
+	if err := stage("vsix: tfx extension create", func() error {
+		n, err := pack(vsixName, false)
 		if err != nil {
 			return err
 		}
-		res.VSIX, res.VSIXLen = filepath.Join(out, vsixName), fi.Size()
+		if n > VSIXMax {
+			return fmt.Errorf("%s is %d bytes, over the %d (25 MiB) Azure DevOps Server takes", vsixName, n, VSIXMax)
+		}
+		res.VSIX, res.VSIXLen = filepath.Join(out, vsixName), n
 		return nil
 	}); err != nil {
 		return nil, err
 	}
+	if o.Bundled {
+		if err := stage("bundled vsix: tfx extension create", func() error {
+			n, err := pack(bundledName, true)
+			res.Bundled, res.BundledLen = filepath.Join(out, bundledName), n
+			return err
+		}); err != nil {
+			return nil, err
+		}
+	}
 	if err := stage("into "+out+", SHA256SUMS", func() error {
 		// What this release owns in out is replaced whole, so nothing of
 		// an earlier one is left in it; other steps' layouts stay.
-		moves := []string{"images.txt", "actions", "bin", vsixName}
+		moves := []string{"images.txt", "actions", "assets", vsixName, bundledName}
 		for _, s := range steps {
 			moves = append(moves, filepath.Join("images", "gitship-"+s))
 		}
@@ -219,11 +251,18 @@ func Run(ctx context.Context, o Options, log io.Writer) (*Result, error) {
 			if err := os.RemoveAll(filepath.Join(out, m)); err != nil {
 				return err
 			}
+			if _, err := os.Stat(filepath.Join(work, m)); errors.Is(err, fs.ErrNotExist) {
+				continue // no bundled VSIX asked for
+			}
 			if err := os.Rename(filepath.Join(work, m), filepath.Join(out, m)); err != nil {
 				return err
 			}
 		}
-		res.Files, err = writeSums(out, []string{"images.txt", "actions", "bin", vsixName})
+		sums := []string{"images.txt", "actions", "assets", vsixName}
+		if o.Bundled {
+			sums = append(sums, bundledName)
+		}
+		res.Files, err = writeSums(out, sums)
 		return err
 	}); err != nil {
 		return nil, err
@@ -242,14 +281,24 @@ func (r *Result) Summary(w io.Writer) {
 	for _, s := range steps {
 		fmt.Fprintf(w, "  image  %s\n", r.Images[s])
 	}
-	fmt.Fprintf(w, "  vsix   %s (%.1f MB, %d tasks)\n", r.VSIX, float64(r.VSIXLen)/1e6, len(r.Tasks))
-	if r.VSIXLen > marketplaceAdvisedMax {
-		fmt.Fprintf(w, "  note   the VSIX is over the 50 MB the Marketplace advises (see docs/release.md)\n")
+	fmt.Fprintf(w, "  vsix   %s (%s, %d tasks; they download their binary)\n", r.VSIX, size(r.VSIXLen), len(r.Tasks))
+	if r.Bundled != "" {
+		fmt.Fprintf(w, "  vsix   %s (%s, bundled: every task with its binaries)\n", r.Bundled, size(r.BundledLen))
+		if r.BundledLen > marketplaceAdvisedMax {
+			fmt.Fprintf(w, "  note   the bundled VSIX is over the 50 MB the Marketplace advises (see docs/release.md)\n")
+		}
 	}
 	fmt.Fprintf(w, "  sums   %s (%d files)\n", filepath.Join(r.Out, "SHA256SUMS"), len(r.Files))
 	for _, t := range r.Timings {
 		fmt.Fprintf(w, "  %-8s %s\n", t.Took, t.Stage)
 	}
+}
+
+func size(n int64) string {
+	if n < 1<<20 {
+		return fmt.Sprintf("%.1f KiB", float64(n)/(1<<10))
+	}
+	return fmt.Sprintf("%.1f MiB", float64(n)/(1<<20))
 }
 
 type platform struct{ OS, Arch string }
@@ -262,6 +311,9 @@ func (p platform) exe(step string) string {
 	}
 	return "gitship-" + step
 }
+
+// asset is the binary's name among the release's assets.
+func (p platform) asset(step string) string { return wrapper.AssetName(step, p.OS, p.Arch) }
 
 func parsePlatforms(list []string) ([]platform, error) {
 	var out []platform
@@ -410,7 +462,9 @@ func copyActions(wrappers, out string, steps []string) error {
 // buildBinaries cross-compiles every step for every platform the way
 // tools/imagegen does (static, no paths, no build ID, no VCS stamp), so a
 // linux binary is byte for byte the one in the image. One go build per
-// platform builds all steps, sharing their packages.
+// platform builds all steps, sharing their packages. They go into out as
+// the GitHub release's assets, gitship-<step>-<os>-<arch>[.exe], with
+// their SHA256SUMS.
 func buildBinaries(ctx context.Context, root, out, work, version string, steps []string, plats []platform, log io.Writer) error {
 	var pkgs []string
 	for _, s := range steps {
@@ -427,12 +481,11 @@ func buildBinaries(ctx context.Context, root, out, work, version string, steps [
 		if err := command(ctx, root, log, []string{"CGO_ENABLED=0", "GOOS=" + p.OS, "GOARCH=" + p.Arch}, "go", args...); err != nil {
 			return err
 		}
-		dir := filepath.Join(out, p.dir())
-		if err := os.MkdirAll(dir, 0o755); err != nil {
+		if err := os.MkdirAll(out, 0o755); err != nil {
 			return err
 		}
 		for _, s := range steps {
-			dst := filepath.Join(dir, p.exe(s))
+			dst := filepath.Join(out, p.asset(s))
 			if err := os.Rename(filepath.Join(tmp, s+exeSuffix(p)), dst); err != nil {
 				return err
 			}
@@ -442,7 +495,14 @@ func buildBinaries(ctx context.Context, root, out, work, version string, steps [
 		}
 		fmt.Fprintf(log, "%s: %d binaries in %s\n", p, len(steps), time.Since(start).Round(100*time.Millisecond))
 	}
-	return nil
+	var names []string
+	for _, s := range steps {
+		for _, p := range plats {
+			names = append(names, p.asset(s))
+		}
+	}
+	_, err := writeSums(out, names)
+	return err
 }
 
 func exeSuffix(p platform) string {
@@ -452,11 +512,25 @@ func exeSuffix(p platform) string {
 	return ""
 }
 
+// releaseFile is a task's release.json: the release's version and, per
+// platform, the asset the shim downloads and its SHA-256.
+type releaseFile struct {
+	Version string                  `json:"version"`
+	Assets  map[string]releaseAsset `json:"assets"`
+}
+
+type releaseAsset struct {
+	Name   string `json:"name"`
+	SHA256 string `json:"sha256"`
+}
+
 // stageExtension makes the folder tfx packs: the committed task folders
 // (anything hand-added to them comes along, a stray bin/ does not), the
-// release's generated files over them, and each task's binaries where the
-// shim looks, <task>/bin/<os>-<arch>/gitship-<step>[.exe].
-func stageExtension(root, wrappers, bins, staging string, tasks []Task, plats []platform) error {
+// release's generated files over them, and in each task release.json, the
+// checksums of the step's assets the shim downloads. Bundled, each task
+// also gets its binaries where the shim looks first,
+// <task>/bin/<os>-<arch>/gitship-<step>[.exe].
+func stageExtension(root, wrappers, assets, staging, version string, tasks []Task, plats []platform, bundled bool) error {
 	src := filepath.Join(root, "azure-pipelines-task")
 	for _, t := range tasks {
 		if err := copyTree(filepath.Join(src, t.Dir), filepath.Join(staging, t.Dir)); err != nil && !errors.Is(err, fs.ErrNotExist) {
@@ -468,11 +542,26 @@ func stageExtension(root, wrappers, bins, staging string, tasks []Task, plats []
 		return err
 	}
 	for _, t := range tasks {
+		rel := releaseFile{Version: version, Assets: map[string]releaseAsset{}}
 		for _, p := range plats {
-			name := p.exe(t.Step)
-			if err := linkOrCopy(filepath.Join(bins, p.dir(), name), filepath.Join(staging, t.Dir, "bin", p.dir(), name)); err != nil {
+			src := filepath.Join(assets, p.asset(t.Step))
+			sum, err := sha256File(src)
+			if err != nil {
 				return err
 			}
+			rel.Assets[p.String()] = releaseAsset{Name: p.asset(t.Step), SHA256: sum}
+			if bundled {
+				if err := linkOrCopy(src, filepath.Join(staging, t.Dir, "bin", p.dir(), p.exe(t.Step))); err != nil {
+					return err
+				}
+			}
+		}
+		data, err := json.MarshalIndent(rel, "", "  ")
+		if err != nil {
+			return err
+		}
+		if err := os.WriteFile(filepath.Join(staging, t.Dir, wrapper.ReleaseFile), append(data, '\n'), 0o644); err != nil {
+			return err
 		}
 	}
 	return nil

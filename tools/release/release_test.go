@@ -7,14 +7,19 @@ import (
 	"context"
 	"crypto/sha256"
 	"encoding/hex"
+	"encoding/json"
 	"fmt"
 	"io"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -28,11 +33,15 @@ const repoRoot = "../.."
 
 // TestReleaseVSIX is the release of one step, publish, made the way make
 // release makes all of them: its images, its action pinned to the image's
-// digest, its binary for all four platforms, and the VSIX packed by tfx,
-// which is then unpacked and run the way an Azure agent runs the task. One
-// step, not five, to keep CI quick: the packaging is the same for each,
-// and the cost is the cross-compiling (about 1.5 CPU-minutes cold for
-// publish's three non-linux/amd64 platforms).
+// digest, its binary for all four platforms as release assets, the VSIX
+// (no binaries, their checksums) and the bundled VSIX packed by tfx. The
+// VSIX's task is then unpacked and run the way an Azure agent runs it,
+// against the assets served on loopback as a GitHub release serves them:
+// it downloads, verifies, caches and runs its binary, runs it from the
+// tool cache the second time, and refuses a tampered asset. One step, not
+// five, to keep CI quick: the packaging is the same for each, and the cost
+// is the cross-compiling (about 1.5 CPU-minutes cold for publish's three
+// non-linux/amd64 platforms).
 //
 // tfx must be on PATH (npm install -g tfx-cli@0.23.1, as .ci/run does);
 // without it the test is skipped, or fails when GITSHIP_TEST_STRICT is set.
@@ -54,7 +63,7 @@ func TestReleaseVSIX(t *testing.T) {
 	var log strings.Builder
 	res, err := Run(context.Background(), Options{Root: repoRoot, Version: version, Out: out,
 		ImageRepo: "registry.example.com/acme", Steps: []string{"publish"}, Platforms: DefaultPlatforms,
-		TFX: []string{tfx}}, &log)
+		TFX: []string{tfx}, Bundled: true}, &log)
 	if err != nil {
 		t.Fatalf("release: %v\n%s", err, log.String())
 	}
@@ -105,15 +114,215 @@ func TestReleaseVSIX(t *testing.T) {
 			t.Fatal(err)
 		}
 		inImage := imageFile(t, img, "usr/local/bin/gitship-step")
-		bin := filepath.Join(out, "bin", d.Platform.OS+"-"+d.Platform.Architecture, "gitship-publish")
+		bin := filepath.Join(out, "assets", wrapper.AssetName("publish", d.Platform.OS, d.Platform.Architecture))
 		if got := fileSum(t, bin); got != inImage {
 			t.Errorf("%s is %s, the image's binary for %s is %s", bin, got, d.Platform, inImage)
 		}
 	}
 
-	// The package holds what the tasks need, as the shim expects it.
+	// The VSIX carries no binaries, only their checksums; the bundled one
+	// carries them where the shim looks first.
 	vsix := filepath.Join(out, "gitship-"+version+".vsix")
-	zr, err := zip.OpenReader(vsix)
+	bundled := filepath.Join(out, "gitship-"+version+"-bundled.vsix")
+	t.Logf("VSIX %d bytes, bundled VSIX %d bytes (one step, four platforms)", res.VSIXLen, res.BundledLen)
+	if res.VSIXLen > VSIXMax {
+		t.Errorf("the VSIX is %d bytes, over %d", res.VSIXLen, VSIXMax)
+	}
+	taskFiles := []string{"PublishV1/task.json", "PublishV1/index.js", "PublishV1/step.json", "PublishV1/release.json"}
+	var bins []string
+	for _, p := range DefaultPlatforms {
+		goos, goarch, _ := strings.Cut(p, "/")
+		exe := "gitship-publish"
+		if goos == "windows" {
+			exe += ".exe"
+		}
+		bins = append(bins, "PublishV1/bin/"+goos+"-"+goarch+"/"+exe)
+	}
+	for _, v := range []struct {
+		file      string
+		want, not []string
+		bundled   bool
+	}{
+		{vsix, taskFiles, bins, false},
+		{bundled, append(slices.Clone(taskFiles), bins...), nil, true},
+	} {
+		names := zipNames(t, v.file)
+		for _, want := range append([]string{"extension.vsixmanifest", "extension.vsomanifest"}, v.want...) {
+			if !slices.Contains(names, want) {
+				t.Errorf("%s lacks %s; it holds %v", filepath.Base(v.file), want, names)
+			}
+		}
+		for _, n := range names {
+			if slices.Contains(v.not, n) || strings.HasPrefix(n, "LintV1/") || strings.HasPrefix(n, "shim/") {
+				t.Errorf("%s holds %s", filepath.Base(v.file), n)
+			}
+		}
+	}
+
+	// release.json has each asset's checksum; assets/SHA256SUMS and
+	// SHA256SUMS have every file's.
+	var rel releaseFile
+	if err := json.Unmarshal(zipFile(t, vsix, "PublishV1/release.json"), &rel); err != nil {
+		t.Fatal(err)
+	}
+	if rel.Version != version || len(rel.Assets) != len(DefaultPlatforms) {
+		t.Errorf("release.json = %+v, want version %s and %d assets", rel, version, len(DefaultPlatforms))
+	}
+	for plat, a := range rel.Assets {
+		if got := fileSum(t, filepath.Join(out, "assets", a.Name)); got != a.SHA256 {
+			t.Errorf("release.json: %s %s has %s, the asset is %s", plat, a.Name, a.SHA256, got)
+		}
+	}
+	sums := readSums(t, filepath.Join(out, "SHA256SUMS"))
+	for _, name := range []string{"gitship-" + version + ".vsix", "gitship-" + version + "-bundled.vsix", "images.txt", "actions/action.yml",
+		"actions/steps/publish/action.yml", "assets/gitship-publish-windows-amd64.exe", "assets/gitship-publish-darwin-arm64"} {
+		if got := fileSum(t, filepath.Join(out, name)); sums[name] != got {
+			t.Errorf("SHA256SUMS has %q for %s, want %s", sums[name], name, got)
+		}
+	}
+	assetSums := readSums(t, filepath.Join(out, "assets", "SHA256SUMS"))
+	if len(assetSums) != len(DefaultPlatforms) {
+		t.Errorf("assets/SHA256SUMS lists %d files, want %d", len(assetSums), len(DefaultPlatforms))
+	}
+	for name, sum := range assetSums {
+		if got := fileSum(t, filepath.Join(out, "assets", name)); got != sum {
+			t.Errorf("assets/SHA256SUMS has %s for %s, want %s", sum, name, got)
+		}
+	}
+
+	// The task, unpacked as an agent unpacks it (a zip keeps no exec bit),
+	// downloads its binary from the release's assets served on loopback,
+	// checks it, caches it in the tool cache, and runs it.
+	node, err := exec.LookPath("node")
+	plat := runtime.GOOS + "/" + runtime.GOARCH
+	if err != nil || !slices.Contains(DefaultPlatforms, plat) || runtime.GOOS == "windows" {
+		t.Logf("not running the unpacked task: node %v, platform %s", err, plat)
+		return
+	}
+	if cfg := string(zipFile(t, vsix, "PublishV1/step.json")); !strings.Contains(cfg, `"downloadUrl": "`+wrapper.DownloadURL+`"`) {
+		t.Errorf("step.json does not pin %s:\n%s", wrapper.DownloadURL, cfg)
+	}
+	asset := wrapper.AssetName("publish", runtime.GOOS, runtime.GOARCH)
+	srv := newReleaseServer(t, filepath.Join(out, "assets"))
+	downloadURL := srv.URL + "/v{version}/{asset}"
+	runTask := func(task, tools string) (string, int) {
+		t.Helper()
+		cmd := exec.Command(node, filepath.Join(task, "index.js"))
+		cmd.Dir = t.TempDir()
+		cmd.Env = []string{"PATH=/usr/bin:/bin", "TF_BUILD=True", "BUILD_SOURCESDIRECTORY=" + cmd.Dir,
+			"AGENT_TEMPDIRECTORY=" + t.TempDir(), "AGENT_TOOLSDIRECTORY=" + tools, "GITSHIP_DOWNLOAD_URL=" + downloadURL}
+		got, err := cmd.CombinedOutput()
+		code := 0
+		if ee, ok := err.(*exec.ExitError); ok {
+			code = ee.ExitCode()
+		} else if err != nil {
+			t.Fatalf("node %s/index.js: %v", task, err)
+		}
+		return string(got), code
+	}
+	// No inputs: publish starts, reads its configuration and refuses it.
+	refused := []string{"--repository is required", "##vso[task.complete result=Failed;]gitship-publish exited with 2"}
+	task := unzipTask(t, vsix, "PublishV1")
+	tools := t.TempDir()
+	nodeArch := map[string]string{"amd64": "x64", "arm64": "arm64"}[runtime.GOARCH]
+	cached := filepath.Join(tools, "gitship-publish", version, nodeArch, "gitship-publish")
+
+	got, code := runTask(task, tools)
+	if code != 2 || srv.hits() != 1 {
+		t.Errorf("first run: exit %d, %d downloads; want exit 2 after 1 download:\n%s", code, srv.hits(), got)
+	}
+	for _, want := range append([]string{"gitship-publish: downloading " + srv.URL + "/v" + version + "/" + asset, "gitship-publish: cached " + cached}, refused...) {
+		if !strings.Contains(got, want) {
+			t.Errorf("first run: output lacks %q:\n%s", want, got)
+		}
+	}
+	if _, err := os.Stat(filepath.Join(tools, "gitship-publish", version, nodeArch+".complete")); err != nil {
+		t.Errorf("no tool cache marker: %v", err)
+	}
+	if v, err := exec.Command(cached, "--version").CombinedOutput(); err != nil || strings.TrimSpace(string(v)) != "gitship-publish version "+version {
+		t.Errorf("%s --version = %q, %v; want the release's version %s", cached, v, err, version)
+	}
+
+	got, code = runTask(task, tools)
+	if code != 2 || srv.hits() != 1 || !strings.Contains(got, "gitship-publish: "+cached+" (tool cache, "+version+")") {
+		t.Errorf("second run: exit %d, %d downloads in all; want exit 2 from the tool cache, no download:\n%s", code, srv.hits(), got)
+	}
+
+	// A tampered asset is refused: nothing runs, nothing is cached.
+	srv.tamper(asset)
+	tampered := t.TempDir()
+	got, code = runTask(task, tampered)
+	want := fmt.Sprintf("##vso[task.issue type=error;]%s/v%s/%s: SHA-256 mismatch for %s: expected %s (release.json of release %s), got %s; refused, nothing cached",
+		srv.URL, version, asset, asset, rel.Assets[plat].SHA256, version, srv.tamperedSum)
+	if code != 1 || !strings.Contains(got, want) || strings.Contains(got, "--repository is required") {
+		t.Errorf("tampered asset: exit %d; want exit 1 with\n%s\ngot:\n%s", code, want, got)
+	}
+	if left, _ := os.ReadDir(tampered); len(left) != 0 {
+		t.Errorf("after a tampered download the tool cache holds %v", left)
+	}
+
+	// The bundled VSIX's task runs its own binary, downloading nothing.
+	hits := srv.hits()
+	got, code = runTask(unzipTask(t, bundled, "PublishV1"), t.TempDir())
+	if code != 2 || srv.hits() != hits || !strings.Contains(got, refused[0]) {
+		t.Errorf("bundled task: exit %d, %d downloads; want exit 2 and none:\n%s", code, srv.hits()-hits, got)
+	}
+}
+
+// releaseServer serves a release's assets as GitHub does, under
+// /v<version>/<asset>, counting downloads; tamper makes it serve one asset
+// with a byte changed.
+type releaseServer struct {
+	*httptest.Server
+	n           atomic.Int64
+	mu          sync.Mutex
+	tampered    string
+	tamperedSum string
+	dir         string
+}
+
+func newReleaseServer(t *testing.T, dir string) *releaseServer {
+	s := &releaseServer{dir: dir}
+	s.Server = httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		s.n.Add(1)
+		_, name, ok := strings.Cut(strings.TrimPrefix(r.URL.Path, "/"), "/")
+		if !ok || strings.Contains(name, "/") {
+			http.NotFound(w, r)
+			return
+		}
+		data, err := os.ReadFile(filepath.Join(s.dir, name))
+		if err != nil {
+			http.NotFound(w, r)
+			return
+		}
+		s.mu.Lock()
+		if name == s.tampered {
+			data[len(data)/2] ^= 0xff
+		}
+		s.mu.Unlock()
+		w.Write(data)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *releaseServer) hits() int { return int(s.n.Load()) }
+
+func (s *releaseServer) tamper(asset string) {
+	data, err := os.ReadFile(filepath.Join(s.dir, asset))
+	if err != nil {
+		panic(err)
+	}
+	data[len(data)/2] ^= 0xff
+	sum := sha256.Sum256(data)
+	s.mu.Lock()
+	s.tampered, s.tamperedSum = asset, hex.EncodeToString(sum[:])
+	s.mu.Unlock()
+}
+
+func zipNames(t *testing.T, p string) []string {
+	t.Helper()
+	zr, err := zip.OpenReader(p)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -122,55 +331,40 @@ func TestReleaseVSIX(t *testing.T) {
 	for _, f := range zr.File {
 		names = append(names, f.Name)
 	}
-	for _, want := range []string{
-		"extension.vsixmanifest", "extension.vsomanifest",
-		"PublishV1/task.json", "PublishV1/index.js", "PublishV1/step.json",
-		"PublishV1/bin/linux-amd64/gitship-publish", "PublishV1/bin/linux-arm64/gitship-publish",
-		"PublishV1/bin/windows-amd64/gitship-publish.exe", "PublishV1/bin/darwin-arm64/gitship-publish",
-	} {
-		if !slices.Contains(names, want) {
-			t.Errorf("%s lacks %s; it holds %v", filepath.Base(vsix), want, names)
-		}
-	}
-	for _, n := range names {
-		if strings.HasPrefix(n, "LintV1/") || strings.HasPrefix(n, "shim/") {
-			t.Errorf("%s holds %s: only the released steps' tasks belong in it", filepath.Base(vsix), n)
-		}
-	}
+	return names
+}
 
-	// Every file is in SHA256SUMS with its checksum.
-	sums := map[string]string{}
-	f, err := os.Open(filepath.Join(out, "SHA256SUMS"))
+func zipFile(t *testing.T, p, name string) []byte {
+	t.Helper()
+	zr, err := zip.OpenReader(p)
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		sum, name, ok := strings.Cut(sc.Text(), "  ")
-		if !ok {
-			t.Fatalf("SHA256SUMS line %q", sc.Text())
-		}
-		sums[name] = sum
+	defer zr.Close()
+	rc, err := zr.Open(name)
+	if err != nil {
+		t.Fatalf("%s: %v", filepath.Base(p), err)
 	}
-	for _, name := range []string{"gitship-" + version + ".vsix", "images.txt", "actions/action.yml",
-		"actions/steps/publish/action.yml", "bin/windows-amd64/gitship-publish.exe", "bin/darwin-arm64/gitship-publish"} {
-		if got := fileSum(t, filepath.Join(out, name)); sums[name] != got {
-			t.Errorf("SHA256SUMS has %q for %s, want %s", sums[name], name, got)
-		}
+	defer rc.Close()
+	data, err := io.ReadAll(rc)
+	if err != nil {
+		t.Fatal(err)
 	}
+	return data
+}
 
-	// Unpacked as an agent unpacks it (a zip keeps no exec bit), the task
-	// runs its binary for this machine through the shim.
-	node, err := exec.LookPath("node")
-	plat := runtime.GOOS + "/" + runtime.GOARCH
-	if err != nil || !slices.Contains(DefaultPlatforms, plat) || runtime.GOOS == "windows" {
-		t.Logf("not running the unpacked task: node %v, platform %s", err, plat)
-		return
+// unzipTask unpacks one task folder of a VSIX as an agent does: the files,
+// no modes.
+func unzipTask(t *testing.T, vsix, dir string) string {
+	t.Helper()
+	zr, err := zip.OpenReader(vsix)
+	if err != nil {
+		t.Fatal(err)
 	}
-	task := filepath.Join(t.TempDir(), "PublishV1")
+	defer zr.Close()
+	task := filepath.Join(t.TempDir(), dir)
 	for _, zf := range zr.File {
-		name, ok := strings.CutPrefix(zf.Name, "PublishV1/")
+		name, ok := strings.CutPrefix(zf.Name, dir+"/")
 		if !ok || strings.HasSuffix(zf.Name, "/") {
 			continue
 		}
@@ -191,22 +385,26 @@ func TestReleaseVSIX(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	cmd := exec.Command(node, filepath.Join(task, "index.js"))
-	cmd.Dir = t.TempDir()
-	cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "TF_BUILD=True", "BUILD_SOURCESDIRECTORY=" + cmd.Dir,
-		"AGENT_TEMPDIRECTORY=" + t.TempDir()}
-	got, _ := cmd.CombinedOutput()
-	// No inputs: publish starts, reads its configuration and refuses it.
-	for _, want := range []string{"--repository is required", "##vso[task.complete result=Failed;]gitship-publish exited with 2"} {
-		if !strings.Contains(string(got), want) {
-			t.Errorf("node PublishV1/index.js: output lacks %q:\n%s", want, got)
+	return task
+}
+
+func readSums(t *testing.T, p string) map[string]string {
+	t.Helper()
+	f, err := os.Open(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	sums := map[string]string{}
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		sum, name, ok := strings.Cut(sc.Text(), "  ")
+		if !ok {
+			t.Fatalf("%s line %q", p, sc.Text())
 		}
+		sums[name] = sum
 	}
-	bin := filepath.Join(task, "bin", runtime.GOOS+"-"+runtime.GOARCH, "gitship-publish")
-	v, err := exec.Command(bin, "--version").CombinedOutput()
-	if err != nil || strings.TrimSpace(string(v)) != "gitship-publish version "+version {
-		t.Errorf("%s --version = %q, %v; want the release's version %s", bin, v, err, version)
-	}
+	return sums
 }
 
 // imageFile is the sha256 of a file in an image's layers.
@@ -285,32 +483,49 @@ func TestCheckBinary(t *testing.T) {
 	}
 }
 
-// VerifyVSIX fails a package that lacks a binary, carries a file other
-// than the staged one, or is at the wrong version.
+// VerifyVSIX fails a package that lacks release.json or (bundled) a
+// binary, carries a binary it should not, carries a file other than the
+// staged one, or is at the wrong version.
 func TestVerifyVSIX(t *testing.T) {
 	plats, _ := parsePlatforms([]string{"linux/amd64", "windows/amd64"})
 	tasks := []Task{{Dir: "LintV1", Step: "lint"}}
-	staging := t.TempDir()
 	taskJSON := fmt.Sprintf(`{"version": {"Major": %d, "Minor": 4, "Patch": 5}}`, wrapper.TaskMajor)
-	files := map[string]string{
-		"extension.vsixmanifest":                    `<PackageManifest><Metadata><Identity Id="gitship" Version="0.4.5" Publisher="gitship"/></Metadata></PackageManifest>`,
-		"extension.vsomanifest":                     `{}`,
-		"LintV1/task.json":                          taskJSON,
-		"LintV1/index.js":                           "// shim",
-		"LintV1/step.json":                          `{"step": "lint"}`,
+	sum := strings.Repeat("ab", 32)
+	releaseJSON := `{"version": "0.4.5", "assets": {"linux/amd64": {"name": "gitship-lint-linux-amd64", "sha256": "` + sum + `"},
+		"windows/amd64": {"name": "gitship-lint-windows-amd64.exe", "sha256": "` + sum + `"}}}`
+	base := map[string]string{
+		"extension.vsixmanifest": `<PackageManifest><Metadata><Identity Id="gitship" Version="0.4.5" Publisher="gitship"/></Metadata></PackageManifest>`,
+		"extension.vsomanifest":  `{}`,
+		"LintV1/task.json":       taskJSON,
+		"LintV1/index.js":        "// shim",
+		"LintV1/step.json":       `{"step": "lint"}`,
+		"LintV1/release.json":    releaseJSON,
+	}
+	bins := map[string]string{
 		"LintV1/bin/linux-amd64/gitship-lint":       "ELF",
 		"LintV1/bin/windows-amd64/gitship-lint.exe": "MZ",
 	}
-	for name, data := range files {
-		if strings.HasPrefix(name, "LintV1/") {
-			p := filepath.Join(staging, filepath.FromSlash(name))
-			os.MkdirAll(filepath.Dir(p), 0o755)
-			if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
-				t.Fatal(err)
+	stage := func(files map[string]string) string {
+		staging := t.TempDir()
+		for name, data := range files {
+			if strings.HasPrefix(name, "LintV1/") {
+				p := filepath.Join(staging, filepath.FromSlash(name))
+				os.MkdirAll(filepath.Dir(p), 0o755)
+				if err := os.WriteFile(p, []byte(data), 0o644); err != nil {
+					t.Fatal(err)
+				}
 			}
 		}
+		return staging
 	}
-	pack := func(change func(map[string]string)) string {
+	withBins := map[string]string{}
+	for k, v := range base {
+		withBins[k] = v
+	}
+	for k, v := range bins {
+		withBins[k] = v
+	}
+	pack := func(files map[string]string, change func(map[string]string)) string {
 		m := map[string]string{}
 		for k, v := range files {
 			m[k] = v
@@ -330,22 +545,37 @@ func TestVerifyVSIX(t *testing.T) {
 		f.Close()
 		return p
 	}
+	same := func(map[string]string) {}
 	tests := []struct {
 		name    string
+		bundled bool
 		version string
 		change  func(map[string]string)
 		want    string
 	}{
-		{"good", "0.4.5", func(map[string]string) {}, ""},
-		{"no binary", "0.4.5", func(m map[string]string) { delete(m, "LintV1/bin/windows-amd64/gitship-lint.exe") }, "no LintV1/bin/windows-amd64/gitship-lint.exe"},
-		{"other binary", "0.4.5", func(m map[string]string) { m["LintV1/bin/linux-amd64/gitship-lint"] = "ELF2" }, "staged"},
-		{"no manifest", "0.4.5", func(m map[string]string) { delete(m, "extension.vsixmanifest") }, "no extension.vsixmanifest"},
-		{"extension version", "0.4.6", func(map[string]string) {}, `version "0.4.5", want "0.4.6"`},
-		{"task version", "0.4.5", func(m map[string]string) { m["LintV1/task.json"] = `{"version": {"Major": 1, "Minor": 0, "Patch": 0}}` }, "LintV1/task.json: version"},
+		{"good", false, "0.4.5", same, ""},
+		{"good bundled", true, "0.4.5", same, ""},
+		{"a binary in the download VSIX", false, "0.4.5", func(m map[string]string) { m["LintV1/bin/linux-amd64/gitship-lint"] = "ELF" }, "only the bundled VSIX carries binaries"},
+		{"no release.json", false, "0.4.5", func(m map[string]string) { delete(m, "LintV1/release.json") }, "no LintV1/release.json"},
+		{"release.json of another release", false, "0.4.5", func(m map[string]string) {
+			m["LintV1/release.json"] = strings.Replace(releaseJSON, "0.4.5", "0.4.4", 1)
+		}, `release.json: version "0.4.4"`},
+		{"release.json without a platform", false, "0.4.5", func(m map[string]string) {
+			m["LintV1/release.json"] = `{"version": "0.4.5", "assets": {"linux/amd64": {"name": "gitship-lint-linux-amd64", "sha256": "` + sum + `"}}}`
+		}, "windows/amd64"},
+		{"no binary", true, "0.4.5", func(m map[string]string) { delete(m, "LintV1/bin/windows-amd64/gitship-lint.exe") }, "no LintV1/bin/windows-amd64/gitship-lint.exe"},
+		{"other binary", true, "0.4.5", func(m map[string]string) { m["LintV1/bin/linux-amd64/gitship-lint"] = "ELF2" }, "staged"},
+		{"no manifest", false, "0.4.5", func(m map[string]string) { delete(m, "extension.vsixmanifest") }, "no extension.vsixmanifest"},
+		{"extension version", false, "0.4.6", same, `version "0.4.5", want "0.4.6"`},
+		{"task version", false, "0.4.5", func(m map[string]string) { m["LintV1/task.json"] = `{"version": {"Major": 1, "Minor": 0, "Patch": 0}}` }, "LintV1/task.json: version"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			err := VerifyVSIX(pack(tt.change), staging, tt.version, tasks, plats)
+			files := base
+			if tt.bundled {
+				files = withBins
+			}
+			err := VerifyVSIX(pack(files, tt.change), stage(files), tt.version, tasks, plats, tt.bundled)
 			if tt.want == "" && err != nil || tt.want != "" && (err == nil || !strings.Contains(err.Error(), tt.want)) {
 				t.Errorf("VerifyVSIX = %v, want %q", err, tt.want)
 			}
@@ -389,7 +619,7 @@ func TestFailedReleaseLeavesOut(t *testing.T) {
 		t.Skip("builds an image and a binary")
 	}
 	out := t.TempDir()
-	old := filepath.Join(out, "bin", "linux-amd64", "gitship-publish")
+	old := filepath.Join(out, "assets", "gitship-publish-linux-amd64")
 	os.MkdirAll(filepath.Dir(old), 0o755)
 	if err := os.WriteFile(old, []byte("the last release's"), 0o755); err != nil {
 		t.Fatal(err)
@@ -408,7 +638,7 @@ func TestFailedReleaseLeavesOut(t *testing.T) {
 		}
 		return err
 	})
-	if !slices.Equal(left, []string{"bin/linux-amd64/gitship-publish"}) {
+	if !slices.Equal(left, []string{"assets/gitship-publish-linux-amd64"}) {
 		t.Errorf("after a failed release %s holds %v, want only the last release's binary", out, left)
 	}
 	if data, _ := os.ReadFile(old); string(data) != "the last release's" {

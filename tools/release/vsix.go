@@ -25,8 +25,9 @@ import (
 // VerifyVSIX checks the package tfx made: the manifests at the release's
 // version, and every file staged for every task, byte for byte, among
 // them task.json at the release's task version, the shim, step.json and
-// one binary per platform where the shim looks for it.
-func VerifyVSIX(vsix, staging, version string, tasks []Task, plats []platform) error {
+// release.json with a checksum per platform. Bundled, each task also has
+// one binary per platform where the shim looks for it; otherwise none.
+func VerifyVSIX(vsix, staging, version string, tasks []Task, plats []platform, bundled bool) error {
 	zr, err := zip.OpenReader(vsix)
 	if err != nil {
 		return err
@@ -77,13 +78,37 @@ func VerifyVSIX(vsix, staging, version string, tasks []Task, plats []platform) e
 		return err
 	}
 	for _, t := range tasks {
-		need := []string{"task.json", wrapper.ShimFile, wrapper.ShimConfigFile}
-		for _, p := range plats {
-			need = append(need, "bin/"+p.dir()+"/"+p.exe(t.Step))
+		need := []string{"task.json", wrapper.ShimFile, wrapper.ShimConfigFile, wrapper.ReleaseFile}
+		if bundled {
+			for _, p := range plats {
+				need = append(need, "bin/"+p.dir()+"/"+p.exe(t.Step))
+			}
+		} else {
+			for name := range entries {
+				if strings.HasPrefix(name, t.Dir+"/bin/") {
+					return fmt.Errorf("%s: holds %s: only the bundled VSIX carries binaries", filepath.Base(vsix), name)
+				}
+			}
 		}
 		for _, n := range need {
 			if _, ok := entries[t.Dir+"/"+n]; !ok {
 				return fmt.Errorf("%s: no %s/%s", filepath.Base(vsix), t.Dir, n)
+			}
+		}
+		relData, err := read(t.Dir + "/" + wrapper.ReleaseFile)
+		if err != nil {
+			return err
+		}
+		var rel releaseFile
+		if err := json.Unmarshal(relData, &rel); err != nil {
+			return fmt.Errorf("%s/%s: %w", t.Dir, wrapper.ReleaseFile, err)
+		}
+		if rel.Version != version {
+			return fmt.Errorf("%s/%s: version %q, want %q", t.Dir, wrapper.ReleaseFile, rel.Version, version)
+		}
+		for _, p := range plats {
+			if a := rel.Assets[p.String()]; a.Name != p.asset(t.Step) || len(a.SHA256) != 64 {
+				return fmt.Errorf("%s/%s: %s is %+v, want %s and its SHA-256", t.Dir, wrapper.ReleaseFile, p, a, p.asset(t.Step))
 			}
 		}
 		data, err := read(t.Dir + "/task.json")
