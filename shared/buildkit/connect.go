@@ -60,7 +60,7 @@ func (b *Builder) Platforms() []string { return b.plats }
 func (b *Builder) Close() error { return b.c.Close() }
 
 // ConnectEngine reaches the BuildKit built into the Docker engine e. An
-// engine without one (Podman's API, engines before 18.09) is an error
+// engine without one (Podman's API, engines before 19.03) is an error
 // wrapping ErrUnreachable.
 func ConnectEngine(ctx context.Context, e Engine) (*Builder, error) {
 	c, err := client.New(ctx, "",

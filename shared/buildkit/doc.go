@@ -7,7 +7,7 @@
 //
 //   - the Docker engine's own BuildKit, reached through the Engine API's
 //     /grpc and /session endpoints as buildx's "docker" driver does
-//     (Docker 18.09 and later; the Debian 20.10 engine here included);
+//     (the /grpc endpoint since Docker 19.03; the Debian 20.10 engine here included);
 //   - a standalone buildkitd at unix:// or tcp:// (with TLS files), how a
 //     team shares one builder and one cache between runners;
 //   - a buildkitd in a container of the engine, docker-container://NAME,

@@ -8,11 +8,12 @@
 // version down to what the engine serves: Docker 20.10 (API 1.41) and later,
 // and Podman's Docker-compatible socket. Nothing shells out to a docker CLI.
 //
-// Builds use the engine's classic builder, not BuildKit: BuildKit over the API
-// needs a client-side session (the docker CLI's buildx) and would fetch the
-// Dockerfile frontend named by a "# syntax=" line from a registry, which a CI
-// runner behind a proxy or with no network cannot do. The classic builder
-// parses the Dockerfile in the engine and pulls nothing it has locally.
+// Build uses the engine's classic builder: the build step's fallback when
+// the engine serves no BuildKit API (Podman, engines before 19.03) or with
+// --builder classic. BuildKit builds go through package buildkit, which
+// reaches the engine's own BuildKit with DialHijack (/grpc, /session) or a
+// buildkitd in a container with DialExec; Adopt hands what it exports into
+// the engine to Cleanup.
 //
 // An Engine remembers what it creates. Cleanup removes it, on success, on
 // failure and on interruption alike:

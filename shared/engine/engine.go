@@ -114,3 +114,13 @@ func (e *Engine) APIVersion() string { return e.client.ClientVersion() }
 
 // Close releases the connection. It removes nothing: call Cleanup first.
 func (e *Engine) Close() error { return e.client.Close() }
+
+// Platform is the engine's own platform ("linux/amd64"): what a container
+// of it runs without emulation.
+func (e *Engine) Platform(ctx context.Context) (string, error) {
+	v, err := e.client.ServerVersion(ctx, client.ServerVersionOptions{})
+	if err != nil {
+		return "", fmt.Errorf("engine %s: version: %w", e.host, err)
+	}
+	return v.Os + "/" + v.Arch, nil
+}

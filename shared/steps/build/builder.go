@@ -29,7 +29,7 @@ func (b *builder) needsEngine() bool {
 
 // connectBuilder picks what builds and says so in the log: the builder
 // given, else the engine's BuildKit, else (an engine without one: Podman's
-// API, engines before 18.09) the engine's classic builder.
+// API, engines before 19.03) the engine's classic builder.
 func (b *builder) connectBuilder(ctx context.Context) error {
 	var eng buildkit.Engine
 	if b.eng != nil {
@@ -57,6 +57,13 @@ func (b *builder) connectBuilder(ctx context.Context) error {
 			return step.Usagef("--builder: %w", err)
 		}
 		b.bk = bk
+		if b.eng != nil && b.s.TestTarget != "" {
+			p, err := b.eng.Platform(ctx)
+			if err != nil {
+				return err
+			}
+			b.enginePlatform = p
+		}
 	}
 	fmt.Fprintf(b.r.Stdout, "Builder: %s, with the Dockerfile frontend of BuildKit %s\n", b.bk.Name(), buildkit.FrontendVersion())
 	if b.bk.InEngine() {
@@ -93,7 +100,7 @@ func (b *builder) classicOnly(why string) error {
 		return nil
 	}
 	msg := fmt.Sprintf("%s needs BuildKit, but the classic builder builds here because %s: "+
-		"build on a Docker engine with BuildKit (Docker 23 or later, or 18.09 and later with DOCKER_BUILDKIT=1), "+
+		"build on a Docker engine that serves BuildKit's API (Docker 19.03 or later), "+
 		"or give --builder unix:///run/buildkit/buildkitd.sock (a standalone buildkitd)", feature, why)
 	b.r.Platform.Annotate(b.r.Stdout, finding.Finding{RuleID: "BUILD", Severity: finding.Error,
 		File: b.relToWorkspace(path), Line: line, Message: msg})
@@ -187,10 +194,14 @@ func (b *builder) solveOptions(o engine.BuildOptions, final bool) buildkit.Solve
 		CacheFrom:     b.in.cacheFrom,
 	}
 	if final {
-		// The tests run on the runner's own platform; the image ships for
-		// the platforms asked, and only its build writes the cache.
+		// The image ships for the platforms asked, and only its build
+		// writes the cache.
 		so.Platforms = b.in.platforms
 		so.CacheTo = b.in.cacheTo
+	} else if b.enginePlatform != "" {
+		// The tests run in the engine: its platform, whatever a remote
+		// builder's own is.
+		so.Platforms = []string{b.enginePlatform}
 	}
 	return so
 }

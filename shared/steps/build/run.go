@@ -87,7 +87,10 @@ type builder struct {
 	r   *step.Run
 	eng *engine.Engine    // nil when the run needs no engine
 	bk  *buildkit.Builder // nil: the engine's classic builder
-	md  strings.Builder   // the summary, published once at the end
+	// enginePlatform is the engine's platform, where a standalone
+	// builder's test stage must run; "" for the engine's own builders.
+	enginePlatform string
+	md             strings.Builder // the summary, published once at the end
 }
 
 func (b *builder) buildOptions(target string) engine.BuildOptions {
