@@ -261,3 +261,40 @@ func pushFrontend(t *testing.T, host string) string {
 
 // buildkitVersion names the frontend image: the version go.mod pins.
 const buildkitVersion = "v0.34.2"
+
+// TestLocalCache: type=local writes a cache directory that a clean
+// builder reads back, as a CI cache action would carry it between runs.
+func TestLocalCache(t *testing.T) {
+	reg, bk := standalone(t)
+	base := buildkittest.BaseImage(t, reg.Host)
+	marker := fmt.Sprintf("local-cache-%d", time.Now().UnixNano())
+	ws, _ := repo(t, map[string]string{"Dockerfile": "FROM " + base + "\nRUN echo " + marker + " > /expensive\n"}, "")
+	dir := filepath.Join(t.TempDir(), "cache")
+	res := steptest.Run(t, binary, ws, map[string]string{}, "--builder", bk.Addr, "--cache-to", "type=local,dest="+dir+",mode=max", "--output", "oci:out")
+	mustSucceed(t, res)
+	if _, err := os.Stat(filepath.Join(dir, "index.json")); err != nil {
+		t.Fatalf("no local cache written: %v", err)
+	}
+	clean := buildkittest.Start(t, buildkittest.WithInsecureRegistry(reg.Host))
+	res = steptest.Run(t, binary, ws, map[string]string{}, "--builder", clean.Addr, "--cache-from", "type=local,src="+dir, "--output", "oci:out")
+	mustSucceed(t, res)
+	if !regexp.MustCompile(`(?m)^#\d+ CACHED \[.*\] RUN echo ` + marker).MatchString(res.Stdout) {
+		t.Errorf("the RUN was not taken from the local cache:\n%s", res.Stdout)
+	}
+}
+
+// TestStandaloneQEMU: a RUN on a foreign platform runs under QEMU (binfmt),
+// each platform's image holding what its own RUN saw.
+func TestStandaloneQEMU(t *testing.T) {
+	buildkittest.QEMU(t, "linux/arm64")
+	reg, bk := standalone(t)
+	base := buildkittest.BaseImage(t, reg.Host, "linux/amd64", "linux/arm64")
+	ws, _ := repo(t, map[string]string{"Dockerfile": "FROM " + base + "\nARG TARGETARCH\nRUN echo \"$TARGETARCH runs on $(uname -m)\" | tee /machine\n"}, "")
+	res := steptest.Run(t, binary, ws, map[string]string{}, "--builder", bk.Addr, "--platform", "linux/amd64,linux/arm64", "--output", "oci:out")
+	mustSucceed(t, res)
+	for _, want := range []string{"amd64 runs on x86_64", "arm64 runs on aarch64"} {
+		if !strings.Contains(res.Stdout, want) {
+			t.Errorf("stdout lacks %q:\n%s", want, res.Stdout)
+		}
+	}
+}
