@@ -1,12 +1,14 @@
 package gitdir
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
 	"testing"
 
 	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
 )
 
 // FuzzConfigAsGoGit holds the config reader to go-git's, which package ci
@@ -68,4 +70,74 @@ func goGitOrigin(dir string) (s string) {
 		return "no origin"
 	}
 	return "origin " + remote.Config().URLs[0]
+}
+
+// FuzzRefsAsGoGit holds the ref reader to go-git's: with any HEAD, loose
+// branch and tag and packed-refs, HEAD resolves to the same name and
+// commit (or fails alike), and the same tag is found at that commit.
+func FuzzRefsAsGoGit(f *testing.F) {
+	const a, b = "0123456789abcdef0123456789abcdef01234567", "89abcdef0123456789abcdef0123456789abcdef"
+	f.Add("ref: refs/heads/main\n", a+"\n", a+"\n", "# pack-refs with: peeled fully-peeled sorted \n"+b+" refs/tags/v2\n^"+a+"\n")
+	f.Add(a+"\n", "", "", a+" refs/tags/v1\n"+a+" refs/heads/main\n")
+	f.Add("ref: refs/heads/other\n", "ref: refs/heads/main\n", b, b+" refs/heads/other\n")
+	f.Add("ref: refs/tags/v1\n", "", "\n", "")
+	f.Fuzz(func(t *testing.T, head, branch, tag, packed string) {
+		dir := t.TempDir()
+		for _, d := range []string{"objects", "refs/heads", "refs/tags/nested"} {
+			if err := os.MkdirAll(filepath.Join(dir, ".git", d), 0o755); err != nil {
+				t.Fatal(err)
+			}
+		}
+		for name, content := range map[string]string{"HEAD": head, "refs/heads/main": branch,
+			"refs/tags/nested/t": tag, "packed-refs": packed} {
+			if content == "" && name != "HEAD" {
+				continue // no such file
+			}
+			if err := os.WriteFile(filepath.Join(dir, ".git", name), []byte(content), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+
+		got := "no repository"
+		if r, err := Find(dir); err == nil {
+			got = "no HEAD"
+			if name, h, err := r.Head(); err == nil {
+				got = fmt.Sprintf("%s %s tag %q", name, h, r.TagAt(h))
+			}
+		}
+		if want := goGitHead(dir); got != want {
+			t.Fatalf("HEAD %q, main %q, tag %q, packed-refs %q:\n read %s\n go-git read %s", head, branch, tag, packed, got, want)
+		}
+	})
+}
+
+func goGitHead(dir string) (s string) {
+	defer func() {
+		if r := recover(); r != nil {
+			s = fmt.Sprintf("go-git panicked: %v", r)
+		}
+	}()
+	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
+	if err != nil {
+		return "no repository"
+	}
+	head, err := repo.Head()
+	if err != nil {
+		return "no HEAD"
+	}
+	tag := ""
+	if tags, err := repo.Tags(); err == nil {
+		_ = tags.ForEach(func(ref *plumbing.Reference) error {
+			h := ref.Hash()
+			if to, err := repo.TagObject(h); err == nil {
+				h = to.Target
+			}
+			if h == head.Hash() {
+				tag = ref.Name().Short()
+				return errors.New("stop")
+			}
+			return nil
+		})
+	}
+	return fmt.Sprintf("%s %s tag %q", head.Name(), head.Hash(), tag)
 }

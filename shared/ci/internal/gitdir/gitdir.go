@@ -58,7 +58,9 @@ func Find(dir string) (*Repo, error) {
 			if _, err := os.Stat(r.Dir); err != nil {
 				return nil, fmt.Errorf("git directory %s: %w", r.Dir, err)
 			}
-			if _, err := r.readRef("HEAD"); err != nil {
+			// No HEAD is no repository; a HEAD that cannot be read (a bad
+			// packed-refs) is a repository whose HEAD fails, as in go-git.
+			if _, err := r.readRef("HEAD"); errors.Is(err, ErrNotFound) {
 				return nil, fmt.Errorf("%s: HEAD: %w", r.Dir, err)
 			}
 			if r.config, err = readConfig(r.Dir); err != nil {

@@ -210,8 +210,19 @@ func (r *Repo) TagAt(commit Hash) string {
 			h = target
 		}
 		if h == commit {
-			return strings.TrimPrefix(t.name, "refs/tags/")
+			return shortName(t.name)
 		}
 	}
 	return ""
+}
+
+// shortName is go-git's ReferenceName.Short: refs/tags/v1 is v1 (and
+// fmt.Sscanf's reading of the odd name, one with white space or nothing
+// after the prefix, is kept).
+func shortName(name string) string {
+	res := name
+	for _, format := range []string{"refs/%s", "refs/tags/%s", "refs/heads/%s", "refs/remotes/%s", "refs/remotes/%s/HEAD"} {
+		_, _ = fmt.Sscanf(name, format, &res)
+	}
+	return res
 }
