@@ -3,8 +3,11 @@ package ci
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+
+	"github.com/gitship/gitship/shared/atomicfile"
 )
 
 // jsonOutputs collects outputs and writes them as one JSON object, the way
@@ -31,8 +34,11 @@ func (o *jsonOutputs) set(out Output) {
 	o.values[out.Name] = out.Value
 }
 
-// write replaces the file whole (temp file + rename) so a reader never sees
-// half of it.
+// write replaces the file whole (atomicfile: temp file + rename) so a
+// reader never sees half of it. The file is 0644: on Cloud Build every step
+// is a container of its own image, often with another user than the one
+// that wrote the file (gitship's images run as root), and a later step
+// must be able to read it.
 func (o *jsonOutputs) write() error {
 	if o.path == "" || len(o.values) == 0 {
 		return nil
@@ -41,23 +47,11 @@ func (o *jsonOutputs) write() error {
 	if err != nil {
 		return fmt.Errorf("encode outputs: %w", err)
 	}
-	if err := os.MkdirAll(filepath.Dir(o.path), 0o755); err != nil {
-		return fmt.Errorf("outputs file %s: %w", o.path, err)
-	}
-	tmp, err := os.CreateTemp(filepath.Dir(o.path), ".outputs-*")
-	if err != nil {
-		return fmt.Errorf("outputs file %s: %w", o.path, err)
-	}
-	defer os.Remove(tmp.Name())
-	if _, err := tmp.Write(append(data, '\n')); err != nil {
-		tmp.Close()
-		return fmt.Errorf("write outputs file %s: %w", o.path, err)
-	}
-	if err := tmp.Close(); err != nil {
-		return fmt.Errorf("write outputs file %s: %w", o.path, err)
-	}
-	if err := os.Rename(tmp.Name(), o.path); err != nil {
-		return fmt.Errorf("write outputs file %s: %w", o.path, err)
+	if err := atomicfile.Write(o.path, func(w io.Writer) error {
+		_, err := w.Write(append(data, '\n'))
+		return err
+	}); err != nil {
+		return fmt.Errorf("outputs file: %w", err)
 	}
 	return nil
 }
