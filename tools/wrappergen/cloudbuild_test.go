@@ -80,7 +80,8 @@ type cloudBuild struct {
 	Steps         []map[string]yaml.Node `yaml:"steps"`
 	Substitutions map[string]string      `yaml:"substitutions"`
 	Options       struct {
-		SubstitutionOption string `yaml:"substitutionOption"`
+		SubstitutionOption   string `yaml:"substitutionOption"`
+		AutomapSubstitutions bool   `yaml:"automapSubstitutions"`
 	} `yaml:"options"`
 }
 
@@ -168,10 +169,16 @@ func checkCloudBuild(data []byte, steps []step.Step) []error {
 		}
 		s := steps[idx]
 		// Detection and context read these (shared/ci): without them the
-		// step thinks it runs locally.
+		// step thinks it runs locally. automapSubstitutions sets every
+		// substitution as an environment variable (the step's own setting
+		// overrides the build's); without it the step's env must pass them.
+		automap := cb.Options.AutomapSubstitutions
+		if n, ok := st["automapSubstitutions"]; ok {
+			automap = n.Value == "true"
+		}
 		for _, k := range wrapper.CloudBuildEnv {
-			if !slices.Contains(env, k+"=$"+k) && !slices.Contains(env, k+"=${"+k+"}") {
-				bad("step %d (%s): env lacks %s=$%s", i, s.Name, k, k)
+			if !automap && !slices.Contains(env, k+"=$"+k) && !slices.Contains(env, k+"=${"+k+"}") {
+				bad("step %d (%s): env lacks %s=$%s (or set options.automapSubstitutions: true)", i, s.Name, k, k)
 			}
 		}
 		errs = append(errs, checkArgs(s, args)...)
@@ -352,6 +359,20 @@ func TestCloudBuildChecker(t *testing.T) {
 		if !slices.ContainsFunc(got, func(e string) bool { return strings.Contains(e, "only /workspace survives") }) {
 			t.Errorf("--output %s: errors %q, want one saying only /workspace survives", out, got)
 		}
+	}
+	// automapSubstitutions instead of the env list: for the whole build, or
+	// for the step; the step's false overrides the build's true.
+	automap := strings.Replace(good, env, "", 1) + "  automapSubstitutions: true\n"
+	if errs := checkCloudBuild([]byte(automap), Steps()); len(errs) > 0 {
+		t.Fatalf("the good automapSubstitutions config is rejected: %v", errs)
+	}
+	stepAutomap := strings.Replace(good, env, "    automapSubstitutions: true\n", 1)
+	if errs := checkCloudBuild([]byte(stepAutomap), Steps()); len(errs) > 0 {
+		t.Fatalf("the good step automapSubstitutions config is rejected: %v", errs)
+	}
+	stepOff := strings.Replace(automap, "    args:", "    automapSubstitutions: false\n    args:", 1)
+	if errs := fmt.Sprint(checkCloudBuild([]byte(stepOff), Steps())); !strings.Contains(errs, "env lacks BUILD_ID") {
+		t.Errorf("a step that turns automapSubstitutions off and has no env: errors %s, want env lacks BUILD_ID", errs)
 	}
 	// The shell form: a script that runs a step's binary with the flags
 	// that follow it in args.
