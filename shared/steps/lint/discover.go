@@ -133,10 +133,17 @@ func within(dir, path string) bool {
 	return err == nil && rel != ".." && !strings.HasPrefix(rel, ".."+string(filepath.Separator))
 }
 
+// isDockerfile knows the names docker build and podman build read:
+// Dockerfile and Containerfile, alone, with a suffix (Dockerfile.test,
+// Containerfile.prod) or as an extension (api.Dockerfile, api.Containerfile).
 func isDockerfile(name string) bool {
 	lower := strings.ToLower(name)
-	return lower == "dockerfile" || lower == "containerfile" ||
-		strings.HasPrefix(lower, "dockerfile.") || strings.HasSuffix(lower, ".dockerfile")
+	for _, base := range []string{"dockerfile", "containerfile"} {
+		if lower == base || strings.HasPrefix(lower, base+".") || strings.HasSuffix(lower, "."+base) {
+			return true
+		}
+	}
+	return false
 }
 
 func isYAML(name string) bool {

@@ -46,6 +46,8 @@ func TestDiscover(t *testing.T) {
 	write("svc/api.Dockerfile", "FROM scratch\n")
 	write("svc/Dockerfile.test", "FROM scratch\n")
 	write("svc/Containerfile", "FROM scratch\n")
+	write("svc/Containerfile.prod", "FROM scratch\n")
+	write("svc/worker.containerfile", "FROM scratch\n")
 	write("chart/Chart.yaml", "apiVersion: v2\nname: c\nversion: 0.1.0\n")
 	write("chart/values.yaml", "a: 1\n")
 	write("chart/templates/cm.yaml", "{{ .Values.a }}: x\n")
@@ -63,11 +65,11 @@ func TestDiscover(t *testing.T) {
 		dockerfiles, charts, yaml []string
 	}{
 		{"whole tree", []string{root}, []string{"generated"},
-			[]string{"Dockerfile", "svc/Containerfile", "svc/Dockerfile.test", "svc/api.Dockerfile"},
+			[]string{"Dockerfile", "svc/Containerfile", "svc/Containerfile.prod", "svc/Dockerfile.test", "svc/api.Dockerfile", "svc/worker.containerfile"},
 			[]string{"chart"},
 			[]string{"chart/Chart.yaml", "chart/charts/sub/Chart.yaml", "chart/values.yaml", "k8s/app.yml"}},
-		{"explicit files", []string{filepath.Join(root, "svc/api.Dockerfile"), filepath.Join(root, "chart/Chart.yaml"), filepath.Join(root, "generated/skip.yaml")}, nil,
-			[]string{"svc/api.Dockerfile"}, []string{"chart"}, []string{"generated/skip.yaml"}},
+		{"explicit files", []string{filepath.Join(root, "svc/api.Dockerfile"), filepath.Join(root, "svc/Containerfile.prod"), filepath.Join(root, "chart/Chart.yaml"), filepath.Join(root, "generated/skip.yaml")}, nil,
+			[]string{"svc/Containerfile.prod", "svc/api.Dockerfile"}, []string{"chart"}, []string{"generated/skip.yaml"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
