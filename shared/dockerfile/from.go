@@ -20,6 +20,7 @@ func (l *linter) from(in *instr) {
 		// A stage built on an earlier one inherits its image config, SHELL
 		// included.
 		st.shell = parent.shell
+		parent.base = true
 	}
 	if parent == nil {
 		l.baseImage(in, st.image)

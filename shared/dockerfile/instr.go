@@ -5,14 +5,22 @@ import (
 	"strings"
 )
 
-// execForm reports CMD and ENTRYPOINT in shell form (DL3025).
+// execForm reports CMD, ENTRYPOINT and HEALTHCHECK CMD in shell form
+// (DL3025).
 func (l *linter) execForm(in *instr) {
-	if in.json || len(in.args) == 0 || strings.TrimSpace(in.args[0]) == "" {
+	args, what := in.args, upper(in.cmd)
+	if in.cmd == "healthcheck" {
+		if len(args) == 0 || !strings.EqualFold(args[0], "cmd") {
+			return // HEALTHCHECK NONE
+		}
+		args, what = args[1:], "HEALTHCHECK CMD"
+	}
+	if in.json || len(args) == 0 || strings.TrimSpace(args[0]) == "" {
 		return
 	}
 	l.at(in, ruleShellForm, "",
 		"shell-form %s runs under /bin/sh -c, which does not pass SIGTERM on: use JSON form, %s %s",
-		upper(in.cmd), upper(in.cmd), execSuggestion(in.args[0]))
+		what, what, execSuggestion(args[0]))
 }
 
 // repeated reports a second CMD, ENTRYPOINT or HEALTHCHECK in one stage

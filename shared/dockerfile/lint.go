@@ -65,6 +65,11 @@ type stage struct {
 	// Line of the first CMD, ENTRYPOINT and HEALTHCHECK, 0 if none yet.
 	cmd, entrypoint, healthcheck int
 	lastUser                     *instr
+	// base is set when a later stage is built FROM this one.
+	base bool
+	// aptLists are the RUNs that keep the apt lists (DL3009), reported at
+	// the end if the stage reaches an image.
+	aptLists []aptUpdate
 }
 
 // instr is a flattened view of one instruction. For an ONBUILD trigger it
@@ -126,6 +131,7 @@ func (l *linter) lint(src []byte, targets []string) {
 		l.instruction(in)
 	}
 	l.checkFinalUser()
+	l.checkAptLists(targets)
 	l.checkTargets(targets)
 }
 
@@ -152,6 +158,7 @@ func (l *linter) instruction(in *instr) {
 		l.execForm(in)
 		l.repeated(in, cur)
 	case "healthcheck":
+		l.execForm(in)
 		l.repeated(in, cur)
 	case "user":
 		if cur != nil {

@@ -99,6 +99,12 @@ var ruleCases = []ruleCase{
 	{name: "apt lists removed", rule: ruleAptLists, src: "FROM debian:12\nRUN apt-get update \\\n && apt-get install -y --no-install-recommends curl \\\n && rm -rf /var/lib/apt/lists/*\n", line: 0},
 	{name: "apt lists in cache mount", rule: ruleAptLists, src: "FROM debian:12\nRUN --mount=type=cache,target=/var/cache/apt,sharing=locked \\\n    --mount=type=cache,target=/var/lib/apt,sharing=locked \\\n    apt-get update && apt-get install -y --no-install-recommends curl\n", line: 0},
 	{name: "apt lists in tmpfs", rule: ruleAptLists, src: "FROM debian:12\nRUN --mount=type=tmpfs,target=/var/lib/apt/lists apt-get update && apt-get install -y --no-install-recommends curl\n", line: 0},
+	{name: "apt update", rule: ruleAptLists, src: "FROM debian:12\nRUN apt update && apt install -y curl\n", line: 2, col: 5, msg: "apt update without"},
+	{name: "aptitude update", rule: ruleAptLists, src: "FROM debian:12\nRUN aptitude update && aptitude install -y curl\n", line: 2, msg: "aptitude update without"},
+	{name: "apt lists kept in a base stage", rule: ruleAptLists, src: "FROM debian:12 AS base\nRUN apt-get update && apt-get install -y --no-install-recommends curl\nFROM base\nRUN true\n", line: 2},
+	{name: "apt lists kept in a target stage", rule: ruleAptLists, src: "FROM debian:12 AS test\nRUN apt-get update && apt-get install -y --no-install-recommends curl\nFROM scratch\n", targets: []string{"test"}, line: 2},
+	{name: "apt lists kept in an onbuild trigger of an unused stage", rule: ruleAptLists, src: "FROM debian:12 AS tools\nONBUILD RUN apt-get update\nFROM scratch\n", line: 2},
+	{name: "apt lists kept in a stage nothing uses", rule: ruleAptLists, src: "FROM debian:12 AS tools\nRUN apt-get update && apt-get install -y --no-install-recommends curl\nFROM scratch\nCOPY --from=tools /usr/bin/curl /curl\n", line: 0},
 	{name: "install without update writes no lists", rule: ruleAptLists, src: "FROM debian:12\nRUN apt-get install -y --no-install-recommends curl\n", line: 0},
 
 	// DL3011
@@ -167,6 +173,9 @@ var ruleCases = []ruleCase{
 	// DL3025
 	{name: "shell form cmd", rule: ruleShellForm, src: "FROM alpine:3.20\nCMD app --port 8080\n", line: 2, msg: `CMD ["app", "--port", "8080"]`},
 	{name: "shell form entrypoint", rule: ruleShellForm, src: "FROM alpine:3.20\nENTRYPOINT exec app \"$@\"\n", line: 2, msg: `["executable", "param"]`},
+	{name: "shell form healthcheck", rule: ruleShellForm, src: "FROM alpine:3.20\nHEALTHCHECK --interval=5s CMD wget -q -O- http://localhost/\n", line: 2, msg: "HEALTHCHECK CMD"},
+	{name: "json healthcheck", rule: ruleShellForm, src: "FROM alpine:3.20\nHEALTHCHECK CMD [\"/healthz\"]\n", line: 0},
+	{name: "healthcheck none", rule: ruleShellForm, src: "FROM alpine:3.20\nHEALTHCHECK NONE\n", line: 0},
 	{name: "json cmd", rule: ruleShellForm, src: "FROM alpine:3.20\nCMD [\"app\", \"--port\", \"8080\"]\n", line: 0},
 	{name: "json entrypoint", rule: ruleShellForm, src: "FROM alpine:3.20\nENTRYPOINT [\"app\"]\n", line: 0},
 

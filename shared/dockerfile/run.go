@@ -28,7 +28,7 @@ func (l *linter) run(in *instr, cur *stage) {
 	}
 	l.sudo(in, s)
 	l.cd(in, s)
-	l.aptGet(in, s)
+	l.aptGet(in, s, cur)
 	if !in.onbuild && !in.json && !guarded && s.unguardedPipe {
 		l.at(in, rulePipefail, "|",
 			"pipe without pipefail: a failing command before | does not fail the build; add SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"] before this RUN or start it with set -o pipefail")
@@ -111,24 +111,32 @@ func (s script) has(name string) bool {
 	return false
 }
 
-// aptGet applies the apt rules (DL3014, DL3015, DL3009, DL3027).
-func (l *linter) aptGet(in *instr, s script) {
-	updates, cleans, apt := false, false, false
+// aptGet applies the apt rules (DL3014, DL3015, DL3009, DL3027). apt and
+// aptitude update write the same lists as apt-get update.
+func (l *linter) aptGet(in *instr, s script, cur *stage) {
+	updates, cleans, apt := "", false, false
 	for _, c := range s.calls {
 		switch c.name {
-		case "apt":
-			apt = true
 		case "rm":
 			for _, a := range c.args {
 				if a == aptLists || strings.HasPrefix(a, aptLists+"/") {
 					cleans = true
 				}
 			}
+		case "apt", "aptitude":
+			if c.name == "apt" {
+				apt = true
+			}
+			if parseAptGet(c.args).command == "update" && updates == "" {
+				updates = c.name
+			}
 		case "apt-get":
 			o := parseAptGet(c.args)
 			switch o.command {
 			case "update":
-				updates = true
+				if updates == "" {
+					updates = c.name
+				}
 			case "install":
 				if !o.yes {
 					l.at(in, ruleAptYes, "apt-get", "apt-get install without -y waits for a confirmation the build cannot give: add -y")
@@ -142,8 +150,47 @@ func (l *linter) aptGet(in *instr, s script) {
 	if apt {
 		l.at(in, ruleApt, "apt", "apt is for interactive use and has no stable CLI: use apt-get or apt-cache in scripts")
 	}
-	if updates && !cleans && !cachesAptLists(in.flags) {
-		l.at(in, ruleAptLists, "apt-get", "apt-get update without rm -rf %s/* in the same RUN leaves the package lists in the layer", aptLists)
+	if updates != "" && !cleans && !cachesAptLists(in.flags) {
+		l.aptListsKept(aptUpdate{in, updates}, cur)
+	}
+}
+
+// aptUpdate is a RUN whose apt-get, apt or aptitude update leaves the lists
+// in the layer.
+type aptUpdate struct {
+	in   *instr
+	tool string
+}
+
+// aptListsKept reports DL3009. In a stage, it waits for the end of the
+// file: the lists matter only in a stage that ends up in an image, the last
+// one, a --target or the base of a later stage. An ONBUILD trigger runs in
+// an image built from this one, so it counts at once.
+func (l *linter) aptListsKept(u aptUpdate, cur *stage) {
+	if cur == nil || u.in.onbuild {
+		l.reportAptLists(u)
+		return
+	}
+	cur.aptLists = append(cur.aptLists, u)
+}
+
+func (l *linter) reportAptLists(u aptUpdate) {
+	l.at(u.in, ruleAptLists, u.tool, "%s update without rm -rf %s/* in the same RUN leaves the package lists in the layer", u.tool, aptLists)
+}
+
+// checkAptLists reports the lists kept in stages that reach an image.
+func (l *linter) checkAptLists(targets []string) {
+	for i, st := range l.stages {
+		used := i == len(l.stages)-1 || st.base
+		for _, t := range targets {
+			used = used || st.name != "" && strings.EqualFold(st.name, t)
+		}
+		if !used {
+			continue
+		}
+		for _, u := range st.aptLists {
+			l.reportAptLists(u)
+		}
 	}
 }
 
