@@ -40,13 +40,8 @@ func (b *builder) final(ctx context.Context) error {
 	if err := b.r.SetOutput("image-id", id); err != nil {
 		return err
 	}
-	if b.in.docker {
-		for _, t := range b.in.tags {
-			fmt.Fprintf(b.r.Stdout, "Tagged %s\n", t)
-		}
-		if err := b.r.SetOutput("tags", strings.Join(b.in.tags, "\n")); err != nil {
-			return err
-		}
+	if err := b.reportTags(); err != nil {
+		return err
 	}
 	var digest v1.Hash
 	var layoutDir string
@@ -59,14 +54,7 @@ func (b *builder) final(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		if layoutDir, err = filepath.Abs(b.in.ociDir); err != nil {
-			return err
-		}
-		fmt.Fprintf(b.r.Stdout, "OCI layout %s: manifest %s\n", layoutDir, digest)
-		if err := b.r.SetOutput("digest", digest.String()); err != nil {
-			return err
-		}
-		if err := b.r.SetOutput("oci-layout", layoutDir); err != nil {
+		if layoutDir, err = b.reportLayout(digest); err != nil {
 			return err
 		}
 	}
@@ -113,30 +101,46 @@ func (b *builder) finalLayout(ctx context.Context, title string, o engine.BuildO
 	}
 	if b.in.docker {
 		b.eng.Adopt(res.ImageID, true)
-		for _, t := range b.in.tags {
-			fmt.Fprintf(b.r.Stdout, "Tagged %s\n", t)
-		}
-		if err := b.r.SetOutput("tags", strings.Join(b.in.tags, "\n")); err != nil {
-			return err
-		}
 	}
-	layoutDir, err := filepath.Abs(b.in.ociDir)
+	if err := b.reportTags(); err != nil {
+		return err
+	}
+	layoutDir, err := b.reportLayout(digest)
 	if err != nil {
-		return err
-	}
-	what := "manifest"
-	if len(b.in.platforms) > 1 {
-		what = "index of " + strings.Join(b.in.platforms, ", ")
-	}
-	fmt.Fprintf(b.r.Stdout, "OCI layout %s: %s %s\n", layoutDir, what, digest)
-	if err := b.r.SetOutput("digest", digest.String()); err != nil {
-		return err
-	}
-	if err := b.r.SetOutput("oci-layout", layoutDir); err != nil {
 		return err
 	}
 	b.md.WriteString(b.imageSummary(id, digest, layoutDir))
 	return nil
+}
+
+// reportTags logs and outputs the tags the image has in the engine, for
+// --output docker.
+func (b *builder) reportTags() error {
+	if !b.in.docker {
+		return nil
+	}
+	for _, t := range b.in.tags {
+		fmt.Fprintf(b.r.Stdout, "Tagged %s\n", t)
+	}
+	return b.r.SetOutput("tags", strings.Join(b.in.tags, "\n"))
+}
+
+// reportLayout logs and outputs the layout --output oci:DIR holds and
+// returns its absolute path.
+func (b *builder) reportLayout(digest v1.Hash) (string, error) {
+	layoutDir, err := filepath.Abs(b.in.ociDir)
+	if err != nil {
+		return "", err
+	}
+	what := "manifest"
+	if len(b.in.platforms) > 1 && b.bk != nil && !b.bk.InEngine() {
+		what = "index of " + strings.Join(b.in.platforms, ", ")
+	}
+	fmt.Fprintf(b.r.Stdout, "OCI layout %s: %s %s\n", layoutDir, what, digest)
+	if err := b.r.SetOutput("digest", digest.String()); err != nil {
+		return "", err
+	}
+	return layoutDir, b.r.SetOutput("oci-layout", layoutDir)
 }
 
 // copyLayout moves what BuildKit's OCI exporter wrote in tmp into --output
