@@ -1,10 +1,14 @@
 package gitdir
 
 import (
+	"bytes"
+	"compress/zlib"
+	"crypto/sha1"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	git "github.com/go-git/go-git/v5"
@@ -140,4 +144,95 @@ func goGitHead(dir string) (s string) {
 		})
 	}
 	return fmt.Sprintf("%s %s tag %q", head.Name(), head.Hash(), tag)
+}
+
+// FuzzObjectsAsGoGit holds the commit and tag readers to go-git's: for a
+// commit object of any text the same committer time is read (or the
+// object refused alike), and for a tag object of any text the same target.
+func FuzzObjectsAsGoGit(f *testing.F) {
+	const tree = "4b825dc642cb6eb9a060e54bf8d69288fbe4904d"
+	for _, seed := range [][2]string{
+		{"tree " + tree + "\nauthor a <a@x> 1700000000 +0100\ncommitter c <c@x> 1700000001 -0230\n\nmessage\n", "object " + tree + "\ntype commit\ntag v1\ntagger t <t@x> 1 +0000\n\nm\n"},
+		{"tree " + tree + "\nparent " + tree + "\ncommitter c <c@x> 17\ngpgsig -----BEGIN\n more\n\nm", "object " + tree},
+		{"tree x\n", "object " + tree + "\n"},
+		{"\ntree " + tree + "\n", "object " + tree + "\ntype blob"},
+		{"tree " + tree + "\nparent x\n", "object " + tree + "\ntype nothing\ntag x\n"},
+		{"tree " + tree + "\nencoding x\ncommitter c <c@x> 5 +0000\n", "object " + tree + "\ntype tag\n"},
+		{"tree " + tree + "\ncommitter c <c@x>\n", "object " + tree + "\ntag v\ntype commit\n"},
+		{"tree " + tree + "\ncommitter c <c@x>  9\n", "object " + strings.ToUpper(tree) + "\ntype commit\ntag v"},
+		{"tree " + tree + "\nauthor a <a@x> 1 +0000\nauthor b <b@x> 2 +0000\ncommitter c <c@x> 3 +0000\n", "type commit\nobject " + tree + "\n"},
+		{"tree " + tree + "\ncommitter c > <c@x 4 +0000\n", ""},
+		{"tree " + tree + "\r\ncommitter c <c@x> 4 +0000\r\n", "object " + tree + "\r\ntype commit\r\ntag v\r\n"},
+		{"tree " + tree + "\ncommitter c <c@x> -4 +0000\n", "object  " + tree + "\n"},
+		{"", ""},
+	} {
+		f.Add(seed[0], seed[1])
+	}
+	dir := f.TempDir()
+	for _, d := range []string{"objects", "refs/heads"} {
+		if err := os.MkdirAll(filepath.Join(dir, ".git", d), 0o755); err != nil {
+			f.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".git", "HEAD"), []byte("ref: refs/heads/main\n"), 0o644); err != nil {
+		f.Fatal(err)
+	}
+	r, err := Find(dir)
+	if err != nil {
+		f.Fatal(err)
+	}
+	repo, err := git.PlainOpen(dir)
+	if err != nil {
+		f.Fatal(err)
+	}
+	f.Fuzz(func(t *testing.T, commit, tag string) {
+		c := writeLoose(t, dir, "commit", commit)
+		tg := writeLoose(t, dir, "tag", tag)
+		got := "refused"
+		if when, err := r.CommitTime(c); err == nil {
+			got = when.String()
+		}
+		gotTag := "refused"
+		if target, err := r.tagTarget(tg); err == nil {
+			gotTag = target.String()
+		}
+		want, wantTag := goGitObjects(repo, c, tg)
+		if got != want || gotTag != wantTag {
+			t.Fatalf("commit %q: read %s, go-git %s\ntag %q: read %s, go-git %s", commit, got, want, tag, gotTag, wantTag)
+		}
+	})
+}
+
+func writeLoose(t *testing.T, dir, typ, content string) Hash {
+	raw := fmt.Sprintf("%s %d\x00%s", typ, len(content), content)
+	h := Hash(sha1.Sum([]byte(raw)))
+	var z bytes.Buffer
+	w := zlib.NewWriter(&z)
+	w.Write([]byte(raw))
+	w.Close()
+	path := filepath.Join(dir, ".git", "objects", h.String()[:2], h.String()[2:])
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(path, z.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+func goGitObjects(repo *git.Repository, commit, tag Hash) (when, target string) {
+	when, target = "refused", "refused"
+	func() {
+		defer func() { recover() }()
+		if c, err := repo.CommitObject(plumbing.Hash(commit)); err == nil {
+			when = c.Committer.When.UTC().String()
+		}
+	}()
+	func() {
+		defer func() { recover() }()
+		if to, err := repo.TagObject(plumbing.Hash(tag)); err == nil {
+			target = to.Target.String()
+		}
+	}()
+	return when, target
 }
