@@ -76,6 +76,21 @@ func TestIgnores(t *testing.T) {
 			want: nil,
 		},
 		{
+			name: "stage ignore above FROM covers that stage only",
+			src:  "# hadolint stage ignore=DL3006,DL3003\nFROM golang\nRUN cd /a\nRUN cd /b\nFROM golang\nRUN cd /c\n",
+			want: []string{"DL3003@6", "DL3006@5"},
+		},
+		{
+			name: "stage ignore mid-stage covers the rest of the stage",
+			src:  "FROM golang:1.22\nRUN cd /a\n# hadolint stage ignore=DL3003\nRUN cd /b\nONBUILD RUN cd /c\nFROM golang:1.22\nRUN cd /d\n",
+			want: []string{"DL3003@2", "DL3003@7"},
+		},
+		{
+			name: "stage ignore of a finding reported at the end",
+			src:  "FROM debian:12\n# hadolint stage ignore=DL3009,DL3002\nRUN apt-get update\nUSER root\n",
+			want: nil,
+		},
+		{
 			name: "config ignored",
 			src:  "FROM golang\nRUN cd /a\n",
 			cfg:  Config{Ignored: []string{"DL3006"}},
@@ -132,23 +147,25 @@ func TestParsePragma(t *testing.T) {
 	tests := []struct {
 		comment string
 		ids     []string
-		global  bool
+		scope   string
 		ok      bool
 	}{
-		{"hadolint ignore=DL3006", []string{"DL3006"}, false, true},
-		{"hadolint ignore=DL3006,DL3008", []string{"DL3006", "DL3008"}, false, true},
-		{"  hadolint ignore = dl3006 , DL3008 because", []string{"DL3006", "DL3008"}, false, true},
-		{"gitship ignore=GS1001", []string{"GS1001"}, false, true},
-		{"hadolint global ignore=DL3003", []string{"DL3003"}, true, true},
-		{"Hadolint Global Ignore=DL3003", []string{"DL3003"}, true, true},
-		{"hadolint shell=powershell", nil, false, false},
-		{"we ignore=DL3006 nothing", nil, false, false},
-		{"hadolint ignore=", nil, false, false},
+		{"hadolint ignore=DL3006", []string{"DL3006"}, scopeNext, true},
+		{"hadolint ignore=DL3006,DL3008", []string{"DL3006", "DL3008"}, scopeNext, true},
+		{"  hadolint ignore = dl3006 , DL3008 because", []string{"DL3006", "DL3008"}, scopeNext, true},
+		{"gitship ignore=GS1001", []string{"GS1001"}, scopeNext, true},
+		{"hadolint global ignore=DL3003", []string{"DL3003"}, scopeGlobal, true},
+		{"Hadolint Global Ignore=DL3003", []string{"DL3003"}, scopeGlobal, true},
+		{"hadolint stage ignore=DL3008,DL3015", []string{"DL3008", "DL3015"}, scopeStage, true},
+		{"hadolint stages ignore=DL3008", nil, scopeNext, false},
+		{"hadolint shell=powershell", nil, scopeNext, false},
+		{"we ignore=DL3006 nothing", nil, scopeNext, false},
+		{"hadolint ignore=", nil, scopeNext, false},
 	}
 	for _, tc := range tests {
-		ids, global, ok := parsePragma(tc.comment)
-		if ok != tc.ok || global != tc.global || !slices.Equal(ids, tc.ids) {
-			t.Errorf("parsePragma(%q) = %v, %v, %v; want %v, %v, %v", tc.comment, ids, global, ok, tc.ids, tc.global, tc.ok)
+		ids, scope, ok := parsePragma(tc.comment)
+		if ok != tc.ok || scope != tc.scope || !slices.Equal(ids, tc.ids) {
+			t.Errorf("parsePragma(%q) = %v, %q, %v; want %v, %q, %v", tc.comment, ids, scope, ok, tc.ids, tc.scope, tc.ok)
 		}
 	}
 }

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"errors"
 	"fmt"
+	"maps"
 	"strconv"
 	"strings"
 	"unicode"
@@ -125,8 +126,25 @@ func (l *linter) lint(src []byte, targets []string) {
 		return
 	}
 	l.escape = res.EscapeToken
+	var stageIgnores map[string]bool
 	for _, n := range res.AST.Children {
 		in := newInstr(n)
+		// A stage pragma silences its rules from the next instruction to
+		// the end of the stage; above a FROM, for that whole stage.
+		if in.cmd == "from" {
+			stageIgnores = nil
+		}
+		for id := range pragmaIDs(n.PrevComment, scopeStage) {
+			if stageIgnores == nil {
+				stageIgnores = map[string]bool{}
+			}
+			stageIgnores[id] = true
+		}
+		if len(stageIgnores) > 0 {
+			merged := maps.Clone(stageIgnores)
+			maps.Copy(merged, in.ignores)
+			in.ignores = merged
+		}
 		l.validate(in)
 		l.instruction(in)
 	}
