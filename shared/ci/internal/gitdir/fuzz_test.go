@@ -33,15 +33,7 @@ func FuzzConfigAsGoGit(f *testing.F) {
 	} {
 		f.Add(s)
 	}
-	dir := f.TempDir()
-	for _, d := range []string{"objects", "refs/heads"} {
-		if err := os.MkdirAll(filepath.Join(dir, ".git", d), 0o755); err != nil {
-			f.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(dir, ".git", "HEAD"), []byte("ref: refs/heads/main\n"), 0o644); err != nil {
-		f.Fatal(err)
-	}
+	dir := skeleton(f, "ref: refs/heads/main\n")
 	f.Fuzz(func(t *testing.T, src string) {
 		if err := os.WriteFile(filepath.Join(dir, ".git", "config"), []byte(src), 0o644); err != nil {
 			t.Fatal(err)
@@ -59,7 +51,19 @@ func FuzzConfigAsGoGit(f *testing.F) {
 	})
 }
 
-func goGitOrigin(dir string) (s string) {
+func goGitOrigin(dir string) string {
+	return withGoGit(dir, func(repo *git.Repository) string {
+		remote, err := repo.Remote("origin")
+		if err != nil || len(remote.Config().URLs) == 0 {
+			return "no origin"
+		}
+		return "origin " + remote.Config().URLs[0]
+	})
+}
+
+// withGoGit opens dir as ci did with go-git and describes what f reads
+// there; no repository, or go-git panicking, is described too.
+func withGoGit(dir string, f func(*git.Repository) string) (s string) {
 	defer func() {
 		if r := recover(); r != nil {
 			s = fmt.Sprintf("go-git panicked: %v", r)
@@ -69,11 +73,7 @@ func goGitOrigin(dir string) (s string) {
 	if err != nil {
 		return "no repository"
 	}
-	remote, err := repo.Remote("origin")
-	if err != nil || len(remote.Config().URLs) == 0 {
-		return "no origin"
-	}
-	return "origin " + remote.Config().URLs[0]
+	return f(repo)
 }
 
 // FuzzRefsAsGoGit holds the ref reader to go-git's: with any HEAD, loose
@@ -86,15 +86,12 @@ func FuzzRefsAsGoGit(f *testing.F) {
 	f.Add("ref: refs/heads/other\n", "ref: refs/heads/main\n", b, b+" refs/heads/other\n")
 	f.Add("ref: refs/tags/v1\n", "", "\n", "")
 	f.Fuzz(func(t *testing.T, head, branch, tag, packed string) {
-		dir := t.TempDir()
-		for _, d := range []string{"objects", "refs/heads", "refs/tags/nested"} {
-			if err := os.MkdirAll(filepath.Join(dir, ".git", d), 0o755); err != nil {
-				t.Fatal(err)
-			}
+		dir := skeleton(t, head)
+		if err := os.MkdirAll(filepath.Join(dir, ".git", "refs", "tags", "nested"), 0o755); err != nil {
+			t.Fatal(err)
 		}
-		for name, content := range map[string]string{"HEAD": head, "refs/heads/main": branch,
-			"refs/tags/nested/t": tag, "packed-refs": packed} {
-			if content == "" && name != "HEAD" {
+		for name, content := range map[string]string{"refs/heads/main": branch, "refs/tags/nested/t": tag, "packed-refs": packed} {
+			if content == "" {
 				continue // no such file
 			}
 			if err := os.WriteFile(filepath.Join(dir, ".git", name), []byte(content), 0o644); err != nil {
@@ -115,35 +112,28 @@ func FuzzRefsAsGoGit(f *testing.F) {
 	})
 }
 
-func goGitHead(dir string) (s string) {
-	defer func() {
-		if r := recover(); r != nil {
-			s = fmt.Sprintf("go-git panicked: %v", r)
+func goGitHead(dir string) string {
+	return withGoGit(dir, func(repo *git.Repository) string {
+		head, err := repo.Head()
+		if err != nil {
+			return "no HEAD"
 		}
-	}()
-	repo, err := git.PlainOpenWithOptions(dir, &git.PlainOpenOptions{DetectDotGit: true})
-	if err != nil {
-		return "no repository"
-	}
-	head, err := repo.Head()
-	if err != nil {
-		return "no HEAD"
-	}
-	tag := ""
-	if tags, err := repo.Tags(); err == nil {
-		_ = tags.ForEach(func(ref *plumbing.Reference) error {
-			h := ref.Hash()
-			if to, err := repo.TagObject(h); err == nil {
-				h = to.Target
-			}
-			if h == head.Hash() {
-				tag = ref.Name().Short()
-				return errors.New("stop")
-			}
-			return nil
-		})
-	}
-	return fmt.Sprintf("%s %s tag %q", head.Name(), head.Hash(), tag)
+		tag := ""
+		if tags, err := repo.Tags(); err == nil {
+			_ = tags.ForEach(func(ref *plumbing.Reference) error {
+				h := ref.Hash()
+				if to, err := repo.TagObject(h); err == nil {
+					h = to.Target
+				}
+				if h == head.Hash() {
+					tag = ref.Name().Short()
+					return errors.New("stop")
+				}
+				return nil
+			})
+		}
+		return fmt.Sprintf("%s %s tag %q", head.Name(), head.Hash(), tag)
+	})
 }
 
 // FuzzObjectsAsGoGit holds the commit and tag readers to go-git's: for a
@@ -168,15 +158,7 @@ func FuzzObjectsAsGoGit(f *testing.F) {
 	} {
 		f.Add(seed[0], seed[1])
 	}
-	dir := f.TempDir()
-	for _, d := range []string{"objects", "refs/heads"} {
-		if err := os.MkdirAll(filepath.Join(dir, ".git", d), 0o755); err != nil {
-			f.Fatal(err)
-		}
-	}
-	if err := os.WriteFile(filepath.Join(dir, ".git", "HEAD"), []byte("ref: refs/heads/main\n"), 0o644); err != nil {
-		f.Fatal(err)
-	}
+	dir := skeleton(f, "ref: refs/heads/main\n")
 	r, err := Find(dir)
 	if err != nil {
 		f.Fatal(err)
@@ -235,4 +217,19 @@ func goGitObjects(repo *git.Repository, commit, tag Hash) (when, target string) 
 		}
 	}()
 	return when, target
+}
+
+// skeleton makes a repository's .git with objects/, refs/heads/ and head
+// as HEAD.
+func skeleton(tb testing.TB, head string) string {
+	dir := tb.TempDir()
+	for _, d := range []string{"objects", "refs/heads"} {
+		if err := os.MkdirAll(filepath.Join(dir, ".git", d), 0o755); err != nil {
+			tb.Fatal(err)
+		}
+	}
+	if err := os.WriteFile(filepath.Join(dir, ".git", "HEAD"), []byte(head), 0o644); err != nil {
+		tb.Fatal(err)
+	}
+	return dir
 }
