@@ -1,0 +1,209 @@
+package pipelines_test
+
+import (
+	"bytes"
+	"fmt"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gitship/gitship/internal/steptest"
+	"gopkg.in/yaml.v3"
+)
+
+// actVariant is github-deploy.yml as act runs it offline: the same jobs,
+// steps and inputs, with only what needs GitHub's own services or the
+// internet swapped for local stand-ins, each by one of the rules below.
+// A step that uses an action no rule knows is an error, so a change to
+// the example either carries over or fails this test until a rule says
+// what to do with it.
+func actVariant(src []byte) ([]byte, error) {
+	var doc yaml.Node
+	if err := yaml.Unmarshal(src, &doc); err != nil {
+		return nil, fmt.Errorf("github-deploy.yml: %w", err)
+	}
+	root := doc.Content[0]
+	jobs := get(root, "jobs")
+	if jobs == nil {
+		return nil, fmt.Errorf("github-deploy.yml: no jobs")
+	}
+	// Jobs staging and production open pull requests through GitHub's
+	// API and wait for their merge: not emulated here.
+	for _, j := range []string{"staging", "production"} {
+		del(jobs, j)
+	}
+	for i := 0; i+1 < len(jobs.Content); i += 2 {
+		job := jobs.Content[i].Value
+		steps := get(jobs.Content[i+1], "steps")
+		if steps == nil {
+			continue
+		}
+		var kept []*yaml.Node
+		for _, step := range steps.Content {
+			uses := scalar(step, "uses")
+			action, _, _ := strings.Cut(uses, "@")
+			switch {
+			case uses == "":
+				// A run: step runs in the job container.
+			case action == "actions/checkout":
+				// act copies the repository it runs in into the job
+				// container and skips a checkout of that repository.
+			case action == "docker/setup-buildx-action":
+				// It downloads buildx and pulls moby/buildkit, and the
+				// build's type=gha cache needs GitHub's cache service:
+				// the engine's own BuildKit builds instead, with no cache.
+				continue
+			case action == "actions/create-github-app-token":
+				// An App token is minted by GitHub; the local GitOps
+				// server takes the secret GITOPS_TOKEN instead.
+				step = tokenStep(step)
+			case strings.HasPrefix(action, "gitship/gitship"):
+				// gitship's actions, read from this repository
+				// (act --local-repository) and run with the step images
+				// built from it.
+				if action == "gitship/gitship/steps/build" {
+					with := get(step, "with")
+					for _, k := range []string{"builder", "cache-from", "cache-to"} {
+						del(with, k)
+					}
+					// The base images the Dockerfile names cannot be
+					// pulled: local ones imported into the engine.
+					set(with, "build-arg", "GO_IMAGE=${{ vars.GO_IMAGE }}\nRUNTIME_IMAGE=${{ vars.RUNTIME_IMAGE }}\n")
+				}
+				if action == "gitship/gitship/steps/publish" {
+					// The loopback registry serves plain HTTP.
+					set(get(step, "with"), "insecure", "true")
+				}
+			default:
+				return nil, fmt.Errorf("github-deploy.yml: job %s uses %s, which the act variant has no rule for (examples/pipelines/variant_test.go)", job, uses)
+			}
+			kept = append(kept, step)
+		}
+		steps.Content = kept
+	}
+	// The registry and the GitOps repository: loopback servers the test
+	// starts, named by vars.
+	replaceScalars(root, strings.NewReplacer(
+		"ghcr.io/acme/hello", "${{ vars.REGISTRY }}/acme/hello",
+		"https://github.com/acme/gitops", "${{ vars.GITOPS_REPO }}",
+	))
+	var out bytes.Buffer
+	out.WriteString("# Code generated from github-deploy.yml by examples/pipelines/variant_test.go\n" +
+		"# (go test ./examples/pipelines -run TestActVariant -update); DO NOT EDIT.\n" +
+		"# The example workflow as act runs it offline: see examples/pipelines/ACT.md.\n")
+	// The example's own opening comment is the document's head comment.
+	doc.HeadComment, root.HeadComment = "", ""
+	enc := yaml.NewEncoder(&out)
+	enc.SetIndent(2)
+	if err := enc.Encode(&doc); err != nil {
+		return nil, err
+	}
+	return out.Bytes(), enc.Close()
+}
+
+// tokenStep replaces a create-github-app-token step, keeping its id.
+func tokenStep(step *yaml.Node) *yaml.Node {
+	n := &yaml.Node{Kind: yaml.MappingNode}
+	if id := scalar(step, "id"); id != "" {
+		set(n, "id", id)
+	}
+	set(n, "name", "stand-in for "+scalar(step, "uses")+": the local GitOps server's token")
+	env := &yaml.Node{Kind: yaml.MappingNode}
+	set(env, "TOKEN", "${{ secrets.GITOPS_TOKEN }}")
+	n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "env"}, env)
+	set(n, "run", `echo "token=$TOKEN" >>"$GITHUB_OUTPUT"`)
+	return n
+}
+
+func get(m *yaml.Node, key string) *yaml.Node {
+	if m == nil || m.Kind != yaml.MappingNode {
+		return nil
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			return m.Content[i+1]
+		}
+	}
+	return nil
+}
+
+func scalar(m *yaml.Node, key string) string {
+	if n := get(m, key); n != nil && n.Kind == yaml.ScalarNode {
+		return n.Value
+	}
+	return ""
+}
+
+func del(m *yaml.Node, key string) {
+	if m == nil {
+		return
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content = append(m.Content[:i], m.Content[i+2:]...)
+			return
+		}
+	}
+}
+
+func set(m *yaml.Node, key, value string) {
+	v := &yaml.Node{Kind: yaml.ScalarNode, Value: value}
+	if strings.Contains(value, "\n") {
+		v.Style = yaml.LiteralStyle
+	}
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		if m.Content[i].Value == key {
+			m.Content[i+1] = v
+			return
+		}
+	}
+	m.Content = append(m.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: key}, v)
+}
+
+func replaceScalars(n *yaml.Node, r *strings.Replacer) {
+	if n.Kind == yaml.ScalarNode {
+		n.Value = r.Replace(n.Value)
+	}
+	for _, c := range n.Content {
+		replaceScalars(c, r)
+	}
+}
+
+// TestActVariant keeps testdata/github-deploy.act.yml, what the act tests
+// run, what actVariant makes of github-deploy.yml today.
+func TestActVariant(t *testing.T) {
+	src, err := os.ReadFile("github-deploy.yml")
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := actVariant(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	golden := filepath.Join("testdata", "github-deploy.act.yml")
+	if *steptest.Update {
+		if err := os.MkdirAll("testdata", 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(golden, want, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	got, err := os.ReadFile(golden)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !bytes.Equal(got, want) {
+		t.Errorf("%s is not what github-deploy.yml makes: run go test ./examples/pipelines -run TestActVariant -update", golden)
+	}
+}
+
+// TestActVariantRules: an action no rule knows fails the generation,
+// naming the job and the action.
+func TestActVariantRules(t *testing.T) {
+	_, err := actVariant([]byte("jobs:\n  build:\n    steps:\n      - uses: acme/unknown@v1\n"))
+	if err == nil || !strings.Contains(err.Error(), "job build uses acme/unknown@v1") {
+		t.Errorf("an unknown action: err = %v, want one naming the job and the action", err)
+	}
+}
