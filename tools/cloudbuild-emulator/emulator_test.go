@@ -1,0 +1,347 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/moby/moby/api/types/container"
+	"github.com/moby/moby/client"
+
+	"github.com/gitship/gitship/internal/buildkittest"
+	"github.com/gitship/gitship/internal/enginetest"
+	"github.com/gitship/gitship/internal/gittest"
+	"github.com/gitship/gitship/internal/registrytest"
+)
+
+func TestMain(m *testing.M) { enginetest.Main(m) }
+
+const (
+	// The gitship images, as cloudbuild.yaml names them with
+	// _GITSHIP_REGISTRY=stepRegistry and _GITSHIP_VERSION=stepVersion.
+	stepRegistry = "gitship-emulator"
+	stepVersion  = "dev"
+	// shellImage stands in for bash, gcr.io/cloud-builders/docker and
+	// gcr.io/cloud-builders/gcloud: busybox with a bash that runs its sh and a
+	// gcloud that prints a token. nonRootImage is the same as uid 1001.
+	shellImage   = "gitship-emulator/shell:1"
+	nonRootImage = "gitship-emulator/shell-nonroot:1"
+)
+
+var (
+	setupOnce sync.Once
+	setupErr  error
+)
+
+// engine returns a client of the test engine with the step images of
+// `make images` (built here by tools/imagegen for this machine's platform,
+// into a temporary directory) and the stand-ins loaded, once per run.
+func engine(t *testing.T) (*client.Client, string) {
+	t.Helper()
+	host := enginetest.Daemon(t)
+	c, err := client.New(client.WithHost(host))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	base := enginetest.BaseImage(t, host)
+	setupOnce.Do(func() { setupErr = setup(c, base) })
+	if setupErr != nil {
+		t.Fatal(setupErr)
+	}
+	return c, host
+}
+
+func setup(c *client.Client, base string) (err error) {
+	ctx := context.Background()
+	// GITSHIP_TEST_IMAGES names a directory of step images make images
+	// wrote already (dist/images): then none are built here.
+	dir := os.Getenv("GITSHIP_TEST_IMAGES")
+	if dir == "" {
+		if dir, err = buildImages(); err != nil {
+			return err
+		}
+	}
+	for _, s := range []string{"lint", "build", "validate", "publish"} {
+		if err := LoadOCI(ctx, c, filepath.Join(dir, "gitship-"+s), stepRegistry+"/gitship-"+s+":"+stepVersion); err != nil {
+			return err
+		}
+	}
+	return standIn(ctx, c, base)
+}
+
+func buildImages() (string, error) {
+	dir, err := os.MkdirTemp("", "cloudbuild-emulator-images-")
+	if err != nil {
+		return "", err
+	}
+	cmd := exec.Command("go", "run", "./tools/imagegen", "-out", dir, "-version", stepVersion,
+		"-platforms", "linux/"+runtime.GOARCH, "-steps", "lint,build,validate,publish")
+	cmd.Dir = filepath.Join("..", "..")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", &setupError{"tools/imagegen", err, out}
+	}
+	return dir, nil
+}
+
+func standIn(ctx context.Context, c *client.Client, base string) error {
+	// The stand-in: a container of the busybox base that adds bash (busybox's
+	// sh: it has no bash applet) and gcloud, committed.
+	script := `printf '#!/bin/sh\nexec /bin/busybox sh "$@"\n' > /bin/bash && printf '#!/bin/sh\necho emulator-access-token\n' > /bin/gcloud && chmod 755 /bin/bash /bin/gcloud`
+	created, err := c.ContainerCreate(ctx, client.ContainerCreateOptions{Config: &container.Config{Image: base, Cmd: []string{"/bin/busybox", "sh", "-c", script}}})
+	if err != nil {
+		return err
+	}
+	defer c.ContainerRemove(ctx, created.ID, client.ContainerRemoveOptions{Force: true})
+	if _, err := c.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
+		return err
+	}
+	wait := c.ContainerWait(ctx, created.ID, client.ContainerWaitOptions{Condition: container.WaitConditionNotRunning})
+	select {
+	case r := <-wait.Result:
+		if r.StatusCode != 0 {
+			return &setupError{"stand-in", nil, []byte(script)}
+		}
+	case err := <-wait.Error:
+		return err
+	}
+	if _, err := c.ContainerCommit(ctx, created.ID, client.ContainerCommitOptions{Reference: shellImage, Changes: []string{`ENV PATH=/bin`}}); err != nil {
+		return err
+	}
+	if _, err := c.ContainerCommit(ctx, created.ID, client.ContainerCommitOptions{Reference: nonRootImage, Changes: []string{`ENV PATH=/bin`, `USER 1001`}}); err != nil {
+		return err
+	}
+	return nil
+}
+
+type setupError struct {
+	what string
+	err  error
+	out  []byte
+}
+
+func (e *setupError) Error() string {
+	return e.what + ": " + strings.TrimSpace(string(e.out)) + " " + func() string {
+		if e.err != nil {
+			return e.err.Error()
+		}
+		return ""
+	}()
+}
+
+// standIns map the third-party builder images to the local stand-in.
+var standIns = map[string]string{
+	"bash":                         shellImage,
+	"gcr.io/cloud-builders/docker": shellImage,
+	"gcr.io/cloud-builders/gcloud": shellImage,
+}
+
+func socketOf(t *testing.T, host string) string {
+	s, ok := strings.CutPrefix(host, "unix://")
+	if !ok {
+		t.Skipf("the engine at %s is not a unix socket to mount", host)
+	}
+	return s
+}
+
+// app is a checkout to build: a Dockerfile whose test stage runs a test
+// script and whose image is busybox from the loopback registry, and
+// examples/app's chart and values; extra files are added to it.
+func app(t *testing.T, base string, extra map[string]string) (dir, sha string) {
+	dir = t.TempDir()
+	if err := os.CopyFS(filepath.Join(dir, "deploy"), os.DirFS(filepath.Join("..", "..", "examples", "app", "deploy"))); err != nil {
+		t.Fatal(err)
+	}
+	files := map[string]string{
+		"Dockerfile": "FROM " + base + " AS test\nCOPY hello.sh /app/hello.sh\nCMD [\"sh\", \"/app/hello.sh\", \"test\"]\n\n" +
+			"FROM " + base + "\nCOPY hello.sh /app/hello.sh\nUSER 1001\nENTRYPOINT [\"sh\", \"/app/hello.sh\"]\n",
+		"hello.sh": "#!/bin/sh\nif [ \"$1\" = test ]; then echo 'ok 1 - hello says hello'; exit 0; fi\necho hello\n",
+	}
+	for k, v := range extra {
+		files[k] = v
+	}
+	for k, v := range files {
+		if err := os.WriteFile(filepath.Join(dir, k), []byte(v), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, args := range [][]string{{"init", "-q", "-b", "main"}, {"add", "-A"}, {"commit", "-q", "-m", "app"}} {
+		gittest.Git(t, dir, args...)
+	}
+	return dir, strings.TrimSpace(gittest.Git(t, dir, "rev-parse", "HEAD"))
+}
+
+// TestCloudbuildYAML runs the repository's cloudbuild/cloudbuild.yaml
+// through the emulator: lint, lint-outputs, registry-token, build (its
+// tests in a container, with the BuildKit of a buildkitd container as the
+// buildkit step starts one), validate, publish to a loopback registry and
+// deploy-dev (a branch that is not main deploys nothing), each step a
+// container with /workspace mounted; and the same with a lint error in
+// the checkout, which fails the build at lint-outputs before build.
+func TestCloudbuildYAML(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the step images and runs a whole build")
+	}
+	c, host := engine(t)
+	socket := socketOf(t, host)
+	reg := registrytest.Start(t, registrytest.Options{})
+	base := buildkittest.BaseImage(t, reg.Host)
+	// The buildkit step's buildkitd container: it runs moby/buildkit from
+	// Docker Hub, which cannot be pulled here, so the test starts one of a
+	// local image under the name the build step's --builder gives.
+	ctx := context.Background()
+	bk := buildkittest.StartContainer(t, host, buildkittest.WithInsecureRegistry(reg.Host))
+	if _, err := c.ContainerRename(ctx, bk, client.ContainerRenameOptions{NewName: "buildkitd"}); err != nil {
+		t.Fatalf("name the buildkitd container buildkitd (is another one left?): %v", err)
+	}
+	t.Cleanup(func() { c.ContainerRemove(ctx, "buildkitd", client.ContainerRemoveOptions{Force: true}) })
+
+	cfg, err := LoadConfig(filepath.Join("..", "..", "cloudbuild", "cloudbuild.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	build := func(t *testing.T, ws, sha string) (*Result, string) {
+		var log bytes.Buffer
+		b := &Build{Config: cfg, Workspace: ws, Socket: socket, Images: standIns, Skip: []string{"buildkit"},
+			Secrets: map[string]string{"GITSHIP_TOKEN": "unused"}, Log: &log,
+			// The registry is plain HTTP on loopback.
+			Env: []string{"GITSHIP_INSECURE=true"},
+			Substitutions: defaults(map[string]string{"PROJECT_ID": "acme", "COMMIT_SHA": sha, "BRANCH_NAME": "feature",
+				"_GITSHIP_REGISTRY": stepRegistry, "_GITSHIP_VERSION": stepVersion, "_AR_HOST": reg.Host})}
+		res, err := b.Run(ctx, c)
+		if err != nil {
+			t.Fatalf("%v\n%s", err, log.String())
+		}
+		return res, log.String()
+	}
+	status := func(res *Result) map[string]string {
+		m := map[string]string{}
+		for _, s := range res.Steps {
+			m[s.ID] = s.Status
+		}
+		return m
+	}
+
+	t.Run("green", func(t *testing.T) {
+		ws, sha := app(t, base, nil)
+		res, log := build(t, ws, sha)
+		want := map[string]string{"lint": "SUCCESS", "lint-outputs": "SUCCESS", "buildkit": "SKIPPED", "registry-token": "SUCCESS",
+			"build": "SUCCESS", "validate": "SUCCESS", "publish": "SUCCESS", "deploy-dev": "SUCCESS"}
+		if got := status(res); res.Status != "SUCCESS" || !equal(got, want) {
+			t.Fatalf("build %s, steps %v, want %v\n%s", res.Status, got, want, log)
+		}
+		for _, line := range []string{"ok 1 - hello says hello", "not a push to main: dev is not deployed"} {
+			if !strings.Contains(log, line) {
+				t.Errorf("the log lacks %q:\n%s", line, log)
+			}
+		}
+		var published map[string]string
+		data, err := os.ReadFile(filepath.Join(ws, ".gitship", "publish.json"))
+		if err != nil || json.Unmarshal(data, &published) != nil {
+			t.Fatalf("publish's outputs: %v %s", err, data)
+		}
+		// The image is in the registry under the commit, by the digest
+		// publish reports.
+		ref, err := name.ParseReference(reg.Host + "/acme/apps/app:" + sha)
+		if err != nil {
+			t.Fatal(err)
+		}
+		desc, err := remote.Head(ref)
+		if err != nil {
+			t.Fatalf("%s is not in the registry: %v\n%s", ref, err, log)
+		}
+		if desc.Digest.String() != published["digest"] || published["image"] != reg.Host+"/acme/apps/app@"+published["digest"] {
+			t.Errorf("registry has %s at %s; publish's outputs %v", desc.Digest, ref, published)
+		}
+	})
+
+	t.Run("lint error", func(t *testing.T) {
+		ws, sha := app(t, base, map[string]string{"config.yaml": "a: 1\na: 2\n"})
+		res, log := build(t, ws, sha)
+		want := map[string]string{"lint": "SUCCESS", "lint-outputs": "FAILURE", "buildkit": "SKIPPED", "registry-token": "SKIPPED",
+			"build": "SKIPPED", "validate": "SKIPPED", "publish": "SKIPPED", "deploy-dev": "SKIPPED"}
+		if got := status(res); res.Status != "FAILURE" || !equal(got, want) {
+			t.Fatalf("build %s, steps %v, want %v\n%s", res.Status, got, want, log)
+		}
+		if !strings.Contains(log, "config.yaml") || !strings.Contains(log, `build step 1 "`+shellImage+`" failed`) {
+			t.Errorf("the log names neither the file nor the failed step:\n%s", log)
+		}
+		if _, err := remote.Head(mustRef(t, reg.Host+"/acme/apps/app:"+sha)); err == nil {
+			t.Errorf("a build red at lint published %s", sha)
+		}
+	})
+}
+
+func mustRef(t *testing.T, s string) name.Reference {
+	r, err := name.ParseReference(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
+}
+
+func equal(a, b map[string]string) bool {
+	if len(a) != len(b) {
+		return false
+	}
+	for k, v := range a {
+		if b[k] != v {
+			return false
+		}
+	}
+	return true
+}
+
+// TestLaterStepReadsOutputsAsAnotherUser: a step that runs as uid 1001
+// reads the outputs gitship-lint (root in its container) wrote to
+// /workspace/.gitship, and every substitution reaches it as an
+// environment variable (automapSubstitutions): the built-ins given, the
+// derived SHORT_SHA and the config's user substitutions.
+func TestLaterStepReadsOutputsAsAnotherUser(t *testing.T) {
+	c, host := engine(t)
+	ws := t.TempDir()
+	os.Chmod(ws, 0o777)
+	os.WriteFile(filepath.Join(ws, "values.yaml"), []byte("a: 1\n"), 0o644)
+	cfgPath := filepath.Join(t.TempDir(), "cloudbuild.yaml")
+	os.WriteFile(cfgPath, []byte(`substitutions:
+  _CHART: deploy/chart
+steps:
+  - id: lint
+    name: '`+stepRegistry+`/gitship-lint:`+stepVersion+`'
+    args: ['--path', '.']
+  - id: read
+    name: '`+nonRootImage+`'
+    entrypoint: sh
+    args: ['-c', 'echo "uid $$(id -u): $$BUILD_ID $$PROJECT_ID $$SHORT_SHA $$_CHART"; cat /workspace/.gitship/lint.json']
+options:
+  automapSubstitutions: true
+`), 0o644)
+	cfg, err := LoadConfig(cfgPath)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var log bytes.Buffer
+	b := &Build{Config: cfg, Workspace: ws, Socket: socketOf(t, host), Log: &log,
+		Substitutions: map[string]string{"BUILD_ID": "b-1", "PROJECT_ID": "acme", "COMMIT_SHA": "0123456789abcdef"}}
+	res, err := b.Run(context.Background(), c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if res.Status != "SUCCESS" {
+		t.Fatalf("build %s:\n%s", res.Status, log.String())
+	}
+	for _, want := range []string{`"read": uid 1001: b-1 acme 0123456 deploy/chart`, `"findings": "0"`} {
+		if !strings.Contains(log.String(), want) {
+			t.Errorf("the log lacks %q:\n%s", want, log.String())
+		}
+	}
+}
