@@ -16,6 +16,10 @@ import (
 type jsonOutputs struct {
 	path   string
 	values map[string]string
+	// builderOutput is Cloud Build's $BUILDER_OUTPUT/output: what a step
+	// writes there the build keeps in its results (buildStepOutputs, the
+	// first 50 KB), where the build's API and console show it.
+	builderOutput string
 }
 
 func newJSONOutputs(path string) *jsonOutputs {
@@ -47,13 +51,31 @@ func (o *jsonOutputs) write() error {
 	if err != nil {
 		return fmt.Errorf("encode outputs: %w", err)
 	}
-	if err := atomicfile.Write(o.path, func(w io.Writer) error {
-		_, err := w.Write(append(data, '\n'))
-		return err
-	}); err != nil {
-		return fmt.Errorf("outputs file: %w", err)
+	for _, path := range []string{o.path, o.builderOutput} {
+		if path == "" {
+			continue
+		}
+		if err := atomicfile.Write(path, func(w io.Writer) error {
+			_, err := w.Write(append(data, '\n'))
+			return err
+		}); err != nil {
+			return fmt.Errorf("outputs file: %w", err)
+		}
 	}
 	return nil
+}
+
+// cloudBuildOutputs are the outputs of a Cloud Build step: the JSON file
+// in the workspace for later steps, and the same JSON as the step's
+// $BUILDER_OUTPUT/output, which Cloud Build keeps in the build's
+// results.buildStepOutputs: so publish's image, by digest, is recorded in
+// the build's results (cloudbuild/README.md says why not images:).
+func cloudBuildOutputs(path string, env Env) *jsonOutputs {
+	o := newJSONOutputs(path)
+	if dir := env["BUILDER_OUTPUT"]; dir != "" && path != "" {
+		o.builderOutput = filepath.Join(dir, "output")
+	}
+	return o
 }
 
 // ReadOutputs reads a JSON outputs file written by an earlier step.

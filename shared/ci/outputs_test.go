@@ -51,3 +51,40 @@ func TestJSONOutputsFileMode(t *testing.T) {
 		})
 	}
 }
+
+// TestBuilderOutput: on Cloud Build the outputs also go to
+// $BUILDER_OUTPUT/output, which the build keeps in its results
+// (buildStepOutputs); elsewhere BUILDER_OUTPUT means nothing.
+func TestBuilderOutput(t *testing.T) {
+	for _, tt := range []struct {
+		name string
+		env  Env
+		want bool
+	}{
+		{"cloudbuild", Env{"BUILD_ID": "1", "PROJECT_ID": "p"}, true},
+		{"local", Env{}, false},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dir, builder := t.TempDir(), t.TempDir()
+			tt.env["BUILDER_OUTPUT"] = builder
+			p, _ := Detect(tt.env, Options{Step: "publish", Dir: dir})
+			p.SetOutput(nil, Output{Name: "digest", Value: "sha256:abc"})
+			if err := p.Close(); err != nil {
+				t.Fatal(err)
+			}
+			got, err := ReadOutputs(filepath.Join(builder, "output"))
+			if !tt.want {
+				if err == nil {
+					t.Errorf("%s wrote $BUILDER_OUTPUT/output", tt.name)
+				}
+				return
+			}
+			if err != nil || got["digest"] != "sha256:abc" {
+				t.Errorf("$BUILDER_OUTPUT/output = %v, %v; want the outputs", got, err)
+			}
+			if same, _ := ReadOutputs(filepath.Join(dir, ".gitship", "publish.json")); same["digest"] != "sha256:abc" {
+				t.Errorf("the workspace's outputs file = %v", same)
+			}
+		})
+	}
+}

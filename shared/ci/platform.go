@@ -103,7 +103,7 @@ func Detect(env Env, opts Options) (Platform, error) {
 		p = &azure{run{env, ctx, opts.Step, newJSONOutputs(opts.OutputsFile)}}
 	case "cloudbuild":
 		ctx := fillFromGit(cloudBuildContext(env), dir)
-		p = &plain{"cloudbuild", run{env, ctx, opts.Step, newJSONOutputs(defaultOutputs(opts, ctx))}}
+		p = &plain{"cloudbuild", run{env, ctx, opts.Step, cloudBuildOutputs(defaultOutputs(opts, ctx), env)}}
 	default:
 		ctx := fillFromGit(Context{Platform: "local"}, dir)
 		p = &plain{"local", run{env, ctx, opts.Step, newJSONOutputs(defaultOutputs(opts, ctx))}}
