@@ -262,6 +262,13 @@ func TestCloudbuildYAML(t *testing.T) {
 		if desc.Digest.String() != published["digest"] || published["image"] != reg.Host+"/acme/apps/app@"+published["digest"] {
 			t.Errorf("registry has %s at %s; publish's outputs %v", desc.Digest, ref, published)
 		}
+		// The build's results record the image by digest: publish's
+		// $BUILDER_OUTPUT/output, Cloud Build's results.buildStepOutputs.
+		for _, s := range res.Steps {
+			if s.ID == "publish" && !strings.Contains(s.Output, `"image": "`+published["image"]+`"`) {
+				t.Errorf("publish's buildStepOutputs = %q, want its image %s", s.Output, published["image"])
+			}
+		}
 	})
 
 	t.Run("lint error", func(t *testing.T) {
