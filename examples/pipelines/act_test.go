@@ -56,9 +56,9 @@ func loadStepImages(t *testing.T, host string, images map[string]string) {
 	}
 }
 
-// actRun is one run of the example workflow's act variant on a checkout
-// of examples/app (with files changed), publishing to a loopback registry
-// and deploying to a GitOps repository served on loopback.
+// actRun is one run of a workflow under act on a checkout of
+// examples/app (with files changed), publishing to a loopback registry
+// with auth and deploying to a GitOps repository served on loopback.
 type actRun struct {
 	acttest.Result
 	sha      string // the app commit the workflow ran on
@@ -66,7 +66,21 @@ type actRun struct {
 	gitops   string // the GitOps repository on disk
 }
 
-func runExample(t *testing.T, files map[string]string) actRun {
+// actSetup is what a run starts from.
+type actSetup struct {
+	// workflow is the file under testdata to run, on push.
+	workflow string
+	// files change the checkout of examples/app.
+	files map[string]string
+	// vars are more workflow vars, besides REGISTRY, GITOPS_REPO,
+	// GO_IMAGE and RUNTIME_IMAGE.
+	vars map[string]string
+	// prepare, when set, changes the checkout's directory (after the
+	// commit) before act runs in it.
+	prepare func(t *testing.T, dir string)
+}
+
+func runWorkflow(t *testing.T, s actSetup) actRun {
 	t.Helper()
 	host := enginetest.Daemon(t)
 	bin := acttest.Binary(t)
@@ -75,31 +89,38 @@ func runExample(t *testing.T, files map[string]string) actRun {
 	actions, images := acttest.Actions(t)
 	loadStepImages(t, host, images)
 
-	workflow, err := os.ReadFile(filepath.Join("testdata", "github-deploy.act.yml"))
+	workflow, err := os.ReadFile(filepath.Join("testdata", s.workflow))
 	if err != nil {
 		t.Fatal(err)
 	}
-	if files == nil {
-		files = map[string]string{}
+	files := map[string]string{".github/workflows/" + s.workflow: string(workflow)}
+	for k, v := range s.files {
+		files[k] = v
 	}
-	files[".github/workflows/deploy.yml"] = string(workflow)
 	dir, sha := steptest.Checkout(t, steptest.Repo{From: filepath.Join("..", "app"), Files: files,
 		Remote: "https://github.com/acme/hello.git"})
+	if s.prepare != nil {
+		s.prepare(t, dir)
+	}
 
 	reg := registrytest.Start(t, registrytest.Options{Username: registryUser, Password: registryPassword})
 	bare := gittest.Bare(t, map[string]string{"README.md": "# cluster state\n"}, "main")
 	srv := gittest.Serve(t, filepath.Dir(bare), gittest.HTTPOptions{Token: gitopsToken})
 
+	vars := map[string]string{
+		"REGISTRY":      reg.Host,
+		"GITOPS_REPO":   srv.URL + "/" + gittest.RepoName,
+		"GO_IMAGE":      goImage,
+		"RUNTIME_IMAGE": enginetest.BaseImage(t, host),
+	}
+	for k, v := range s.vars {
+		vars[k] = v
+	}
 	res := acttest.Run(t, bin, acttest.Options{
-		Dir: dir, Workflow: ".github/workflows/deploy.yml", Event: "push",
+		Dir: dir, Workflow: ".github/workflows/" + s.workflow, Event: "push",
 		JobImage: jobImage, EngineHost: host,
 		Actions: map[string]string{"gitship/gitship@v0": actions},
-		Vars: map[string]string{
-			"REGISTRY":      reg.Host,
-			"GITOPS_REPO":   srv.URL + "/" + gittest.RepoName,
-			"GO_IMAGE":      goImage,
-			"RUNTIME_IMAGE": enginetest.BaseImage(t, host),
-		},
+		Vars:    vars,
 		Secrets: map[string]string{"GITHUB_TOKEN": registryPassword, "GITOPS_TOKEN": gitopsToken},
 		Actor:   registryUser,
 	})
@@ -118,7 +139,7 @@ func runExample(t *testing.T, files map[string]string) actRun {
 // then gitops-pr in job dev with the image build published, passed as
 // the build job's output.
 func TestExampleUnderAct(t *testing.T) {
-	run := runExample(t, nil)
+	run := runWorkflow(t, actSetup{workflow: "github-deploy.act.yml"})
 	if run.Code != 0 {
 		t.Fatalf("act exited %d, want 0 (every job green)", run.Code)
 	}
@@ -162,9 +183,9 @@ func TestExampleUnderAct(t *testing.T) {
 // the lint step fails, act reports job build failed, exits non-zero, and
 // the annotation names the file and line.
 func TestExampleUnderActLintFails(t *testing.T) {
-	run := runExample(t, map[string]string{
+	run := runWorkflow(t, actSetup{workflow: "github-deploy.act.yml", files: map[string]string{
 		"deploy/values/staging.yaml": "replicaCount: 2\n\nreplicaCount: 3\n",
-	})
+	}})
 	if run.Code == 0 {
 		t.Fatalf("act exited 0, want a failure")
 	}

@@ -91,7 +91,7 @@ func actVariant(src []byte) ([]byte, error) {
 	var out bytes.Buffer
 	out.WriteString("# Code generated from github-deploy.yml by examples/pipelines/variant_test.go\n" +
 		"# (go test ./examples/pipelines -run TestActVariant -update); DO NOT EDIT.\n" +
-		"# The example workflow as act runs it offline: see examples/pipelines/ACT.md.\n")
+		"# The example workflow as act runs it offline: see docs/github.md.\n")
 	// The example's own opening comment is the document's head comment.
 	doc.HeadComment, root.HeadComment = "", ""
 	enc := yaml.NewEncoder(&out)

@@ -402,15 +402,17 @@ func Run(t testing.TB, bin string, o Options) Result {
 }
 
 // JobImageRef is the image JobImage provides.
-const JobImageRef = "gitship-test/act-job:1"
+const JobImageRef = "gitship-test/act-job:2"
 
 // JobImage makes sure the engine at host has JobImageRef, the job
 // containers' image (ubuntu-latest's stand-in), and returns its name. It
 // is imported from local files, nothing pulled: busybox-static with a
-// link per applet, and the machine's own bash with the libraries it
-// loads, since act runs a run: step with bash when the workflow names no
-// shell, as GitHub's runners do. There is no node in it, so JavaScript
-// actions do not run; the workflows the tests run use none.
+// link per applet, and the machine's own bash and docker CLI with the
+// libraries they load: act runs a run: step with bash when the workflow
+// names no shell, as GitHub's runners do, and a step may docker login as
+// docker/login-action does on a runner (act mounts the engine's socket
+// into the job container). There is no node in it, so JavaScript actions
+// do not run; the workflows the tests run use none.
 func JobImage(t testing.TB, host string) string {
 	t.Helper()
 	c, err := client.New(client.WithHost(host))
@@ -460,17 +462,22 @@ func jobRootfs() ([]byte, error) {
 	if err != nil {
 		return nil, fmt.Errorf("%s --list: %v", busybox, err)
 	}
-	bash, err := exec.LookPath("bash")
-	if err != nil {
-		return nil, errors.New("bash is not installed")
-	}
-	files := map[string]string{"bin/busybox": busybox, "bin/bash": bash}
-	libs, err := exec.Command("ldd", bash).Output()
-	if err != nil {
-		return nil, fmt.Errorf("ldd %s: %v", bash, err)
-	}
-	for _, m := range lddPath.FindAllStringSubmatch(string(libs), -1) {
-		files[strings.TrimPrefix(m[1], "/")] = m[1]
+	files := map[string]string{"bin/busybox": busybox}
+	for _, prog := range []string{"bash", "docker"} {
+		bin, err := exec.LookPath(prog)
+		if err != nil {
+			return nil, fmt.Errorf("%s is not installed", prog)
+		}
+		files["usr/bin/"+prog] = bin
+		// A dynamic executable's libraries, by the paths it loads them
+		// from; ldd fails on a static one, which needs none.
+		libs, err := exec.Command("ldd", bin).Output()
+		if err != nil {
+			continue
+		}
+		for _, m := range lddPath.FindAllStringSubmatch(string(libs), -1) {
+			files[strings.TrimPrefix(m[1], "/")] = m[1]
+		}
 	}
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)

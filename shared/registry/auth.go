@@ -65,8 +65,33 @@ func (k *keychain) Resolve(target authn.Resource) (authn.Authenticator, error) {
 		k.note(reg, fmt.Sprintf("no credentials (anonymous): %s could not be used: %v", dockerConfigPath(), dockerErr))
 		return authn.Anonymous, nil
 	}
-	k.note(reg, "no credentials (anonymous): none in the inputs or "+dockerConfigPath())
+	k.note(reg, "no credentials (anonymous): none in the inputs or "+dockerConfigPath()+dockerConfigMissing())
 	return authn.Anonymous, nil
+}
+
+// dockerConfigMissing says why the Docker config gave nothing when its
+// directory is not there: on GitHub, a login on the runner
+// (docker/login-action, aws-actions/amazon-ecr-login, azure/docker-login)
+// writes a directory a container action does not see.
+func dockerConfigMissing() string {
+	dir := os.Getenv("DOCKER_CONFIG")
+	what := "DOCKER_CONFIG=" + dir + " is not there"
+	if dir == "" {
+		home, err := os.UserHomeDir()
+		if err != nil {
+			return ""
+		}
+		dir = filepath.Join(home, ".docker")
+		what = dir + " is not there"
+	}
+	if _, err := os.Stat(dir); err == nil {
+		return ""
+	}
+	if os.Getenv("GITHUB_ACTIONS") == "true" {
+		return " (" + what + ": a login on the runner does not reach a container action, which shares only the workspace with it; " +
+			"set DOCKER_CONFIG to a path relative to the workspace for the job, e.g. .gitship/docker, before the login step, or pass username and password)"
+	}
+	return " (" + what + ")"
 }
 
 func (k *keychain) note(reg, source string) {

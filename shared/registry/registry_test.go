@@ -276,10 +276,19 @@ func TestAuth(t *testing.T) {
 		{"wrong password", "not-the-pass", "registry " + reg.Host + " refused the credentials from --username/--password (401 Unauthorized)"},
 		{"no credentials", "", "registry " + reg.Host + " refused the credentials from no credentials (anonymous)"},
 		{"credential helper missing", "", "could not be used: "},
+		// A login on a GitHub runner, seen from a container action: the
+		// directory DOCKER_CONFIG names is on the runner only.
+		{"DOCKER_CONFIG not there", "", "none in the inputs or /home/runner/work/_temp/docker_login_1/config.json " +
+			"(DOCKER_CONFIG=/home/runner/work/_temp/docker_login_1 is not there: a login on the runner does not reach a container action"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			cfg := t.TempDir() // no docker login of the machine
 			t.Setenv("DOCKER_CONFIG", cfg)
+			t.Setenv("GITHUB_ACTIONS", "")
+			if tt.name == "DOCKER_CONFIG not there" {
+				t.Setenv("DOCKER_CONFIG", "/home/runner/work/_temp/docker_login_1")
+				t.Setenv("GITHUB_ACTIONS", "true")
+			}
 			if tt.name == "credential helper missing" {
 				// As on Cloud Build, seen from a scratch image: a helper that is not there.
 				os.WriteFile(filepath.Join(cfg, "config.json"), []byte(`{"credHelpers":{"`+reg.Host+`":"gitship-none"}}`), 0o600)
