@@ -69,8 +69,11 @@ func (l *linter) copyDest(in *instr) {
 // (DL3022, DL3023).
 func (l *linter) copyFrom(in *instr, cur *stage) {
 	from, ok := flagValue(in.flags, "from")
-	if !ok || cur == nil || from == "" || strings.Contains(from, "$") {
+	if !ok || from == "" || strings.Contains(from, "$") {
 		return // a variable may name any stage or image
+	}
+	if cur == nil {
+		cur = &stage{} // before any FROM: no stage is defined yet
 	}
 	token := "--from=" + from
 	if n, err := strconv.Atoi(from); err == nil && isDigits(from) {

@@ -48,7 +48,7 @@ func TestIgnores(t *testing.T) {
 		{
 			name: "inline ignore covers one instruction only",
 			src:  "FROM golang:1.22\n# hadolint ignore=DL3003\nRUN cd /a\nRUN cd /b\n",
-			want: []string{"DL3003@4"},
+			want: []string{"DL3003@4", "DL3059@4"},
 		},
 		{
 			name: "inline ignore of another rule",
@@ -63,7 +63,7 @@ func TestIgnores(t *testing.T) {
 		{
 			name: "global ignore at the top",
 			src:  "# hadolint global ignore=DL3003\nFROM golang:1.22\nRUN cd /a\nRUN cd /b\n",
-			want: nil,
+			want: []string{"DL3059@4"},
 		},
 		{
 			name: "global ignore at the end",
@@ -78,12 +78,12 @@ func TestIgnores(t *testing.T) {
 		{
 			name: "stage ignore above FROM covers that stage only",
 			src:  "# hadolint stage ignore=DL3006,DL3003\nFROM golang\nRUN cd /a\nRUN cd /b\nFROM golang\nRUN cd /c\n",
-			want: []string{"DL3003@6", "DL3006@5"},
+			want: []string{"DL3003@6", "DL3006@5", "DL3059@4"},
 		},
 		{
 			name: "stage ignore mid-stage covers the rest of the stage",
 			src:  "FROM golang:1.22\nRUN cd /a\n# hadolint stage ignore=DL3003\nRUN cd /b\nONBUILD RUN cd /c\nFROM golang:1.22\nRUN cd /d\n",
-			want: []string{"DL3003@2", "DL3003@7"},
+			want: []string{"DL3003@2", "DL3003@7", "DL3059@4"},
 		},
 		{
 			name: "stage ignore of a finding reported at the end",
@@ -105,7 +105,7 @@ func TestIgnores(t *testing.T) {
 		{
 			name: "pragma in a RUN heredoc is not an ignore for the next instruction",
 			src:  "FROM golang:1.22\nRUN <<EOF\n# hadolint ignore=DL3003\nEOF\nRUN cd /a\n",
-			want: []string{"DL3003@5"},
+			want: []string{"DL3003@5", "DL3059@5"},
 		},
 	}
 	for _, tc := range tests {

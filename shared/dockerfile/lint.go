@@ -44,7 +44,13 @@ type linter struct {
 	// beforeFrom is set once an instruction other than ARG came before the
 	// first FROM, so DL3061 is reported once.
 	beforeFrom bool
-	found      []candidate
+	// prevRun is the RUN right before the current instruction, if it was
+	// one (DL3059).
+	prevRun *runInfo
+	// preamble holds what instructions before the first FROM set (ENV),
+	// which BuildKit refuses but the rules still read.
+	preamble stage
+	found    []candidate
 }
 
 // candidate is a finding before ignores and overrides are applied.
@@ -68,6 +74,13 @@ type stage struct {
 	lastUser                     *instr
 	// base is set when a later stage is built FROM this one.
 	base bool
+	// workdir is set once the stage has a WORKDIR, onbuildWorkdir once
+	// it has an ONBUILD WORKDIR (DL3045).
+	workdir, onbuildWorkdir bool
+	// wget and curl are set once a RUN of the stage used them (DL4001).
+	wget, curl bool
+	// env holds the stage's ENV settings.
+	env map[string]string
 	// aptLists are the RUNs that keep the apt lists (DL3009), reported at
 	// the end if the stage reaches an image.
 	aptLists []aptUpdate
@@ -155,6 +168,9 @@ func (l *linter) lint(src []byte, targets []string) {
 
 // instruction dispatches one top-level instruction to its checks.
 func (l *linter) instruction(in *instr) {
+	if in.cmd != "run" {
+		l.prevRun = nil
+	}
 	if in.cmd == "from" {
 		l.from(in)
 		return
@@ -172,6 +188,12 @@ func (l *linter) instruction(in *instr) {
 	case "copy":
 		l.copyDest(in)
 		l.copyFrom(in, cur)
+		l.copyRelative(in, cur)
+	case "env":
+		if cur == nil {
+			cur = &l.preamble
+		}
+		cur.setEnv(in.args)
 	case "cmd", "entrypoint":
 		l.execForm(in)
 		l.repeated(in, cur)
@@ -184,6 +206,9 @@ func (l *linter) instruction(in *instr) {
 		}
 	case "workdir":
 		l.workdir(in)
+		if cur != nil {
+			cur.workdir = true
+		}
 	case "maintainer":
 		l.maintainer(in)
 	case "expose":
@@ -211,8 +236,23 @@ func (l *linter) onbuild(t *instr, cur *stage) {
 		l.copyDest(t)
 	case "copy":
 		l.copyDest(t)
+		l.copyRelative(t, cur)
 	case "workdir":
 		l.workdir(t)
+		if cur != nil {
+			cur.onbuildWorkdir = true
+		}
+	}
+}
+
+// setEnv records an ENV instruction's settings; BuildKit hands them over
+// as name, value, separator triples.
+func (st *stage) setEnv(args []string) {
+	if st.env == nil {
+		st.env = map[string]string{}
+	}
+	for i := 0; i+1 < len(args); i += 3 {
+		st.env[args[i]] = args[i+1]
 	}
 }
 

@@ -12,16 +12,22 @@ import (
 const (
 	ruleSyntax            = "DL1000"
 	ruleWorkdirRelative   = "DL3000"
+	ruleUselessCmd        = "DL3001"
 	ruleRootUser          = "DL3002"
 	ruleCd                = "DL3003"
 	ruleSudo              = "DL3004"
 	ruleUntagged          = "DL3006"
 	ruleLatest            = "DL3007"
+	ruleAptPin            = "DL3008"
 	ruleAptLists          = "DL3009"
 	rulePort              = "DL3011"
 	ruleHealthchecks      = "DL3012"
+	rulePipPin            = "DL3013"
 	ruleAptYes            = "DL3014"
 	ruleAptRecommends     = "DL3015"
+	ruleNpmPin            = "DL3016"
+	ruleApkPin            = "DL3018"
+	ruleApkCache          = "DL3019"
 	ruleAdd               = "DL3020"
 	ruleCopyDest          = "DL3021"
 	ruleCopyFromUnknown   = "DL3022"
@@ -29,11 +35,18 @@ const (
 	ruleDuplicateStage    = "DL3024"
 	ruleShellForm         = "DL3025"
 	ruleApt               = "DL3027"
+	ruleGemPin            = "DL3028"
+	rulePipCache          = "DL3042"
+	ruleCopyRelative      = "DL3045"
+	ruleWgetProgress      = "DL3047"
+	ruleRunConsecutive    = "DL3059"
 	ruleOrder             = "DL3061"
 	ruleMaintainer        = "DL4000"
 	ruleCmds              = "DL4003"
 	ruleEntrypoints       = "DL4004"
+	ruleShellLink         = "DL4005"
 	rulePipefail          = "DL4006"
+	ruleWgetCurl          = "DL4001"
 	ruleTargetMissing     = "GS1001"
 	hadolintWiki          = "https://github.com/hadolint/hadolint/wiki/"
 	gitshipTargetsHelpURI = "https://docs.docker.com/build/building/multi-stage/#stop-at-a-specific-build-stage"
@@ -46,6 +59,8 @@ var rules = []finding.Rule{
 		"the Dockerfile does not parse, so docker build fails before it starts"),
 	hadolint(ruleWorkdirRelative, "workdir-relative", finding.Error,
 		"a relative WORKDIR depends on the previous one and on the base image, so it changes under you"),
+	hadolint(ruleUselessCmd, "run-pointless-command", finding.Info,
+		"ssh, vim, service, top, kill, mount and the like have nothing to act on in an image build"),
 	hadolint(ruleRootUser, "user-root", finding.Warning,
 		"a container that runs as root turns any breakout or RCE into root on the image's files"),
 	hadolint(ruleCd, "run-cd", finding.Warning,
@@ -56,16 +71,26 @@ var rules = []finding.Rule{
 		"an untagged image means latest, which changes under you and makes builds unreproducible"),
 	hadolint(ruleLatest, "image-latest", finding.Warning,
 		"the latest tag moves, so the same Dockerfile builds different images over time"),
+	hadolint(ruleAptPin, "apt-get-unpinned", finding.Warning,
+		"apt-get install without versions installs whatever the mirror has that day, so rebuilds differ"),
 	hadolint(ruleAptLists, "apt-lists-kept", finding.Info,
 		"apt lists left in the layer add tens of MB to the image and go stale"),
 	hadolint(rulePort, "expose-port-range", finding.Error,
 		"a port outside 0-65535 is rejected when the container starts"),
 	hadolint(ruleHealthchecks, "healthcheck-multiple", finding.Error,
 		"only the last HEALTHCHECK of a stage counts, so earlier ones are dead code"),
+	hadolint(rulePipPin, "pip-unpinned", finding.Warning,
+		"pip install without versions installs whatever PyPI has that day, so rebuilds differ"),
 	hadolint(ruleAptYes, "apt-get-no-yes", finding.Warning,
 		"apt-get install waits for a confirmation nobody can give during a build"),
 	hadolint(ruleAptRecommends, "apt-get-recommends", finding.Info,
 		"recommended packages are rarely needed in an image and make it larger"),
+	hadolint(ruleNpmPin, "npm-unpinned", finding.Warning,
+		"npm install of a package without a version installs whatever the registry has that day"),
+	hadolint(ruleApkPin, "apk-unpinned", finding.Warning,
+		"apk add without versions installs whatever the Alpine mirror has that day, so rebuilds differ"),
+	hadolint(ruleApkCache, "apk-cache", finding.Info,
+		"apk add without --no-cache leaves the package index in the layer"),
 	hadolint(ruleAdd, "add-local", finding.Error,
 		"ADD of local files silently unpacks archives and fetches URLs; COPY does only what it says"),
 	hadolint(ruleCopyDest, "copy-dest-slash", finding.Error,
@@ -80,14 +105,28 @@ var rules = []finding.Rule{
 		"shell form runs the process under /bin/sh -c, which does not forward SIGTERM, so stops hang until SIGKILL"),
 	hadolint(ruleApt, "apt", finding.Warning,
 		"apt is an interactive front end without a stable CLI; scripts should use apt-get or apt-cache"),
+	hadolint(ruleGemPin, "gem-unpinned", finding.Warning,
+		"gem install without versions installs whatever rubygems.org has that day, so rebuilds differ"),
+	hadolint(rulePipCache, "pip-cache", finding.Warning,
+		"pip keeps every downloaded package in its cache, which ends up in the layer"),
+	hadolint(ruleCopyRelative, "copy-relative-no-workdir", finding.Warning,
+		"COPY to a relative path without WORKDIR lands wherever the base image's WORKDIR points, which can change"),
+	hadolint(ruleWgetProgress, "wget-progress", finding.Info,
+		"wget's default progress output writes a line per chunk and bloats the build log"),
+	hadolint(ruleRunConsecutive, "run-consecutive", finding.Info,
+		"each RUN is a layer; consecutive one-command RUNs make more layers than needed"),
 	hadolint(ruleOrder, "instruction-order", finding.Error,
 		"only ARG may come before the first FROM; anything else fails the build"),
 	hadolint(ruleMaintainer, "maintainer", finding.Error,
 		"MAINTAINER is deprecated; LABEL org.opencontainers.image.authors carries the same information"),
+	hadolint(ruleWgetCurl, "wget-and-curl", finding.Warning,
+		"a stage that uses both wget and curl needs two download tools where one does"),
 	hadolint(ruleCmds, "cmd-multiple", finding.Warning,
 		"only the last CMD of a stage counts, so earlier ones are dead code"),
 	hadolint(ruleEntrypoints, "entrypoint-multiple", finding.Error,
 		"only the last ENTRYPOINT of a stage counts, so earlier ones are dead code"),
+	hadolint(ruleShellLink, "shell-link", finding.Warning,
+		"linking /bin/sh to another shell changes it behind every later RUN; SHELL says so in the Dockerfile"),
 	hadolint(rulePipefail, "pipefail", finding.Warning,
 		"without pipefail a failing command before | is ignored and the build goes on with broken output"),
 	{

@@ -183,6 +183,85 @@ var ruleCases = []ruleCase{
 	{name: "apt", rule: ruleApt, src: "FROM debian:12\nRUN apt install -y curl\n", line: 2},
 	{name: "apt-get", rule: ruleApt, src: "FROM debian:12\nRUN apt-get install -y --no-install-recommends curl\n", line: 0},
 
+	// DL3001
+	{name: "service in run", rule: ruleUselessCmd, src: "FROM debian:12\nRUN service nginx start\n", line: 2, col: 5},
+	{name: "ssh as a package", rule: ruleUselessCmd, src: "FROM debian:12\nRUN apt-get install -y --no-install-recommends ssh=1:9.2p1-2\n", line: 0},
+
+	// DL3008
+	{name: "apt-get unpinned", rule: ruleAptPin, src: "FROM debian:12\nRUN apt-get update && apt-get install -y --no-install-recommends curl git=1:2.39.5-0+deb12u1\n", line: 2, msg: `"curl"`},
+	{name: "apt-get unpinned in exec form", rule: ruleAptPin, src: "FROM debian:12\nRUN [\"apt-get\", \"install\", \"-y\", \"curl\"]\n", line: 2},
+	{name: "apt-get pinned with target release", rule: ruleAptPin, src: "FROM debian:12\nRUN apt-get install -y -t bookworm-backports --no-install-recommends curl=7.88.1-10\n", line: 0},
+	{name: "apt-get local deb", rule: ruleAptPin, src: "FROM debian:12\nRUN apt-get install -y ./tool_1.0_amd64.deb\n", line: 0},
+	{name: "apt-get version from a variable", rule: ruleAptPin, src: "FROM debian:12\nARG V\nRUN apt-get install -y curl=$V\n", line: 0},
+
+	// DL3013
+	{name: "pip unpinned", rule: rulePipPin, src: "FROM python:3.12\nRUN pip install --no-cache-dir requests==2.32.3 flask\n", line: 2, msg: `"flask"`},
+	{name: "python -m pip unpinned", rule: rulePipPin, src: "FROM python:3.12\nRUN python3 -m pip install --no-cache-dir -i https://pypi.example.com/simple flask\n", line: 2, msg: `"flask"`},
+	{name: "pip git without ref", rule: rulePipPin, src: "FROM python:3.12\nRUN pip install --no-cache-dir git+https://github.com/org/repo.git#egg=repo\n", line: 2},
+	{name: "pip requirements", rule: rulePipPin, src: "FROM python:3.12\nRUN pip install --no-cache-dir -r requirements.txt\n", line: 0},
+	{name: "pip ranges and constraints", rule: rulePipPin, src: "FROM python:3.12\nRUN pip install --no-cache-dir 'a>=1' 'b<2' c~=1.0 && pip install --no-cache-dir d -c constraints.txt\n", line: 0},
+	{name: "pip git with ref", rule: rulePipPin, src: "FROM python:3.12\nRUN pip install --no-cache-dir git+https://github.com/org/repo.git@v1.2#egg=repo\n", line: 0},
+	{name: "pip local package", rule: rulePipPin, src: "FROM python:3.12\nRUN pip install --no-cache-dir . dist/app-1.0-py3-none-any.whl\n", line: 0},
+	{name: "pipx is not pip", rule: rulePipPin, src: "FROM python:3.12\nRUN pipx install black\n", line: 0},
+
+	// DL3016
+	{name: "npm unpinned", rule: ruleNpmPin, src: "FROM node:22\nRUN npm install -g typescript@5.6.3 @scope/tool\n", line: 2, msg: `"@scope/tool"`},
+	{name: "npm git without commit", rule: ruleNpmPin, src: "FROM node:22\nRUN npm install git+https://github.com/npm/cli.git\n", line: 2},
+	{name: "npm registry value is not a package", rule: ruleNpmPin, src: "FROM node:22\nRUN npm install --registry https://npm.example.com @scope/tool@1.2.3\n", line: 0},
+	{name: "npm install from package.json", rule: ruleNpmPin, src: "FROM node:22\nRUN npm ci && npm install --omit dev\n", line: 0},
+
+	// DL3018
+	{name: "apk unpinned", rule: ruleApkPin, src: "FROM alpine:3.20\nRUN apk add --no-cache ca-certificates tzdata=2024b-r0\n", line: 2, col: 5, msg: `"ca-certificates"`},
+	{name: "apk pinned", rule: ruleApkPin, src: "FROM alpine:3.20\nRUN apk add --no-cache --virtual .build-deps -X https://dl-cdn.alpinelinux.org/alpine/edge/testing git~2.45 curl=8.9.1-r0\n", line: 0},
+	{name: "apk local package", rule: ruleApkPin, src: "FROM alpine:3.20\nRUN apk add --no-cache --allow-untrusted /tmp/tool-1.0.apk\n", line: 0},
+
+	// DL3019
+	{name: "apk add keeps the index", rule: ruleApkCache, src: "FROM alpine:3.20\nRUN apk add curl=8.9.1-r0\n", line: 2},
+	{name: "apk add with a cache mount elsewhere", rule: ruleApkCache, src: "FROM alpine:3.20\nRUN --mount=type=cache,target=/var/cache/foo apk add curl=8.9.1-r0\n", line: 2},
+	{name: "apk add --no-cache", rule: ruleApkCache, src: "FROM alpine:3.20\nRUN apk add --no-cache curl=8.9.1-r0\n", line: 0},
+	{name: "apk add with a cache mount", rule: ruleApkCache, src: "FROM alpine:3.20\nRUN --mount=type=cache,target=/var/cache/apk apk add -U curl=8.9.1-r0\n", line: 0},
+
+	// DL3028
+	{name: "gem unpinned", rule: ruleGemPin, src: "FROM ruby:3.3\nRUN gem install --no-document bundler:2.5.22 rails\n", line: 2, msg: `"rails"`},
+	{name: "gem pinned with -v", rule: ruleGemPin, src: "FROM ruby:3.3\nRUN gem install bundler -v 2.5.22\n", line: 0},
+	{name: "gem build flags after --", rule: ruleGemPin, src: "FROM ruby:3.3\nRUN gem install nokogiri:1.16.7 -- --use-system-libraries true\n", line: 0},
+
+	// DL3042
+	{name: "pip cache kept", rule: rulePipCache, src: "FROM python:3.12\nRUN pip install requests==2.32.3\n", line: 2},
+	{name: "pip cache off but not inherited", rule: rulePipCache, src: "FROM python:3.12 AS base\nENV PIP_NO_CACHE_DIR=1\nFROM python:3.12\nRUN pip install requests==2.32.3\n", line: 4},
+	{name: "pip cache off with a false value", rule: rulePipCache, src: "FROM python:3.12\nRUN PIP_NO_CACHE_DIR=false pip install requests==2.32.3\n", line: 2},
+	{name: "pip --no-cache-dir", rule: rulePipCache, src: "FROM python:3.12\nRUN pip install --no-cache-dir requests==2.32.3\n", line: 0},
+	{name: "pip cache off by ENV of the base stage", rule: rulePipCache, src: "FROM python:3.12 AS base\nENV PIP_NO_CACHE_DIR=1\nFROM base\nRUN pip install requests==2.32.3\n", line: 0},
+	{name: "pip cache off by export", rule: rulePipCache, src: "FROM python:3.12\nRUN export PIP_NO_CACHE_DIR=on && pip install requests==2.32.3\n", line: 0},
+	{name: "pip cache in a cache mount", rule: rulePipCache, src: "FROM python:3.12\nRUN --mount=type=cache,target=/root/.cache/pip pip install requests==2.32.3\n", line: 0},
+
+	// DL3045
+	{name: "copy to relative without workdir", rule: ruleCopyRelative, src: "FROM alpine:3.20\nCOPY app.conf conf/\n", line: 2, col: 15},
+	{name: "copy to relative with workdir of another stage", rule: ruleCopyRelative, src: "FROM alpine:3.20 AS a\nWORKDIR /app\nFROM alpine:3.20\nCOPY . .\n", line: 4},
+	{name: "copy to relative after workdir", rule: ruleCopyRelative, src: "FROM alpine:3.20\nWORKDIR /app\nCOPY . .\n", line: 0},
+	{name: "copy to relative with inherited workdir", rule: ruleCopyRelative, src: "FROM alpine:3.20 AS base\nWORKDIR /app\nFROM base\nCOPY . .\n", line: 0},
+	{name: "copy to absolute and variable", rule: ruleCopyRelative, src: "FROM alpine:3.20\nCOPY a /etc/a\nCOPY b ${DEST}\nCOPY c C:\\app\n", line: 0},
+	{name: "onbuild copy after onbuild workdir", rule: ruleCopyRelative, src: "FROM alpine:3.20\nONBUILD WORKDIR /app\nONBUILD COPY . .\n", line: 0},
+
+	// DL3047
+	{name: "wget without progress", rule: ruleWgetProgress, src: "FROM alpine:3.20\nRUN wget https://example.com/f.tgz\n", line: 2, col: 5},
+	{name: "wget quiet", rule: ruleWgetProgress, src: "FROM alpine:3.20\nRUN wget -qO- https://example.com/f.tgz | tar xz\n", line: 0},
+	{name: "wget progress", rule: ruleWgetProgress, src: "FROM alpine:3.20\nRUN wget --progress=dot:giga https://example.com/f.tgz && wget -nv x && wget -o /tmp/log y\n", line: 0},
+
+	// DL3059
+	{name: "consecutive runs", rule: ruleRunConsecutive, src: "FROM alpine:3.20\nRUN a\n# a comment\nRUN b\n", line: 4, msg: "line 2"},
+	{name: "consecutive runs with equal mounts", rule: ruleRunConsecutive, src: "FROM alpine:3.20\nRUN --mount=type=secret,id=a a\nRUN --mount=type=secret,id=a b\n", line: 3},
+	{name: "runs with different mounts", rule: ruleRunConsecutive, src: "FROM alpine:3.20\nRUN --mount=type=secret,id=a a\nRUN b\n", line: 0},
+	{name: "runs with chained commands", rule: ruleRunConsecutive, src: "FROM alpine:3.20\nRUN a && b\nRUN c\nWORKDIR /x\nRUN d\n", line: 0},
+
+	// DL4001
+	{name: "wget and curl in one stage", rule: ruleWgetCurl, src: "FROM alpine:3.20\nRUN wget -q x\nRUN echo\nRUN curl -fsS y\n", line: 4},
+	{name: "wget and curl in different stages", rule: ruleWgetCurl, src: "FROM alpine:3.20\nRUN wget -q x\nFROM alpine:3.20\nRUN curl -fsS y\n", line: 0},
+
+	// DL4005
+	{name: "ln to /bin/sh", rule: ruleShellLink, src: "FROM debian:12\nRUN ln -sf /bin/bash /bin/sh\n", line: 2},
+	{name: "ln elsewhere", rule: ruleShellLink, src: "FROM debian:12\nRUN ln -sf /usr/bin/python3 /usr/bin/python\n", line: 0},
+
 	// DL3061
 	{name: "run before from", rule: ruleOrder, src: "RUN echo hi\nFROM alpine:3.20\n", line: 1},
 	{name: "arg before from", rule: ruleOrder, src: "ARG TAG=3.20\nFROM alpine:$TAG\n", line: 0},

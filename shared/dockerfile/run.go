@@ -26,9 +26,13 @@ func (l *linter) run(in *instr, cur *stage) {
 	if !ok {
 		return
 	}
+	l.consecutive(in, s)
 	l.sudo(in, s)
 	l.cd(in, s)
 	l.aptGet(in, s, cur)
+	l.packages(in, s, cur)
+	l.downloads(in, s, cur)
+	l.commands(in, s)
 	if !in.onbuild && !in.json && !guarded && s.unguardedPipe {
 		l.at(in, rulePipefail, "|",
 			"pipe without pipefail: a failing command before | does not fail the build; add SHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"] before this RUN or start it with set -o pipefail")
@@ -199,6 +203,7 @@ type aptOptions struct {
 	command      string // install, update, ...
 	yes          bool   // -y, --yes, --assume-yes, -qq, -q=2, -o APT::Get::Assume-Yes=true
 	noRecommends bool   // --no-install-recommends, -o APT::Install-Recommends=false
+	packages     []string
 }
 
 func parseAptGet(args []string) aptOptions {
@@ -274,6 +279,8 @@ func parseAptGet(args []string) aptOptions {
 		default:
 			if o.command == "" {
 				o.command = a
+			} else {
+				o.packages = append(o.packages, a)
 			}
 		}
 	}
@@ -297,6 +304,17 @@ func atoiOr(s string, def int) int {
 // lists, which then never reach the layer. A cache on /var/cache/apt
 // alone does not: the lists live under /var/lib/apt.
 func cachesAptLists(flags []string) bool {
+	return cacheMount(flags, aptLists)
+}
+
+// mount is one --mount of a RUN.
+type mount struct {
+	typ, target string
+}
+
+// mounts reads the --mount flags of a RUN; the type defaults to bind.
+func mounts(flags []string) []mount {
+	var out []mount
 	for _, f := range flags {
 		v, ok := strings.CutPrefix(f, "--mount=")
 		if !ok {
@@ -306,20 +324,17 @@ func cachesAptLists(flags []string) bool {
 		if err != nil {
 			continue
 		}
-		typ, target := "bind", ""
+		m := mount{typ: "bind"}
 		for _, field := range fields {
 			k, val, _ := strings.Cut(field, "=")
 			switch strings.ToLower(k) {
 			case "type":
-				typ = strings.ToLower(val)
+				m.typ = strings.ToLower(val)
 			case "target", "dst", "destination":
-				target = path.Clean(val)
+				m.target = path.Clean(val)
 			}
 		}
-		if (typ == "cache" || typ == "tmpfs") && target != "" && target != "." &&
-			(target == aptLists || strings.HasPrefix(aptLists, strings.TrimSuffix(target, "/")+"/")) {
-			return true
-		}
+		out = append(out, m)
 	}
-	return false
+	return out
 }

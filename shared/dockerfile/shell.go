@@ -3,6 +3,7 @@ package dockerfile
 import (
 	"encoding/json"
 	"path"
+	"slices"
 	"strings"
 
 	"mvdan.cc/sh/v3/syntax"
@@ -19,11 +20,15 @@ func shellFromExec(argv []string) shellState {
 	if len(argv) == 0 {
 		return shellState{}
 	}
-	switch strings.TrimSuffix(cmdName(strings.ReplaceAll(argv[0], `\`, "/")), ".exe") {
+	switch name := strings.TrimSuffix(cmdName(strings.ReplaceAll(argv[0], `\`, "/")), ".exe"); name {
 	case "pwsh", "powershell", "cmd":
 		return shellState{nonPOSIX: true}
+	case "bash", "zsh", "ash", "ksh", "mksh", "busybox":
+		return shellState{pipefail: setsPipefail(argv[1:])}
 	}
-	return shellState{pipefail: setsPipefail(argv[1:])}
+	// sh (dash on Debian) has no pipefail before POSIX 2024: "sh -o
+	// pipefail" fails every RUN there, so it does not count.
+	return shellState{}
 }
 
 // setsPipefail reports whether shell or set options turn pipefail on:
@@ -46,11 +51,19 @@ var posixShells = map[string]bool{"sh": true, "bash": true, "dash": true, "ash":
 type call struct {
 	name string
 	args []string
+	// env holds the NAME=value assignments before the command
+	// (PIP_NO_CACHE_DIR=1 pip install ...), and those of env.
+	env []string
 }
 
 // script is what the RUN rules need to know about a shell program.
 type script struct {
 	calls []call
+	// commands counts the simple commands of the script itself (not those
+	// of an sh -c inside it): one for "RUN make", two for "RUN a && b".
+	commands int
+	// exports are the NAME=value pairs the script exports.
+	exports []string
 	// unguardedPipe is set when a pipe runs before any "set -o pipefail"
 	// of the script itself.
 	unguardedPipe bool
@@ -88,13 +101,19 @@ func (r *shellReader) parse(src string) (s script, ok bool) {
 			if (x.Op == syntax.Pipe || x.Op == syntax.PipeAll) && (!hasPipe || x.OpPos.Offset() < pipeAt) {
 				hasPipe, pipeAt = true, x.OpPos.Offset()
 			}
+		case *syntax.DeclClause:
+			s.commands++
+			if x.Variant != nil && x.Variant.Value == "export" {
+				s.exports = append(s.exports, r.assigns(x.Args)...)
+			}
 		case *syntax.CallExpr:
 			argv := r.words(x.Args)
 			if len(argv) > 0 && cmdName(argv[0]) == "set" && setsPipefail(argv[1:]) &&
 				(!hasPipefail || x.Pos().Offset() < pipefailAt) {
 				hasPipefail, pipefailAt = true, x.Pos().Offset()
 			}
-			r.addCall(&s, argv, 0)
+			s.commands++
+			r.addCall(&s, argv, 0, r.assigns(x.Assigns))
 		}
 		return true
 	})
@@ -104,22 +123,28 @@ func (r *shellReader) parse(src string) (s script, ok bool) {
 
 // exec reads an exec-form RUN: argv, and the script of sh -c if it is one.
 func (r *shellReader) exec(argv []string) script {
-	var s script
-	r.addCall(&s, argv, 0)
+	s := script{commands: 1}
+	r.addCall(&s, argv, 0, nil)
 	return s
 }
 
 // addCall records argv and what it runs: the command behind sudo, env and
 // the like, and the calls inside sh -c '...'.
-func (r *shellReader) addCall(s *script, argv []string, depth int) {
+func (r *shellReader) addCall(s *script, argv []string, depth int, env []string) {
 	for len(argv) > 0 {
 		name := cmdName(argv[0])
-		s.calls = append(s.calls, call{name: name, args: argv[1:]})
+		s.calls = append(s.calls, call{name: name, args: argv[1:], env: env})
 		switch name {
 		case "sudo":
 			argv = skipOptions(argv[1:], "ugpChDrtUT")
 		case "env":
-			argv = skipEnv(argv[1:])
+			rest := skipEnv(argv[1:])
+			for _, a := range argv[1 : len(argv)-len(rest)] {
+				if strings.Contains(a, "=") && !strings.HasPrefix(a, "-") {
+					env = append(slices.Clip(env), a)
+				}
+			}
+			argv = rest
 		case "exec", "nohup":
 			argv = skipOptions(argv[1:], "a")
 		case "command":
@@ -147,10 +172,26 @@ func (r *shellReader) nested(s *script, src string, depth int) {
 	}
 	syntax.Walk(f, func(n syntax.Node) bool {
 		if x, ok := n.(*syntax.CallExpr); ok {
-			r.addCall(s, r.words(x.Args), depth)
+			r.addCall(s, r.words(x.Args), depth, r.assigns(x.Assigns))
 		}
 		return true
 	})
+}
+
+// assigns renders the NAME=value assignments before a command.
+func (r *shellReader) assigns(as []*syntax.Assign) []string {
+	var out []string
+	for _, a := range as {
+		if a.Name == nil || a.Naked {
+			continue
+		}
+		v := ""
+		if a.Value != nil {
+			v = r.word(a.Value)
+		}
+		out = append(out, a.Name.Value+"="+v)
+	}
+	return out
 }
 
 // words renders arguments as the text the command would see where that is

@@ -6,7 +6,7 @@ WORKDIR /src
 RUN --mount=type=cache,target=/var/cache/apt,sharing=locked \
     --mount=type=cache,target=/var/lib/apt,sharing=locked \
     apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates
+ && apt-get install -y --no-install-recommends ca-certificates=20230311
 RUN curl -fsSL https://example.com/key.asc | gpg --dearmor -o /usr/share/keyrings/example.gpg
 COPY go.mod go.sum ./
 RUN go mod download
