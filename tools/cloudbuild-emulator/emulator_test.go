@@ -200,6 +200,11 @@ func TestCloudbuildYAML(t *testing.T) {
 	// local image under the name the build step's --builder gives.
 	ctx := context.Background()
 	bk := buildkittest.StartContainer(t, host, buildkittest.WithInsecureRegistry(reg.Host))
+	// One left by an interrupted run of this test goes.
+	if old, err := c.ContainerInspect(ctx, "buildkitd", client.ContainerInspectOptions{}); err == nil &&
+		old.Container.Config != nil && strings.HasPrefix(old.Container.Config.Image, "gitship-test/buildkitd") {
+		c.ContainerRemove(ctx, "buildkitd", client.ContainerRemoveOptions{Force: true})
+	}
 	if _, err := c.ContainerRename(ctx, bk, client.ContainerRenameOptions{NewName: "buildkitd"}); err != nil {
 		t.Fatalf("name the buildkitd container buildkitd (is another one left?): %v", err)
 	}
