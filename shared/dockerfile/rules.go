@@ -36,6 +36,16 @@ const (
 	ruleShellForm         = "DL3025"
 	ruleApt               = "DL3027"
 	ruleGemPin            = "DL3028"
+	ruleYumYes            = "DL3030"
+	ruleYumClean          = "DL3032"
+	ruleYumPin            = "DL3033"
+	ruleZypperYes         = "DL3034"
+	ruleZypperDup         = "DL3035"
+	ruleZypperClean       = "DL3036"
+	ruleZypperPin         = "DL3037"
+	ruleDnfYes            = "DL3038"
+	ruleDnfClean          = "DL3040"
+	ruleDnfPin            = "DL3041"
 	rulePipCache          = "DL3042"
 	ruleCopyRelative      = "DL3045"
 	ruleWgetProgress      = "DL3047"
@@ -107,6 +117,26 @@ var rules = []finding.Rule{
 		"apt is an interactive front end without a stable CLI; scripts should use apt-get or apt-cache"),
 	hadolint(ruleGemPin, "gem-unpinned", finding.Warning,
 		"gem install without versions installs whatever rubygems.org has that day, so rebuilds differ"),
+	hadolint(ruleYumYes, "yum-no-yes", finding.Warning,
+		"yum install waits for a confirmation nobody can give during a build"),
+	hadolint(ruleYumClean, "yum-cache", finding.Warning,
+		"yum's package cache left in the layer makes the image larger"),
+	hadolint(ruleYumPin, "yum-unpinned", finding.Warning,
+		"yum install without versions installs whatever the mirror has that day, so rebuilds differ"),
+	hadolint(ruleZypperYes, "zypper-no-yes", finding.Warning,
+		"zypper install waits for a confirmation nobody can give during a build"),
+	hadolint(ruleZypperDup, "zypper-dist-upgrade", finding.Warning,
+		"zypper dist-upgrade moves the whole distribution to whatever the mirror has; the base image should do that"),
+	hadolint(ruleZypperClean, "zypper-cache", finding.Warning,
+		"zypper's package cache left in the layer makes the image larger"),
+	hadolint(ruleZypperPin, "zypper-unpinned", finding.Warning,
+		"zypper install without versions installs whatever the mirror has that day, so rebuilds differ"),
+	hadolint(ruleDnfYes, "dnf-no-yes", finding.Warning,
+		"dnf install waits for a confirmation nobody can give during a build"),
+	hadolint(ruleDnfClean, "dnf-cache", finding.Warning,
+		"dnf's package cache left in the layer makes the image larger"),
+	hadolint(ruleDnfPin, "dnf-unpinned", finding.Warning,
+		"dnf install without versions installs whatever the mirror has that day, so rebuilds differ"),
 	hadolint(rulePipCache, "pip-cache", finding.Warning,
 		"pip keeps every downloaded package in its cache, which ends up in the layer"),
 	hadolint(ruleCopyRelative, "copy-relative-no-workdir", finding.Warning,

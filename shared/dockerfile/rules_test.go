@@ -226,6 +226,34 @@ var ruleCases = []ruleCase{
 	{name: "gem pinned with -v", rule: ruleGemPin, src: "FROM ruby:3.3\nRUN gem install bundler -v 2.5.22\n", line: 0},
 	{name: "gem build flags after --", rule: ruleGemPin, src: "FROM ruby:3.3\nRUN gem install nokogiri:1.16.7 -- --use-system-libraries true\n", line: 0},
 
+	// DL3030, DL3032, DL3033
+	{name: "yum install without -y", rule: ruleYumYes, src: "FROM centos:7\nRUN yum install httpd-2.4.6 && yum clean all\n", line: 2, col: 5},
+	{name: "yum -y before install", rule: ruleYumYes, src: "FROM centos:7\nRUN yum -y install httpd-2.4.6 && yum clean all\n", line: 0},
+	{name: "yum cache kept", rule: ruleYumClean, src: "FROM centos:7\nRUN yum install -y httpd-2.4.6\n", line: 2},
+	{name: "yum cache cleaned before install only", rule: ruleYumClean, src: "FROM centos:7\nRUN yum clean all && yum install -y httpd-2.4.6\n", line: 2},
+	{name: "yum cache removed", rule: ruleYumClean, src: "FROM centos:7\nRUN yum install -y httpd-2.4.6 && rm -rf /var/cache/yum\n", line: 0},
+	{name: "yum cache in a cache mount", rule: ruleYumClean, src: "FROM centos:7\nRUN --mount=type=cache,target=/var/cache/yum yum install -y httpd-2.4.6\n", line: 0},
+	{name: "yum unpinned", rule: ruleYumPin, src: "FROM centos:7\nRUN yum install -y --setopt=tsflags=nodocs httpd rpm-sign-4.11.3 && yum clean all\n", line: 2, msg: `"httpd"`},
+	{name: "yum pinned with epoch", rule: ruleYumPin, src: "FROM centos:7\nRUN yum install -y --enablerepo extras openssl-1:1.0.2k && yum clean all\n", line: 0},
+
+	// DL3034, DL3035, DL3036, DL3037
+	{name: "zypper install without -n", rule: ruleZypperYes, src: "FROM opensuse/leap:15.6\nRUN zypper install curl=8.6.0 && zypper clean\n", line: 2},
+	{name: "zypper -n before install", rule: ruleZypperYes, src: "FROM opensuse/leap:15.6\nRUN zypper -n install curl=8.6.0 && zypper clean\n", line: 0},
+	{name: "zypper dup", rule: ruleZypperDup, src: "FROM opensuse/leap:15.6\nRUN zypper -n dup && zypper clean\n", line: 2},
+	{name: "zypper update", rule: ruleZypperDup, src: "FROM opensuse/leap:15.6\nRUN zypper -n update && zypper clean\n", line: 0},
+	{name: "zypper cache kept", rule: ruleZypperClean, src: "FROM opensuse/leap:15.6\nRUN zypper -n install curl=8.6.0\n", line: 2},
+	{name: "zypper cc", rule: ruleZypperClean, src: "FROM opensuse/leap:15.6\nRUN zypper -n install curl=8.6.0 && zypper cc -a\n", line: 0},
+	{name: "zypper unpinned", rule: ruleZypperPin, src: "FROM opensuse/leap:15.6\nRUN zypper -n install -t pattern devel_basis curl && zypper clean\n", line: 2, msg: `"curl"`},
+	{name: "zypper pinned with a range", rule: ruleZypperPin, src: "FROM opensuse/leap:15.6\nRUN zypper -n install 'curl>=8' && zypper clean\n", line: 0},
+
+	// DL3038, DL3040, DL3041
+	{name: "dnf install without -y", rule: ruleDnfYes, src: "FROM fedora:41\nRUN dnf install httpd-2.4.62 && dnf clean all\n", line: 2},
+	{name: "microdnf needs no -y", rule: ruleDnfYes, src: "FROM registry.access.redhat.com/ubi9/ubi-minimal:9.5\nRUN microdnf install httpd-2.4.62 && microdnf clean all\n", line: 0},
+	{name: "dnf cleaned by another tool", rule: ruleDnfClean, src: "FROM fedora:41\nRUN dnf install -y httpd-2.4.62 && microdnf clean all\n", line: 2},
+	{name: "dnf cache removed", rule: ruleDnfClean, src: "FROM fedora:41\nRUN dnf install -y httpd-2.4.62 && rm -rf /var/cache/dnf\n", line: 0},
+	{name: "dnf module unpinned", rule: ruleDnfPin, src: "FROM fedora:41\nRUN dnf module install -y nodejs && dnf clean all\n", line: 2},
+	{name: "dnf module pinned", rule: ruleDnfPin, src: "FROM fedora:41\nRUN dnf module install -y nodejs:20 && dnf clean all\n", line: 0},
+
 	// DL3042
 	{name: "pip cache kept", rule: rulePipCache, src: "FROM python:3.12\nRUN pip install requests==2.32.3\n", line: 2},
 	{name: "pip cache off but not inherited", rule: rulePipCache, src: "FROM python:3.12 AS base\nENV PIP_NO_CACHE_DIR=1\nFROM python:3.12\nRUN pip install requests==2.32.3\n", line: 4},

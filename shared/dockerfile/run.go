@@ -31,6 +31,7 @@ func (l *linter) run(in *instr, cur *stage) {
 	l.cd(in, s)
 	l.aptGet(in, s, cur)
 	l.packages(in, s, cur)
+	l.rpm(in, s)
 	l.downloads(in, s, cur)
 	l.commands(in, s)
 	if !in.onbuild && !in.json && !guarded && s.unguardedPipe {
