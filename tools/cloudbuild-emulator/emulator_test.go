@@ -1,9 +1,13 @@
 package main
 
 import (
+	"archive/tar"
 	"bytes"
 	"context"
+	"debug/elf"
 	"encoding/json"
+	"fmt"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -40,6 +44,7 @@ const (
 var (
 	setupOnce sync.Once
 	setupErr  error
+	stepNames = []string{"lint", "build", "validate", "publish", "gitops-pr"}
 )
 
 // engine returns a client of the test engine with the step images of
@@ -71,7 +76,7 @@ func setup(c *client.Client, base string) (err error) {
 			return err
 		}
 	}
-	for _, s := range []string{"lint", "build", "validate", "publish"} {
+	for _, s := range stepNames {
 		if err := LoadOCI(ctx, c, filepath.Join(dir, "gitship-"+s), stepRegistry+"/gitship-"+s+":"+stepVersion); err != nil {
 			return err
 		}
@@ -85,7 +90,7 @@ func buildImages() (string, error) {
 		return "", err
 	}
 	cmd := exec.Command("go", "run", "./tools/imagegen", "-out", dir, "-version", stepVersion,
-		"-platforms", "linux/"+runtime.GOARCH, "-steps", "lint,build,validate,publish")
+		"-platforms", "linux/"+runtime.GOARCH, "-steps", strings.Join(stepNames, ","))
 	cmd.Dir = filepath.Join("..", "..")
 	if out, err := cmd.CombinedOutput(); err != nil {
 		return "", &setupError{"tools/imagegen", err, out}
@@ -102,6 +107,15 @@ func standIn(ctx context.Context, c *client.Client, base string) error {
 		return err
 	}
 	defer c.ContainerRemove(ctx, created.ID, client.ContainerRemoveOptions{Force: true})
+	// The docker CLI of this machine, with the shared libraries it loads,
+	// for the steps that run docker in gcr.io/cloud-builders/docker.
+	cli, err := dockerCLI()
+	if err != nil {
+		return err
+	}
+	if _, err := c.CopyToContainer(ctx, created.ID, client.CopyToContainerOptions{DestinationPath: "/", Content: cli}); err != nil {
+		return fmt.Errorf("copy the docker CLI into the stand-in: %w", err)
+	}
 	if _, err := c.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
 		return err
 	}
@@ -121,6 +135,51 @@ func standIn(ctx context.Context, c *client.Client, base string) error {
 		return err
 	}
 	return nil
+}
+
+// dockerCLI is a tar of the docker CLI at /bin/docker and, when it is
+// dynamically linked, the libraries and loader ldd lists, at their paths.
+func dockerCLI() (io.Reader, error) {
+	bin, err := exec.LookPath("docker")
+	if err != nil {
+		return nil, fmt.Errorf("no docker CLI for the gcr.io/cloud-builders/docker stand-in: %w", err)
+	}
+	files := map[string]string{"bin/docker": bin}
+	if f, err := elf.Open(bin); err == nil {
+		dynamic := false
+		for _, p := range f.Progs {
+			dynamic = dynamic || p.Type == elf.PT_INTERP
+		}
+		f.Close()
+		if dynamic {
+			out, err := exec.Command("ldd", bin).Output()
+			if err != nil {
+				return nil, fmt.Errorf("ldd %s: %w", bin, err)
+			}
+			for _, line := range strings.Split(string(out), "\n") {
+				fields := strings.Fields(line)
+				for i, f := range fields {
+					if strings.HasPrefix(f, "/") && (i == 0 || fields[i-1] == "=>") {
+						files[strings.TrimPrefix(f, "/")] = f
+						break
+					}
+				}
+			}
+		}
+	}
+	var buf bytes.Buffer
+	tw := tar.NewWriter(&buf)
+	for name, path := range files {
+		data, err := os.ReadFile(path) // follows symlinks: the library itself
+		if err != nil {
+			return nil, err
+		}
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o755, Size: int64(len(data))}); err != nil {
+			return nil, err
+		}
+		tw.Write(data)
+	}
+	return &buf, tw.Close()
 }
 
 type setupError struct {
@@ -180,13 +239,16 @@ func app(t *testing.T, base string, extra map[string]string) (dir, sha string) {
 	return dir, strings.TrimSpace(gittest.Git(t, dir, "rev-parse", "HEAD"))
 }
 
-// TestCloudbuildYAML runs the repository's cloudbuild/cloudbuild.yaml
-// through the emulator: lint, lint-outputs, registry-token, build (its
-// tests in a container, with the BuildKit of a buildkitd container as the
-// buildkit step starts one), validate, publish to a loopback registry and
-// deploy-dev (a branch that is not main deploys nothing), each step a
-// container with /workspace mounted; and the same with a lint error in
-// the checkout, which fails the build at lint-outputs before build.
+// TestCloudbuildYAML runs the repository's Cloud Build configs through
+// the emulator, each step a container with /workspace mounted:
+// cloudbuild.yaml on main (lint, lint-outputs, registry-token, build with
+// its tests in a container and the BuildKit of a buildkitd container as
+// the buildkit step starts one, validate, publish to a loopback registry,
+// deploy-dev copying gitops-pr out of its image with docker and committing
+// to a GitOps repository in the workspace), then deploy-staging.yaml for
+// the same commit (resolve by the commit, gitops-pr pushing staging's
+// branch); and cloudbuild.yaml with a lint error in the checkout, which
+// fails the build at lint-outputs before anything is built.
 func TestCloudbuildYAML(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the step images and runs a whole build")
@@ -210,18 +272,23 @@ func TestCloudbuildYAML(t *testing.T) {
 	}
 	t.Cleanup(func() { c.ContainerRemove(ctx, "buildkitd", client.ContainerRemoveOptions{Force: true}) })
 
-	cfg, err := LoadConfig(filepath.Join("..", "..", "cloudbuild", "cloudbuild.yaml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	build := func(t *testing.T, ws, sha string) (*Result, string) {
+	run := func(t *testing.T, config, ws string, subs map[string]string, env ...string) (*Result, string) {
+		t.Helper()
+		cfg, err := LoadConfig(filepath.Join("..", "..", "cloudbuild", config))
+		if err != nil {
+			t.Fatal(err)
+		}
+		given := map[string]string{"PROJECT_ID": "acme", "_GITSHIP_REGISTRY": stepRegistry, "_GITSHIP_VERSION": stepVersion,
+			"_AR_HOST": reg.Host, "_GITOPS_REPO": "/workspace/gitops.git"}
+		for k, v := range subs {
+			given[k] = v
+		}
 		var log bytes.Buffer
 		b := &Build{Config: cfg, Workspace: ws, Socket: socket, Images: standIns, Skip: []string{"buildkit"},
 			Secrets: map[string]string{"GITSHIP_TOKEN": "unused"}, Log: &log,
 			// The registry is plain HTTP on loopback.
-			Env: []string{"GITSHIP_INSECURE=true"},
-			Substitutions: defaults(map[string]string{"PROJECT_ID": "acme", "COMMIT_SHA": sha, "BRANCH_NAME": "feature",
-				"_GITSHIP_REGISTRY": stepRegistry, "_GITSHIP_VERSION": stepVersion, "_AR_HOST": reg.Host})}
+			Env:           append([]string{"GITSHIP_INSECURE=true"}, env...),
+			Substitutions: defaults(given)}
 		res, err := b.Run(ctx, c)
 		if err != nil {
 			t.Fatalf("%v\n%s", err, log.String())
@@ -235,19 +302,31 @@ func TestCloudbuildYAML(t *testing.T) {
 		}
 		return m
 	}
+	// pinned is the file of the GitOps repository's branch that pins
+	// digest, "" if none does.
+	pinned := func(t *testing.T, gitops, branch, digest string) string {
+		for path, content := range gittest.Files(t, gitops, branch) {
+			if strings.Contains(content, "@"+digest) {
+				return path
+			}
+		}
+		return ""
+	}
 
-	t.Run("green", func(t *testing.T) {
+	t.Run("main, then deploy-staging", func(t *testing.T) {
 		ws, sha := app(t, base, nil)
-		res, log := build(t, ws, sha)
+		gitops := filepath.Join(ws, "gitops.git")
+		if err := os.CopyFS(gitops, os.DirFS(gittest.Bare(t, map[string]string{"README.md": "# clusters\n"}, "main"))); err != nil {
+			t.Fatal(err)
+		}
+		res, log := run(t, "cloudbuild.yaml", ws, map[string]string{"COMMIT_SHA": sha, "BRANCH_NAME": "main"})
 		want := map[string]string{"lint": "SUCCESS", "lint-outputs": "SUCCESS", "buildkit": "SKIPPED", "registry-token": "SUCCESS",
 			"build": "SUCCESS", "validate": "SUCCESS", "publish": "SUCCESS", "deploy-dev": "SUCCESS"}
 		if got := status(res); res.Status != "SUCCESS" || !equal(got, want) {
 			t.Fatalf("build %s, steps %v, want %v\n%s", res.Status, got, want, log)
 		}
-		for _, line := range []string{"ok 1 - hello says hello", "not a push to main: dev is not deployed"} {
-			if !strings.Contains(log, line) {
-				t.Errorf("the log lacks %q:\n%s", line, log)
-			}
+		if !strings.Contains(log, "ok 1 - hello says hello") {
+			t.Errorf("the log lacks the test's output:\n%s", log)
 		}
 		var published map[string]string
 		data, err := os.ReadFile(filepath.Join(ws, ".gitship", "publish.json"))
@@ -256,16 +335,13 @@ func TestCloudbuildYAML(t *testing.T) {
 		}
 		// The image is in the registry under the commit, by the digest
 		// publish reports.
-		ref, err := name.ParseReference(reg.Host + "/acme/apps/app:" + sha)
+		desc, err := remote.Head(mustRef(t, reg.Host+"/acme/apps/app:"+sha))
 		if err != nil {
-			t.Fatal(err)
+			t.Fatalf("the image is not in the registry under %s: %v\n%s", sha, err, log)
 		}
-		desc, err := remote.Head(ref)
-		if err != nil {
-			t.Fatalf("%s is not in the registry: %v\n%s", ref, err, log)
-		}
-		if desc.Digest.String() != published["digest"] || published["image"] != reg.Host+"/acme/apps/app@"+published["digest"] {
-			t.Errorf("registry has %s at %s; publish's outputs %v", desc.Digest, ref, published)
+		digest := desc.Digest.String()
+		if digest != published["digest"] || published["image"] != reg.Host+"/acme/apps/app@"+digest {
+			t.Errorf("registry has %s; publish's outputs %v", digest, published)
 		}
 		// The build's results record the image by digest: publish's
 		// $BUILDER_OUTPUT/output, Cloud Build's results.buildStepOutputs.
@@ -274,11 +350,35 @@ func TestCloudbuildYAML(t *testing.T) {
 				t.Errorf("publish's buildStepOutputs = %q, want its image %s", s.Output, published["image"])
 			}
 		}
+		// deploy-dev copied gitops-pr out of its image with docker and
+		// committed dev's manifests, pinned by digest, to main.
+		if p := pinned(t, gitops, "main", digest); !strings.HasPrefix(p, "clusters/dev/") {
+			t.Errorf("main of the GitOps repository pins %s in no file under clusters/dev/ (%q); files %v\n%s",
+				digest, p, gittest.Files(t, gitops, "main"), log)
+		}
+
+		// The tag staging on that commit: deploy-staging.yaml finds the
+		// image by the commit, tags it staging, and pushes staging's
+		// manifests to a branch (no provider to open the pull request on).
+		res, log = run(t, "deploy-staging.yaml", ws, map[string]string{"COMMIT_SHA": sha, "TAG_NAME": "staging"}, "GITSHIP_PROVIDER=none")
+		want = map[string]string{"resolve": "SUCCESS", "gitops-pr": "SUCCESS"}
+		if got := status(res); res.Status != "SUCCESS" || !equal(got, want) {
+			t.Fatalf("deploy-staging %s, steps %v, want %v\n%s", res.Status, got, want, log)
+		}
+		if d, err := remote.Head(mustRef(t, reg.Host+"/acme/apps/app:staging")); err != nil || d.Digest.String() != digest {
+			t.Errorf("the tag staging is %v (%v), want %s", d, err, digest)
+		}
+		var branch map[string]string
+		data, _ = os.ReadFile(filepath.Join(ws, ".gitship", "gitops-pr.json"))
+		json.Unmarshal(data, &branch)
+		if branch["branch"] == "" || !strings.HasPrefix(pinned(t, gitops, branch["branch"], digest), "clusters/staging/") {
+			t.Errorf("gitops-pr's outputs %v: its branch pins %s in no file under clusters/staging/\n%s", branch, digest, log)
+		}
 	})
 
 	t.Run("lint error", func(t *testing.T) {
 		ws, sha := app(t, base, map[string]string{"config.yaml": "a: 1\na: 2\n"})
-		res, log := build(t, ws, sha)
+		res, log := run(t, "cloudbuild.yaml", ws, map[string]string{"COMMIT_SHA": sha, "BRANCH_NAME": "main"})
 		want := map[string]string{"lint": "SUCCESS", "lint-outputs": "FAILURE", "buildkit": "SKIPPED", "registry-token": "SKIPPED",
 			"build": "SKIPPED", "validate": "SKIPPED", "publish": "SKIPPED", "deploy-dev": "SKIPPED"}
 		if got := status(res); res.Status != "FAILURE" || !equal(got, want) {
