@@ -31,6 +31,9 @@ type Chart struct {
 	Namespace   string   // default "default"
 	KubeVersion string   // .Capabilities.KubeVersion, e.g. "1.31.0"; default Helm's
 	SkipTests   bool     // drop test hooks
+	// KeepUnreadable keeps a rendered document that is not an object as a
+	// Resource with Err set (Sources.KeepUnreadable).
+	KeepUnreadable bool
 }
 
 // RenderChart renders c like `helm template --include-crds`, in process and
@@ -76,7 +79,9 @@ func RenderChart(ctx context.Context, c Chart) ([]Resource, error) {
 			// validator parses the body (and reports its syntax) anyway.
 			rs, err := parseDocQuick(src, line, d.data)
 			if err != nil {
-				return err
+				if rs, err = kept(err, c.KeepUnreadable, src, line, d.data); err != nil {
+					return err
+				}
 			}
 			for _, r := range rs {
 				if keep(r.Hook, c.SkipTests) {

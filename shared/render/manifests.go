@@ -24,6 +24,11 @@ import (
 // parses it anyway (and reports it with its line). Everything else gets
 // Split's full checks.
 func ReadManifests(paths []string, stdin io.Reader) ([]Resource, error) {
+	return readManifests(paths, stdin, false)
+}
+
+// readManifests is ReadManifests; keep is Sources.KeepUnreadable.
+func readManifests(paths []string, stdin io.Reader, keep bool) ([]Resource, error) {
 	var files []string
 	seen := map[string]bool{}
 	add := func(f string) {
@@ -53,7 +58,7 @@ func ReadManifests(paths []string, stdin io.Reader) ([]Resource, error) {
 		go func() {
 			defer wg.Done()
 			for i := int(next.Add(1) - 1); i < len(files); i = int(next.Add(1) - 1) {
-				per[i], errs[i] = readOne(files[i], stdin)
+				per[i], errs[i] = readOne(files[i], stdin, keep)
 			}
 		}()
 	}
@@ -68,7 +73,7 @@ func ReadManifests(paths []string, stdin io.Reader) ([]Resource, error) {
 	return out, nil
 }
 
-func readOne(f string, stdin io.Reader) ([]Resource, error) {
+func readOne(f string, stdin io.Reader, keep bool) ([]Resource, error) {
 	var data []byte
 	var err error
 	stream := "manifests " + f
@@ -81,7 +86,7 @@ func readOne(f string, stdin io.Reader) ([]Resource, error) {
 	if err != nil {
 		return nil, err
 	}
-	return split(stream, f, data, true)
+	return split(stream, f, data, true, keep)
 }
 
 // expand turns one argument into the files it names, slash-separated.

@@ -33,6 +33,10 @@ type Resource struct {
 	// that cannot be cut out of its List verbatim (flow style, JSON);
 	// Line is 0 then.
 	Data []byte
+	// Err is set on a document that cannot be read as an object, kept
+	// (Sources.KeepUnreadable) so that the others are still validated;
+	// its header fields are what could be read, Data the document as is.
+	Err *DocumentError
 }
 
 // ErrInput is wrapped by errors about what the caller pointed at rather than
@@ -62,6 +66,10 @@ type Sources struct {
 	Kustomize   []string // kustomization directories
 	Manifests   []string // files, directories, globs; "-" is Stdin
 	Stdin       io.Reader
+	// KeepUnreadable makes a chart's or manifest file's document that is
+	// not a Kubernetes object (no kind, invalid YAML) a Resource with Err
+	// set rather than an error for the whole render.
+	KeepUnreadable bool
 }
 
 // Render renders every source in the order given: charts, Kustomize
@@ -72,7 +80,8 @@ func (s Sources) Render(ctx context.Context, kubeVersion string, log io.Writer) 
 	var all []Resource
 	for _, dir := range s.Charts {
 		rs, err := RenderChart(ctx, Chart{Dir: dir, Values: s.Values, Set: s.Set,
-			ReleaseName: s.ReleaseName, Namespace: s.Namespace, KubeVersion: kubeVersion})
+			ReleaseName: s.ReleaseName, Namespace: s.Namespace, KubeVersion: kubeVersion,
+			KeepUnreadable: s.KeepUnreadable})
 		if err != nil {
 			return nil, fmt.Errorf("--chart %s: %w", dir, err)
 		}
@@ -88,7 +97,7 @@ func (s Sources) Render(ctx context.Context, kubeVersion string, log io.Writer) 
 		all = append(all, rs...)
 	}
 	if len(s.Manifests) > 0 {
-		rs, err := ReadManifests(s.Manifests, s.Stdin)
+		rs, err := readManifests(s.Manifests, s.Stdin, s.KeepUnreadable)
 		if err != nil {
 			return nil, fmt.Errorf("--manifests: %w", err)
 		}

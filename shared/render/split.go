@@ -24,12 +24,14 @@ var bom = []byte("\xef\xbb\xbf")
 // are skipped; a List, or any kind ending in List that has items, becomes
 // its items. source names the file in Resource.Source and in errors.
 func Split(stream, source string, data []byte) ([]Resource, error) {
-	return split(stream, source, data, false)
+	return split(stream, source, data, false, false)
 }
 
 // split is Split; quick lets documents whose header quickHeader reads skip
 // the full parse, leaving their syntax to the validator that reads them next.
-func split(stream, source string, data []byte, quick bool) ([]Resource, error) {
+// keep makes a document that cannot be read a Resource with Err set,
+// instead of an error for the whole stream.
+func split(stream, source string, data []byte, quick, keep bool) ([]Resource, error) {
 	docs, err := splitDocs(source, data)
 	if err != nil {
 		return nil, err
@@ -42,12 +44,64 @@ func split(stream, source string, data []byte, quick bool) ([]Resource, error) {
 		}
 		rs, err := parse(source, d.line, d.data)
 		if err != nil {
-			return nil, err
+			if rs, err = kept(err, keep, source, d.line, d.data); err != nil {
+				return nil, err
+			}
 		}
 		out = append(out, rs...)
 	}
 	number(stream, out)
 	return out, nil
+}
+
+// DocumentError is a document that cannot be read as a Kubernetes object:
+// invalid YAML, not a mapping, or without kind or apiVersion. Other
+// documents of its stream can still be read: with Sources.KeepUnreadable
+// it becomes a Resource whose Err it is, as kubeconform reports such a
+// document and validates the rest.
+type DocumentError struct {
+	Source string
+	// Line is the line of Source the problem is on, 0 for rendered output;
+	// DocLine the line within the document.
+	Line, DocLine int
+	Msg           string
+	// What could be read of the document's header.
+	APIVersion, Kind, Name, Namespace string
+}
+
+func (e *DocumentError) Error() string {
+	if e.Line == 0 {
+		return e.Source + ": " + e.Msg
+	}
+	return e.Source + ":" + strconv.Itoa(e.Line) + ": " + e.Msg
+}
+
+// docError is a DocumentError at node n of a document starting at line of
+// source (0 when rendered), with what obj, the document's root, says of
+// itself.
+func docError(source string, line int, n, obj *yaml.Node, format string, args ...any) *DocumentError {
+	e := &DocumentError{Source: source, DocLine: n.Line, Msg: fmt.Sprintf(format, args...)}
+	if line > 0 {
+		e.Line = line + n.Line - 1
+	}
+	if obj != nil && obj.Kind == yaml.MappingNode {
+		md := lookup(obj, "metadata")
+		e.APIVersion, e.Kind = scalar(lookup(obj, "apiVersion")), scalar(lookup(obj, "kind"))
+		e.Name, e.Namespace = scalar(lookup(md, "name")), scalar(lookup(md, "namespace"))
+	}
+	return e
+}
+
+// kept turns err, from reading the document data that starts at line of
+// source (0 when rendered), into an unreadable Resource when keep allows
+// and err is about that document alone.
+func kept(err error, keep bool, source string, line int, data []byte) ([]Resource, error) {
+	var de *DocumentError
+	if !keep || !errors.As(err, &de) {
+		return nil, err
+	}
+	return []Resource{{APIVersion: de.APIVersion, Kind: de.Kind, Name: de.Name, Namespace: de.Namespace,
+		Source: source, Line: line, Data: data, Err: de}}, nil
 }
 
 func number(stream string, rs []Resource) {
@@ -135,7 +189,7 @@ func parseDoc(source string, line int, data []byte) ([]Resource, error) {
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); err == nil {
-		return nil, fmt.Errorf("%s: more than one document after a \"...\" end marker; separate documents with \"---\"", at(source, line, &extra))
+		return nil, docError(source, line, &extra, nil, "more than one document after a \"...\" end marker; separate documents with \"---\"")
 	} else if !errors.Is(err, io.EOF) {
 		return nil, yamlError(source, line, err)
 	}
@@ -164,15 +218,15 @@ type chunk struct {
 // not verbatim) and which ends by line end of the chunk, into resources.
 func (c *chunk) objects(obj *yaml.Node, data []byte, line, end int) ([]Resource, error) {
 	if obj.Kind != yaml.MappingNode {
-		return nil, fmt.Errorf("%s: document is not an object", at(c.source, c.line, obj))
+		return nil, docError(c.source, c.line, obj, nil, "document is not an object")
 	}
 	kind := scalar(lookup(obj, "kind"))
 	if kind == "" {
-		return nil, fmt.Errorf("%s: document has no kind", at(c.source, c.line, obj))
+		return nil, docError(c.source, c.line, obj, obj, "document has no kind")
 	}
 	apiVersion := scalar(lookup(obj, "apiVersion"))
 	if apiVersion == "" {
-		return nil, fmt.Errorf("%s: document has no apiVersion", at(c.source, c.line, obj))
+		return nil, docError(c.source, c.line, obj, obj, "document has no apiVersion")
 	}
 	if items, itemsEnd, ok := listItems(obj, kind, end); ok {
 		var out []Resource
@@ -419,7 +473,7 @@ func yamlError(source string, line int, err error) error {
 	msg := err.Error()
 	if m := yamlLine.FindStringSubmatch(msg); m != nil {
 		n, _ := strconv.Atoi(m[1])
-		return fmt.Errorf("%s: %s", at(source, line, &yaml.Node{Line: n}), m[2])
+		return docError(source, line, &yaml.Node{Line: n}, nil, "%s", m[2])
 	}
-	return fmt.Errorf("%s: %s", at(source, line, &yaml.Node{Line: 1}), strings.TrimPrefix(msg, "yaml: "))
+	return docError(source, line, &yaml.Node{Line: 1}, nil, "%s", strings.TrimPrefix(msg, "yaml: "))
 }

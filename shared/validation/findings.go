@@ -38,6 +38,9 @@ func Label(r Result) string {
 	if name == "" {
 		name = fmt.Sprintf("#%d", r.Resource.Index+1)
 	}
+	if r.Resource.Kind == "" { // a document that is no object
+		return "document " + name
+	}
 	return r.Resource.Kind + " " + name
 }
 

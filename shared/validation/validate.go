@@ -226,6 +226,16 @@ func (v *Validator) Validate(ctx context.Context, rs []render.Resource) ([]Resul
 
 func (v *Validator) validate(r render.Resource) Result {
 	res := Result{Resource: r}
+	if r.Err != nil {
+		// Not an object (no kind, invalid YAML): unreadable for every
+		// version, as kubeconform reports it, while the rest are checked.
+		p := Problem{Message: r.Err.Msg, Line: r.Err.Line, RenderedLine: r.Err.DocLine}
+		for _, k := range v.opts.KubernetesVersions {
+			res.Checks = append(res.Checks, Check{KubernetesVersion: strings.TrimPrefix(k, "v"), Status: Failed,
+				Message: r.Err.Msg, Problems: []Problem{p}})
+		}
+		return res
+	}
 	var doc *yaml.Node // parsed on demand, to place problems
 	for _, k := range v.opts.KubernetesVersions {
 		k = strings.TrimPrefix(k, "v")

@@ -42,6 +42,9 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 		var err error
 		src := s.RenderFlags.Sources()
 		src.Stdin = os.Stdin
+		// A document that is no object is reported with the others'
+		// results, as kubeconform does, rather than ending the run.
+		src.KeepUnreadable = true
 		resources, err = src.Render(ctx, versions[0], r.Stdout)
 		if err != nil {
 			return validation.InputError(err)
@@ -73,7 +76,17 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	if err := publish(r, report, s, versions, results, findings); err != nil {
 		return err
 	}
-	if s.RenderTo != "" {
+	unreadable := 0
+	for _, r := range resources {
+		if r.Err != nil {
+			unreadable++
+		}
+	}
+	if s.RenderTo != "" && unreadable > 0 {
+		// The tree is for gitops-pr to commit: one without some documents
+		// would deploy less than the sources say.
+		fmt.Fprintf(r.Stdout, "Rendered manifests not written to %s: %d documents are not Kubernetes objects\n", s.RenderTo, unreadable)
+	} else if s.RenderTo != "" {
 		files, err := render.WriteTree(s.RenderTo, resources)
 		if err != nil {
 			return validation.InputError(fmt.Errorf("--render-to: %w", err))
