@@ -245,9 +245,9 @@ func app(t *testing.T, base string, extra map[string]string) (dir, sha string) {
 // its tests in a container and the BuildKit of a buildkitd container as
 // the buildkit step starts one, validate, publish to a loopback registry,
 // deploy-dev copying gitops-pr out of its image with docker and committing
-// to a GitOps repository in the workspace), then deploy-staging.yaml for
-// the same commit (resolve by the commit, gitops-pr pushing staging's
-// branch); and cloudbuild.yaml with a lint error in the checkout, which
+// to a GitOps repository in the workspace), then deploy-staging.yaml and
+// deploy-production.yaml for the same commit (resolve by the commit,
+// gitops-pr pushing the environment's branch); and cloudbuild.yaml with a lint error in the checkout, which
 // fails the build at lint-outputs before anything is built.
 func TestCloudbuildYAML(t *testing.T) {
 	if testing.Short() {
@@ -302,18 +302,18 @@ func TestCloudbuildYAML(t *testing.T) {
 		}
 		return m
 	}
-	// pinned is the file of the GitOps repository's branch that pins
-	// digest, "" if none does.
-	pinned := func(t *testing.T, gitops, branch, digest string) string {
+	// pinned tells whether a file under dir on the GitOps repository's
+	// branch pins digest.
+	pinned := func(t *testing.T, gitops, branch, dir, digest string) bool {
 		for path, content := range gittest.Files(t, gitops, branch) {
-			if strings.Contains(content, "@"+digest) {
-				return path
+			if strings.HasPrefix(path, dir) && strings.Contains(content, "@"+digest) {
+				return true
 			}
 		}
-		return ""
+		return false
 	}
 
-	t.Run("main, then deploy-staging", func(t *testing.T) {
+	t.Run("main, then deploy-staging and deploy-production", func(t *testing.T) {
 		ws, sha := app(t, base, nil)
 		gitops := filepath.Join(ws, "gitops.git")
 		if err := os.CopyFS(gitops, os.DirFS(gittest.Bare(t, map[string]string{"README.md": "# clusters\n"}, "main"))); err != nil {
@@ -352,27 +352,30 @@ func TestCloudbuildYAML(t *testing.T) {
 		}
 		// deploy-dev copied gitops-pr out of its image with docker and
 		// committed dev's manifests, pinned by digest, to main.
-		if p := pinned(t, gitops, "main", digest); !strings.HasPrefix(p, "clusters/dev/") {
-			t.Errorf("main of the GitOps repository pins %s in no file under clusters/dev/ (%q); files %v\n%s",
-				digest, p, gittest.Files(t, gitops, "main"), log)
+		if !pinned(t, gitops, "main", "clusters/dev/", digest) {
+			t.Errorf("main of the GitOps repository pins %s in no file under clusters/dev/; files %v\n%s",
+				digest, gittest.Files(t, gitops, "main"), log)
 		}
 
-		// The tag staging on that commit: deploy-staging.yaml finds the
-		// image by the commit, tags it staging, and pushes staging's
-		// manifests to a branch (no provider to open the pull request on).
-		res, log = run(t, "deploy-staging.yaml", ws, map[string]string{"COMMIT_SHA": sha, "TAG_NAME": "staging"}, "GITSHIP_PROVIDER=none")
-		want = map[string]string{"resolve": "SUCCESS", "gitops-pr": "SUCCESS"}
-		if got := status(res); res.Status != "SUCCESS" || !equal(got, want) {
-			t.Fatalf("deploy-staging %s, steps %v, want %v\n%s", res.Status, got, want, log)
-		}
-		if d, err := remote.Head(mustRef(t, reg.Host+"/acme/apps/app:staging")); err != nil || d.Digest.String() != digest {
-			t.Errorf("the tag staging is %v (%v), want %s", d, err, digest)
-		}
-		var branch map[string]string
-		data, _ = os.ReadFile(filepath.Join(ws, ".gitship", "gitops-pr.json"))
-		json.Unmarshal(data, &branch)
-		if branch["branch"] == "" || !strings.HasPrefix(pinned(t, gitops, branch["branch"], digest), "clusters/staging/") {
-			t.Errorf("gitops-pr's outputs %v: its branch pins %s in no file under clusters/staging/\n%s", branch, digest, log)
+		// The tag staging, then production, on that commit:
+		// deploy-<env>.yaml finds the image by the commit, tags it with the
+		// environment, and pushes the environment's manifests to a branch
+		// (no provider to open the pull request on).
+		for _, env := range []string{"staging", "production"} {
+			res, log = run(t, "deploy-"+env+".yaml", ws, map[string]string{"COMMIT_SHA": sha, "TAG_NAME": env}, "GITSHIP_PROVIDER=none")
+			want = map[string]string{"resolve": "SUCCESS", "gitops-pr": "SUCCESS"}
+			if got := status(res); res.Status != "SUCCESS" || !equal(got, want) {
+				t.Fatalf("deploy-%s %s, steps %v, want %v\n%s", env, res.Status, got, want, log)
+			}
+			if d, err := remote.Head(mustRef(t, reg.Host+"/acme/apps/app:"+env)); err != nil || d.Digest.String() != digest {
+				t.Errorf("the tag %s is %v (%v), want %s", env, d, err, digest)
+			}
+			var branch map[string]string
+			data, _ = os.ReadFile(filepath.Join(ws, ".gitship", "gitops-pr.json"))
+			json.Unmarshal(data, &branch)
+			if branch["branch"] == "" || !pinned(t, gitops, branch["branch"], "clusters/"+env+"/", digest) {
+				t.Errorf("gitops-pr's outputs %v: its branch pins %s in no file under clusters/%s/\n%s", branch, digest, env, log)
+			}
 		}
 	})
 
