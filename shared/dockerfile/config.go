@@ -15,11 +15,14 @@ import (
 type Config struct {
 	Ignored  []string                    // rule IDs never reported
 	Override map[string]finding.Severity // rule ID -> severity, from hadolint's override: {error: [...], warning: [...], info: [...], style: [...]}
+	// TrustedRegistries are the registries base images may come from
+	// (DL3026); empty allows all. "*.example.com" matches subdomains.
+	TrustedRegistries []string
 }
 
-// LoadConfig reads a .hadolint.yaml (keys: ignored, override; unknown keys of
-// hadolint such as trustedRegistries, failure-threshold, label-schema are
-// accepted and ignored). Errors name the file and, for YAML errors, the line.
+// LoadConfig reads a .hadolint.yaml (keys: ignored, override,
+// trustedRegistries; other keys of hadolint such as failure-threshold and
+// label-schema are accepted and ignored). Errors name the file and, for YAML errors, the line.
 func LoadConfig(path string) (Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -31,8 +34,9 @@ func LoadConfig(path string) (Config, error) {
 // hadolintFile is the shape of the keys gitship reads. Every other key is
 // left to yaml.v3 to skip, so a full hadolint config loads unchanged.
 type hadolintFile struct {
-	Ignored  []string  `yaml:"ignored"`
-	Override yaml.Node `yaml:"override"`
+	Ignored           []string  `yaml:"ignored"`
+	Override          yaml.Node `yaml:"override"`
+	TrustedRegistries []string  `yaml:"trustedRegistries"`
 }
 
 // overrideOrder is the order the override lists are applied in; a rule that
@@ -46,7 +50,7 @@ func ParseConfig(name string, data []byte) (Config, error) {
 		// yaml.v3 errors already read "yaml: line N: ...".
 		return Config{}, fmt.Errorf("parse %s: %w", name, err)
 	}
-	cfg := Config{}
+	cfg := Config{TrustedRegistries: f.TrustedRegistries}
 	for _, id := range f.Ignored {
 		if id = normalizeID(id); id != "" {
 			cfg.Ignored = append(cfg.Ignored, id)

@@ -10,7 +10,7 @@ import (
 )
 
 func TestParseConfig(t *testing.T) {
-	data := []byte(`# a full hadolint config; gitship reads two keys of it
+	data := []byte(`# a full hadolint config; gitship reads three keys of it
 failure-threshold: warning
 format: tty
 no-color: true
@@ -39,6 +39,9 @@ override:
 	}
 	if got := strings.Join(cfg.Ignored, ","); got != "DL3008,DL3059" {
 		t.Errorf("Ignored = %s", got)
+	}
+	if got := strings.Join(cfg.TrustedRegistries, ","); got != "docker.io,ghcr.io" {
+		t.Errorf("TrustedRegistries = %s", got)
 	}
 	want := map[string]finding.Severity{
 		"DL3001": finding.Error,

@@ -24,7 +24,9 @@ func (l *linter) from(in *instr) {
 	}
 	if parent == nil {
 		l.baseImage(in, st.image)
+		l.trustedRegistry(in, st.image, l.trusted)
 	}
+	l.platformFlag(in)
 	if st.name != "" {
 		if first := l.stageNamed(st.name); first != nil {
 			l.at(in, ruleDuplicateStage, in.args[2],

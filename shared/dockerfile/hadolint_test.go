@@ -22,6 +22,8 @@ type hadolintCase struct {
 	// onbuild is the expectation with every RUN wrapped in ONBUILD, or -2
 	// when hadolint's test does not check that form.
 	onbuild int
+	// trusted is the trustedRegistries the case is linted with.
+	trusted []string
 }
 
 // hadolintDiffers are the cases where gitship disagrees with hadolint on
@@ -36,7 +38,7 @@ var hadolintDiffers = map[string]string{
 	"DL3009/warn: BuildKit cache mount to apt lists directory only (onbuild)": "as above",
 }
 
-var hadolintHeader = regexp.MustCompile(`^### (catches|catches=\d+|ok|-)(?: onbuild=(catches|ok))?: (.+)$`)
+var hadolintHeader = regexp.MustCompile(`^### (catches|catches=\d+|ok|-)(?: onbuild=(catches|ok))?(?: trusted=(\S+))?: (.+)$`)
 
 func loadHadolintCases(t *testing.T) []hadolintCase {
 	t.Helper()
@@ -69,7 +71,10 @@ func loadHadolintCases(t *testing.T) []hadolintCase {
 					t.Fatalf("%s:%d: bad case header %q", file, n, line)
 				}
 				flush()
-				cur = &hadolintCase{rule: rule, name: m[3], want: expectation(m[1]), onbuild: -2}
+				cur = &hadolintCase{rule: rule, name: m[4], want: expectation(m[1]), onbuild: -2}
+				if m[3] != "" {
+					cur.trusted = strings.Split(m[3], ",")
+				}
 				if m[2] != "" {
 					cur.onbuild = expectation(m[2])
 					if cur.onbuild < 0 {
@@ -122,9 +127,9 @@ func wrapOnBuild(src string) string {
 	return strings.Join(lines, "\n")
 }
 
-func countRule(src, rule string) int {
+func countRule(src, rule string, trusted []string) int {
 	n := 0
-	for _, f := range Lint("Dockerfile", []byte(src), Options{}) {
+	for _, f := range Lint("Dockerfile", []byte(src), Options{Config: Config{TrustedRegistries: trusted}}) {
 		if f.RuleID == rule {
 			n++
 		}
@@ -150,14 +155,14 @@ func TestHadolintExpectations(t *testing.T) {
 	type tally struct{ agree, total int }
 	perRule := map[string]*tally{}
 	explained := map[string]bool{}
-	check := func(rule, key, src string, want int) {
+	check := func(rule, key, src string, want int, trusted []string) {
 		tl := perRule[rule]
 		if tl == nil {
 			tl = &tally{}
 			perRule[rule] = tl
 		}
 		tl.total++
-		got := countRule(src, rule)
+		got := countRule(src, rule, trusted)
 		ok := agrees(got, want)
 		reason, differs := hadolintDiffers[key]
 		switch {
@@ -180,10 +185,10 @@ func TestHadolintExpectations(t *testing.T) {
 		}
 		key := c.rule + "/" + c.name
 		if c.want != -2 {
-			check(c.rule, key, c.src, c.want)
+			check(c.rule, key, c.src, c.want, c.trusted)
 		}
 		if c.onbuild != -2 {
-			check(c.rule, key+" (onbuild)", wrapOnBuild(c.src), c.onbuild)
+			check(c.rule, key+" (onbuild)", wrapOnBuild(c.src), c.onbuild, c.trusted)
 		}
 	}
 	for key := range hadolintDiffers {

@@ -27,7 +27,7 @@ type Options struct {
 // every Finding.File. It never returns an error for bad Dockerfile content:
 // a syntax error is a Finding (rule DL1000, severity error, with the line).
 func Lint(name string, src []byte, opts Options) []finding.Finding {
-	l := &linter{file: name, lines: sourceLines(src)}
+	l := &linter{file: name, lines: sourceLines(src), trusted: opts.Config.TrustedRegistries}
 	l.lint(src, opts.Targets)
 	fs := l.results(opts.Config)
 	finding.Sort(fs)
@@ -51,6 +51,8 @@ type linter struct {
 	// which BuildKit refuses but the rules still read.
 	preamble stage
 	found    []candidate
+	// trusted is the configuration's trustedRegistries (DL3026).
+	trusted []string
 }
 
 // candidate is a finding before ignores and overrides are applied.
@@ -81,6 +83,11 @@ type stage struct {
 	wget, curl bool
 	// env holds the stage's ENV settings.
 	env map[string]string
+	// archives are the base names of local archives COPY put in (DL3010).
+	archives map[string]bool
+	// kept reports findings about files left in the stage's layers
+	// (DL3060), called at the end if the stage reaches an image.
+	kept []func()
 	// aptLists are the RUNs that keep the apt lists (DL3009), reported at
 	// the end if the stage reaches an image.
 	aptLists []aptUpdate
@@ -189,11 +196,15 @@ func (l *linter) instruction(in *instr) {
 		l.copyDest(in)
 		l.copyFrom(in, cur)
 		l.copyRelative(in, cur)
+		l.copiedArchives(in, cur)
 	case "env":
+		l.envSelfRef(in)
 		if cur == nil {
 			cur = &l.preamble
 		}
 		cur.setEnv(in.args)
+	case "label":
+		l.labelKeys(in)
 	case "cmd", "entrypoint":
 		l.execForm(in)
 		l.repeated(in, cur)
@@ -242,6 +253,8 @@ func (l *linter) onbuild(t *instr, cur *stage) {
 		if cur != nil {
 			cur.onbuildWorkdir = true
 		}
+	case "label":
+		l.labelKeys(t)
 	}
 }
 

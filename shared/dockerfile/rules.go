@@ -20,6 +20,7 @@ const (
 	ruleLatest            = "DL3007"
 	ruleAptPin            = "DL3008"
 	ruleAptLists          = "DL3009"
+	ruleAddArchive        = "DL3010"
 	rulePort              = "DL3011"
 	ruleHealthchecks      = "DL3012"
 	rulePipPin            = "DL3013"
@@ -34,8 +35,10 @@ const (
 	ruleCopyFromSelf      = "DL3023"
 	ruleDuplicateStage    = "DL3024"
 	ruleShellForm         = "DL3025"
+	ruleRegistry          = "DL3026"
 	ruleApt               = "DL3027"
 	ruleGemPin            = "DL3028"
+	rulePlatform          = "DL3029"
 	ruleYumYes            = "DL3030"
 	ruleYumClean          = "DL3032"
 	ruleYumPin            = "DL3033"
@@ -47,10 +50,16 @@ const (
 	ruleDnfClean          = "DL3040"
 	ruleDnfPin            = "DL3041"
 	rulePipCache          = "DL3042"
+	ruleOnbuildTrigger    = "DL3043"
+	ruleEnvSelfRef        = "DL3044"
 	ruleCopyRelative      = "DL3045"
+	ruleUseradd           = "DL3046"
 	ruleWgetProgress      = "DL3047"
+	ruleLabelKey          = "DL3048"
 	ruleRunConsecutive    = "DL3059"
+	ruleYarnCache         = "DL3060"
 	ruleOrder             = "DL3061"
+	ruleGoPin             = "DL3062"
 	ruleMaintainer        = "DL4000"
 	ruleCmds              = "DL4003"
 	ruleEntrypoints       = "DL4004"
@@ -85,6 +94,8 @@ var rules = []finding.Rule{
 		"apt-get install without versions installs whatever the mirror has that day, so rebuilds differ"),
 	hadolint(ruleAptLists, "apt-lists-kept", finding.Info,
 		"apt lists left in the layer add tens of MB to the image and go stale"),
+	hadolint(ruleAddArchive, "copy-then-extract", finding.Info,
+		"copying an archive and extracting it in a RUN stores it twice; ADD extracts it in one layer"),
 	hadolint(rulePort, "expose-port-range", finding.Error,
 		"a port outside 0-65535 is rejected when the container starts"),
 	hadolint(ruleHealthchecks, "healthcheck-multiple", finding.Error,
@@ -113,10 +124,14 @@ var rules = []finding.Rule{
 		"two stages with one name make --from and --target ambiguous"),
 	hadolint(ruleShellForm, "exec-form", finding.Warning,
 		"shell form runs the process under /bin/sh -c, which does not forward SIGTERM, so stops hang until SIGKILL"),
+	hadolint(ruleRegistry, "registry-untrusted", finding.Error,
+		"a base image from a registry outside trustedRegistries (.hadolint.yaml) escapes the organisation's image policy"),
 	hadolint(ruleApt, "apt", finding.Warning,
 		"apt is an interactive front end without a stable CLI; scripts should use apt-get or apt-cache"),
 	hadolint(ruleGemPin, "gem-unpinned", finding.Warning,
 		"gem install without versions installs whatever rubygems.org has that day, so rebuilds differ"),
+	hadolint(rulePlatform, "from-platform", finding.Warning,
+		"a fixed FROM --platform pins the stage to one platform, so multi-platform builds emulate or fail"),
 	hadolint(ruleYumYes, "yum-no-yes", finding.Warning,
 		"yum install waits for a confirmation nobody can give during a build"),
 	hadolint(ruleYumClean, "yum-cache", finding.Warning,
@@ -139,14 +154,26 @@ var rules = []finding.Rule{
 		"dnf install without versions installs whatever the mirror has that day, so rebuilds differ"),
 	hadolint(rulePipCache, "pip-cache", finding.Warning,
 		"pip keeps every downloaded package in its cache, which ends up in the layer"),
+	hadolint(ruleOnbuildTrigger, "onbuild-trigger", finding.Error,
+		"ONBUILD cannot trigger ONBUILD, FROM or MAINTAINER; the build fails"),
+	hadolint(ruleEnvSelfRef, "env-self-reference", finding.Error,
+		"a variable set in an ENV is not yet set for the rest of that ENV, so the reference gets the old value"),
 	hadolint(ruleCopyRelative, "copy-relative-no-workdir", finding.Warning,
 		"COPY to a relative path without WORKDIR lands wherever the base image's WORKDIR points, which can change"),
+	hadolint(ruleUseradd, "useradd-high-uid", finding.Warning,
+		"useradd with a high UID and without -l writes lastlog/faillog files sized by the UID into the layer"),
 	hadolint(ruleWgetProgress, "wget-progress", finding.Info,
 		"wget's default progress output writes a line per chunk and bloats the build log"),
+	hadolint(ruleLabelKey, "label-key", finding.Info,
+		"label keys outside Docker's format, or in namespaces Docker reserves, confuse tools that read them"),
 	hadolint(ruleRunConsecutive, "run-consecutive", finding.Info,
 		"each RUN is a layer; consecutive one-command RUNs make more layers than needed"),
+	hadolint(ruleYarnCache, "yarn-cache", finding.Info,
+		"yarn's package cache left in the layer makes the image larger"),
 	hadolint(ruleOrder, "instruction-order", finding.Error,
 		"only ARG may come before the first FROM; anything else fails the build"),
+	hadolint(ruleGoPin, "go-install-unpinned", finding.Warning,
+		"go install without @version builds whatever the module's default branch has that day"),
 	hadolint(ruleMaintainer, "maintainer", finding.Error,
 		"MAINTAINER is deprecated; LABEL org.opencontainers.image.authors carries the same information"),
 	hadolint(ruleWgetCurl, "wget-and-curl", finding.Warning,

@@ -18,6 +18,7 @@ type ruleCase struct {
 	rule    string
 	src     string
 	targets []string
+	cfg     Config
 	// line is where the finding must be; 0 means the rule must stay silent.
 	line int
 	// col, when set, is the column the finding must have.
@@ -254,6 +255,46 @@ var ruleCases = []ruleCase{
 	{name: "dnf module unpinned", rule: ruleDnfPin, src: "FROM fedora:41\nRUN dnf module install -y nodejs && dnf clean all\n", line: 2},
 	{name: "dnf module pinned", rule: ruleDnfPin, src: "FROM fedora:41\nRUN dnf module install -y nodejs:20 && dnf clean all\n", line: 0},
 
+	// DL3010
+	{name: "archive copied then extracted", rule: ruleAddArchive, src: "FROM alpine:3.20\nCOPY dist/app.tar.gz /tmp/\nRUN tar -xzf /tmp/app.tar.gz -C /opt\n", line: 3, col: 5},
+	{name: "archive copied from a stage", rule: ruleAddArchive, src: "FROM alpine:3.20 AS b\nFROM alpine:3.20\nCOPY --from=b /app.tar.gz /tmp/\nRUN tar -xzf /tmp/app.tar.gz\n", line: 0},
+	{name: "archive copied, not extracted", rule: ruleAddArchive, src: "FROM alpine:3.20\nCOPY app.tar.gz /srv/\nRUN tar -czf /tmp/other.tar.gz /etc\n", line: 0},
+
+	// DL3026
+	{name: "untrusted registry", rule: ruleRegistry, src: "FROM quay.io/org/app:1.0\n", cfg: Config{TrustedRegistries: []string{"docker.io", "*.example.com"}}, line: 1, col: 6, msg: "quay.io"},
+	{name: "trusted registries", rule: ruleRegistry, src: "FROM alpine:3.20 AS a\nFROM library/alpine:3.20 AS b\nFROM reg.example.com/app:1 AS c\nFROM a\nFROM scratch\n", cfg: Config{TrustedRegistries: []string{"docker.io", "*.example.com"}}, line: 0},
+	{name: "no trusted registries configured", rule: ruleRegistry, src: "FROM quay.io/org/app:1.0\n", line: 0},
+
+	// DL3029
+	{name: "fixed platform", rule: rulePlatform, src: "FROM --platform=linux/amd64 alpine:3.20\n", line: 1, col: 6},
+	{name: "build platform", rule: rulePlatform, src: "FROM --platform=$BUILDPLATFORM golang:1.23 AS build\n", line: 0},
+
+	// DL3043
+	{name: "onbuild from", rule: ruleOnbuildTrigger, src: "FROM alpine:3.20\nONBUILD FROM alpine:3.20\n", line: 2},
+	{name: "onbuild run", rule: ruleOnbuildTrigger, src: "FROM alpine:3.20\nONBUILD RUN make\n", line: 0},
+
+	// DL3044
+	{name: "env self reference", rule: ruleEnvSelfRef, src: "FROM alpine:3.20\nENV APP=/app BIN=${APP}/bin\n", line: 2},
+	{name: "env reference to an earlier env", rule: ruleEnvSelfRef, src: "FROM alpine:3.20\nENV APP=/app\nENV BIN=$APP/bin PATH=/x:$PATH APPX=$APPLE\n", line: 0},
+
+	// DL3046
+	{name: "useradd high uid", rule: ruleUseradd, src: "FROM debian:12\nRUN useradd -u 1000000 app\n", line: 2},
+	{name: "useradd high uid with -l", rule: ruleUseradd, src: "FROM debian:12\nRUN useradd --no-log-init -u 1000000 app && useradd -u 10001 b\n", line: 0},
+
+	// DL3048
+	{name: "reserved label namespace", rule: ruleLabelKey, src: "FROM alpine:3.20\nLABEL com.docker.extension=x\n", line: 2},
+	{name: "bad label key", rule: ruleLabelKey, src: "FROM alpine:3.20\nLABEL org..example=x\n", line: 2},
+	{name: "good label keys", rule: ruleLabelKey, src: "FROM alpine:3.20\nLABEL org.opencontainers.image.title=x io.gitship.step=lint maintainer=me\n", line: 0},
+
+	// DL3060
+	{name: "yarn cache kept", rule: ruleYarnCache, src: "FROM node:22\nRUN yarn install --frozen-lockfile\n", line: 2},
+	{name: "yarn cache kept in an unused stage", rule: ruleYarnCache, src: "FROM node:22 AS deps\nRUN yarn install --frozen-lockfile\nFROM node:22\nCOPY --from=deps /node_modules /node_modules\n", line: 0},
+	{name: "yarn cache cleaned", rule: ruleYarnCache, src: "FROM node:22\nRUN yarn install --frozen-lockfile && yarn cache clean\n", line: 0},
+
+	// DL3062
+	{name: "go install unpinned", rule: ruleGoPin, src: "FROM golang:1.23\nRUN go install golang.org/x/tools/cmd/goimports\n", line: 2},
+	{name: "go install pinned and local", rule: ruleGoPin, src: "FROM golang:1.23\nRUN go install golang.org/x/tools/cmd/goimports@v0.24.0 && go install ./cmd/app && go install -v .\n", line: 0},
+
 	// DL3042
 	{name: "pip cache kept", rule: rulePipCache, src: "FROM python:3.12\nRUN pip install requests==2.32.3\n", line: 2},
 	{name: "pip cache off but not inherited", rule: rulePipCache, src: "FROM python:3.12 AS base\nENV PIP_NO_CACHE_DIR=1\nFROM python:3.12\nRUN pip install requests==2.32.3\n", line: 4},
@@ -330,7 +371,7 @@ var ruleCases = []ruleCase{
 func TestRules(t *testing.T) {
 	for _, tc := range ruleCases {
 		t.Run(tc.rule+"/"+tc.name, func(t *testing.T) {
-			fs := Lint("Dockerfile", []byte(tc.src), Options{Targets: tc.targets})
+			fs := Lint("Dockerfile", []byte(tc.src), Options{Targets: tc.targets, Config: tc.cfg})
 			var got []finding.Finding
 			for _, f := range fs {
 				if f.RuleID == tc.rule {

@@ -32,6 +32,10 @@ func (l *linter) run(in *instr, cur *stage) {
 	l.aptGet(in, s, cur)
 	l.packages(in, s, cur)
 	l.rpm(in, s)
+	l.useradd(in, s)
+	l.yarnCache(in, s, cur)
+	l.goInstall(in, s)
+	l.extractsCopied(in, s, cur)
 	l.downloads(in, s, cur)
 	l.commands(in, s)
 	if !in.onbuild && !in.json && !guarded && s.unguardedPipe {
@@ -195,6 +199,9 @@ func (l *linter) checkAptLists(targets []string) {
 		}
 		for _, u := range st.aptLists {
 			l.reportAptLists(u)
+		}
+		for _, report := range st.kept {
+			report()
 		}
 	}
 }

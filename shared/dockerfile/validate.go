@@ -9,6 +9,9 @@ import (
 // like a parse error, so they share DL1000. The rest of the rules still run
 // on the instruction, because the raw AST is all they need.
 func (l *linter) validate(in *instr) {
+	if l.onbuildTrigger(in) {
+		return
+	}
 	if err := parseInstruction(in); err != nil {
 		l.at(in, ruleSyntax, "", "syntax error: %s", oneLine(err.Error()))
 	}
