@@ -20,6 +20,10 @@ type Resource struct {
 	// Data is verbatim from Source (plain manifests, chart CRDs); 0 when
 	// Data is rendered output.
 	Line int
+	// Indent is how many columns Data's lines were moved left from
+	// Source's: a List item cut out of its List. Add it to a column of
+	// Data to get Source's.
+	Indent int
 	// Stream names what produced the object, for grouping reports, e.g.
 	// "chart deploy/chart (values dev.yaml)", "kustomize overlays/dev",
 	// "manifests k8s/a.yaml", "stdin".

@@ -244,6 +244,13 @@ func (c *chunk) objects(obj *yaml.Node, data []byte, line, end int) ([]Resource,
 			if err != nil {
 				return nil, err
 			}
+			if exact {
+				for i := range rs {
+					if rs[i].Indent == 0 { // not set deeper, by a List in the item
+						rs[i].Indent = item.Column - 1
+					}
+				}
+			}
 			out = append(out, rs...)
 		}
 		return out, nil

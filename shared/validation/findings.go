@@ -81,11 +81,12 @@ func resultFindings(r Result, missing finding.Severity) []finding.Finding {
 			}
 			add(key{RuleNoSchema, "", p.Message}, p, c.KubernetesVersion)
 		case Failed:
-			p := Problem{Message: c.Message}
-			if len(c.Problems) > 0 {
-				p = c.Problems[0]
+			if len(c.Problems) == 0 {
+				add(key{RuleUnreadable, "", c.Message}, Problem{Message: c.Message}, c.KubernetesVersion)
 			}
-			add(key{RuleUnreadable, "", p.Message}, p, c.KubernetesVersion)
+			for _, p := range c.Problems { // each duplicate key, say
+				add(key{RuleUnreadable, p.Path, p.Message}, p, c.KubernetesVersion)
+			}
 		}
 	}
 	var out []finding.Finding

@@ -280,6 +280,15 @@ func (v *Validator) validate(r render.Resource) Result {
 			if out.Err != nil {
 				check.Message = out.Err.Error()
 			}
+			if doc == nil {
+				doc = parseNode(r.Data)
+			}
+			if dups := v.duplicateProblems(r, doc); len(dups) > 0 {
+				// The parser's message has a line of the rendered
+				// document and no column: each key placed instead.
+				check.Message, check.Problems = dups[0].Path+": "+dups[0].Message, dups
+				break
+			}
 			check.Problems = []Problem{unreadable(r, check.Message)}
 		}
 		res.Checks = append(res.Checks, check)
@@ -342,8 +351,12 @@ func (v *Validator) place(r render.Resource, doc *yaml.Node, vi violation) Probl
 	p.RenderedLine, p.Column = locate(doc, at)
 	switch {
 	case r.Line > 0 && p.RenderedLine > 0:
-		// The document is verbatim from its file: lines carry over.
+		// The document is verbatim from its file: lines carry over, and
+		// columns too but for a List item's indentation.
 		p.Line = r.Line + p.RenderedLine - 1
+		if p.Column > 0 {
+			p.Column += r.Indent
+		}
 	case r.Line == 0 && r.Source != "":
 		p.Line = templateLine(v.source(r.Source), at)
 		p.Column = 0
