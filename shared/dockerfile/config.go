@@ -18,11 +18,17 @@ type Config struct {
 	// TrustedRegistries are the registries base images may come from
 	// (DL3026); empty allows all. "*.example.com" matches subdomains.
 	TrustedRegistries []string
+	// LabelSchema maps label keys to their type (text, url, email, hash,
+	// rfc3339, semver, spdx): each stage must set them (DL3049), with a
+	// value of that type (DL3051-DL3058). StrictLabels forbids labels
+	// outside the schema (DL3050).
+	LabelSchema  map[string]string
+	StrictLabels bool
 }
 
 // LoadConfig reads a .hadolint.yaml (keys: ignored, override,
-// trustedRegistries; other keys of hadolint such as failure-threshold and
-// label-schema are accepted and ignored). Errors name the file and, for YAML errors, the line.
+// trustedRegistries, label-schema, strict-labels; other keys of hadolint
+// such as failure-threshold are accepted and ignored). Errors name the file and, for YAML errors, the line.
 func LoadConfig(path string) (Config, error) {
 	data, err := os.ReadFile(path)
 	if err != nil {
@@ -37,6 +43,8 @@ type hadolintFile struct {
 	Ignored           []string  `yaml:"ignored"`
 	Override          yaml.Node `yaml:"override"`
 	TrustedRegistries []string  `yaml:"trustedRegistries"`
+	LabelSchema       yaml.Node `yaml:"label-schema"`
+	StrictLabels      bool      `yaml:"strict-labels"`
 }
 
 // overrideOrder is the order the override lists are applied in; a rule that
@@ -50,7 +58,12 @@ func ParseConfig(name string, data []byte) (Config, error) {
 		// yaml.v3 errors already read "yaml: line N: ...".
 		return Config{}, fmt.Errorf("parse %s: %w", name, err)
 	}
-	cfg := Config{TrustedRegistries: f.TrustedRegistries}
+	cfg := Config{TrustedRegistries: f.TrustedRegistries, StrictLabels: f.StrictLabels}
+	schema, err := labelSchema(name, &f.LabelSchema)
+	if err != nil {
+		return Config{}, err
+	}
+	cfg.LabelSchema = schema
 	for _, id := range f.Ignored {
 		if id = normalizeID(id); id != "" {
 			cfg.Ignored = append(cfg.Ignored, id)
@@ -102,4 +115,26 @@ func overrideLists(name string, n *yaml.Node) (map[string][]string, error) {
 
 func normalizeID(id string) string {
 	return strings.ToUpper(strings.TrimSpace(id))
+}
+
+// labelSchema reads label-schema: a mapping of label key to type, each
+// type one hadolint knows, so that a misspelt type is reported with its
+// line instead of being ignored.
+func labelSchema(name string, n *yaml.Node) (map[string]string, error) {
+	if n.Kind == 0 || n.Tag == "!!null" {
+		return nil, nil
+	}
+	if n.Kind != yaml.MappingNode {
+		return nil, fmt.Errorf("parse %s: line %d: label-schema must be a mapping of label to type", name, n.Line)
+	}
+	schema := map[string]string{}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		k, v := n.Content[i], n.Content[i+1]
+		typ := strings.ToLower(strings.TrimSpace(v.Value))
+		if v.Kind != yaml.ScalarNode || !slices.Contains(labelTypes, typ) {
+			return nil, fmt.Errorf("parse %s: line %d: label-schema type of %q is %q; want one of %s", name, v.Line, k.Value, v.Value, strings.Join(labelTypes, ", "))
+		}
+		schema[k.Value] = typ
+	}
+	return schema, nil
 }

@@ -10,7 +10,7 @@ import (
 )
 
 func TestParseConfig(t *testing.T) {
-	data := []byte(`# a full hadolint config; gitship reads three keys of it
+	data := []byte(`# a full hadolint config; gitship reads five keys of it
 failure-threshold: warning
 format: tty
 no-color: true
@@ -42,6 +42,9 @@ override:
 	}
 	if got := strings.Join(cfg.TrustedRegistries, ","); got != "docker.io,ghcr.io" {
 		t.Errorf("TrustedRegistries = %s", got)
+	}
+	if len(cfg.LabelSchema) != 1 || cfg.LabelSchema["author"] != "text" || cfg.StrictLabels {
+		t.Errorf("LabelSchema = %v, StrictLabels = %v", cfg.LabelSchema, cfg.StrictLabels)
 	}
 	want := map[string]finding.Severity{
 		"DL3001": finding.Error,
@@ -82,6 +85,8 @@ func TestParseConfigErrors(t *testing.T) {
 		{"unknown severity", "override:\n  error: [DL3006]\n  fatal: [DL3007]\n", []string{"ci/.hadolint.yaml", "line 3", `"fatal"`}},
 		{"override not a mapping", "override:\n  - DL3006\n", []string{"ci/.hadolint.yaml", "line 2"}},
 		{"override list not a list", "override:\n  warning:\n    a: b\n", []string{"ci/.hadolint.yaml", "line 3"}},
+		{"unknown label type", "label-schema:\n  author: text\n  url: link\n", []string{"ci/.hadolint.yaml", "line 3", `"link"`, "rfc3339"}},
+		{"label-schema not a mapping", "label-schema: [a]\n", []string{"ci/.hadolint.yaml", "line 1"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

@@ -7,7 +7,7 @@ import (
 
 // from opens a stage and checks its base image and name.
 func (l *linter) from(in *instr) {
-	st := &stage{index: len(l.stages), line: in.line}
+	st := &stage{index: len(l.stages), line: in.line, from: in}
 	if len(in.args) > 0 {
 		st.image = in.args[0]
 	}
@@ -24,7 +24,7 @@ func (l *linter) from(in *instr) {
 	}
 	if parent == nil {
 		l.baseImage(in, st.image)
-		l.trustedRegistry(in, st.image, l.trusted)
+		l.trustedRegistry(in, st.image, l.cfg.TrustedRegistries)
 	}
 	l.platformFlag(in)
 	if st.name != "" {

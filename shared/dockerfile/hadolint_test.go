@@ -10,6 +10,8 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/gitship/gitship/shared/finding"
 )
 
 // hadolintCase is one expectation of hadolint's own tests, restated as data
@@ -22,8 +24,8 @@ type hadolintCase struct {
 	// onbuild is the expectation with every RUN wrapped in ONBUILD, or -2
 	// when hadolint's test does not check that form.
 	onbuild int
-	// trusted is the trustedRegistries the case is linted with.
-	trusted []string
+	// cfg is the configuration the case is linted with.
+	cfg Config
 }
 
 // hadolintDiffers are the cases where gitship disagrees with hadolint on
@@ -38,7 +40,7 @@ var hadolintDiffers = map[string]string{
 	"DL3009/warn: BuildKit cache mount to apt lists directory only (onbuild)": "as above",
 }
 
-var hadolintHeader = regexp.MustCompile(`^### (catches|catches=\d+|ok|-)(?: onbuild=(catches|ok))?(?: trusted=(\S+))?: (.+)$`)
+var hadolintHeader = regexp.MustCompile(`^### (catches|catches=\d+|ok|-)(?: onbuild=(catches|ok))?(?: trusted=(\S+))?(?: schema=(\S+))?( strict)?: (.+)$`)
 
 func loadHadolintCases(t *testing.T) []hadolintCase {
 	t.Helper()
@@ -71,10 +73,18 @@ func loadHadolintCases(t *testing.T) []hadolintCase {
 					t.Fatalf("%s:%d: bad case header %q", file, n, line)
 				}
 				flush()
-				cur = &hadolintCase{rule: rule, name: m[4], want: expectation(m[1]), onbuild: -2}
+				cur = &hadolintCase{rule: rule, name: m[6], want: expectation(m[1]), onbuild: -2}
 				if m[3] != "" {
-					cur.trusted = strings.Split(m[3], ",")
+					cur.cfg.TrustedRegistries = strings.Split(m[3], ",")
 				}
+				if m[4] != "" {
+					cur.cfg.LabelSchema = map[string]string{}
+					for _, kv := range strings.Split(m[4], ",") {
+						k, v, _ := strings.Cut(kv, ":")
+						cur.cfg.LabelSchema[k] = v
+					}
+				}
+				cur.cfg.StrictLabels = m[5] != ""
 				if m[2] != "" {
 					cur.onbuild = expectation(m[2])
 					if cur.onbuild < 0 {
@@ -127,9 +137,13 @@ func wrapOnBuild(src string) string {
 	return strings.Join(lines, "\n")
 }
 
-func countRule(src, rule string, trusted []string) int {
+func countRule(src, rule string, cfg Config) int {
+	if defaultSeverity(rule) == finding.None {
+		// Off by default in both; hadolint's tests see it anyway.
+		cfg.Override = map[string]finding.Severity{rule: finding.Info}
+	}
 	n := 0
-	for _, f := range Lint("Dockerfile", []byte(src), Options{Config: Config{TrustedRegistries: trusted}}) {
+	for _, f := range Lint("Dockerfile", []byte(src), Options{Config: cfg}) {
 		if f.RuleID == rule {
 			n++
 		}
@@ -155,14 +169,14 @@ func TestHadolintExpectations(t *testing.T) {
 	type tally struct{ agree, total int }
 	perRule := map[string]*tally{}
 	explained := map[string]bool{}
-	check := func(rule, key, src string, want int, trusted []string) {
+	check := func(rule, key, src string, want int, cfg Config) {
 		tl := perRule[rule]
 		if tl == nil {
 			tl = &tally{}
 			perRule[rule] = tl
 		}
 		tl.total++
-		got := countRule(src, rule, trusted)
+		got := countRule(src, rule, cfg)
 		ok := agrees(got, want)
 		reason, differs := hadolintDiffers[key]
 		switch {
@@ -185,10 +199,10 @@ func TestHadolintExpectations(t *testing.T) {
 		}
 		key := c.rule + "/" + c.name
 		if c.want != -2 {
-			check(c.rule, key, c.src, c.want, c.trusted)
+			check(c.rule, key, c.src, c.want, c.cfg)
 		}
 		if c.onbuild != -2 {
-			check(c.rule, key+" (onbuild)", wrapOnBuild(c.src), c.onbuild, c.trusted)
+			check(c.rule, key+" (onbuild)", wrapOnBuild(c.src), c.onbuild, c.cfg)
 		}
 	}
 	for key := range hadolintDiffers {

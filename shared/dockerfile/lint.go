@@ -27,7 +27,7 @@ type Options struct {
 // every Finding.File. It never returns an error for bad Dockerfile content:
 // a syntax error is a Finding (rule DL1000, severity error, with the line).
 func Lint(name string, src []byte, opts Options) []finding.Finding {
-	l := &linter{file: name, lines: sourceLines(src), trusted: opts.Config.TrustedRegistries}
+	l := &linter{file: name, lines: sourceLines(src), cfg: opts.Config}
 	l.lint(src, opts.Targets)
 	fs := l.results(opts.Config)
 	finding.Sort(fs)
@@ -51,8 +51,9 @@ type linter struct {
 	// which BuildKit refuses but the rules still read.
 	preamble stage
 	found    []candidate
-	// trusted is the configuration's trustedRegistries (DL3026).
-	trusted []string
+	// cfg is the configuration: trustedRegistries (DL3026), label-schema
+	// and strict-labels (DL3049-DL3058).
+	cfg Config
 }
 
 // candidate is a finding before ignores and overrides are applied.
@@ -83,6 +84,9 @@ type stage struct {
 	wget, curl bool
 	// env holds the stage's ENV settings.
 	env map[string]string
+	// from is the stage's FROM; labels are the keys its LABELs set.
+	from   *instr
+	labels map[string]bool
 	// archives are the base names of local archives COPY put in (DL3010).
 	archives map[string]bool
 	// kept reports findings about files left in the stage's layers
@@ -149,6 +153,7 @@ func (l *linter) lint(src []byte, targets []string) {
 	var stageIgnores map[string]bool
 	for _, n := range res.AST.Children {
 		in := newInstr(n)
+		l.inlinePragmas(n.StartLine)
 		// A stage pragma silences its rules from the next instruction to
 		// the end of the stage; above a FROM, for that whole stage.
 		if in.cmd == "from" {
@@ -170,6 +175,8 @@ func (l *linter) lint(src []byte, targets []string) {
 	}
 	l.checkFinalUser()
 	l.checkAptLists(targets)
+	l.checkLabelsPresent()
+	l.checkHealthcheck()
 	l.checkTargets(targets)
 }
 
@@ -205,6 +212,10 @@ func (l *linter) instruction(in *instr) {
 		cur.setEnv(in.args)
 	case "label":
 		l.labelKeys(in)
+		l.labelValues(in)
+		if cur != nil {
+			cur.setLabels(in.args)
+		}
 	case "cmd", "entrypoint":
 		l.execForm(in)
 		l.repeated(in, cur)
@@ -255,6 +266,7 @@ func (l *linter) onbuild(t *instr, cur *stage) {
 		}
 	case "label":
 		l.labelKeys(t)
+		l.labelValues(t)
 	}
 }
 
@@ -335,6 +347,9 @@ func (l *linter) results(cfg Config) []finding.Finding {
 			if sev >= finding.Info {
 				c.f.Severity = sev
 			}
+		}
+		if c.f.Severity >= finding.None {
+			continue // off unless an override gives it a severity, as in hadolint
 		}
 		out = append(out, c.f)
 	}

@@ -272,3 +272,36 @@ func tarExtracts(args []string) bool {
 	}
 	return false
 }
+
+// inlinePragmas reports the inline ignore pragmas in the comments right
+// above the instruction on line start (DL1001, off by default): some teams
+// want every exception in .hadolint.yaml, where it is reviewed.
+func (l *linter) inlinePragmas(start int) {
+	for line := start - 1; line >= 1 && line <= len(l.lines); line-- {
+		t := strings.TrimSpace(l.lines[line-1])
+		if t == "" {
+			continue
+		}
+		if !strings.HasPrefix(t, "#") {
+			return
+		}
+		if _, scope, ok := parsePragma(t[1:]); ok && scope == scopeNext {
+			l.report(nil, ruleInlinePragma, line, 0, 0, "inline ignore pragma: record the exception in .hadolint.yaml instead")
+		}
+	}
+}
+
+// checkHealthcheck reports a final stage with no HEALTHCHECK of its own or
+// of the stages it is built on (DL3057, off by default).
+func (l *linter) checkHealthcheck() {
+	last := l.current()
+	if last == nil || last.from == nil {
+		return
+	}
+	for st, hops := last, 0; st != nil && hops <= len(l.stages); st, hops = st.parent, hops+1 {
+		if st.healthcheck != 0 {
+			return
+		}
+	}
+	l.at(last.from, ruleHealthMissing, "", "the image has no HEALTHCHECK: add one, so that the engine can tell a hung container from a working one")
+}

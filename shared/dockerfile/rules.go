@@ -11,6 +11,7 @@ import (
 // files keep working; GSxxxx are gitship's own.
 const (
 	ruleSyntax            = "DL1000"
+	ruleInlinePragma      = "DL1001"
 	ruleWorkdirRelative   = "DL3000"
 	ruleUselessCmd        = "DL3001"
 	ruleRootUser          = "DL3002"
@@ -56,6 +57,16 @@ const (
 	ruleUseradd           = "DL3046"
 	ruleWgetProgress      = "DL3047"
 	ruleLabelKey          = "DL3048"
+	ruleLabelMissing      = "DL3049"
+	ruleLabelExtra        = "DL3050"
+	ruleLabelEmpty        = "DL3051"
+	ruleLabelURL          = "DL3052"
+	ruleLabelTime         = "DL3053"
+	ruleLabelSPDX         = "DL3054"
+	ruleLabelHash         = "DL3055"
+	ruleLabelSemVer       = "DL3056"
+	ruleHealthMissing     = "DL3057"
+	ruleLabelEmail        = "DL3058"
 	ruleRunConsecutive    = "DL3059"
 	ruleYarnCache         = "DL3060"
 	ruleOrder             = "DL3061"
@@ -76,6 +87,8 @@ const (
 var rules = []finding.Rule{
 	hadolint(ruleSyntax, "syntax-error", finding.Error,
 		"the Dockerfile does not parse, so docker build fails before it starts"),
+	hadolint(ruleInlinePragma, "inline-ignore", finding.None,
+		"off by default (override it to a severity to enable): inline ignore pragmas hide exceptions from review; .hadolint.yaml lists them in one place"),
 	hadolint(ruleWorkdirRelative, "workdir-relative", finding.Error,
 		"a relative WORKDIR depends on the previous one and on the base image, so it changes under you"),
 	hadolint(ruleUselessCmd, "run-pointless-command", finding.Info,
@@ -166,6 +179,26 @@ var rules = []finding.Rule{
 		"wget's default progress output writes a line per chunk and bloats the build log"),
 	hadolint(ruleLabelKey, "label-key", finding.Info,
 		"label keys outside Docker's format, or in namespaces Docker reserves, confuse tools that read them"),
+	hadolint(ruleLabelMissing, "label-missing", finding.Info,
+		"a label the .hadolint.yaml label-schema requires is missing, so tools that read it find nothing"),
+	hadolint(ruleLabelExtra, "label-superfluous", finding.Info,
+		"with strict-labels, labels outside the label-schema are not allowed"),
+	hadolint(ruleLabelEmpty, "label-empty", finding.Warning,
+		"a label of the label-schema is set to an empty value"),
+	hadolint(ruleLabelURL, "label-url", finding.Warning,
+		"a label-schema url label does not hold a URL"),
+	hadolint(ruleLabelTime, "label-rfc3339", finding.Warning,
+		"a label-schema rfc3339 label does not hold an RFC 3339 time"),
+	hadolint(ruleLabelSPDX, "label-spdx", finding.Warning,
+		"a label-schema spdx label does not hold an SPDX license identifier"),
+	hadolint(ruleLabelHash, "label-git-hash", finding.Warning,
+		"a label-schema hash label does not hold a git commit hash"),
+	hadolint(ruleLabelSemVer, "label-semver", finding.Warning,
+		"a label-schema semver label does not hold a semantic version"),
+	hadolint(ruleHealthMissing, "healthcheck-missing", finding.None,
+		"off by default (override it to a severity to enable): without HEALTHCHECK the engine cannot tell a hung container from a working one"),
+	hadolint(ruleLabelEmail, "label-email", finding.Warning,
+		"a label-schema email label does not hold an e-mail address"),
 	hadolint(ruleRunConsecutive, "run-consecutive", finding.Info,
 		"each RUN is a layer; consecutive one-command RUNs make more layers than needed"),
 	hadolint(ruleYarnCache, "yarn-cache", finding.Info,

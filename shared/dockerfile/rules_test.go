@@ -39,6 +39,11 @@ var ruleCases = []ruleCase{
 	{name: "terminated heredoc", rule: ruleSyntax, src: "FROM alpine:3.20\nRUN <<EOF\necho hi\nEOF\n", line: 0},
 	{name: "known flags", rule: ruleSyntax, src: "FROM alpine:3.20\nCOPY --link --chmod=644 a /b\nRUN --mount=type=cache,target=/root/.cache make\n", line: 0},
 
+	// DL1001, off by default
+	{name: "inline pragma", rule: ruleInlinePragma, src: "FROM alpine:3.20\n# hadolint ignore=DL3003\n\nRUN cd /tmp\n", cfg: enable(ruleInlinePragma), line: 2},
+	{name: "inline pragma not enabled", rule: ruleInlinePragma, src: "FROM alpine:3.20\n# hadolint ignore=DL3003\nRUN cd /tmp\n", line: 0},
+	{name: "global pragma", rule: ruleInlinePragma, src: "# hadolint global ignore=DL3003\nFROM alpine:3.20\n# hadolint shell=bash\nRUN cd /tmp\n", cfg: enable(ruleInlinePragma), line: 0},
+
 	// DL3000
 	{name: "relative workdir", rule: ruleWorkdirRelative, src: "FROM alpine:3.20\nWORKDIR app\n", line: 2, col: 9},
 	{name: "relative workdir in onbuild", rule: ruleWorkdirRelative, src: "FROM alpine:3.20\nONBUILD WORKDIR app\n", line: 2},
@@ -317,6 +322,31 @@ var ruleCases = []ruleCase{
 	{name: "wget quiet", rule: ruleWgetProgress, src: "FROM alpine:3.20\nRUN wget -qO- https://example.com/f.tgz | tar xz\n", line: 0},
 	{name: "wget progress", rule: ruleWgetProgress, src: "FROM alpine:3.20\nRUN wget --progress=dot:giga https://example.com/f.tgz && wget -nv x && wget -o /tmp/log y\n", line: 0},
 
+	// DL3049-DL3058: label-schema
+	{name: "schema label missing", rule: ruleLabelMissing, src: "FROM alpine:3.20 AS base\nLABEL org.opencontainers.image.source=https://example.com/x\nFROM alpine:3.20\n", cfg: sourceCfg, line: 3, msg: `"org.opencontainers.image.source"`},
+	{name: "schema label inherited", rule: ruleLabelMissing, src: "FROM alpine:3.20 AS base\nLABEL org.opencontainers.image.source=https://example.com/x\nFROM base\n", cfg: sourceCfg, line: 0},
+	{name: "superfluous label", rule: ruleLabelExtra, src: "FROM alpine:3.20\nLABEL org.opencontainers.image.source=https://example.com/x team=core\n", cfg: labelCfg, line: 2, msg: `"team"`},
+	{name: "no superfluous label without strict-labels", rule: ruleLabelExtra, src: "FROM alpine:3.20\nLABEL team=core\n", cfg: Config{LabelSchema: labelCfg.LabelSchema}, line: 0},
+	{name: "empty schema label", rule: ruleLabelEmpty, src: "FROM alpine:3.20\nLABEL org.opencontainers.image.source=\"\"\n", cfg: labelCfg, line: 2},
+	{name: "filled schema label", rule: ruleLabelEmpty, src: "FROM alpine:3.20\nLABEL org.opencontainers.image.source=$SRC\n", cfg: labelCfg, line: 0},
+	{name: "url label", rule: ruleLabelURL, src: "FROM alpine:3.20\nLABEL org.opencontainers.image.source=github.com/x\n", cfg: labelCfg, line: 2},
+	{name: "url label ok", rule: ruleLabelURL, src: "FROM alpine:3.20\nLABEL org.opencontainers.image.source=https://github.com/x\n", cfg: labelCfg, line: 0},
+	{name: "time label", rule: ruleLabelTime, src: "FROM alpine:3.20\nLABEL org.opencontainers.image.created=2024-01-02\n", cfg: labelCfg, line: 2},
+	{name: "time label ok", rule: ruleLabelTime, src: "FROM alpine:3.20\nLABEL org.opencontainers.image.created=2024-01-02T03:04:05Z\n", cfg: labelCfg, line: 0},
+	{name: "spdx label", rule: ruleLabelSPDX, src: "FROM alpine:3.20\nLABEL org.opencontainers.image.licenses=Apache2\n", cfg: labelCfg, line: 2},
+	{name: "spdx expression", rule: ruleLabelSPDX, src: "FROM alpine:3.20\nLABEL org.opencontainers.image.licenses=\"(MIT OR Apache-2.0) AND GPL-2.0-only WITH Classpath-exception-2.0\"\n", cfg: labelCfg, line: 0},
+	{name: "hash label", rule: ruleLabelHash, src: "FROM alpine:3.20\nLABEL org.opencontainers.image.revision=main\n", cfg: labelCfg, line: 2},
+	{name: "hash label ok", rule: ruleLabelHash, src: "FROM alpine:3.20\nLABEL org.opencontainers.image.revision=75d7370\n", cfg: labelCfg, line: 0},
+	{name: "semver label", rule: ruleLabelSemVer, src: "FROM alpine:3.20\nLABEL org.opencontainers.image.version=v1.2\n", cfg: labelCfg, line: 2},
+	{name: "semver label ok", rule: ruleLabelSemVer, src: "FROM alpine:3.20\nLABEL org.opencontainers.image.version=1.2.3-rc.1+build.5\n", cfg: labelCfg, line: 0},
+	{name: "email label", rule: ruleLabelEmail, src: "FROM alpine:3.20\nLABEL org.opencontainers.image.authors=\"Jane <jane@example.com>\"\n", cfg: labelCfg, line: 2},
+	{name: "email label ok", rule: ruleLabelEmail, src: "FROM alpine:3.20\nLABEL org.opencontainers.image.authors=jane@example.com\n", cfg: labelCfg, line: 0},
+
+	// DL3057, off by default
+	{name: "no healthcheck", rule: ruleHealthMissing, src: "FROM alpine:3.20 AS base\nHEALTHCHECK CMD [\"true\"]\nFROM alpine:3.20\n", cfg: enable(ruleHealthMissing), line: 3},
+	{name: "no healthcheck, not enabled", rule: ruleHealthMissing, src: "FROM alpine:3.20\n", line: 0},
+	{name: "inherited healthcheck", rule: ruleHealthMissing, src: "FROM alpine:3.20 AS base\nHEALTHCHECK CMD [\"true\"]\nFROM base\n", cfg: enable(ruleHealthMissing), line: 0},
+
 	// DL3059
 	{name: "consecutive runs", rule: ruleRunConsecutive, src: "FROM alpine:3.20\nRUN a\n# a comment\nRUN b\n", line: 4, msg: "line 2"},
 	{name: "consecutive runs with equal mounts", rule: ruleRunConsecutive, src: "FROM alpine:3.20\nRUN --mount=type=secret,id=a a\nRUN --mount=type=secret,id=a b\n", line: 3},
@@ -368,6 +398,25 @@ var ruleCases = []ruleCase{
 	{name: "existing targets", rule: ruleTargetMissing, src: "FROM golang:1.22 AS build\nFROM build AS test\nFROM alpine:3.20 AS app\n", targets: []string{"app", "Test"}, line: 0},
 }
 
+// labelCfg is a label-schema with one label of each type, strict.
+var labelCfg = Config{StrictLabels: true, LabelSchema: map[string]string{
+	"org.opencontainers.image.source":   labelURL,
+	"org.opencontainers.image.created":  labelRFC3339,
+	"org.opencontainers.image.licenses": labelSPDX,
+	"org.opencontainers.image.revision": labelHash,
+	"org.opencontainers.image.version":  labelSemVer,
+	"org.opencontainers.image.authors":  labelEmail,
+	"org.opencontainers.image.title":    labelText,
+}}
+
+// enable switches on a rule that is off by default, at warning.
+func enable(id string) Config {
+	return Config{Override: map[string]finding.Severity{id: finding.Warning}}
+}
+
+// sourceCfg is a label-schema of one label.
+var sourceCfg = Config{LabelSchema: map[string]string{"org.opencontainers.image.source": labelURL}}
+
 func TestRules(t *testing.T) {
 	for _, tc := range ruleCases {
 		t.Run(tc.rule+"/"+tc.name, func(t *testing.T) {
@@ -403,8 +452,12 @@ func TestRules(t *testing.T) {
 			if f.File != "Dockerfile" {
 				t.Errorf("file = %q, want Dockerfile", f.File)
 			}
-			if want := defaultSeverity(tc.rule); f.Severity != want {
-				t.Errorf("severity = %s, want the default %s", f.Severity, want)
+			want := defaultSeverity(tc.rule)
+			if sev, ok := tc.cfg.Override[tc.rule]; ok {
+				want = sev
+			}
+			if f.Severity != want {
+				t.Errorf("severity = %s, want %s", f.Severity, want)
 			}
 		})
 	}
@@ -456,7 +509,10 @@ func TestRulesMetadata(t *testing.T) {
 		if r.Summary == "" || strings.Contains(r.Summary, "\n") {
 			t.Errorf("%s: summary must be one non-empty line", r.ID)
 		}
-		if r.Severity != finding.Info && r.Severity != finding.Warning && r.Severity != finding.Error {
+		switch {
+		case r.Severity == finding.None && !strings.HasPrefix(r.Summary, "off by default"):
+			t.Errorf("%s: off by default, and the summary does not say so", r.ID)
+		case r.Severity != finding.Info && r.Severity != finding.Warning && r.Severity != finding.Error && r.Severity != finding.None:
 			t.Errorf("%s: invalid severity %v", r.ID, r.Severity)
 		}
 		if !strings.HasPrefix(r.HelpURI, "https://") {
