@@ -75,6 +75,7 @@ func setup(c *client.Client, base string) (err error) {
 		if dir, err = buildImages(); err != nil {
 			return err
 		}
+		defer os.RemoveAll(dir)
 	}
 	for _, s := range stepNames {
 		if err := LoadOCI(ctx, c, filepath.Join(dir, "gitship-"+s), stepRegistry+"/gitship-"+s+":"+stepVersion); err != nil {
