@@ -384,6 +384,8 @@ var ruleCases = []ruleCase{
 	{name: "pipefail shell of another stage", rule: rulePipefail, src: "FROM debian:12 AS a\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nFROM debian:12\nRUN a | b\n", line: 4},
 	{name: "shell without pipefail", rule: rulePipefail, src: "FROM debian:12\nSHELL [\"/bin/bash\", \"-c\"]\nRUN a | b\n", line: 3},
 	{name: "pipefail shell", rule: rulePipefail, src: "FROM debian:12\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN a | b\n", line: 0},
+	{name: "pipefail shell through env", rule: rulePipefail, src: "FROM debian:12\nSHELL [\"/usr/bin/env\", \"bash\", \"-o\", \"pipefail\", \"-c\"]\nRUN a | b\n", line: 0},
+	{name: "sh with pipefail", rule: rulePipefail, src: "FROM debian:12\nSHELL [\"/bin/sh\", \"-o\", \"pipefail\", \"-c\"]\nRUN a | b\n", line: 3},
 	{name: "pipefail shell cluster", rule: rulePipefail, src: "FROM debian:12\nSHELL [\"/bin/bash\", \"-euxo\", \"pipefail\", \"-c\"]\nRUN a | b\n", line: 0},
 	{name: "pipefail inherited from parent stage", rule: rulePipefail, src: "FROM debian:12 AS base\nSHELL [\"/bin/bash\", \"-o\", \"pipefail\", \"-c\"]\nFROM base\nRUN a | b\n", line: 0},
 	{name: "set pipefail first", rule: rulePipefail, src: "FROM alpine:3.20\nRUN set -eo pipefail && a | b\n", line: 0},

@@ -17,6 +17,9 @@ type shellState struct {
 
 // shellFromExec reads a SHELL instruction's argv.
 func shellFromExec(argv []string) shellState {
+	if len(argv) > 1 && cmdName(argv[0]) == "env" {
+		argv = argv[1:] // SHELL ["/usr/bin/env", "bash", ...]
+	}
 	if len(argv) == 0 {
 		return shellState{}
 	}
