@@ -42,7 +42,7 @@ func Step() step.Step {
 			&cli.StringSliceFlag{Name: "ignore", Destination: &s.Ignore,
 				Usage: "rule ID to ignore everywhere, e.g. DL3008 (repeatable)"},
 			&cli.StringFlag{Name: "config", Destination: &s.Config,
-				Usage: "hadolint config whose 'ignored' and 'override' are honoured (default: .hadolint.yaml in the working directory, else at the repository root)"},
+				Usage: "hadolint config whose 'ignored', 'override', 'trustedRegistries', 'label-schema' and 'strict-labels' are honoured (default: .hadolint.yaml in the working directory, else at the repository root)"},
 			&cli.StringFlag{Name: "kubernetes-version", Value: schema.Latest(), Destination: &s.KubernetesVersion,
 				Usage: "Kubernetes version the charts are linted for (.Capabilities.KubeVersion)"},
 			&cli.StringFlag{Name: "format", Value: "text", Destination: &s.Format,
