@@ -14,7 +14,6 @@ import (
 	"io"
 	"os"
 	"os/exec"
-	"path/filepath"
 	"sort"
 	"strconv"
 	"strings"
@@ -86,7 +85,9 @@ func StartContainer(t testing.TB, engineHost string, opts ...Option) string {
 	if err != nil {
 		unavailable(t, "runc is not installed (apt-get install -y runc)")
 	}
-	bins := []string{Binary(t), Buildctl(t), runc}
+	// By the names the container runs them as: GITSHIP_BUILDKITD and
+	// GITSHIP_BUILDCTL may name prebuilt binaries anything.
+	bins := map[string]string{"buildkitd": Binary(t), "buildctl": Buildctl(t), "runc": runc}
 
 	c, err := client.New(client.WithHost(engineHost))
 	if err != nil {
@@ -278,13 +279,13 @@ var images struct {
 	done map[string]string
 }
 
-// containerImage imports the image of bins (each at /usr/bin/NAME, with
+// containerImage imports the image of bins (NAME: path here, each at /usr/bin/NAME, with
 // the shared libraries a dynamic one needs at their paths) into the
 // engine, unless it has it, and returns its reference.
-func containerImage(ctx context.Context, c *client.Client, engineHost string, bins []string) (string, error) {
+func containerImage(ctx context.Context, c *client.Client, engineHost string, bins map[string]string) (string, error) {
 	files := map[string]string{} // path in the image: path here
-	for _, b := range bins {
-		files["usr/bin/"+filepath.Base(b)] = b
+	for name, b := range bins {
+		files["usr/bin/"+name] = b
 		libs, err := sharedLibs(b)
 		if err != nil {
 			return "", err
