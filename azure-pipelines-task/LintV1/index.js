@@ -197,7 +197,9 @@ function pipeHashed(stream, dest) {
     });
     stream.on('data', (b) => h.update(b));
     out.on('error', reject);
-    out.on('finish', () => resolve(h.digest('hex')));
+    // 'close', not 'finish': until the file is closed, running it fails
+    // with ETXTBSY on Linux.
+    out.on('close', () => resolve(h.digest('hex')));
     stream.pipe(out);
   });
 }

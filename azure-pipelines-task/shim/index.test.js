@@ -224,6 +224,20 @@ test('a release\'s binary is downloaded, verified, cached in the tool cache and 
   assert.match(changed.stdout, /task\.issue type=error;\].*gitship-demo: SHA-256 [0-9a-f]{64}, release 1\.2\.3 has [0-9a-f]{64} .*delete /);
 });
 
+// An ELF binary, run right after its download. Run before its file is
+// closed, it fails with ETXTBSY: the shim once resolved on the stream's
+// 'finish' instead of 'close', and the task failed so on its first run of
+// 0.1.0's gitship-lint on a loaded machine. The race depends on timing and
+// this test did not reproduce it in 12 runs; it guards the path.
+test('a downloaded executable runs as soon as it is verified', { skip: !unix || !fs.existsSync('/bin/true') }, async (t) => {
+  const elf = fs.readFileSync('/bin/true');
+  const srv = await serve(t, { [`/releases/v${VERSION}/${ASSET}`]: elf });
+  const { dir } = taskFolder(t, { release: elf, downloadUrl: `${srv.base}/releases/v{version}/{asset}` });
+  const res = await runShim(dir, { PATH: '/nonexistent', AGENT_TOOLSDIRECTORY: tmpdir(t, 'gitship-tools-') });
+  assert.equal(res.status, 0, res.stdout + res.stderr);
+  assert.doesNotMatch(res.stdout, /ETXTBSY|task\.issue/);
+});
+
 test('a tampered download is refused with the file, both digests, and nothing cached', { skip: !unix }, async (t) => {
   const tampered = '#!/bin/sh\necho pwned\n';
   const srv = await serve(t, { [`/releases/v${VERSION}/${ASSET}`]: tampered });
