@@ -175,17 +175,19 @@ $X >"$work/logs/warmup-buildx.log" 2>&1 || { tail -40 "$work/logs/warmup-buildx.
 echo "gitship-build: $G"
 echo "buildx:        $X"
 
-clean() { # IMAGE: the prepare command that removes a side's image and empties the build cache
-  echo "$docker rmi -f $1 $reg/gitship-bench/cache:gitship $reg/gitship-bench/cache:buildx >/dev/null 2>&1; $docker builder prune -af >/dev/null"
-}
+# Rows 1 and 3 start each run with neither side's image in the engine (so
+# that neither finds the other's layers there) and an empty build cache;
+# check.py records the images first, for its check after the round.
+clean="python3 $here/build/check.py snapshot $work ROW $docker $gtag $ximage &&
+  $docker rmi -f $gtag $ximage $reg/gitship-bench/cache:gitship $reg/gitship-bench/cache:buildx >/dev/null 2>&1; $docker builder prune -af >/dev/null"
 edit="python3 $here/build/check.py edit $work app/main.go"
 rm -f "$work/edits"
 declare -A title gprep xprep gcmd xcmd nruns
 title[1]="cold: build cache pruned, compile from an empty Go build cache"
 title[2]="warm: one-line change to main.go, cache mount warm"
 title[3]="clean engine, registry cache (--target build, inline cache imported)"
-gprep[1]=$(clean $gtag) gprep[2]=$edit gprep[3]=$(clean $gtag)
-xprep[1]=$(clean $ximage) xprep[2]=$edit xprep[3]=$(clean $ximage)
+gprep[1]=${clean/ROW/1} gprep[2]=$edit gprep[3]=${clean/ROW/3}
+xprep[1]=${clean/ROW/1} xprep[2]=$edit xprep[3]=${clean/ROW/3}
 gcmd[1]="$G" gcmd[2]="$G"
 xcmd[1]="$X" xcmd[2]="$X"
 gcmd[3]="$G --target build --cache-from type=registry,ref=$reg/gitship-bench/cache:gitship"
