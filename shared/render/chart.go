@@ -30,7 +30,10 @@ type Chart struct {
 	ReleaseName string   // default "release-name", as helm template
 	Namespace   string   // default "default"
 	KubeVersion string   // .Capabilities.KubeVersion, e.g. "1.31.0"; default Helm's
-	SkipTests   bool     // drop test hooks
+	// APIVersions are added to Helm's default .Capabilities.APIVersions,
+	// as helm template --api-versions: "apps/v1", "apps/v1/Deployment".
+	APIVersions []string
+	SkipTests   bool // drop test hooks
 	// KeepUnreadable keeps a rendered document that is not an object as a
 	// Resource with Err set (Sources.KeepUnreadable).
 	KeepUnreadable bool
@@ -51,6 +54,13 @@ func RenderChart(ctx context.Context, c Chart) ([]Resource, error) {
 	if err != nil {
 		return nil, err
 	}
+	return c.renderLoaded(ctx, ch, vals, kube)
+}
+
+// renderLoaded is RenderChart once c.load has loaded the chart. It changes
+// ch (the dependencies a condition disables are dropped): a chart renders
+// once per load.
+func (c Chart) renderLoaded(ctx context.Context, ch *chart.Chart, vals map[string]any, kube *chartutil.KubeVersion) ([]Resource, error) {
 	if err := ctx.Err(); err != nil {
 		return nil, err
 	}
@@ -119,6 +129,9 @@ func (c Chart) render(ch *chart.Chart, vals map[string]any, kube *chartutil.Kube
 	caps := chartutil.DefaultCapabilities.Copy()
 	if kube != nil {
 		caps.KubeVersion = *kube
+	}
+	if len(c.APIVersions) > 0 {
+		caps.APIVersions = append(slices.Clone(caps.APIVersions), c.APIVersions...)
 	}
 	top, err := chartutil.ToRenderValues(ch, vals, chartutil.ReleaseOptions{
 		Name:      cmp.Or(c.ReleaseName, "release-name"),

@@ -37,6 +37,10 @@ type Resource struct {
 	// that cannot be cut out of its List verbatim (flow style, JSON);
 	// Line is 0 then.
 	Data []byte
+	// Versions are the Kubernetes versions (Capabilities.KubeVersion)
+	// whose render has this document, when Sources.RenderFor rendered a
+	// chart differently for different versions; nil means every version.
+	Versions []string
 	// Err is set on a document that cannot be read as an object, kept
 	// (Sources.KeepUnreadable) so that the others are still validated;
 	// its header fields are what could be read, Data the document as is.
@@ -81,15 +85,23 @@ type Sources struct {
 // (.Capabilities.KubeVersion). Errors name the flag and the source; a
 // missing input wraps ErrInput. Progress goes to log.
 func (s Sources) Render(ctx context.Context, kubeVersion string, log io.Writer) ([]Resource, error) {
+	return s.RenderFor(ctx, []Capabilities{{KubeVersion: kubeVersion}}, log)
+}
+
+// RenderFor is Render for several Kubernetes versions: each chart renders
+// once per entry of caps (see Capabilities), and a document rendered the
+// same for every version is one Resource; one that only some versions
+// render has Resource.Versions set. Kustomize directories and manifests do
+// not depend on the version.
+func (s Sources) RenderFor(ctx context.Context, caps []Capabilities, log io.Writer) ([]Resource, error) {
 	var all []Resource
 	for _, dir := range s.Charts {
-		rs, err := RenderChart(ctx, Chart{Dir: dir, Values: s.Values, Set: s.Set,
-			ReleaseName: s.ReleaseName, Namespace: s.Namespace, KubeVersion: kubeVersion,
-			KeepUnreadable: s.KeepUnreadable})
+		rs, err := renderChartFor(ctx, Chart{Dir: dir, Values: s.Values, Set: s.Set,
+			ReleaseName: s.ReleaseName, Namespace: s.Namespace, KeepUnreadable: s.KeepUnreadable}, caps)
 		if err != nil {
 			return nil, fmt.Errorf("--chart %s: %w", dir, err)
 		}
-		fmt.Fprintf(log, "chart %s: %d resources\n", dir, len(rs))
+		fmt.Fprintf(log, "chart %s: %d resources%s\n", dir, len(rs), differing(rs))
 		all = append(all, rs...)
 	}
 	for _, dir := range s.Kustomize {
@@ -109,4 +121,18 @@ func (s Sources) Render(ctx context.Context, kubeVersion string, log io.Writer) 
 		all = append(all, rs...)
 	}
 	return all, nil
+}
+
+// differing says how many resources only some Kubernetes versions render.
+func differing(rs []Resource) string {
+	n := 0
+	for _, r := range rs {
+		if r.Versions != nil {
+			n++
+		}
+	}
+	if n == 0 {
+		return ""
+	}
+	return fmt.Sprintf(" (%d rendered for some of the Kubernetes versions only)", n)
 }

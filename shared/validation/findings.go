@@ -107,7 +107,7 @@ func resultFindings(r Result, missing finding.Severity) []finding.Finding {
 		if p.Line == 0 && p.RenderedLine > 0 {
 			notes = append(notes, fmt.Sprintf("rendered line %d", p.RenderedLine))
 		}
-		if len(versions[k]) < len(r.Checks) {
+		if len(versions[k]) < len(r.Checks) || r.Resource.Versions != nil {
 			notes = append(notes, "Kubernetes "+strings.Join(versions[k], ", "))
 		}
 		if len(notes) > 0 {

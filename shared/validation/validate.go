@@ -7,6 +7,7 @@ import (
 	"os"
 	"regexp"
 	"runtime"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -231,6 +232,9 @@ func (v *Validator) validate(r render.Resource) Result {
 		// version, as kubeconform reports it, while the rest are checked.
 		p := Problem{Message: r.Err.Msg, Line: r.Err.Line, RenderedLine: r.Err.DocLine}
 		for _, k := range v.opts.KubernetesVersions {
+			if !renderedFor(r, k) {
+				continue
+			}
 			res.Checks = append(res.Checks, Check{KubernetesVersion: strings.TrimPrefix(k, "v"), Status: Failed,
 				Message: r.Err.Msg, Problems: []Problem{p}})
 		}
@@ -238,6 +242,9 @@ func (v *Validator) validate(r render.Resource) Result {
 	}
 	var doc *yaml.Node // parsed on demand, to place problems
 	for _, k := range v.opts.KubernetesVersions {
+		if !renderedFor(r, k) {
+			continue
+		}
 		k = strings.TrimPrefix(k, "v")
 		check := Check{KubernetesVersion: k}
 		schemaDoc, origin, err := v.store.prepare(k, r.APIVersion, r.Kind)
@@ -294,6 +301,12 @@ func (v *Validator) validate(r render.Resource) Result {
 		res.Checks = append(res.Checks, check)
 	}
 	return res
+}
+
+// renderedFor reports whether the render for Kubernetes version k has r:
+// a chart may render differently per version (render.Resource.Versions).
+func renderedFor(r render.Resource, k string) bool {
+	return r.Versions == nil || slices.Contains(r.Versions, k) || slices.Contains(r.Versions, strings.TrimPrefix(k, "v"))
 }
 
 // missingMessage says why a kind has no schema: most often an API version

@@ -53,7 +53,7 @@ func WriteJUnit(w io.Writer, results []validation.Result, missingFails bool) err
 		}
 		for _, c := range r.Checks {
 			tc := finding.JUnitCase{Name: validation.Label(r), ClassName: r.Resource.Source}
-			if len(r.Checks) > 1 {
+			if len(r.Checks) > 1 || r.Resource.Versions != nil {
 				tc.Name += " [Kubernetes " + c.KubernetesVersion + "]"
 			}
 			switch c.Status {

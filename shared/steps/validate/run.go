@@ -7,10 +7,12 @@ import (
 	"os"
 	"path/filepath"
 	"runtime/debug"
+	"slices"
 
 	"github.com/gitship/gitship/shared/atomicfile"
 	"github.com/gitship/gitship/shared/finding"
 	"github.com/gitship/gitship/shared/render"
+	"github.com/gitship/gitship/shared/schema"
 	"github.com/gitship/gitship/shared/step"
 	"github.com/gitship/gitship/shared/validation"
 )
@@ -45,7 +47,8 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 		// A document that is no object is reported with the others'
 		// results, as kubeconform does, rather than ending the run.
 		src.KeepUnreadable = true
-		resources, err = src.Render(ctx, versions[0], r.Stdout)
+		// A chart renders for each version: .Capabilities differ.
+		resources, err = src.RenderFor(ctx, Capabilities(versions), r.Stdout)
 		if err != nil {
 			return validation.InputError(err)
 		}
@@ -87,7 +90,15 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 		// would deploy less than the sources say.
 		fmt.Fprintf(r.Stdout, "Rendered manifests not written to %s: %d documents are not Kubernetes objects\n", s.RenderTo, unreadable)
 	} else if s.RenderTo != "" {
-		files, err := render.WriteTree(s.RenderTo, resources)
+		// The tree is the render for the first version, the one gitops-pr
+		// renders for.
+		var tree []render.Resource
+		for _, res := range resources {
+			if res.Versions == nil || slices.Contains(res.Versions, versions[0]) {
+				tree = append(tree, res)
+			}
+		}
+		files, err := render.WriteTree(s.RenderTo, tree)
 		if err != nil {
 			return validation.InputError(fmt.Errorf("--render-to: %w", err))
 		}
@@ -145,4 +156,30 @@ func publish(r *step.Run, report io.Writer, s Settings, versions []string, resul
 		}
 	}
 	return r.Summary(Summary(versions, results, findings))
+}
+
+// Capabilities are what a chart sees of each Kubernetes version: the
+// version, and as .Capabilities.APIVersions the group/versions and
+// group/version/kinds whose schemas gitship embeds for it, as a cluster of
+// that version would list them. A version without embedded schemas (one a
+// --schema-location serves) keeps Helm's default API versions.
+func Capabilities(versions []string) []render.Capabilities {
+	caps := make([]render.Capabilities, len(versions))
+	for i, v := range versions {
+		caps[i].KubeVersion = v
+		c, err := schema.Lookup(v)
+		if err != nil {
+			continue
+		}
+		seen := map[string]bool{}
+		for _, gvk := range c.Kinds() {
+			for _, s := range []string{gvk.APIVersion(), gvk.APIVersion() + "/" + gvk.Kind} {
+				if !seen[s] {
+					seen[s] = true
+					caps[i].APIVersions = append(caps[i].APIVersions, s)
+				}
+			}
+		}
+	}
+	return caps
 }
