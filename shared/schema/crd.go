@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"strings"
 
 	"sigs.k8s.io/yaml"
 )
@@ -72,10 +73,19 @@ type validation struct {
 // errors. Strict schemas refuse the fields the CRD does not declare, except
 // where it preserves unknown fields.
 func FromCRD(name string, doc []byte, strict bool) ([]CRDSchema, error) {
-	j, err := yaml.YAMLToJSON(doc)
+	j, err := yaml.YAMLToJSON(withoutDescriptions(doc))
 	if err != nil {
-		return nil, fmt.Errorf("%s: %w", name, err)
+		// Not the text the scan expected: the error, if any, is the
+		// document's own.
+		if j, err = yaml.YAMLToJSON(doc); err != nil {
+			return nil, fmt.Errorf("%s: %w", name, err)
+		}
 	}
+	return fromJSON(name, j, strict)
+}
+
+// fromJSON is FromCRD on the document as JSON.
+func fromJSON(name string, j []byte, strict bool) ([]CRDSchema, error) {
 	d := json.NewDecoder(bytes.NewReader(j))
 	d.UseNumber()
 	var c crd
@@ -139,4 +149,150 @@ func crdDocument(s map[string]any, strict bool) ([]byte, error) {
 	}
 	out["$schema"] = draft4
 	return marshal(out)
+}
+
+// CRDHeader is what a CustomResourceDefinition defines, read without its
+// schemas: enough to know whether a resource needs it.
+type CRDHeader struct {
+	Group, Kind string
+}
+
+// ReadCRDHeader reads spec.group and spec.names.kind of a block-style
+// CustomResourceDefinition by scanning its lines, without parsing the
+// schemas, which are nearly all of its bytes (an operator's CRD runs to a
+// megabyte): FromCRD then converts only the CRDs a run meets. ok is false
+// when the document is not plain enough to be sure (JSON, flow style,
+// anchors, a key given twice): parse it with FromCRD then.
+func ReadCRDHeader(doc []byte) (h CRDHeader, ok bool) {
+	const (
+		top = iota
+		inSpec
+		inNames
+	)
+	state, specIndent, namesIndent := top, -1, -1
+	seen := map[string]bool{}
+	for rest := doc; len(rest) > 0; {
+		var line []byte
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i], rest[i+1:]
+		} else {
+			line, rest = rest, nil
+		}
+		text := strings.TrimRight(string(line), " \r")
+		body := strings.TrimLeft(text, " ")
+		if body == "" || body[0] == '#' || body == "---" {
+			continue
+		}
+		indent := len(text) - len(body)
+		if indent == 0 && strings.ContainsRune("{[&*!%|>\"'?\t", rune(body[0])) {
+			return CRDHeader{}, false
+		}
+		key, value, isKey := strings.Cut(body, ":")
+		isKey = isKey && (value == "" || value[0] == ' ') && !strings.ContainsAny(key, " \"'{[-&*!")
+		if state == inNames && indent <= specIndent {
+			state = inSpec
+		}
+		if state == inSpec && indent == 0 {
+			state = top
+		}
+		switch state {
+		case top:
+			if indent == 0 && isKey && key == "spec" {
+				if strings.TrimSpace(value) != "" || seen["spec"] {
+					return CRDHeader{}, false
+				}
+				seen["spec"], state = true, inSpec
+			}
+		case inSpec:
+			if specIndent < 0 {
+				specIndent = indent
+			}
+			if indent != specIndent || !isKey {
+				continue
+			}
+			switch key {
+			case "group":
+				v, plain := plainScalar(value)
+				if !plain || seen["group"] {
+					return CRDHeader{}, false
+				}
+				h.Group, seen["group"] = v, true
+			case "names":
+				if strings.TrimSpace(value) != "" || seen["names"] {
+					return CRDHeader{}, false
+				}
+				seen["names"], state, namesIndent = true, inNames, -1
+			}
+		case inNames:
+			if namesIndent < 0 {
+				namesIndent = indent
+			}
+			if indent == namesIndent && isKey && key == "kind" {
+				v, plain := plainScalar(value)
+				if !plain || seen["kind"] {
+					return CRDHeader{}, false
+				}
+				h.Kind, seen["kind"] = v, true
+			}
+		}
+		if h.Group != "" && h.Kind != "" {
+			return h, true // the rest is the schemas
+		}
+	}
+	return h, h.Group != "" && h.Kind != ""
+}
+
+// plainScalar reads a mapping value that is a plain or simply quoted
+// word, dropping a trailing comment.
+func plainScalar(value string) (string, bool) {
+	v := strings.TrimSpace(value)
+	if i := strings.Index(v, " #"); i >= 0 {
+		v = strings.TrimSpace(v[:i])
+	}
+	if len(v) >= 2 && (v[0] == '"' || v[0] == '\'') && v[len(v)-1] == v[0] {
+		v = v[1 : len(v)-1]
+	}
+	if v == "" || strings.ContainsAny(v, "\"'\\{}[]&*!|>#:, ") {
+		return "", false
+	}
+	return v, true
+}
+
+// withoutDescriptions empties the text of every block-style
+// "description:" of doc, keeping the key: descriptions are most of a
+// CRD's bytes (prometheus-operator's are two thirds descriptions), the
+// YAML parse is most of the cost of converting it, and the conversion
+// drops them. A property named description has a mapping for its value,
+// which is kept, as is anything not plainly a scalar.
+func withoutDescriptions(doc []byte) []byte {
+	const key = "description:"
+	out := make([]byte, 0, len(doc)/2)
+	skip := -1 // indentation of the description being skipped
+	for rest := doc; len(rest) > 0; {
+		line := rest
+		if i := bytes.IndexByte(rest, '\n'); i >= 0 {
+			line, rest = rest[:i+1], rest[i+1:]
+		} else {
+			rest = nil
+		}
+		text := bytes.TrimRight(line, " \r\n")
+		body := bytes.TrimLeft(text, " ")
+		indent := len(text) - len(body)
+		if skip >= 0 {
+			if len(body) == 0 || indent > skip {
+				continue // the description's next lines
+			}
+			skip = -1
+		}
+		if v, ok := bytes.CutPrefix(body, []byte(key)); ok {
+			v = bytes.TrimLeft(v, " ")
+			if len(v) > 0 && len(v) < len(body)-len(key) && !bytes.ContainsAny(v[:1], "{[&*!#") {
+				out = append(append(out, text[:indent+len(key)]...), " \"\"\n"...)
+				skip = indent
+				continue
+			}
+		}
+		out = append(out, line...)
+	}
+	return out
 }

@@ -2,11 +2,15 @@ package schema
 
 import (
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
+
+	"sigs.k8s.io/yaml"
 )
 
 func readCRD(t *testing.T, file string, strict bool) []CRDSchema {
@@ -139,4 +143,143 @@ func TestIsCRD(t *testing.T) {
 			t.Errorf("IsCRD(%q, %q) = %v, want %v", tt.apiVersion, tt.kind, got, tt.want)
 		}
 	}
+}
+
+// ReadCRDHeader agrees with FromCRD wherever it answers, and declines what
+// it cannot be sure of.
+func TestReadCRDHeader(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "crd", "*.yaml"))
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		if !strings.Contains(string(b), "kind: CustomResourceDefinition") {
+			continue
+		}
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			h, ok := ReadCRDHeader(b)
+			derived, err := FromCRD(f, b, true)
+			if err != nil || len(derived) == 0 {
+				return // FromCRD's own tests
+			}
+			if !ok || h.Group != derived[0].Group || h.Kind != derived[0].Kind {
+				t.Errorf("ReadCRDHeader() = %+v, %v; FromCRD says %s %s", h, ok, derived[0].Group, derived[0].Kind)
+			}
+		})
+	}
+	tests := []struct {
+		name, doc string
+		want      CRDHeader
+		ok        bool
+	}{
+		{"block", "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: a.b.io\nspec:\n  # the group\n  group: b.io # ours\n  names:\n    plural: as\n    kind: \"Alpha\"\n    shortNames:\n    - al\n  versions:\n  - name: v1\n    schema:\n      openAPIV3Schema:\n        properties:\n          group: {type: string}\n          names:\n            description: |\n              kind: Wrong\n", CRDHeader{"b.io", "Alpha"}, true},
+		{"names after versions", "spec:\n    versions:\n    - name: v1\n      served: true\n    names:\n        kind: Beta\n    group: c.io\nstatus:\n  acceptedNames:\n    kind: Wrong\n", CRDHeader{"c.io", "Beta"}, true},
+		{"kind outside names", "spec:\n  group: c.io\n  kind: Wrong\n", CRDHeader{Group: "c.io"}, false},
+		{"JSON", `{"spec": {"group": "c.io", "names": {"kind": "X"}}}`, CRDHeader{}, false},
+		{"flow names", "spec:\n  group: c.io\n  names: {kind: X}\n", CRDHeader{}, false},
+		{"group twice", "spec:\n  group: c.io\n  group: d.io\n  names:\n    kind: X\n", CRDHeader{}, false},
+		{"anchor", "spec: &s\n  group: c.io\n  names:\n    kind: X\n", CRDHeader{}, false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			h, ok := ReadCRDHeader([]byte(tt.doc))
+			if ok != tt.ok || (ok && h != tt.want) {
+				t.Errorf("ReadCRDHeader() = %+v, %v; want %+v, %v", h, ok, tt.want, tt.ok)
+			}
+		})
+	}
+}
+
+// Emptying the descriptions before parsing changes no schema: not of the
+// CRDs here, nor of the shapes a description takes, nor of a property
+// named description.
+func TestWithoutDescriptions(t *testing.T) {
+	docs := map[string]string{}
+	files, _ := filepath.Glob(filepath.Join("testdata", "crd", "*.yaml"))
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		docs[f] = string(b)
+	}
+	docs["shapes"] = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: things.example.com}
+spec:
+  group: example.com
+  names: {kind: Thing, plural: things}
+  scope: Namespaced
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema:
+      openAPIV3Schema:
+        description: Thing is a thing.
+        type: object
+        properties:
+          spec:
+            description: |-
+              Spec: what is wanted.
+
+              type: not a key, a line of the text
+            type: object
+            required: [description]
+            properties:
+              description:
+                type: string
+                description: a property named description
+                maxLength: 3
+              other: {description: "flow: kept", type: integer}
+              plain:
+                description: a plain scalar
+                  on two lines
+                type: string
+                enum: [a, b]
+              quoted:
+                description: "a quoted
+                  scalar"
+                type: boolean
+              onlyDescription:
+                description: nothing else
+              folded:
+                description: >
+                  folded
+                format: int32
+                type: integer
+                minimum: 1
+          status:
+            description: 'single: quoted'
+            type: object
+            x-kubernetes-preserve-unknown-fields: true
+`
+	for name, doc := range docs {
+		t.Run(filepath.Base(name), func(t *testing.T) {
+			j1, err1 := yaml.YAMLToJSON([]byte(doc))
+			j2, err2 := yaml.YAMLToJSON(withoutDescriptions([]byte(doc)))
+			if err1 != nil && name == "shapes" {
+				t.Fatal(err1)
+			}
+			if err1 != nil {
+				return // FromCRD falls back to the document's own error
+			}
+			if err2 != nil {
+				t.Fatalf("without descriptions: %v", err2)
+			}
+			for _, strict := range []bool{true, false} {
+				want, errW := fromJSON(name, j1, strict)
+				got, errG := fromJSON(name, j2, strict)
+				if fmt.Sprint(errW) != fmt.Sprint(errG) || !reflect.DeepEqual(got, want) {
+					t.Errorf("strict %t: schemas differ\nwith descriptions:    %v %s\nwithout descriptions: %v %s", strict, errW, schemasOf(want), errG, schemasOf(got))
+				}
+			}
+		})
+	}
+	if got := string(withoutDescriptions([]byte("a:\n  description: |\n    x\n\n    y\n  b: 1\n"))); got != "a:\n  description: \"\"\n  b: 1\n" {
+		t.Errorf("withoutDescriptions() = %q", got)
+	}
+}
+
+func schemasOf(ss []CRDSchema) string {
+	var b strings.Builder
+	for _, s := range ss {
+		b.WriteString(s.Version + ": " + string(s.Schema) + "\n")
+	}
+	return b.String()
 }

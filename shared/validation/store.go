@@ -1,9 +1,11 @@
 package validation
 
 import (
+	"crypto/sha256"
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"sync"
 
 	"github.com/gitship/gitship/shared/schema"
@@ -24,6 +26,22 @@ type store struct {
 	written map[string][]byte // file → schema, nil when there is none
 	origin  map[string]string // file → where the schema comes from
 	crdFrom map[string]string // apiVersion + " " + kind → CRD file
+	// lazy are CRDs not converted yet, by group + " " + kind: converting
+	// is most of the cost of a CRD, and a run meets few of the kinds it
+	// is given.
+	lazy   map[string]*lazyCRD
+	failed []*lazyCRD // converted with an error
+	// converted are the schemas of every CRD converted, by its content:
+	// a chart's crds/ given with --crd too is converted once.
+	converted map[[sha256.Size]byte][]schema.CRDSchema
+}
+
+// lazyCRD is a CustomResourceDefinition converted when first needed.
+type lazyCRD struct {
+	name string
+	doc  []byte
+	once sync.Once
+	err  error
 }
 
 func newStore(strict bool, catalogs map[string]*schema.Catalog) (*store, error) {
@@ -32,7 +50,8 @@ func newStore(strict bool, catalogs map[string]*schema.Catalog) (*store, error) 
 		return nil, fmt.Errorf("schema directory: %w", err)
 	}
 	return &store{dir: dir, strict: strict, catalogs: catalogs,
-		crds: map[string][]byte{}, written: map[string][]byte{}, origin: map[string]string{}, crdFrom: map[string]string{}}, nil
+		crds: map[string][]byte{}, written: map[string][]byte{}, origin: map[string]string{}, crdFrom: map[string]string{},
+		lazy: map[string]*lazyCRD{}, converted: map[[sha256.Size]byte][]schema.CRDSchema{}}, nil
 }
 
 // location is the kubeconform template that finds the files of path.
@@ -48,12 +67,22 @@ func (s *store) path(k8sVersion, apiVersion, kind string) string {
 // addCRD makes the schemas of a CustomResourceDefinition's served versions
 // available to every Kubernetes version; name is where it was read.
 func (s *store) addCRD(name string, doc []byte) ([]schema.CRDSchema, error) {
-	derived, err := schema.FromCRD(name, doc, s.strict)
-	if err != nil {
-		return nil, err
+	sum := sha256.Sum256(doc)
+	s.mu.Lock()
+	derived, ok := s.converted[sum]
+	s.mu.Unlock()
+	if !ok {
+		var err error
+		if derived, err = schema.FromCRD(name, doc, s.strict); err != nil {
+			return nil, err
+		}
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.converted[sum] = derived
+	for _, d := range derived {
+		delete(s.lazy, d.Group+" "+d.Kind) // the later definition wins
+	}
 	for _, d := range derived {
 		if !d.Served {
 			continue
@@ -65,10 +94,61 @@ func (s *store) addCRD(name string, doc []byte) ([]schema.CRDSchema, error) {
 	return derived, nil
 }
 
+// addCRDLazily is addCRD deferred until a resource of the CRD's kind is
+// met (prepare); false when the CRD is not plain enough to tell its kind
+// without converting it: addCRD it then.
+func (s *store) addCRDLazily(name string, doc []byte) bool {
+	h, ok := schema.ReadCRDHeader(doc)
+	if !ok {
+		return false
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.lazy[h.Group+" "+h.Kind] = &lazyCRD{name: name, doc: doc}
+	return true
+}
+
+// lazyErrors are the errors of the lazy CRDs converted so far.
+func (s *store) lazyErrors() []error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var errs []error
+	for _, l := range s.failed {
+		errs = append(errs, l.err)
+	}
+	return errs
+}
+
+// convert converts the lazy CRD of apiVersion's group and kind, if any.
+func (s *store) convert(apiVersion, kind string) error {
+	group, _, ok := strings.Cut(apiVersion, "/")
+	if !ok {
+		return nil // the core group has no custom resources
+	}
+	s.mu.Lock()
+	l := s.lazy[group+" "+kind]
+	s.mu.Unlock()
+	if l == nil {
+		return nil
+	}
+	l.once.Do(func() {
+		if _, l.err = s.addCRD(l.name, l.doc); l.err != nil {
+			s.mu.Lock()
+			s.failed = append(s.failed, l)
+			delete(s.lazy, group+" "+kind)
+			s.mu.Unlock()
+		}
+	})
+	return l.err
+}
+
 // prepare writes the schema of kind for k8sVersion where kubeconform will
 // look, and returns it with a name for messages; nil when gitship has none
 // (kubeconform then tries the user's locations).
 func (s *store) prepare(k8sVersion, apiVersion, kind string) (doc []byte, origin string, err error) {
+	if err := s.convert(apiVersion, kind); err != nil {
+		return nil, "", fmt.Errorf("--crd: %w", err)
+	}
 	p := s.path(k8sVersion, apiVersion, kind)
 	s.mu.Lock()
 	defer s.mu.Unlock()
