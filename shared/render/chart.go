@@ -297,9 +297,12 @@ func (c Chart) load() (*chart.Chart, map[string]any, *chartutil.KubeVersion, err
 	if t := ch.Metadata.Type; t != "" && t != "application" {
 		return nil, nil, nil, asInput(fmt.Errorf("chart %q is a %s chart, which cannot be rendered", c.Dir, t))
 	}
+	if err := resolveFileDependencies(c.Dir, ch); err != nil {
+		return nil, nil, nil, fmt.Errorf("chart %q: %w", c.Dir, err)
+	}
 	if missing := missingDependencies(ch); len(missing) > 0 {
-		return nil, nil, nil, asInput(fmt.Errorf("chart %q: found in Chart.yaml, but missing in charts/ directory: %s (run helm dependency build)",
-			c.Dir, strings.Join(missing, ", ")))
+		return nil, nil, nil, asInput(fmt.Errorf("chart %q: %s in Chart.yaml but not in %s: run helm dependency build %s (it fetches what Chart.lock pins into charts/)",
+			c.Dir, strings.Join(missing, "; "), filepath.Join(c.Dir, "charts"), c.Dir))
 	}
 	sortDependencies(ch)
 
@@ -350,15 +353,75 @@ func mergeMaps(a, b map[string]any) map[string]any {
 }
 
 // missingDependencies names the dependencies of Chart.yaml that no chart
-// in charts/ satisfies, as helm's action.CheckDependencies.
+// in charts/ satisfies, as helm's action.CheckDependencies, each with its
+// version and repository: "dependency postgresql 12.x.x from
+// https://charts.bitnami.com/bitnami is".
 func missingDependencies(ch *chart.Chart) []string {
 	var missing []string
 	for _, r := range ch.Metadata.Dependencies {
 		if !slices.ContainsFunc(ch.Dependencies(), func(d *chart.Chart) bool { return d.Name() == r.Name }) {
-			missing = append(missing, r.Name)
+			m := "dependency " + r.Name
+			if r.Version != "" {
+				m += " " + r.Version
+			}
+			if r.Repository != "" {
+				m += " from " + r.Repository
+			}
+			missing = append(missing, m+" is")
+		}
+	}
+	if len(missing) > 1 {
+		missing[len(missing)-1] = strings.TrimSuffix(missing[len(missing)-1], " is") + " are"
+		for i := range missing[:len(missing)-1] {
+			missing[i] = strings.TrimSuffix(missing[i], " is")
 		}
 	}
 	return missing
+}
+
+// fileDependency is where a file:// repository of a dependency of the
+// chart in dir points, or "" for another repository.
+func fileDependency(dir string, r *chart.Dependency) string {
+	p, ok := strings.CutPrefix(r.Repository, "file://")
+	if !ok {
+		return ""
+	}
+	if !filepath.IsAbs(p) {
+		p = filepath.Join(dir, p)
+	}
+	return p
+}
+
+// resolveFileDependencies adds to ch, the chart in dir, the dependencies
+// with a file:// repository that charts/ lacks, loaded from where the
+// repository points (a chart directory or archive), as helm dependency
+// build would have copied them; their own file:// dependencies too. The
+// chart found must have the dependency's name and a version its
+// constraint allows.
+func resolveFileDependencies(dir string, ch *chart.Chart) error {
+	for _, r := range ch.Metadata.Dependencies {
+		p := fileDependency(dir, r)
+		if p == "" || slices.ContainsFunc(ch.Dependencies(), func(d *chart.Chart) bool { return d.Name() == r.Name }) {
+			continue
+		}
+		sub, err := loader.Load(p)
+		if err != nil {
+			return asInput(fmt.Errorf("dependency %s from %s: %w", r.Name, r.Repository, err))
+		}
+		if sub.Name() != r.Name {
+			return asInput(fmt.Errorf("dependency %s from %s: %s holds chart %q", r.Name, r.Repository, p, sub.Name()))
+		}
+		if r.Version != "" && !chartutil.IsCompatibleRange(r.Version, sub.Metadata.Version) {
+			return asInput(fmt.Errorf("dependency %s from %s: version %s does not satisfy the constraint %s", r.Name, r.Repository, sub.Metadata.Version, r.Version))
+		}
+		if fi, err := os.Stat(p); err == nil && fi.IsDir() {
+			if err := resolveFileDependencies(p, sub); err != nil {
+				return fmt.Errorf("dependency %s: %w", r.Name, err)
+			}
+		}
+		ch.AddDependency(sub)
+	}
+	return nil
 }
 
 // sortDependencies orders subcharts by name: the loader adds them in map
@@ -411,36 +474,64 @@ func newChartSources(dir string, ch *chart.Chart) chartSources {
 // subcharts.
 func (s chartSources) walk(dir, full string, md *chart.Metadata) {
 	s[full] = chartFile{path: dir}
+	var paths []string
 	entries, _ := os.ReadDir(filepath.Join(dir, "charts"))
 	for _, e := range entries {
-		p := filepath.Join(dir, "charts", e.Name())
-		var name string
-		var sub *chart.Metadata
-		if e.IsDir() {
-			var err error
-			if sub, err = chartutil.LoadChartfile(filepath.Join(p, chartutil.ChartfileName)); err != nil {
-				continue
-			}
-			name = sub.Name
-		} else if ch, err := loader.LoadFile(p); err == nil {
-			name = ch.Name()
-		} else {
-			continue
+		paths = append(paths, filepath.Join(dir, "charts", e.Name()))
+	}
+	// Then the file:// dependencies charts/ lacks, as
+	// resolveFileDependencies loads them.
+	var vendored []string
+	for _, p := range paths {
+		if name, _ := s.add(full, p, md); name != "" {
+			vendored = append(vendored, name)
 		}
-		names := []string{name}
+	}
+	if md == nil {
+		return
+	}
+	for _, d := range md.Dependencies {
+		if p := fileDependency(dir, d); p != "" && !slices.Contains(vendored, d.Name) {
+			s.add(full, p, md)
+		}
+	}
+}
+
+// add maps the chart at p (a directory or an archive), a subchart of full
+// whose Chart.yaml is md, under its name and aliases, and returns its name.
+func (s chartSources) add(full, p string, md *chart.Metadata) (string, bool) {
+	fi, err := os.Stat(p)
+	if err != nil {
+		return "", false
+	}
+	var name string
+	var sub *chart.Metadata
+	if fi.IsDir() {
+		if sub, err = chartutil.LoadChartfile(filepath.Join(p, chartutil.ChartfileName)); err != nil {
+			return "", false
+		}
+		name = sub.Name
+	} else if ch, err := loader.LoadFile(p); err == nil {
+		name = ch.Name()
+	} else {
+		return "", false
+	}
+	names := []string{name}
+	if md != nil {
 		for _, d := range md.Dependencies {
 			if d.Name == name && d.Alias != "" {
 				names = append(names, d.Alias)
 			}
 		}
-		for _, n := range names {
-			if e.IsDir() {
-				s.walk(p, full+"/charts/"+n, sub)
-			} else {
-				s[full+"/charts/"+n] = chartFile{path: p, archive: true}
-			}
+	}
+	for _, n := range names {
+		if fi.IsDir() {
+			s.walk(p, full+"/charts/"+n, sub)
+		} else {
+			s[full+"/charts/"+n] = chartFile{path: p, archive: true}
 		}
 	}
+	return name, true
 }
 
 // file maps a "# Source:" path to the file a human edits, and says whether

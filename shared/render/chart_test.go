@@ -261,7 +261,9 @@ func TestRenderChartErrors(t *testing.T) {
 		{"not a chart", Chart{Dir: "testdata/values"}, true, `"testdata/values" is not a chart: it has no Chart.yaml`},
 		{"library chart", Chart{Dir: "testdata/charts/library"}, true, `chart "testdata/charts/library" is a library chart, which cannot be rendered`},
 		{"dependency not built", Chart{Dir: "testdata/charts/missingdep"}, true,
-			`chart "testdata/charts/missingdep": found in Chart.yaml, but missing in charts/ directory: postgresql (run helm dependency build)`},
+			`chart "testdata/charts/missingdep": dependency postgresql 12.0.0 from https://charts.example.com is in Chart.yaml but not in testdata/charts/missingdep/charts: run helm dependency build testdata/charts/missingdep (it fetches what Chart.lock pins into charts/)`},
+		{"file:// dependency of another version", Chart{Dir: "testdata/charts/filedep-badversion"}, true,
+			`chart "testdata/charts/filedep-badversion": dependency sub from file://../filedep-sub: version 0.2.1 does not satisfy the constraint ^1.0.0`},
 		{"missing values file", Chart{Dir: "testdata/chart", Values: []string{"testdata/values/dev.yaml", "testdata/values/nope.yaml"}}, true,
 			`values file "testdata/values/nope.yaml" does not exist`},
 		{"values file is a directory", Chart{Dir: "testdata/chart", Values: []string{"testdata/values"}}, true,
@@ -289,5 +291,47 @@ func TestRenderChartErrors(t *testing.T) {
 				t.Errorf("errors.Is(%v, ErrInput) = %v, want %v", err, got, tt.input)
 			}
 		})
+	}
+}
+
+// A dependency whose repository is file:// renders from where it points,
+// under its name and its alias, when charts/ lacks it (helm dependency
+// build would copy it there); its templates are named by their own path.
+func TestRenderChartFileDependency(t *testing.T) {
+	got, err := RenderChart(context.Background(), Chart{Dir: "testdata/charts/filedep"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, r := range got {
+		names = append(names, r.Name+" "+r.Source)
+	}
+	want := []string{
+		"other-hi testdata/charts/filedep-sub/templates/cm.yaml",
+		"sub-hello testdata/charts/filedep-sub/templates/cm.yaml",
+		"parent testdata/charts/filedep/templates/cm.yaml",
+	}
+	if strings.Join(names, "\n") != strings.Join(want, "\n") {
+		t.Errorf("rendered\n%s\nwant\n%s", strings.Join(names, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// Every missing dependency is named, with its version and repository.
+func TestRenderChartMissingDependencies(t *testing.T) {
+	dir := t.TempDir()
+	if err := os.WriteFile(filepath.Join(dir, "Chart.yaml"), []byte(`apiVersion: v2
+name: app
+version: 1.0.0
+dependencies:
+  - {name: common, version: 2.x.x, repository: oci://registry-1.docker.io/bitnamicharts}
+  - {name: redis, version: 20.1.0, repository: https://charts.bitnami.com/bitnami}
+`), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	_, err := RenderChart(context.Background(), Chart{Dir: dir})
+	want := "dependency common 2.x.x from oci://registry-1.docker.io/bitnamicharts; dependency redis 20.1.0 from https://charts.bitnami.com/bitnami are in Chart.yaml but not in " +
+		filepath.Join(dir, "charts") + ": run helm dependency build " + dir
+	if err == nil || !strings.Contains(err.Error(), want) || !errors.Is(err, ErrInput) {
+		t.Errorf("err = %v, want an input error containing %q", err, want)
 	}
 }
