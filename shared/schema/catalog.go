@@ -15,8 +15,15 @@ import (
 	"sync"
 )
 
+// The embedded files (tools/schemagen writes them, see its write.go): one
+// index a minor release, data/v1.NN.json.gz, naming each definition it needs
+// by content hash, and the store, data/definitions.json.gz, holding each
+// distinct definition of every release once, under its hash.
+//
 //go:embed data/*.json.gz
 var data embed.FS
+
+const storeFile = "data/definitions.json.gz"
 
 // ErrUnknownVersion is returned by Lookup for a Kubernetes version with no
 // embedded catalog.
@@ -37,8 +44,9 @@ func (g GVK) APIVersion() string {
 // is safe for concurrent use.
 type Catalog struct {
 	version string
-	kinds   map[GVK]string // the definition of each kind
-	defs    map[string]any
+	kinds   map[GVK]string    // the definition of each kind
+	hashes  map[string]string // definition name → its hash in the store
+	store   *definitions
 	built   sync.Map // schemaKey → *builtSchema
 }
 
@@ -64,7 +72,7 @@ type release struct {
 // releases lists the embedded catalogs, oldest first, reading no more of
 // each file than the version it starts with.
 var releases = sync.OnceValues(func() ([]*release, error) {
-	files, err := fs.Glob(data, "data/*.json.gz")
+	files, err := fs.Glob(data, "data/v*.json.gz")
 	if err != nil {
 		return nil, err
 	}
@@ -114,22 +122,27 @@ func Latest() string {
 
 // Lookup returns the catalog of the embedded release with the minor version
 // of k8sVersion ("1.35", "1.35.0", "v1.35.2"). Its error, ErrUnknownVersion
-// when there is none, names the embedded versions.
+// when there is none, names the embedded range (see Resolve).
 func Lookup(k8sVersion string) (*Catalog, error) {
+	m, err := Resolve(k8sVersion, false)
+	if err != nil {
+		return nil, err
+	}
+	return LookupMatch(m)
+}
+
+// LookupMatch returns the catalog of the release Resolve found.
+func LookupMatch(m Match) (*Catalog, error) {
 	rs, err := releases()
 	if err != nil {
 		return nil, fmt.Errorf("embedded schemas: %w", err)
 	}
-	major, minor, err := parseMinor(k8sVersion)
-	if err != nil {
-		return nil, fmt.Errorf("kubernetes version %q: %w (embedded: %s)", k8sVersion, err, strings.Join(Versions(), ", "))
-	}
 	for _, r := range rs {
-		if r.major == major && r.minor == minor {
+		if r.version == m.Embedded {
 			return r.load()
 		}
 	}
-	return nil, fmt.Errorf("kubernetes version %q: %w (embedded: %s)", k8sVersion, ErrUnknownVersion, strings.Join(Versions(), ", "))
+	return nil, fmt.Errorf("kubernetes version %q: %w (embedded: %s)", m.Embedded, ErrUnknownVersion, embeddedRange())
 }
 
 // parseMinor reads major and minor from "1.35", "v1.35.2" or "1.35+" (as
@@ -148,8 +161,8 @@ func parseMinor(v string) (major, minor int, err error) {
 	return major, minor, nil
 }
 
-// file is what tools/schemagen writes.
-type file struct {
+// index is a release's file as tools/schemagen writes it.
+type index struct {
 	Version string `json:"version"`
 	Kinds   []struct {
 		Group      string `json:"group"`
@@ -157,7 +170,51 @@ type file struct {
 		Kind       string `json:"kind"`
 		Definition string `json:"definition"`
 	} `json:"kinds"`
-	Definitions map[string]any `json:"definitions"`
+	Definitions map[string]string `json:"definitions"` // model name → content hash
+}
+
+// definitions is the store every release's index refers to. Entries are
+// kept raw and decoded on first use, once for all the releases that share
+// them: a run decodes only what its versions need.
+type definitions struct {
+	raw map[string]json.RawMessage
+
+	mu      sync.Mutex
+	decoded map[string]any
+}
+
+var store = sync.OnceValues(func() (*definitions, error) {
+	r, err := open(storeFile)
+	if err != nil {
+		return nil, fmt.Errorf("%s: %w", storeFile, err)
+	}
+	defer r.Close()
+	var raw map[string]json.RawMessage
+	if err := json.NewDecoder(r).Decode(&raw); err != nil {
+		return nil, fmt.Errorf("%s: %w", storeFile, err)
+	}
+	return &definitions{raw: raw, decoded: make(map[string]any, len(raw))}, nil
+})
+
+// get decodes the definition stored under hash.
+func (s *definitions) get(hash string) (any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if v, ok := s.decoded[hash]; ok {
+		return v, nil
+	}
+	raw, ok := s.raw[hash]
+	if !ok {
+		return nil, fmt.Errorf("%s has no definition %s", storeFile, hash)
+	}
+	d := json.NewDecoder(bytes.NewReader(raw))
+	d.UseNumber() // bounds stay as written
+	var v any
+	if err := d.Decode(&v); err != nil {
+		return nil, fmt.Errorf("%s: definition %s: %w", storeFile, hash, err)
+	}
+	s.decoded[hash] = v
+	return v, nil
 }
 
 func open(name string) (io.ReadCloser, error) {
@@ -197,20 +254,36 @@ func load(name string) (*Catalog, error) {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
 	defer r.Close()
-	d := json.NewDecoder(r)
-	d.UseNumber() // bounds stay as written
-	var f file
-	if err := d.Decode(&f); err != nil {
+	var idx index
+	if err := json.NewDecoder(r).Decode(&idx); err != nil {
 		return nil, fmt.Errorf("%s: %w", name, err)
 	}
-	c := &Catalog{version: f.Version, kinds: make(map[GVK]string, len(f.Kinds)), defs: f.Definitions}
-	for _, k := range f.Kinds {
-		if _, ok := c.defs[k.Definition]; !ok {
+	st, err := store()
+	if err != nil {
+		return nil, err
+	}
+	c := &Catalog{version: idx.Version, kinds: make(map[GVK]string, len(idx.Kinds)), hashes: idx.Definitions, store: st}
+	for def, hash := range idx.Definitions {
+		if _, ok := st.raw[hash]; !ok {
+			return nil, fmt.Errorf("%s: %s is %s, which %s lacks", name, def, hash, storeFile)
+		}
+	}
+	for _, k := range idx.Kinds {
+		if _, ok := c.hashes[k.Definition]; !ok {
 			return nil, fmt.Errorf("%s: kind %s has no definition %q", name, k.Kind, k.Definition)
 		}
 		c.kinds[GVK{k.Group, k.Version, k.Kind}] = k.Definition
 	}
 	return c, nil
+}
+
+// def is the definition named name, decoded on first use.
+func (c *Catalog) def(name string) (any, error) {
+	hash, ok := c.hashes[name]
+	if !ok {
+		return nil, fmt.Errorf("no definition %q", name)
+	}
+	return c.store.get(hash)
 }
 
 // Version is the exact Kubernetes version the catalog was generated from.
@@ -257,8 +330,12 @@ func (c *Catalog) Schema(apiVersion, kind string, strict bool) (doc []byte, ok b
 // build writes the definition def as the root of a document that carries
 // every definition it refers to.
 func (c *Catalog) build(def string, strict bool) ([]byte, error) {
-	conv := &converter{defs: c.defs}
-	root, ok := conv.convert(c.defs[def], false, strict).(map[string]any)
+	conv := &converter{def: c.def}
+	d, err := c.def(def)
+	if err != nil {
+		return nil, err
+	}
+	root, ok := conv.convert(d, false, strict).(map[string]any)
 	if !ok {
 		return nil, fmt.Errorf("definition %q is not an object", def)
 	}
@@ -270,9 +347,12 @@ func (c *Catalog) build(def string, strict bool) ([]byte, error) {
 		if _, done := defs[name]; done && local {
 			continue
 		}
-		d, ok := c.defs[name]
-		if !ok || !local {
+		if !local {
 			return nil, fmt.Errorf("$ref %q names no definition", ref)
+		}
+		d, err := c.def(name)
+		if err != nil {
+			return nil, fmt.Errorf("$ref %q: %w", ref, err)
 		}
 		defs[name] = conv.convert(d, true, strict)
 	}

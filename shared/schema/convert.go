@@ -24,8 +24,8 @@ var keywords = map[string]bool{
 // converter turns OpenAPI schemas, of the embedded definitions or of a CRD,
 // into JSON Schema with kubeconform's semantics.
 type converter struct {
-	// defs are the definitions a $ref may name; nil for a CRD.
-	defs map[string]any
+	// def returns the definition a $ref names; nil for a CRD.
+	def func(name string) (any, error)
 	// refs collects the $refs met, so a document can carry their definitions.
 	refs []string
 }
@@ -147,7 +147,11 @@ func (c *converter) ref(r string, nullable bool) any {
 	if nullable {
 		return ref
 	}
-	d, _ := c.defs[strings.TrimPrefix(r, defPrefix)].(map[string]any)
+	var d map[string]any
+	if c.def != nil {
+		v, _ := c.def(strings.TrimPrefix(r, defPrefix)) // a bad $ref is reported when its definition is added
+		d, _ = v.(map[string]any)
+	}
 	types := typeList(d["type"])
 	if intOrString(d) {
 		types = []string{"integer", "string"}

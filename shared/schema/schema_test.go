@@ -357,7 +357,7 @@ func BenchmarkSchema(b *testing.B) {
 	}
 	b.Run("cold", func(b *testing.B) {
 		for b.Loop() {
-			fresh := &Catalog{version: c.version, kinds: c.kinds, defs: c.defs}
+			fresh := &Catalog{version: c.version, kinds: c.kinds, hashes: c.hashes, store: c.store}
 			if _, ok, err := fresh.Schema("apps/v1", "Deployment", true); !ok || err != nil {
 				b.Fatal(ok, err)
 			}

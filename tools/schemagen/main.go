@@ -6,8 +6,10 @@
 //
 //	go run -modfile=go.1.35.mod . -dir ../../shared/schema/data
 //
-// The release is the k8s.io/kubernetes version the binary was built with; the
-// output, data/v1.NN.json.gz, is byte-identical from run to run.
+// The release is the k8s.io/kubernetes version the binary was built with. It
+// writes the release's index, data/v1.NN.json.gz, and merges its definitions
+// into the store every release shares, data/definitions.json.gz (see
+// write.go); both are byte-identical from run to run.
 package main
 
 import (
@@ -15,7 +17,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"path/filepath"
 	"runtime/debug"
 	"strings"
 )
@@ -25,7 +26,7 @@ func main() { os.Exit(run(os.Args[1:], os.Stdout, os.Stderr)) }
 func run(args []string, stdout, stderr io.Writer) int {
 	fl := flag.NewFlagSet("schemagen", flag.ContinueOnError)
 	fl.SetOutput(stderr)
-	dir := fl.String("dir", ".", "directory to write v1.NN.json.gz to")
+	dir := fl.String("dir", ".", "directory holding v1.NN.json.gz and definitions.json.gz")
 	swagger := fl.String("swagger", "", "the release's api/openapi-spec/swagger.json (default: from the module cache)")
 	if err := fl.Parse(args); err != nil {
 		return 2
@@ -46,15 +47,13 @@ func run(args []string, stdout, stderr io.Writer) int {
 		fmt.Fprintf(stderr, "schemagen: %v\n", err)
 		return 1
 	}
-	minor := strings.Join(strings.SplitN(version, ".", 3)[:2], ".")
-	path := filepath.Join(*dir, "v"+minor+".json.gz")
-	n, err := write(path, c)
+	path, indexSize, storeSize, err := write(*dir, c)
 	if err != nil {
 		fmt.Fprintf(stderr, "schemagen: %v\n", err)
 		return 1
 	}
-	fmt.Fprintf(stdout, "%s: Kubernetes %s, %d kinds, %d definitions, %d bytes\n",
-		path, c.Version, len(c.Kinds), len(c.Definitions), n)
+	fmt.Fprintf(stdout, "%s: Kubernetes %s, %d kinds, %d definitions, %d bytes; %s: %d bytes\n",
+		path, c.Version, len(c.Kinds), len(c.Definitions), indexSize, storeName, storeSize)
 	return 0
 }
 
