@@ -6,6 +6,12 @@
 package kubeoptions
 
 import (
+	"errors"
+	"fmt"
+	"io"
+	"slices"
+	"strings"
+
 	"github.com/urfave/cli/v2"
 
 	"github.com/gitship/gitship/shared/render"
@@ -86,10 +92,12 @@ func (r *RenderFlags) Sources() render.Sources {
 }
 
 // ValidationFlags are the validation settings: --crd,
-// --kubernetes-version, --strict and --missing-schemas.
+// --kubernetes-version, --kubernetes-version-fallback, --strict and
+// --missing-schemas.
 type ValidationFlags struct {
 	CRDs               cli.StringSlice
 	KubernetesVersions cli.StringSlice
+	VersionFallback    string // "none" or "nearest"
 	Strict             bool
 	MissingSchemas     string
 }
@@ -100,7 +108,13 @@ func (v *ValidationFlags) Flags() []cli.Flag {
 		&cli.StringSliceFlag{Name: "crd", Destination: &v.CRDs,
 			Usage: "CustomResourceDefinition file or directory whose schemas validate custom resources; CRDs among the rendered resources are used too (repeatable)"},
 		&cli.StringSliceFlag{Name: "kubernetes-version", Value: cli.NewStringSlice(schema.Latest()), Destination: &v.KubernetesVersions,
-			Usage: "Kubernetes version to validate against; several check each resource against each (repeatable)"},
+			Usage: fmt.Sprintf("Kubernetes version to validate against: 1.31 or 1.31.0 mean the embedded 1.31 patch (embedded: %s; default: the newest, %s); several check each resource against each (repeatable)",
+				embeddedMinors(), schema.Latest()),
+			Action: func(c *cli.Context, _ []string) error {
+				return v.checkVersions(c.App.ErrWriter, len(c.StringSlice("schema-location")) > 0)
+			}},
+		&cli.StringFlag{Name: "kubernetes-version-fallback", Value: "none", Destination: &v.VersionFallback,
+			Usage: "what a --kubernetes-version with no embedded schemas does: none refuses it (exit 2), nearest validates against the nearest embedded release, with a warning"},
 		&cli.BoolFlag{Name: "strict", Value: true, Destination: &v.Strict,
 			Usage: "fields the schema does not know are errors, as with the API server's strict field validation"},
 		&cli.StringFlag{Name: "missing-schemas", Value: "fail", Destination: &v.MissingSchemas,
@@ -110,12 +124,64 @@ func (v *ValidationFlags) Flags() []cli.Flag {
 
 // Choices are the values the validation flags allow (step.Step.Choices).
 func (v *ValidationFlags) Choices() map[string][]string {
-	return map[string][]string{"missing-schemas": {"fail", "warn", "skip"}}
+	return map[string][]string{"missing-schemas": {"fail", "warn", "skip"}, "kubernetes-version-fallback": {"none", "nearest"}}
+}
+
+// embeddedMinors names the embedded range: "1.29 to 1.37".
+func embeddedMinors() string {
+	vs := schema.Versions()
+	if len(vs) == 0 {
+		return "none"
+	}
+	minor := func(v string) string { return v[:strings.LastIndex(v, ".")] }
+	if len(vs) == 1 {
+		return minor(vs[0])
+	}
+	return minor(vs[0]) + " to " + minor(vs[len(vs)-1])
+}
+
+// checkVersions refuses, before any work, a --kubernetes-version with no
+// embedded schemas (unless the fallback or a schema location stands in)
+// and tells how each differs from the release it is validated against:
+// another patch of its minor (a note), the nearest release (a warning).
+func (v *ValidationFlags) checkVersions(log io.Writer, schemaLocations bool) error {
+	nearest := v.VersionFallback == "nearest"
+	for _, k := range validation.KubernetesVersions(v.KubernetesVersions.Value()) {
+		m, err := schema.Resolve(k, nearest)
+		switch {
+		case errors.Is(err, schema.ErrUnknownVersion) && schemaLocations:
+			continue // the schema locations may know it
+		case errors.Is(err, schema.ErrUnknownVersion):
+			return step.Usagef("--kubernetes-version: %v; --kubernetes-version-fallback nearest validates against the nearest instead", err)
+		case err != nil:
+			return step.Usagef("--kubernetes-version: %v", err)
+		case m.Nearest:
+			fmt.Fprintf(log, "warning: %s (--kubernetes-version-fallback nearest)\n", m.Note())
+		case m.Note() != "":
+			fmt.Fprintf(log, "note: %s\n", m.Note())
+		}
+	}
+	return nil
 }
 
 // Options resolves the flags into validation.Options: the versions
-// cleaned (validation.KubernetesVersions), the rest as given.
+// cleaned (validation.KubernetesVersions) and, with
+// --kubernetes-version-fallback nearest, one with no embedded schemas
+// replaced by the nearest embedded release; the rest as given.
 func (v *ValidationFlags) Options() validation.Options {
-	return validation.Options{KubernetesVersions: validation.KubernetesVersions(v.KubernetesVersions.Value()),
+	versions := validation.KubernetesVersions(v.KubernetesVersions.Value())
+	if v.VersionFallback == "nearest" {
+		var out []string
+		for _, k := range versions {
+			if m, err := schema.Resolve(k, true); err == nil && m.Nearest {
+				k = m.Embedded
+			}
+			if !slices.Contains(out, k) { // 1.38 and 1.39 both become the newest
+				out = append(out, k)
+			}
+		}
+		versions = out
+	}
+	return validation.Options{KubernetesVersions: versions,
 		Strict: v.Strict, CRDFiles: v.CRDs.Value(), MissingSchemas: v.MissingSchemas}
 }
