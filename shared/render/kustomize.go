@@ -1,14 +1,19 @@
 package render
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
 	"io/fs"
 	"os"
 	"path/filepath"
+	"regexp"
 	"slices"
+	"strings"
 	"sync"
+
+	"gopkg.in/yaml.v3"
 
 	"sigs.k8s.io/kustomize/api/konfig"
 	"sigs.k8s.io/kustomize/api/krusty"
@@ -40,6 +45,8 @@ func RenderKustomize(ctx context.Context, dir string) ([]Resource, error) {
 		// the file the guard refused, and why, is the error to show.
 		if refused := g.refused(); refused != nil {
 			err = refused
+		} else if at := locateKustomizeError(dir, err.Error()); at != "" {
+			err = fmt.Errorf("%s: %w", at, err)
 		}
 		return nil, fmt.Errorf("kustomize %q: %w", dir, err)
 	}
@@ -148,7 +155,180 @@ func checkKustomization(name string, data []byte) error {
 	if err := k.Unmarshal(data); err != nil {
 		return fmt.Errorf("%s: %w", name, err)
 	}
+	return refuseRemote(name, data)
+}
+
+// remoteFields are the kustomization fields whose entries kustomize may
+// fetch: a git repository (clone), or a URL (HTTP GET).
+var remoteFields = []string{"resources", "bases", "components"}
+
+// refuseRemote refuses a remote base or resource before kustomize runs git
+// or opens a connection: gitship builds offline, where a clone hangs on
+// the network or fails with git's message.
+func refuseRemote(name string, data []byte) error {
+	dir := filepath.Dir(name)
+	for _, v := range scalars(data) {
+		if !slices.Contains(remoteFields, v.field) || !isRemote(v.value) {
+			continue
+		}
+		if _, err := os.Stat(filepath.Join(dir, v.value)); err == nil {
+			continue // a local directory that looks like a host name, kustomize reads it first
+		}
+		return fmt.Errorf("%s:%d:%d: %s: remote %s: gitship builds offline and fetches nothing; vendor it into the repository and list the local copy, or render it beforehand and pass the manifests with --manifests",
+			name, v.line, v.column, v.value, strings.TrimSuffix(v.field, "s"))
+	}
 	return nil
+}
+
+// hostSegment is a first path segment that names a host: github.com.
+var hostSegment = regexp.MustCompile(`^[A-Za-z0-9-]+(\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}$`)
+
+// isRemote says whether kustomize takes a resources entry for a remote
+// one: a URL, an SSH git address, a ?ref= query, or a path whose first
+// segment is a host name (github.com/org/repo/path).
+func isRemote(entry string) bool {
+	if strings.Contains(entry, "://") || strings.HasPrefix(entry, "git@") || strings.HasPrefix(entry, "git::") ||
+		strings.Contains(entry, "?ref=") || strings.Contains(entry, "?version=") {
+		return true
+	}
+	first, rest, ok := strings.Cut(entry, "/")
+	if !ok || rest == "" || !hostSegment.MatchString(first) {
+		return false
+	}
+	switch strings.ToLower(first[strings.LastIndex(first, ".")+1:]) {
+	case "yaml", "yml", "json", "d":
+		return false // a directory named like a file
+	}
+	return true
+}
+
+// kscalar is a scalar of a kustomization file, with the top-level field it
+// is under and where it is.
+type kscalar struct {
+	field, value string
+	line, column int
+}
+
+// scalars lists the scalar values of a kustomization file, top-level
+// field by field; nil when it does not parse.
+func scalars(data []byte) []kscalar {
+	var root yaml.Node
+	if err := yaml.Unmarshal(data, &root); err != nil || len(root.Content) == 0 || root.Content[0].Kind != yaml.MappingNode {
+		return nil
+	}
+	var out []kscalar
+	var walk func(field string, n *yaml.Node)
+	walk = func(field string, n *yaml.Node) {
+		switch n.Kind {
+		case yaml.ScalarNode:
+			out = append(out, kscalar{field, n.Value, n.Line, n.Column})
+		case yaml.MappingNode:
+			for i := 1; i < len(n.Content); i += 2 {
+				walk(field, n.Content[i])
+			}
+		case yaml.SequenceNode:
+			for _, c := range n.Content {
+				walk(field, c)
+			}
+		}
+	}
+	m := root.Content[0]
+	for i := 0; i+1 < len(m.Content); i += 2 {
+		walk(m.Content[i].Value, m.Content[i+1])
+	}
+	return out
+}
+
+// Where kustomize's errors name an entry of a kustomization.
+var (
+	// accumulating resources from '../base': ... — one per base descended.
+	accumulating = regexp.MustCompile(`accumulating resources from '([^']+)'`)
+	// no matches for Id Deployment.v1.apps/web.[noNs]: a patch's target.
+	noMatch = regexp.MustCompile(`no matches for Id [^/\s]+/([^\s]+?)\.\[`)
+	// Other names kustomize quotes: 'x', "x", path(x), `path: x`.
+	quoted = regexp.MustCompile(`'([^'\s]+)'|"([^"\s]+)"|\(([^()\s]+)\)|path: ([^\s` + "`" + `]+)`)
+)
+
+// locateKustomizeError finds the kustomization file and line an error of
+// kustomize is about, "base/kustomization.yaml:3:3", following the bases
+// its message descends through; "" when it cannot tell.
+func locateKustomizeError(dir, msg string) string {
+	cur := dir
+	at := ""
+	for _, m := range accumulating.FindAllStringSubmatch(msg, -1) {
+		kfile, err := kustomizationFile(cur)
+		if err != nil {
+			break
+		}
+		data, err := os.ReadFile(kfile)
+		if err != nil {
+			break
+		}
+		found := false
+		for _, v := range scalars(data) {
+			if v.value == m[1] && slices.Contains(remoteFields, v.field) {
+				at, found = fmt.Sprintf("%s:%d:%d", shown(kfile), v.line, v.column), true
+				break
+			}
+		}
+		if !found {
+			break
+		}
+		next := filepath.Join(cur, m[1])
+		if fi, err := os.Stat(next); err != nil || !fi.IsDir() {
+			return at
+		}
+		cur = next
+	}
+	// The kustomization the message ended in: a patch or generator entry.
+	kfile, err := kustomizationFile(cur)
+	if err != nil {
+		return at
+	}
+	data, err := os.ReadFile(kfile)
+	if err != nil {
+		return at
+	}
+	vals := scalars(data)
+	locate := func(want func(kscalar) bool) string {
+		for _, v := range vals {
+			if want(v) {
+				return fmt.Sprintf("%s:%d:%d", shown(kfile), v.line, v.column)
+			}
+		}
+		return ""
+	}
+	if m := noMatch.FindStringSubmatch(msg); m != nil {
+		name := m[1]
+		// The patch naming the target: inline, or in a file the
+		// kustomization lists.
+		if l := locate(func(v kscalar) bool { return isPatchField(v.field) && v.value == name }); l != "" {
+			return l
+		}
+		named := regexp.MustCompile(`(?m)^\s*name:\s*["']?` + regexp.QuoteMeta(name) + `["']?\s*$`)
+		if l := locate(func(v kscalar) bool {
+			if !isPatchField(v.field) {
+				return false
+			}
+			b, err := os.ReadFile(filepath.Join(cur, v.value))
+			return err == nil && named.Match(b)
+		}); l != "" {
+			return l
+		}
+	}
+	ms := quoted.FindAllStringSubmatch(msg, -1)
+	for i := len(ms) - 1; i >= 0; i-- { // the innermost name first
+		tok := cmp.Or(ms[i][1], ms[i][2], ms[i][3], ms[i][4])
+		if l := locate(func(v kscalar) bool { return v.value == tok }); l != "" {
+			return l
+		}
+	}
+	return at
+}
+
+// isPatchField is a kustomization field that lists patches.
+func isPatchField(field string) bool {
+	return field == "patches" || field == "patchesStrategicMerge" || field == "patchesJson6902"
 }
 
 // shown is path as a message shows it: relative to the working directory

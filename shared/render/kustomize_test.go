@@ -51,7 +51,18 @@ func TestRenderKustomizeErrors(t *testing.T) {
 		{"missing directory", "testdata/nope", true, `kustomization directory "testdata/nope" does not exist`},
 		{"a file", "testdata/kustomize/base/kustomization.yaml", true, "is not a directory"},
 		{"no kustomization", "testdata/kustomize", true, `"testdata/kustomize" has no kustomization.yaml`},
-		{"missing resource", "testdata/kustomize/broken", false, "missing.yaml"},
+		// kustomize's own message, at the entry it is about.
+		{"missing resource", "testdata/kustomize/broken", false,
+			`kustomize "testdata/kustomize/broken": testdata/kustomize/broken/kustomization.yaml:2:5: accumulating resources: accumulation err='accumulating resources from 'missing.yaml'`},
+		{"missing resource in a base", "testdata/kustomize/invalid/brokenbase", false,
+			`kustomize "testdata/kustomize/invalid/brokenbase": testdata/kustomize/broken/kustomization.yaml:2:5: accumulating resources:`},
+		{"patch matching nothing", "testdata/kustomize/invalid/patchtarget", false,
+			`testdata/kustomize/invalid/patchtarget/kustomization.yaml:4:11: no resource matches strategic merge patch "Deployment.v1.apps/wbe.[noNs]"`},
+		// Refused before kustomize runs git or opens a connection.
+		{"remote resource", "testdata/kustomize/invalid/remote", false,
+			`testdata/kustomize/invalid/remote/kustomization.yaml:4:5: https://github.com/kubernetes-sigs/kustomize//examples/helloWorld/?timeout=120: remote resource: gitship builds offline and fetches nothing; vendor it into the repository`},
+		{"remote base", "testdata/kustomize/invalid/remotebase", false,
+			`testdata/kustomize/invalid/remotebase/kustomization.yaml:2:5: github.com/kubernetes-sigs/kustomize/examples/multibases?ref=v3.3.1: remote base: gitship builds offline`},
 		// kustomize says "unable to find one of 'kustomization.yaml'..." for
 		// a kustomization file it cannot read; the file and its problem are
 		// what to fix.
@@ -79,5 +90,25 @@ func TestRenderKustomizeErrors(t *testing.T) {
 				t.Errorf("errors.Is(%v, ErrInput) = %v, want %v", err, got, tt.input)
 			}
 		})
+	}
+}
+
+func TestIsRemote(t *testing.T) {
+	for entry, want := range map[string]bool{
+		"github.com/org/repo/deploy?ref=v1":       true,
+		"github.com/org/repo//deploy":             true,
+		"https://github.com/org/repo.git//deploy": true,
+		"https://example.com/manifests/all.yaml":  true,
+		"git@github.com:org/repo.git":             true,
+		"gitlab.example.co/team/app":              true,
+		"../base":                                 false,
+		"deployment.yaml":                         false,
+		"config.yaml/nested.yaml":                 false,
+		"sub/dir":                                 false,
+		"conf.d/x.yaml":                           false,
+	} {
+		if got := isRemote(entry); got != want {
+			t.Errorf("isRemote(%q) = %v, want %v", entry, got, want)
+		}
 	}
 }
