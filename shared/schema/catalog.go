@@ -100,7 +100,7 @@ var releases = sync.OnceValues(func() ([]*release, error) {
 	return out, nil
 })
 
-// Versions lists the embedded Kubernetes versions, oldest first, e.g. "1.34.4".
+// Versions lists the embedded Kubernetes versions, oldest first, e.g. "1.29.15".
 func Versions() []string {
 	rs, _ := releases() // Lookup reports the error
 	out := make([]string, len(rs))

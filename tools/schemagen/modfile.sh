@@ -3,10 +3,17 @@
 # every staging module it requires as v0.0.0 to the matching v0.MINOR.PATCH:
 # the kubernetes module replaces them with ./staging, which a dependent
 # module cannot see. Usage: ./modfile.sh 1.37.2 [go.mod]
+#
+# The modfile is written only once go mod tidy has resolved every module: a
+# release the Go module proxy serves only in part (1.34.7 without
+# kube-aggregator v0.34.7, 1.35.6 without kube-proxy v0.35.6) leaves the
+# existing modfile as it was.
 set -eu
 v=$1
 minor=$(echo "$v" | cut -d. -f2)
 out=${2:-go.1.$minor.mod}
+tmp=go.tmp$$.mod
+trap 'rm -f "$tmp" "${tmp%.mod}.sum"' EXIT
 staging=$(go mod download -json "k8s.io/kubernetes@v$v" |
 	sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p' |
 	xargs awk '$1 ~ /^k8s\.io\// && $2 == "v0.0.0" { print $1 }' | sort -u)
@@ -22,7 +29,8 @@ staging=$(go mod download -json "k8s.io/kubernetes@v$v" |
 		echo "	$m => $m v0.${v#1.}"
 	done
 	echo ")"
-} >"$out"
-sum=${out%.mod}.sum
-touch "$sum"
-go mod tidy -modfile="$out"
+} >"$tmp"
+touch "${tmp%.mod}.sum"
+go mod tidy -modfile="$tmp"
+mv "$tmp" "$out"
+mv "${tmp%.mod}.sum" "${out%.mod}.sum"
