@@ -3,7 +3,9 @@ package chartlint
 import (
 	"fmt"
 	"log"
+	"os"
 	"path"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -104,7 +106,13 @@ func Lint(dir, rel string, opts Options) ([]finding.Finding, error) {
 		}
 		linter, logged := lintCapturingLog(dir, vals, ns, kube)
 		for _, m := range linter.Messages {
-			add(toFinding(rel, m), v.Name)
+			if names, ok := strings.CutPrefix(m.Err.Error(), missingDeps); ok {
+				for _, f := range missingDependencies(dir, rel, strings.Split(names, ",")) {
+					add(f, "")
+				}
+				continue
+			}
+			add(toFinding(dir, rel, m), v.Name)
 		}
 		valuesFile := firstNonEmpty(v.Name, path.Join(rel, "values.yaml"))
 		for _, msg := range logged.missing {
@@ -194,11 +202,18 @@ func firstNonEmpty(vs ...string) string {
 // templatePos finds "<chart>/templates/x.yaml:12:5:" in a template error.
 var templatePos = regexp.MustCompile(`(templates/[^\s:]+):(\d+)(?::(\d+))?`)
 
-func toFinding(rel string, m support.Message) finding.Finding {
+func toFinding(dir, rel string, m support.Message) finding.Finding {
+	p := strings.TrimSuffix(m.Path, "/")
+	if filepath.IsAbs(p) {
+		// Some rules name the chart by helm's absolute path to it.
+		if r, err := filepath.Rel(dir, p); err == nil && r != ".." && !strings.HasPrefix(r, ".."+string(filepath.Separator)) {
+			p = filepath.ToSlash(r)
+		}
+	}
 	f := finding.Finding{
-		RuleID:   ruleFor(m.Path),
+		RuleID:   ruleFor(p),
 		Severity: severity(m.Severity),
-		File:     path.Join(rel, strings.TrimSuffix(m.Path, "/")),
+		File:     path.Join(rel, p),
 		Message:  m.Err.Error(),
 	}
 	if sub := templatePos.FindStringSubmatch(f.Message); sub != nil {
@@ -231,4 +246,60 @@ func severity(s int) finding.Severity {
 		return finding.Warning
 	}
 	return finding.Info
+}
+
+// missingDeps starts helm lint's message for dependencies of Chart.yaml
+// that charts/ lacks.
+const missingDeps = "chart directory is missing these dependencies: "
+
+// missingDependencies reports dependencies Chart.yaml declares that are not
+// in charts/ as errors, each on its line of Chart.yaml. helm lint only
+// warns, but without them the chart does not render (helm template and
+// helm install refuse it, and so does validate), so lint says so as
+// validate does, fix included.
+func missingDependencies(dir, rel string, names []string) []finding.Finding {
+	chartfile := path.Join(rel, "Chart.yaml")
+	meta, err := chartutil.LoadChartfile(filepath.Join(dir, "Chart.yaml"))
+	src, _ := os.ReadFile(filepath.Join(dir, "Chart.yaml"))
+	var out []finding.Finding
+	for _, name := range names {
+		what := "dependency " + name
+		if err == nil {
+			for _, d := range meta.Dependencies {
+				if d.Name == name {
+					what = strings.TrimSpace(fmt.Sprintf("dependency %s %s", d.Name, d.Version))
+					if d.Repository != "" {
+						what += " from " + d.Repository
+					}
+					break
+				}
+			}
+		}
+		out = append(out, finding.Finding{RuleID: RuleChart, Severity: finding.Error, File: chartfile,
+			Line: dependencyLine(src, name),
+			Message: fmt.Sprintf("%s is in Chart.yaml but not in %s: run helm dependency build %s (it fetches what Chart.lock pins into charts/)",
+				what, path.Join(rel, "charts"), rel)})
+	}
+	return out
+}
+
+// dependencyLine finds the "name: <name>" of a dependency in Chart.yaml's
+// text, 0 when it is not spelled plainly.
+func dependencyLine(src []byte, name string) int {
+	in := false
+	for i, line := range strings.Split(string(src), "\n") {
+		text := strings.TrimSpace(line)
+		switch {
+		case strings.HasPrefix(line, "dependencies:"):
+			in = true
+		case in && len(line) > 0 && line[0] != ' ' && line[0] != '-' && line[0] != '#':
+			in = false
+		case in:
+			text = strings.TrimSpace(strings.TrimPrefix(text, "- "))
+			if v, ok := strings.CutPrefix(text, "name:"); ok && strings.Trim(strings.TrimSpace(v), `"'`) == name {
+				return i + 1
+			}
+		}
+	}
+	return 0
 }

@@ -46,6 +46,7 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 		if err != nil {
 			return err
 		}
+		found.yaml = withValues(found.yaml, values)
 		fmt.Fprintf(r.Stdout, "Linting %d Dockerfiles, %d charts (%d values files) and %d YAML files\n",
 			len(found.dockerfiles), len(found.charts), len(values), len(found.yaml))
 		findings, err = lintAll(ctx, found, values, cfg, s)
@@ -136,6 +137,18 @@ func lintAll(ctx context.Context, t targets, values []chartlint.Values, cfg dock
 		all = append(all, fs...)
 	}
 	return all, nil
+}
+
+// withValues adds the --values files to the YAML files to check: one
+// outside every --path (a deploy repository's environments/, say) is read
+// by helm, which keeps one of a duplicate key's values without a word.
+func withValues(yaml []file, values []chartlint.Values) []file {
+	for _, v := range values {
+		if !slices.ContainsFunc(yaml, func(f file) bool { return f.abs == v.Path }) {
+			yaml = append(yaml, file{abs: v.Path, rel: v.Name})
+		}
+	}
+	return yaml
 }
 
 // valuesFor picks the values files of one chart: a file inside a chart's
