@@ -28,7 +28,7 @@ func Step() step.Step {
 	choices["format"] = []string{"text", "json", "junit", "sarif"}
 	return step.Step{
 		Name:        "validate",
-		Description: "Render Helm charts, Kustomize directories and manifests, and validate every resource against the Kubernetes schemas (kubeconform, offline, CRD-aware), pointing each error at its template and field.",
+		Description: "Render Helm charts (their crds/ too, as helm template --include-crds does), Kustomize directories and manifests, and validate every resource against the Kubernetes schemas (kubeconform, offline, CRD-aware), pointing each error at its template and field.",
 		Flags: append(append(s.RenderFlags.Flags(), s.ValidationFlags.Flags()...),
 			&cli.StringSliceFlag{Name: "schema-location", Destination: &s.SchemaLocations,
 				Usage: "extra kubeconform schema location (URL or path template) tried after the embedded schemas; 'default' is kubeconform's repository (repeatable)"},
