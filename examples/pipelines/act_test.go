@@ -1,12 +1,16 @@
 package pipelines_test
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -14,6 +18,7 @@ import (
 
 	"github.com/gitship/gitship/internal/acttest"
 	"github.com/gitship/gitship/internal/enginetest"
+	"github.com/gitship/gitship/internal/forgetest"
 	"github.com/gitship/gitship/internal/gittest"
 	"github.com/gitship/gitship/internal/registrytest"
 	"github.com/gitship/gitship/internal/steptest"
@@ -32,29 +37,33 @@ const (
 // that asked.
 var stepImages struct {
 	once sync.Once
-	ok   bool
+	refs map[string]string
 }
 
 // loadStepImages builds the step images (tools/imagegen, as make images
 // does), pushes them to a loopback registry and has the engine pull
-// them from there under the names gitship's actions give them (images,
-// from acttest.Actions).
-func loadStepImages(t *testing.T, host string, images map[string]string) {
+// them from there, and returns their names in the engine by step.
+func loadStepImages(t *testing.T, host string) map[string]string {
 	t.Helper()
 	stepImages.once.Do(func() {
-		var steps []string
-		for s := range images {
-			steps = append(steps, s)
-		}
+		start := time.Now()
+		defer func() { t.Logf("step images built and loaded in %s", time.Since(start).Round(time.Second)) }()
+		steps := acttest.Steps(t)
 		dir := acttest.StepImages(t, steps)
 		reg := registrytest.Start(t, registrytest.Options{})
-		acttest.LoadImages(t, host, reg.Host, dir, images)
-		stepImages.ok = true
+		stepImages.refs = acttest.LoadImages(t, host, reg.Host, dir, steps)
 	})
-	if !stepImages.ok {
+	if stepImages.refs == nil {
 		t.Fatal("the step images could not be loaded (see the first act test)")
 	}
+	return stepImages.refs
 }
+
+// runs numbers the act runs of this process: act names a job's
+// containers after the workflow's name and the job's, so each run's
+// workflow gets a name of its own, and a test run alongside (another
+// checkout's, on the same engine) does not remove them.
+var runs atomic.Int64
 
 // actRun is one run of a workflow under act on a checkout of
 // examples/app (with files changed), publishing to a loopback registry
@@ -64,6 +73,7 @@ type actRun struct {
 	sha      string // the app commit the workflow ran on
 	registry string // host:port of the app's registry
 	gitops   string // the GitOps repository on disk
+	github   *forgetest.GitHub
 }
 
 // actSetup is what a run starts from.
@@ -86,13 +96,14 @@ func runWorkflow(t *testing.T, s actSetup) actRun {
 	bin := acttest.Binary(t)
 	jobImage := acttest.JobImage(t, host)
 	goImage := enginetest.GoImage(t, host)
-	actions, images := acttest.Actions(t)
-	loadStepImages(t, host, images)
+	actions := acttest.Actions(t, loadStepImages(t, host))
 
 	workflow, err := os.ReadFile(filepath.Join("testdata", s.workflow))
 	if err != nil {
 		t.Fatal(err)
 	}
+	name := fmt.Sprintf("name: ${1}-%d-%d", os.Getpid(), runs.Add(1))
+	workflow = regexp.MustCompile(`(?m)^name: (\S+)$`).ReplaceAll(workflow, []byte(name))
 	files := map[string]string{".github/workflows/" + s.workflow: string(workflow)}
 	for k, v := range s.files {
 		files[k] = v
@@ -106,16 +117,20 @@ func runWorkflow(t *testing.T, s actSetup) actRun {
 	reg := registrytest.Start(t, registrytest.Options{Username: registryUser, Password: registryPassword})
 	bare := gittest.Bare(t, map[string]string{"README.md": "# cluster state\n"}, "main")
 	srv := gittest.Serve(t, filepath.Dir(bare), gittest.HTTPOptions{Token: gitopsToken})
+	gh := forgetest.NewGitHub(t, forgetest.GitHubConfig{Owner: "acme", Repo: "gitops", Token: gitopsToken, AllowAutoMerge: true})
+	review(t, gh)
 
 	vars := map[string]string{
 		"REGISTRY":      reg.Host,
 		"GITOPS_REPO":   srv.URL + "/" + gittest.RepoName,
 		"GO_IMAGE":      goImage,
 		"RUNTIME_IMAGE": enginetest.BaseImage(t, host),
+		"GITHUB_API":    gh.URL(),
 	}
 	for k, v := range s.vars {
 		vars[k] = v
 	}
+	start := time.Now()
 	res := acttest.Run(t, bin, acttest.Options{
 		Dir: dir, Workflow: ".github/workflows/" + s.workflow, Event: "push",
 		JobImage: jobImage, EngineHost: host,
@@ -124,13 +139,38 @@ func runWorkflow(t *testing.T, s actSetup) actRun {
 		Secrets: map[string]string{"GITHUB_TOKEN": registryPassword, "GITOPS_TOKEN": gitopsToken},
 		Actor:   registryUser,
 	})
-	t.Logf("act exited %d:\n%s", res.Code, res.Output)
+	t.Logf("act exited %d after %s:\n%s", res.Code, time.Since(start).Round(time.Second), res.Output)
 	for _, secret := range []string{registryPassword, gitopsToken} {
 		if strings.Contains(res.Output, secret) {
 			t.Errorf("a secret reached act's log unmasked")
 		}
 	}
-	return actRun{Result: res, sha: sha, registry: reg.Host, gitops: bare}
+	return actRun{Result: res, sha: sha, registry: reg.Host, gitops: bare, github: gh}
+}
+
+// review merges each pull request on gh once gitops-pr has set it up
+// (its label, and for production its reviewers and auto-merge), as the
+// reviewers of the GitOps repository would, until the test ends.
+func review(t *testing.T, gh *forgetest.GitHub) {
+	done := make(chan struct{})
+	stopped := make(chan struct{})
+	t.Cleanup(func() { close(done); <-stopped })
+	go func() {
+		defer close(stopped)
+		for {
+			select {
+			case <-done:
+				return
+			case <-time.After(100 * time.Millisecond):
+			}
+			for _, pr := range gh.PRs() {
+				ready := len(pr.Labels) > 0 && (!slices.Contains(pr.Labels, "production") || pr.AutoMerge != "" && len(pr.TeamReviewers) > 0)
+				if pr.State == "open" && ready {
+					gh.Merge(pr.Number)
+				}
+			}
+		}
+	}()
 }
 
 // TestExampleUnderAct runs github-deploy.yml (its act variant, made from
@@ -143,8 +183,8 @@ func TestExampleUnderAct(t *testing.T) {
 	if run.Code != 0 {
 		t.Fatalf("act exited %d, want 0 (every job green)", run.Code)
 	}
-	for _, job := range []string{"build", "dev"} {
-		if !regexp.MustCompile(`(?m)^\[deploy/` + job + `\s*\]\s+🏁  Job succeeded`).MatchString(run.Output) {
+	for _, job := range []string{"build", "dev", "staging", "production"} {
+		if !regexp.MustCompile(`(?m)^\[deploy-[0-9-]+/` + job + `\s*\]\s+🏁  Job succeeded`).MatchString(run.Output) {
 			t.Errorf("act's log has no %q for job %s", "Job succeeded", job)
 		}
 	}
@@ -177,6 +217,40 @@ func TestExampleUnderAct(t *testing.T) {
 	if want := "dev is at " + head + " (changed true)"; !strings.Contains(run.Output, want) {
 		t.Errorf("act's log has no %q", want)
 	}
+	// staging and production: a pull request each, on GitHub's API (the
+	// fake), from a branch pushed to the GitOps repository with the
+	// published image, merged while the job waited.
+	prs := run.github.PRs()
+	if len(prs) != 2 {
+		t.Fatalf("%d pull requests, want 2 (staging, production): %+v", len(prs), prs)
+	}
+	for _, pr := range prs {
+		if len(pr.Labels) != 1 {
+			t.Errorf("pull request %d: labels %q, want one, its environment", pr.Number, pr.Labels)
+			continue
+		}
+		env := pr.Labels[0]
+		if !pr.Merged || pr.Base != "main" || pr.Head != "gitship/hello/"+env {
+			t.Errorf("pull request %d: merged %t, %s <- %s; want merged, main <- gitship/hello/%s", pr.Number, pr.Merged, pr.Base, pr.Head, env)
+		}
+		pinned := false
+		for _, content := range gittest.Files(t, run.gitops, pr.Head) {
+			pinned = pinned || strings.Contains(content, image)
+		}
+		if !pinned {
+			t.Errorf("branch %s does not pin %s", pr.Head, image)
+		}
+		if want := "Merged: " + pr.HTMLURL; !strings.Contains(run.Output, want) {
+			t.Errorf("act's log has no %q: job %s did not wait for the merge", want, env)
+		}
+		// staging's last step reads gitops-pr's pr-url output.
+		if want := "merged " + pr.HTMLURL; env == "staging" && !strings.Contains(run.Output, want) {
+			t.Errorf("act's log has no %q", want)
+		}
+		if env == "production" && (pr.AutoMerge == "" || !slices.Equal(pr.TeamReviewers, []string{"sre"})) {
+			t.Errorf("production's pull request: auto-merge %q, team reviewers %q; want on, [sre]", pr.AutoMerge, pr.TeamReviewers)
+		}
+	}
 }
 
 // TestExampleUnderActLintFails plants a duplicate key in a values file:
@@ -192,7 +266,7 @@ func TestExampleUnderActLintFails(t *testing.T) {
 	if n := strings.Count(run.Output, "::error file=deploy/values/staging.yaml,line=3,"); n != 1 {
 		t.Errorf("act's log has %d ::error annotations on deploy/values/staging.yaml line 3, want 1", n)
 	}
-	if !regexp.MustCompile(`(?m)^\[deploy/build\s*\]\s+🏁  Job failed`).MatchString(run.Output) {
+	if !regexp.MustCompile(`(?m)^\[deploy-[0-9-]+/build\s*\]\s+🏁  Job failed`).MatchString(run.Output) {
 		t.Errorf("act's log has no %q for job build", "Job failed")
 	}
 	if strings.Contains(run.Output, "Run Main gitship/gitship/steps/build@v0") {

@@ -28,11 +28,6 @@ func actVariant(src []byte) ([]byte, error) {
 	if jobs == nil {
 		return nil, fmt.Errorf("github-deploy.yml: no jobs")
 	}
-	// Jobs staging and production open pull requests through GitHub's
-	// API and wait for their merge: not emulated here.
-	for _, j := range []string{"staging", "production"} {
-		del(jobs, j)
-	}
 	for i := 0; i+1 < len(jobs.Content); i += 2 {
 		job := jobs.Content[i].Value
 		steps := get(jobs.Content[i+1], "steps")
@@ -88,6 +83,27 @@ func actVariant(src []byte) ([]byte, error) {
 		"ghcr.io/acme/hello", "${{ vars.REGISTRY }}/acme/hello",
 		"https://github.com/acme/gitops", "${{ vars.GITOPS_REPO }}",
 	))
+	// A pull request goes to a fake of GitHub's API on loopback, for the
+	// repository the example names; the GitOps repository is reached by
+	// its loopback URL, so the provider is named, and the test merges
+	// each pull request as a reviewer would, so the wait polls often.
+	for i := 0; i+1 < len(jobs.Content); i += 2 {
+		for _, step := range get(jobs.Content[i+1], "steps").Content {
+			with := get(step, "with")
+			uses := scalar(step, "uses")
+			gitopsPR := strings.HasPrefix(uses, "gitship/gitship/steps/gitops-pr@") ||
+				strings.HasPrefix(uses, "gitship/gitship@") && scalar(with, "step") == "gitops-pr"
+			if !gitopsPR || scalar(with, "direct") == "true" {
+				continue
+			}
+			set(with, "provider", "github")
+			set(with, "pr-repository", "https://github.com/acme/gitops")
+			set(with, "api-url", "${{ vars.GITHUB_API }}")
+			if scalar(with, "wait-merged") != "" {
+				set(with, "wait-poll", "1s")
+			}
+		}
+	}
 	var out bytes.Buffer
 	out.WriteString("# Code generated from github-deploy.yml by examples/pipelines/variant_test.go\n" +
 		"# (go test ./examples/pipelines -run TestActVariant -update); DO NOT EDIT.\n" +

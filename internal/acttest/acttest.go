@@ -200,31 +200,66 @@ func RepoRoot() (string, error) {
 }
 
 // actionImage reads a docker container action's image, docker://REF.
-var actionImage = regexp.MustCompile(`(?m)^  image: ['"]?docker://([^'"\s]+)`)
+var actionImage = regexp.MustCompile(`(?m)^(  image: ['"]?docker://)([^'"\s]+)`)
 
-// Actions copies gitship's GitHub actions (action.yml at the root and
-// steps/*/action.yml), and only those, into a new directory that stands
-// for the gitship/gitship repository: act's --local-repository reads an
-// action from it instead of cloning. It returns the directory and, per
-// step, the image its action runs (e.g. "lint" →
-// "ghcr.io/gitship/gitship-lint:v0").
-func Actions(t testing.TB) (string, map[string]string) {
+// actionFiles are gitship's GitHub actions: action.yml at the root and
+// steps/*/action.yml.
+func actionFiles() (root string, files []string, err error) {
+	if root, err = RepoRoot(); err != nil {
+		return "", nil, err
+	}
+	if files, err = filepath.Glob(filepath.Join(root, "steps", "*", "action.yml")); err != nil {
+		return "", nil, err
+	}
+	return root, append(files, filepath.Join(root, "action.yml")), nil
+}
+
+// Steps are the steps whose actions are docker container actions.
+func Steps(t testing.TB) []string {
 	t.Helper()
-	root, err := RepoRoot()
+	_, files, err := actionFiles()
 	if err != nil {
 		t.Fatal(err)
 	}
-	dir := t.TempDir()
-	files, err := filepath.Glob(filepath.Join(root, "steps", "*", "action.yml"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	files = append(files, filepath.Join(root, "action.yml"))
-	images := map[string]string{}
+	var steps []string
 	for _, f := range files {
 		data, err := os.ReadFile(f)
 		if err != nil {
 			t.Fatal(err)
+		}
+		if actionImage.Match(data) {
+			steps = append(steps, filepath.Base(filepath.Dir(f)))
+		}
+	}
+	if len(steps) == 0 {
+		t.Fatal("no docker container action under steps/")
+	}
+	return steps
+}
+
+// Actions copies gitship's GitHub actions, and only those, into a new
+// directory that stands for the gitship/gitship repository: act's
+// --local-repository reads an action from it instead of cloning. Each
+// step's action runs images[step] (from LoadImages) instead of the
+// ghcr.io image it names, as a release pins its actions to digests: so
+// tests of two checkouts on one engine do not run each other's images.
+func Actions(t testing.TB, images map[string]string) string {
+	t.Helper()
+	root, files, err := actionFiles()
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		step := filepath.Base(filepath.Dir(f))
+		if ref, ok := images[step]; ok {
+			data = actionImage.ReplaceAll(data, []byte("${1}"+ref))
+		} else if actionImage.Match(data) {
+			t.Fatalf("%s: no image loaded for step %s", f, step)
 		}
 		rel, _ := filepath.Rel(root, f)
 		dst := filepath.Join(dir, rel)
@@ -234,14 +269,8 @@ func Actions(t testing.TB) (string, map[string]string) {
 		if err := os.WriteFile(dst, data, 0o644); err != nil {
 			t.Fatal(err)
 		}
-		if m := actionImage.FindSubmatch(data); m != nil {
-			images[filepath.Base(filepath.Dir(f))] = string(m[1])
-		}
 	}
-	if len(images) == 0 {
-		t.Fatalf("no docker container action under %s/steps", root)
-	}
-	return dir, images
+	return dir
 }
 
 // StepImages builds the step images as `make images` does (tools/imagegen,
@@ -271,10 +300,11 @@ func StepImages(t testing.TB, steps []string) string {
 
 // LoadImages pushes each step's OCI layout (dir/gitship-STEP) to the
 // registry at registryHost (plain HTTP on loopback), has the engine at
-// engineHost pull it from there, and tags it as the image its action
-// names (images, from Actions), so that act finds every action's image in
+// engineHost pull it from there, and tags it by its digest,
+// gitship-act-test/gitship-STEP:DIGEST, the image Actions makes the
+// step's action run. It returns those names by step. act finds them in
 // the engine and pulls nothing (act --pull=false).
-func LoadImages(t testing.TB, engineHost, registryHost, dir string, images map[string]string) {
+func LoadImages(t testing.TB, engineHost, registryHost, dir string, steps []string) map[string]string {
 	t.Helper()
 	c, err := client.New(client.WithHost(engineHost))
 	if err != nil {
@@ -282,7 +312,8 @@ func LoadImages(t testing.TB, engineHost, registryHost, dir string, images map[s
 	}
 	defer c.Close()
 	ctx := context.Background()
-	for step, target := range images {
+	refs := map[string]string{}
+	for _, step := range steps {
 		p, err := layout.FromPath(filepath.Join(dir, "gitship-"+step))
 		if err != nil {
 			t.Fatalf("the image of %s: %v", step, err)
@@ -296,11 +327,12 @@ func LoadImages(t testing.TB, engineHost, registryHost, dir string, images map[s
 		if err != nil || len(manifest.Manifests) != 1 {
 			t.Fatalf("the layout of %s holds %d images, want 1 (%v)", step, len(manifest.Manifests), err)
 		}
-		img, err := idx.ImageIndex(manifest.Manifests[0].Digest)
+		digest := manifest.Manifests[0].Digest
+		img, err := idx.ImageIndex(digest)
 		if err != nil {
 			t.Fatalf("the image of %s: %v", step, err)
 		}
-		via := registryHost + "/gitship/gitship-" + step + ":act-test"
+		via := registryHost + "/gitship/gitship-" + step + "@" + digest.String()
 		ref, err := name.ParseReference(via, name.Insecure)
 		if err != nil {
 			t.Fatal(err)
@@ -317,10 +349,13 @@ func LoadImages(t testing.TB, engineHost, registryHost, dir string, images map[s
 		if err != nil {
 			t.Fatalf("engine: pull %s: %v", via, err)
 		}
+		target := "gitship-act-test/gitship-" + step + ":" + digest.Hex[:16]
 		if _, err := c.ImageTag(ctx, client.ImageTagOptions{Source: via, Target: target}); err != nil {
 			t.Fatalf("engine: tag %s as %s: %v", via, target, err)
 		}
+		refs[step] = target
 	}
+	return refs
 }
 
 // Result is how an act run ended.
