@@ -2,6 +2,7 @@ package render
 
 import (
 	"bytes"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -161,10 +162,41 @@ func appendDoc(docs []doc, line int, data []byte) []doc {
 	for l := range bytes.Lines(data) {
 		l = bytes.TrimSpace(l)
 		if len(l) > 0 && l[0] != '#' && !bytes.Equal(l, []byte("...")) {
+			if l[0] == '{' {
+				if objs := jsonStream(line, data); objs != nil {
+					return append(docs, objs...)
+				}
+			}
 			return append(docs, doc{line: line, data: data})
 		}
 	}
 	return docs
+}
+
+// jsonStream cuts data, starting at line, into its JSON objects when it is
+// several of them one after the other, as kubectl reads such a file (YAML
+// takes it for one document and stops at the second); nil when it is not.
+func jsonStream(line int, data []byte) []doc {
+	dec := json.NewDecoder(bytes.NewReader(data))
+	var out []doc
+	start := 0
+	for {
+		var v json.RawMessage
+		if err := dec.Decode(&v); errors.Is(err, io.EOF) {
+			break
+		} else if err != nil || len(v) == 0 || v[0] != '{' {
+			return nil
+		}
+		end := int(dec.InputOffset())
+		// The object's own text, from its first byte: lines count from there.
+		first := start + bytes.IndexByte(data[start:end], '{')
+		out = append(out, doc{line: line + bytes.Count(data[:first], []byte("\n")), data: data[first:end]})
+		start = end
+	}
+	if len(out) < 2 {
+		return nil
+	}
+	return out
 }
 
 // parseDocQuick is parseDoc for a document whose header quickHeader can

@@ -211,6 +211,12 @@ func (v *Validator) Validate(ctx context.Context, rs []render.Resource) ([]Resul
 				if err, ok := crdErrs[i]; ok {
 					for j := range results[i].Checks {
 						c := &results[i].Checks[j]
+						if c.Status == Missing {
+							// A CRD of an API version the cluster does
+							// not serve (apiextensions.k8s.io/v1beta1):
+							// that is its verdict, as kubeconform's.
+							continue
+						}
 						c.Status = Invalid
 						c.Problems = append(c.Problems, Problem{Path: "spec", Message: err.Error()})
 					}

@@ -1,0 +1,369 @@
+package paritytest
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"io"
+	"io/fs"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"sort"
+	"strings"
+	"testing"
+
+	"github.com/yannh/kubeconform/pkg/validator"
+
+	"github.com/gitship/gitship/shared/render"
+	"github.com/gitship/gitship/shared/schema"
+	"github.com/gitship/gitship/shared/steps/validate"
+	"github.com/gitship/gitship/shared/validation"
+)
+
+// input is one corpus entry: a manifest directory (every file a stream of
+// its own, as kubeconform reads a directory), a chart or a kustomization.
+type input struct {
+	kind, path string
+}
+
+var corpus = []input{
+	{"manifests", "kubeconform/fixtures"},
+	{"manifests", "kubernetes/hack/testdata"},
+	{"manifests", "kubernetes/test/e2e/testing-manifests"},
+	{"manifests", "trillian/deployment"},
+	{"manifests", "nydus-snapshotter/misc/snapshotter"},
+	{"kustomize", "kubernetes/hack/testdata/kustomize"},
+	{"kustomize", "nydus-snapshotter/misc/snapshotter/base"},
+	{"kustomize", "nydus-snapshotter/misc/snapshotter/overlays/k3s"},
+	{"kustomize", "nydus-snapshotter/misc/snapshotter/overlays/rke2"},
+	{"chart", "helm/testcharts/alpine"},
+	{"chart", "helm/testcharts/chart-with-lib-dep"},
+	{"chart", "helm/testcharts/chart-with-only-crds"},
+	{"chart", "helm/testcharts/chart-with-subchart-notes"},
+	{"chart", "helm/testcharts/chart-with-template-lib-dep"},
+	{"chart", "helm/testcharts/issue-9027"},
+	{"chart", "helm/testcharts/object-order"},
+	{"chart", "helm/testcharts/reqtest"},
+	{"chart", "helm/testcharts/subchart"},
+	{"chart", "kustomize/test-chart"},
+}
+
+// explained are the differences left, by stream (file or render), each a
+// behaviour of kubeconform's that gitship does not share on purpose: the
+// test fails on a difference anywhere else, and on an explained stream
+// that no longer differs.
+var explained = map[string]string{}
+
+func init() {
+	const jsonStream = "concatenated JSON objects (a stream kubectl reads): kubeconform's YAML parser reads the first object and drops the others unseen; gitship validates each (render.jsonStream)"
+	const typedList = "a typed list (ServiceList, ReplicationControllerList; kubectl accepts them): kubeconform expands only kind List and looks for a schema of the list kind, 'could not find schema'; gitship validates its items, as for List"
+	for _, f := range []string{"multi-resource-json.json", "multi-resource-json-modify.json"} {
+		explained["testdata/kubernetes/hack/testdata/"+f] = jsonStream
+	}
+	for _, f := range []string{"multi-resource-rclist.json", "multi-resource-rclist-modify.json", "multi-resource-svclist.json", "multi-resource-svclist-modify.json"} {
+		explained["testdata/kubernetes/hack/testdata/"+f] = typedList
+	}
+}
+
+// verdict is one resource as one tool judged it.
+type verdict struct {
+	kind, name string
+	status     string // valid, invalid, missing, error
+	detail     string
+}
+
+// TestSameVerdictsAsKubeconform renders and validates every corpus entry
+// with gitship's library, validates the same streams with kubeconform's
+// validator library (what the kubeconform CLI runs) against the schemas
+// gitship exports (tools/schemaexport's layout), strict, and compares
+// resource by resource, for the oldest and the newest embedded Kubernetes
+// version. Custom resources: both sides get the CRDs of the entry, gitship
+// as --crd, kubeconform as exported schema files.
+func TestSameVerdictsAsKubeconform(t *testing.T) {
+	versions := schema.Versions()
+	if len(versions) == 0 {
+		t.Fatal("no embedded schemas")
+	}
+	versions = slices.Compact([]string{versions[0], versions[len(versions)-1]})
+	seen := map[string]bool{}
+	total, differences, streams := 0, 0, 0
+	for _, v := range versions {
+		schemas := t.TempDir()
+		exportSchemas(t, schemas, v)
+		for _, in := range corpus {
+			t.Run(v+"/"+in.path, func(t *testing.T) {
+				ins := renderInput(t, in, v)
+				crds := exportCRDs(t, schemas, v, ins)
+				gs := gitshipVerdicts(t, v, ins, crds)
+				ks := kubeconformVerdicts(t, schemas, v, ins)
+				for _, s := range ins {
+					streams++
+					g, k := gs[s.name], ks[s.name]
+					total += max(len(g), len(k))
+					for i := range max(len(g), len(k)) {
+						key := fmt.Sprintf("%s#%d", s.name, i)
+						var gv, kv verdict
+						if i < len(g) {
+							gv = g[i]
+						}
+						if i < len(k) {
+							kv = k[i]
+						}
+						if gv.status == kv.status && (gv.kind == kv.kind || gv.status == "error") {
+							continue
+						}
+						differences++
+						why, ok := explained[s.name]
+						seen[s.name] = true
+						if ok {
+							t.Logf("%s: explained: %s", key, why)
+							continue
+						}
+						t.Errorf("%s (Kubernetes %s): gitship %s %s %s (%s); kubeconform %s %s %s (%s)", key, v,
+							gv.kind, gv.name, gv.status, gv.detail, kv.kind, kv.name, kv.status, kv.detail)
+					}
+				}
+			})
+		}
+	}
+	for k := range explained {
+		if !seen[k] {
+			t.Errorf("%s: explained, but no longer differs: remove it", k)
+		}
+	}
+	t.Logf("%d corpus entries, %d streams, %d resources compared over Kubernetes %s; %d differences, all in the %d explained streams",
+		len(corpus), streams, total, strings.Join(versions, " and "), differences, len(explained))
+}
+
+// stream is what one tool reads at once: a manifest file, or the output of
+// helm template or kustomize build.
+type stream struct {
+	name      string
+	data      []byte // what kubeconform reads
+	resources []render.Resource
+}
+
+func renderInput(t *testing.T, in input, version string) []stream {
+	t.Helper()
+	ctx := context.Background()
+	dir := filepath.Join("testdata", filepath.FromSlash(in.path))
+	switch in.kind {
+	case "manifests":
+		var out []stream
+		err := filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+			if err != nil || d.IsDir() {
+				return err
+			}
+			switch filepath.Ext(p) { // as kubeconform picks a directory's files
+			case ".yaml", ".yml", ".json":
+			default:
+				return nil
+			}
+			data, err := os.ReadFile(p)
+			if err != nil {
+				return err
+			}
+			rs, err := render.Sources{Manifests: []string{p}, KeepUnreadable: true}.Render(ctx, version, io.Discard)
+			if err != nil {
+				// What gitship refuses whole, kubeconform reads document
+				// by document: reported as a difference below.
+				rs = []render.Resource{{Source: p, Err: &render.DocumentError{Msg: err.Error()}}}
+			}
+			out = append(out, stream{name: filepath.ToSlash(p), data: data, resources: rs})
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return out
+	case "kustomize":
+		rs, err := render.Sources{Kustomize: []string{dir}, KeepUnreadable: true}.Render(ctx, version, io.Discard)
+		if err != nil {
+			t.Fatalf("kustomize build: %v", err)
+		}
+		// kustomize build's output: krusty is the library kustomize runs.
+		return []stream{{name: filepath.ToSlash(dir), data: joined(rs), resources: rs}}
+	case "chart":
+		caps := validate.Capabilities([]string{version})
+		rs, err := render.Sources{Charts: []string{dir}, KeepUnreadable: true}.RenderFor(ctx, caps, io.Discard)
+		if err != nil {
+			t.Fatalf("render: %v", err)
+		}
+		data := joined(rs)
+		if helm := helmBinary(); helm != "" {
+			// helm template itself, with the same capabilities.
+			args := []string{"template", "release-name", dir, "--include-crds", "--kube-version", version}
+			for _, a := range caps[0].APIVersions {
+				args = append(args, "--api-versions", a)
+			}
+			out, err := exec.Command(helm, args...).Output()
+			if err != nil {
+				t.Fatalf("helm template: %v", err)
+			}
+			data = out
+		}
+		return []stream{{name: filepath.ToSlash(dir), data: data, resources: rs}}
+	}
+	t.Fatalf("unknown input kind %q", in.kind)
+	return nil
+}
+
+// helmBinary is a helm CLI to compare renders with: $HELM, or the one
+// bench/validate.sh builds; "" compares the validators on gitship's render.
+func helmBinary() string {
+	if h := os.Getenv("HELM"); h != "" {
+		return h
+	}
+	if h, err := filepath.Abs(filepath.Join("..", "..", "bench", "out", "bin", "helm")); err == nil {
+		if _, err := os.Stat(h); err == nil {
+			return h
+		}
+	}
+	return ""
+}
+
+// joined is a render as helm template prints it.
+func joined(rs []render.Resource) []byte {
+	var b bytes.Buffer
+	for _, r := range rs {
+		fmt.Fprintf(&b, "---\n# Source: %s\n", r.Source)
+		b.Write(r.Data)
+		if !bytes.HasSuffix(r.Data, []byte("\n")) {
+			b.WriteByte('\n')
+		}
+	}
+	return b.Bytes()
+}
+
+// exportSchemas writes every kind of version as tools/schemaexport does.
+func exportSchemas(t *testing.T, root, version string) {
+	t.Helper()
+	c, err := schema.Lookup(version)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, gvk := range c.Kinds() {
+		for _, strict := range []bool{false, true} {
+			doc, ok, err := c.Schema(gvk.APIVersion(), gvk.Kind, strict)
+			if err != nil || !ok {
+				t.Fatalf("%s %s: %v", gvk.APIVersion(), gvk.Kind, err)
+			}
+			writeSchema(t, schema.LocationPath(root, c.Version(), gvk.APIVersion(), gvk.Kind, strict), doc)
+		}
+	}
+}
+
+// exportCRDs writes the schemas of the CRDs among the streams for
+// kubeconform and returns the CRD documents for gitship.
+func exportCRDs(t *testing.T, root, version string, streams []stream) [][2]string {
+	t.Helper()
+	var docs [][2]string
+	for _, s := range streams {
+		for _, r := range s.resources {
+			if r.Err != nil || !schema.IsCRD(r.APIVersion, r.Kind) {
+				continue
+			}
+			docs = append(docs, [2]string{r.Source, string(r.Data)})
+			for _, strict := range []bool{false, true} {
+				vs, err := schema.FromCRD(r.Source, r.Data, strict)
+				if err != nil {
+					continue // the CRD's own verdict says why
+				}
+				for _, cs := range vs {
+					api := cs.Group + "/" + cs.Version
+					writeSchema(t, schema.LocationPath(root, version, api, cs.Kind, strict), cs.Schema)
+				}
+			}
+		}
+	}
+	return docs
+}
+
+func writeSchema(t *testing.T, p string, doc []byte) {
+	t.Helper()
+	if err := os.MkdirAll(filepath.Dir(p), 0o755); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(p, doc, 0o644); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func gitshipVerdicts(t *testing.T, version string, streams []stream, crds [][2]string) map[string][]verdict {
+	t.Helper()
+	v, err := validation.New(validation.Options{KubernetesVersions: []string{version}, Strict: true, Workers: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	for _, c := range crds {
+		v.AddCRD(c[0], []byte(c[1])) // a CRD that does not convert is its own resource's verdict
+	}
+	out := map[string][]verdict{}
+	for _, s := range streams {
+		results, err := v.Validate(context.Background(), s.resources)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range results {
+			vd := verdict{kind: r.Resource.Kind, name: r.Resource.Name, status: string(r.Status())}
+			for _, c := range r.Checks {
+				vd.detail = c.Message
+				for _, p := range c.Problems {
+					vd.detail += "; " + p.Path + ": " + p.Message
+				}
+			}
+			out[s.name] = append(out[s.name], vd)
+		}
+	}
+	return out
+}
+
+func kubeconformVerdicts(t *testing.T, root, version string, streams []stream) map[string][]verdict {
+	t.Helper()
+	kv, err := validator.New([]string{filepath.Join(root, schema.LocationTemplate)},
+		validator.Opts{KubernetesVersion: version, Strict: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	out := map[string][]verdict{}
+	for _, s := range streams {
+		for _, r := range kv.Validate(s.name, io.NopCloser(bytes.NewReader(s.data))) {
+			if r.Status == validator.Empty {
+				continue
+			}
+			vd := verdict{}
+			if sig, err := r.Resource.Signature(); err == nil {
+				vd.kind, vd.name = sig.Kind, sig.Name
+			}
+			switch r.Status {
+			case validator.Valid:
+				vd.status = "valid"
+			case validator.Invalid:
+				vd.status = "invalid"
+			case validator.Skipped:
+				vd.status = "skipped"
+			default:
+				vd.status = "error"
+				if r.Err != nil && strings.Contains(r.Err.Error(), "could not find schema") {
+					vd.status = "missing"
+				}
+			}
+			if r.Err != nil {
+				vd.detail = r.Err.Error()
+			}
+			var msgs []string
+			for _, e := range r.ValidationErrors {
+				msgs = append(msgs, e.Path+": "+e.Msg)
+			}
+			sort.Strings(msgs)
+			if len(msgs) > 0 {
+				vd.detail += strings.Join(msgs, "; ")
+			}
+			out[s.name] = append(out[s.name], vd)
+		}
+	}
+	return out
+}
