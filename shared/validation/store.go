@@ -2,12 +2,15 @@ package validation
 
 import (
 	"crypto/sha256"
+	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 	"strings"
 	"sync"
 
+	"github.com/gitship/gitship/shared/atomicfile"
 	"github.com/gitship/gitship/shared/schema"
 )
 
@@ -34,6 +37,8 @@ type store struct {
 	// converted are the schemas of every CRD converted, by its content:
 	// a chart's crds/ given with --crd too is converted once.
 	converted map[[sha256.Size]byte][]schema.CRDSchema
+	// cache is Options.CRDCache.
+	cache string
 }
 
 // lazyCRD is a CustomResourceDefinition converted when first needed.
@@ -72,10 +77,14 @@ func (s *store) addCRD(name string, doc []byte) ([]schema.CRDSchema, error) {
 	derived, ok := s.converted[sum]
 	s.mu.Unlock()
 	if !ok {
+		derived, ok = s.cached(sum)
+	}
+	if !ok {
 		var err error
 		if derived, err = schema.FromCRD(name, doc, s.strict); err != nil {
 			return nil, err
 		}
+		s.keep(sum, derived)
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -182,3 +191,52 @@ func (s *store) prepare(k8sVersion, apiVersion, kind string) (doc []byte, origin
 }
 
 func (s *store) close() error { return os.RemoveAll(s.dir) }
+
+// cachePath is where the cache keeps the schemas of the CRD whose content
+// hashes to sum, strict and not apart.
+func (s *store) cachePath(sum [sha256.Size]byte) string {
+	mode := "lax"
+	if s.strict {
+		mode = "strict"
+	}
+	return filepath.Join(s.cache, "crd", fmt.Sprintf("%x-%s-%s.json", sum, mode, cacheFormat))
+}
+
+// cacheFormat changes whenever the conversion does, so a cache never
+// serves what an older gitship converted.
+const cacheFormat = "v1"
+
+// cached reads the schemas of a CRD from the cache; false when there is
+// no cache, no entry, or one that does not read back.
+func (s *store) cached(sum [sha256.Size]byte) ([]schema.CRDSchema, bool) {
+	if s.cache == "" {
+		return nil, false
+	}
+	b, err := os.ReadFile(s.cachePath(sum))
+	if err != nil {
+		return nil, false
+	}
+	var derived []schema.CRDSchema
+	if err := json.Unmarshal(b, &derived); err != nil || len(derived) == 0 {
+		return nil, false
+	}
+	for _, d := range derived {
+		if d.Group == "" || d.Kind == "" || d.Version == "" || !json.Valid(d.Schema) {
+			return nil, false
+		}
+	}
+	return derived, true
+}
+
+// keep writes the schemas of a CRD to the cache. A cache that cannot be
+// written costs the next run a conversion, nothing more.
+func (s *store) keep(sum [sha256.Size]byte, derived []schema.CRDSchema) {
+	if s.cache == "" || len(derived) == 0 {
+		return
+	}
+	p := s.cachePath(sum)
+	if os.MkdirAll(filepath.Dir(p), 0o755) != nil {
+		return
+	}
+	_ = atomicfile.Write(p, func(w io.Writer) error { return json.NewEncoder(w).Encode(derived) })
+}

@@ -94,6 +94,10 @@ type Options struct {
 	SchemaLocations []string
 	// CacheDir keeps schemas downloaded from SchemaLocations.
 	CacheDir string
+	// CRDCache keeps the schemas converted from CRDs, by the CRD's
+	// content, so a later run reads them instead of converting again;
+	// empty keeps none.
+	CRDCache string
 	// Workers validate in parallel; 0 means one per CPU.
 	Workers int
 
@@ -147,6 +151,7 @@ func New(opts Options) (*Validator, error) {
 	if err != nil {
 		return nil, err
 	}
+	st.cache = opts.CRDCache
 	if opts.CacheDir != "" && len(opts.SchemaLocations) > 0 {
 		if err := os.MkdirAll(opts.CacheDir, 0o755); err != nil {
 			st.close()

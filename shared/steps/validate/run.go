@@ -64,6 +64,9 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 		}
 	}
 	opts.SchemaLocations, opts.CacheDir = s.SchemaLocations.Value(), cache
+	// Only where the input says so: nothing is written outside the
+	// workspace by default.
+	opts.CRDCache = s.SchemaCache
 	opts.Root, opts.Log, opts.Announce = root, r.Stdout, true
 	out, err := validation.Run(ctx, opts, resources, r)
 	if err != nil {

@@ -33,7 +33,7 @@ func Step() step.Step {
 			&cli.StringSliceFlag{Name: "schema-location", Destination: &s.SchemaLocations,
 				Usage: "extra kubeconform schema location (URL or path template) tried after the embedded schemas; 'default' is kubeconform's repository (repeatable)"},
 			&cli.StringFlag{Name: "schema-cache", Destination: &s.SchemaCache,
-				Usage: "directory caching schemas downloaded from --schema-location (default: the user cache directory)"},
+				Usage: "directory caching schemas downloaded from --schema-location (default: the user cache directory) and, when set, the schemas converted from CRDs, by content, so a later run does not convert them again"},
 			&cli.StringFlag{Name: "format", Value: "text", Destination: &s.Format,
 				Usage: "report format: text, json, junit or sarif"},
 			&cli.StringFlag{Name: "output", Destination: &s.Output,
