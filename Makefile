@@ -97,18 +97,21 @@ comma := ,
 
 # A release, everything into dist/ (docs/release.md): the images as above,
 # dist/images.txt naming them by digest, dist/actions/ (the GitHub actions
-# pinned to those digests), dist/bin/<os>-<arch>/ (every step for each of
-# PLATFORMS), dist/gitship-$(VERSION).vsix (the Azure extension with those
-# binaries in every task, packed by npm's tfx-cli: tfx on PATH, else
-# npx tfx-cli@0.23.1, or TFX='...') and dist/SHA256SUMS. The repository
-# is only read.
+# pinned to those digests), dist/assets/gitship-<step>-<os>-<arch>[.exe]
+# (every step for each of PLATFORMS, with assets/SHA256SUMS: the GitHub
+# release's assets), dist/gitship-$(VERSION).vsix (the Azure extension:
+# its tasks download their step's binary from those assets and check it
+# against the release.json they carry; packed by npm's tfx-cli: tfx on
+# PATH, else npx tfx-cli@0.23.1, or TFX='...'; BUNDLED=1 also packs one
+# with every binary inside) and dist/SHA256SUMS. The repository is only
+# read.
 #   make release VERSION=0.1.0
 IMAGE_REPO ?= ghcr.io/gitship
 PLATFORMS  ?= linux/amd64,linux/arm64,windows/amd64,darwin/arm64
 TFX        ?=
 release:
 	$(GO) run ./tools/release -version $(VERSION) -image-repo $(IMAGE_REPO) -platforms $(PLATFORMS) \
-	  -out dist $(if $(TFX),-tfx '$(TFX)')
+	  -out dist $(if $(TFX),-tfx '$(TFX)') $(if $(BUNDLED),-bundled)
 
 test:
 	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy (diff above): run go mod tidy"; exit 1; }
