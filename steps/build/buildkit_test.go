@@ -3,6 +3,7 @@ package main
 import (
 	"archive/tar"
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -24,7 +25,7 @@ const modernDockerfile = `FROM gitship-test/busybox:1 AS base
 ARG TARGETPLATFORM
 WORKDIR /src
 COPY --link . .
-RUN --mount=type=cache,target=/cache sh -c 'n=$(cat /cache/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /cache/n; echo "cache mount run $n" > /builds'
+RUN --mount=type=cache,id=CACHEID,target=/cache sh -c 'n=$(cat /cache/n 2>/dev/null || echo 0); n=$((n+1)); echo $n > /cache/n; echo "cache mount run $n" > /builds'
 RUN --mount=type=secret,id=npmrc --mount=type=secret,id=token \
     sh -c 'test -s /run/secrets/npmrc && echo "secrets seen: $(cat /run/secrets/token)" && cat /run/secrets/npmrc && wc -c < /run/secrets/npmrc > /npmrc.size'
 RUN <<EOT
@@ -42,7 +43,9 @@ func TestBuildKitDockerfile(t *testing.T) {
 	env := engineEnv(t)
 	enginetest.BaseImage(t, env["DOCKER_HOST"])
 	const fileSecret, envSecret = "//registry.npmjs.org/:_authToken=npm-s3cret-value", "tok-s3cret-value"
-	ws, _ := repo(t, map[string]string{"Dockerfile": modernDockerfile, "main.go": "package main // v1\n"}, "")
+	// A cache mount of its own: the engine keeps cache mounts across runs.
+	df := strings.ReplaceAll(modernDockerfile, "CACHEID", fmt.Sprintf("gitship-test-%d", time.Now().UnixNano()))
+	ws, _ := repo(t, map[string]string{"Dockerfile": df, "main.go": "package main // v1\n"}, "")
 	sha := steptest.CIEnv("github", ws, "")["GITHUB_SHA"]
 	assets := t.TempDir()
 	if err := os.WriteFile(filepath.Join(assets, "logo.txt"), []byte("logo from a named context\n"), 0o644); err != nil {
@@ -62,7 +65,7 @@ func TestBuildKitDockerfile(t *testing.T) {
 
 	res := steptest.Run(t, binary, ws, e, args...)
 	mustSucceed(t, res)
-	for _, want := range []string{"Builder: BuildKit in the Docker engine", "cache mount run", "built for linux/amd64",
+	for _, want := range []string{"Builder: BuildKit in the Docker engine", "cache mount run 1", "built for linux/amd64",
 		"logo from a named context", "tests pass", "Tests passed in the container"} {
 		if !strings.Contains(res.Stdout, want) {
 			t.Errorf("stdout lacks %q:\n%s", want, res.Stdout)
@@ -96,7 +99,7 @@ func TestBuildKitDockerfile(t *testing.T) {
 	}
 	res = steptest.Run(t, binary, ws, e, args...)
 	mustSucceed(t, res)
-	if !strings.Contains(res.Stdout, "cache mount run 2") && !regexp.MustCompile(`cache mount run [2-9]`).MatchString(res.Stdout) {
+	if !strings.Contains(res.Stdout, "cache mount run 2") {
 		t.Errorf("the second build did not reuse the cache mount:\n%s", res.Stdout)
 	}
 }
