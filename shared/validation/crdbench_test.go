@@ -100,12 +100,19 @@ func BenchmarkCheckCRDs(b *testing.B) {
 		}
 		rs = append(rs, r...)
 	}
+	// "converted" is a first run, "cached" one after it with --schema-cache.
+	cache := b.TempDir()
+	b.Run("converted", func(b *testing.B) { benchCheck(b, rs, Options{Strict: true, CRDFiles: files}) })
+	b.Run("cached", func(b *testing.B) { benchCheck(b, rs, Options{Strict: true, CRDFiles: files, CRDCache: cache}) })
+}
+
+func benchCheck(b *testing.B, rs []render.Resource, opts Options) {
 	// CPU time too: on a shared machine the wall clock says more about
 	// the neighbours than about the code.
 	var before, after syscall.Rusage
 	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &before)
 	for b.Loop() {
-		v, err := New(Options{Strict: true, CRDFiles: files})
+		v, err := New(opts)
 		if err != nil {
 			b.Fatal(err)
 		}
