@@ -263,7 +263,7 @@ func missingDependencies(dir, rel string, names []string) []finding.Finding {
 	src, _ := os.ReadFile(filepath.Join(dir, "Chart.yaml"))
 	var out []finding.Finding
 	for _, name := range names {
-		what := "dependency " + name
+		what, local := "dependency "+name, ""
 		if err == nil {
 			for _, d := range meta.Dependencies {
 				if d.Name == name {
@@ -271,16 +271,43 @@ func missingDependencies(dir, rel string, names []string) []finding.Finding {
 					if d.Repository != "" {
 						what += " from " + d.Repository
 					}
+					local = localDependency(dir, d.Repository)
 					break
 				}
 			}
 		}
-		out = append(out, finding.Finding{RuleID: RuleChart, Severity: finding.Error, File: chartfile,
-			Line: dependencyLine(src, name),
+		f := finding.Finding{RuleID: RuleChart, Severity: finding.Error, File: chartfile, Line: dependencyLine(src, name),
 			Message: fmt.Sprintf("%s is in Chart.yaml but not in %s: run helm dependency build %s (it fetches what Chart.lock pins into charts/)",
-				what, path.Join(rel, "charts"), rel)})
+				what, path.Join(rel, "charts"), rel)}
+		if local != "" {
+			// validate renders it from there, as helm dependency build
+			// would copy it: only helm itself needs the build first.
+			f.Severity = finding.Warning
+			f.Message = fmt.Sprintf("%s is in Chart.yaml but not in %s: validate and gitops-pr load it from %s, helm template and helm install need helm dependency build %s first",
+				what, path.Join(rel, "charts"), local, rel)
+		}
+		out = append(out, f)
 	}
 	return out
+}
+
+// localDependency is the chart a file:// repository points to, relative to
+// the chart's directory as written, when it is there; "" otherwise.
+func localDependency(dir, repository string) string {
+	p, ok := strings.CutPrefix(repository, "file://")
+	if !ok {
+		return ""
+	}
+	abs := p
+	if !filepath.IsAbs(abs) {
+		abs = filepath.Join(dir, p)
+	}
+	if _, err := os.Stat(filepath.Join(abs, "Chart.yaml")); err != nil {
+		if fi, err := os.Stat(abs); err != nil || fi.IsDir() { // a chart archive is a file
+			return ""
+		}
+	}
+	return p
 }
 
 // dependencyLine finds the "name: <name>" of a dependency in Chart.yaml's

@@ -23,6 +23,9 @@ func TestCharts(t *testing.T) {
 		"deploy/undeclared/Chart.yaml":              "apiVersion: v2\nname: other\nversion: 0.1.0\n",
 		"deploy/undeclared/templates/a.yaml":        "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n",
 		"deploy/undeclared/charts/extra/Chart.yaml": "apiVersion: v2\nname: extra\nversion: 0.1.0\n",
+		"deploy/local/Chart.yaml":                   "apiVersion: v2\nname: local\nversion: 0.1.0\ndependencies:\n  - name: lib\n    version: 0.1.0\n    repository: file://../lib\n",
+		"deploy/local/templates/cm.yaml":            "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\n",
+		"deploy/lib/Chart.yaml":                     "apiVersion: v2\nname: lib\nversion: 0.1.0\ntype: library\n",
 	}
 	tests := []struct {
 		name string
@@ -36,6 +39,11 @@ func TestCharts(t *testing.T) {
 		}, []string{"warning: chart directory is missing", "deploy/chart/" + "/"}},
 		{"dependency not declared", []string{"--path", "deploy/undeclared"}, 1, []string{
 			"deploy/undeclared: error: chart metadata is missing these dependencies: extra [HL1000]",
+		}, nil},
+		// validate loads a file:// dependency from where it points, so
+		// lint only warns that helm itself needs the build.
+		{"file dependency", []string{"--path", "deploy/local"}, 0, []string{
+			"deploy/local/Chart.yaml:5: warning: dependency lib 0.1.0 from file://../lib is in Chart.yaml but not in deploy/local/charts: validate and gitops-pr load it from ../lib, helm template and helm install need helm dependency build deploy/local first [HL1000]",
 		}, nil},
 		{"values outside the path", []string{"--path", "deploy/undeclared/templates", "--values", "environments/prod/values.yaml"}, 1, []string{
 			`environments/prod/values.yaml:2:1: error: duplicate key "replicas" (first at line 1): only one of the values is used [YL002]`,
