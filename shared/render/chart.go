@@ -30,8 +30,9 @@ type Chart struct {
 	ReleaseName string   // default "release-name", as helm template
 	Namespace   string   // default "default"
 	KubeVersion string   // .Capabilities.KubeVersion, e.g. "1.31.0"; default Helm's
-	// APIVersions are added to Helm's default .Capabilities.APIVersions,
-	// as helm template --api-versions: "apps/v1", "apps/v1/Deployment".
+	// APIVersions, when set, are .Capabilities.APIVersions instead of
+	// Helm's defaults: "apps/v1", "apps/v1/Deployment", what the cluster
+	// serves, as helm install learns it from the cluster's discovery.
 	APIVersions []string
 	SkipTests   bool // drop test hooks
 	// KeepUnreadable keeps a rendered document that is not an object as a
@@ -131,7 +132,11 @@ func (c Chart) render(ch *chart.Chart, vals map[string]any, kube *chartutil.Kube
 		caps.KubeVersion = *kube
 	}
 	if len(c.APIVersions) > 0 {
-		caps.APIVersions = append(slices.Clone(caps.APIVersions), c.APIVersions...)
+		// Not added to Helm's defaults (helm template --api-versions
+		// does): those are every group/version of the client library
+		// Helm links, flowcontrol.apiserver.k8s.io/v1beta3 too, which a
+		// 1.37 cluster no longer serves.
+		caps.APIVersions = chartutil.VersionSet(slices.Clone(c.APIVersions))
 	}
 	top, err := chartutil.ToRenderValues(ch, vals, chartutil.ReleaseOptions{
 		Name:      cmp.Or(c.ReleaseName, "release-name"),

@@ -16,8 +16,8 @@ type Capabilities struct {
 	// KubeVersion is .Capabilities.KubeVersion, e.g. "1.31.0"; it also
 	// names the version in Resource.Versions.
 	KubeVersion string
-	// APIVersions are added to Helm's default .Capabilities.APIVersions,
-	// as helm template --api-versions does: "apps/v1", "apps/v1/Deployment".
+	// APIVersions are .Capabilities.APIVersions, what that version serves:
+	// "apps/v1", "apps/v1/Deployment"; nil keeps Helm's defaults.
 	APIVersions []string
 }
 
