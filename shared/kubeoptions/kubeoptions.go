@@ -38,7 +38,7 @@ type RenderFlags struct {
 func (r *RenderFlags) Flags() []cli.Flag {
 	several := " (repeatable)"
 	values := "values file for the chart; later files override earlier ones, as with helm"
-	releaseName := "Helm release name (default: the chart's name)"
+	releaseName := "Helm release name (default: release-name, as helm template)"
 	kustomize := "Kustomize directory to build in-process, like kustomize build"
 	manifests := "manifest file, directory or glob; - reads stdin"
 	if r.PerEnvironment {
