@@ -153,9 +153,58 @@ func checkKustomization(name string, data []byte) error {
 	}
 	var k types.Kustomization
 	if err := k.Unmarshal(data); err != nil {
+		if line, col := fieldAt(data, err.Error()); line > 0 {
+			return fmt.Errorf("%s:%d:%d: %w", name, line, col, err)
+		}
 		return fmt.Errorf("%s: %w", name, err)
 	}
 	return refuseRemote(name, data)
+}
+
+// The field a Kustomization unmarshal error is about: json: unknown field
+// "resourcez"; json: cannot unmarshal string into Go struct field
+// Kustomization.images.newTag of type string.
+var (
+	unknownField = regexp.MustCompile(`unknown field "([^"]+)"`)
+	wrongType    = regexp.MustCompile(`Go struct field [^\s.]+\.(\S+) of type`)
+)
+
+// fieldAt finds the key msg, an unmarshal error of data, is about: the
+// first key of that name at the path the message gives (by its last
+// segment); 0 when it cannot tell.
+func fieldAt(data []byte, msg string) (line, column int) {
+	var key string
+	if m := unknownField.FindStringSubmatch(msg); m != nil {
+		key = m[1]
+	} else if m := wrongType.FindStringSubmatch(msg); m != nil {
+		key = m[1][strings.LastIndex(m[1], ".")+1:]
+	} else {
+		return 0, 0
+	}
+	var root yaml.Node
+	if yaml.Unmarshal(data, &root) != nil {
+		return 0, 0
+	}
+	var find func(n *yaml.Node) *yaml.Node
+	find = func(n *yaml.Node) *yaml.Node {
+		if n.Kind == yaml.MappingNode {
+			for i := 0; i+1 < len(n.Content); i += 2 {
+				if n.Content[i].Value == key {
+					return n.Content[i]
+				}
+			}
+		}
+		for _, c := range n.Content {
+			if k := find(c); k != nil {
+				return k
+			}
+		}
+		return nil
+	}
+	if k := find(&root); k != nil {
+		return k.Line, k.Column
+	}
+	return 0, 0
 }
 
 // remoteFields are the kustomization fields whose entries kustomize may

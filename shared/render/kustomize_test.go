@@ -73,7 +73,9 @@ func TestRenderKustomizeErrors(t *testing.T) {
 		{"tab", "testdata/kustomize/invalid/tab", false,
 			"testdata/kustomize/invalid/tab/kustomization.yaml:2:1: tab in indentation"},
 		{"unknown field", "testdata/kustomize/invalid/field", false,
-			`testdata/kustomize/invalid/field/kustomization.yaml: invalid Kustomization: json: unknown field "resourcez"`},
+			`testdata/kustomize/invalid/field/kustomization.yaml:1:1: invalid Kustomization: json: unknown field "resourcez"`},
+		{"field of the wrong type", "testdata/kustomize/invalid/type", false,
+			`testdata/kustomize/invalid/type/kustomization.yaml:4:5: invalid Kustomization: json: cannot unmarshal number into Go struct field Image.images.newTag of type string`},
 		{"alias bomb", "testdata/kustomize/invalid/bomb", false,
 			"testdata/kustomize/invalid/bomb/kustomization.yaml:1: excessive aliasing"},
 	}

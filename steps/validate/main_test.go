@@ -299,7 +299,7 @@ func TestBadInput(t *testing.T) {
 			"overlay/kustomization.yaml": "resources:\n  - ../base\n",
 		}, []string{"--kustomize", "overlay"}, 1, "base/kustomization.yaml:2:1: tab in indentation"},
 		{"kustomization with an unknown field", map[string]string{"k/kustomization.yaml": "resourcez: [cm.yaml]\n"},
-			[]string{"--kustomize", "k"}, 1, `k/kustomization.yaml: invalid Kustomization: json: unknown field "resourcez"`},
+			[]string{"--kustomize", "k"}, 1, `k/kustomization.yaml:1:1: invalid Kustomization: json: unknown field "resourcez"`},
 		{"render-to a directory gitship did not write", map[string]string{
 			"a.yaml":       "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: a}\n",
 			"out/notes.md": "mine\n",
