@@ -86,7 +86,8 @@ func actVariant(src []byte) ([]byte, error) {
 	// A pull request goes to a fake of GitHub's API on loopback, for the
 	// repository the example names; the GitOps repository is reached by
 	// its loopback URL, so the provider is named, and the test merges
-	// each pull request as a reviewer would, so the wait polls often.
+	// each pull request as a reviewer would, so the wait is short and
+	// polls often.
 	for i := 0; i+1 < len(jobs.Content); i += 2 {
 		for _, step := range get(jobs.Content[i+1], "steps").Content {
 			with := get(step, "with")
@@ -100,6 +101,9 @@ func actVariant(src []byte) ([]byte, error) {
 			set(with, "pr-repository", "https://github.com/acme/gitops")
 			set(with, "api-url", "${{ vars.GITHUB_API }}")
 			if scalar(with, "wait-merged") != "" {
+				// Minutes, not the example's 50: the test merges at
+				// once, and a regression should fail, not hang.
+				set(with, "wait-merged", "2m")
 				set(with, "wait-poll", "1s")
 			}
 		}

@@ -33,6 +33,7 @@ import (
 	"sync"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
@@ -386,6 +387,9 @@ type Options struct {
 	Vars, Secrets map[string]string
 	// Actor is github.actor.
 	Actor string
+	// Timeout ends act when the run takes longer (default 15 minutes):
+	// a test that hangs fails instead.
+	Timeout time.Duration
 }
 
 // Run runs act and returns how it ended. act pulls nothing
@@ -418,13 +422,24 @@ func Run(t testing.TB, bin string, o Options) Result {
 	for k, v := range o.Secrets {
 		args = append(args, "--secret", k+"="+v)
 	}
-	cmd := exec.Command(bin, args...)
+	if o.Timeout == 0 {
+		o.Timeout = 15 * time.Minute
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), o.Timeout)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, bin, args...)
+	// act stops its containers on SIGINT, not on the default kill.
+	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
+	cmd.WaitDelay = time.Minute
 	cmd.Dir = o.Dir
 	cmd.Env = append(os.Environ(), "HOME="+home, "XDG_CACHE_HOME="+filepath.Join(home, ".cache"),
 		"XDG_CONFIG_HOME="+filepath.Join(home, ".config"), "DOCKER_HOST="+o.EngineHost, "NO_COLOR=1")
 	var out bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &out
 	err := cmd.Run()
+	if ctx.Err() != nil {
+		t.Fatalf("act did not finish within %s:\n%s", o.Timeout, out.String())
+	}
 	res := Result{Output: out.String()}
 	var exit *exec.ExitError
 	switch {
