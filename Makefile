@@ -123,7 +123,7 @@ test:
 # The rendering and validation tests again in a network namespace with only
 # loopback: proof that no schema is downloaded anywhere. Needs root (CI);
 # skipped with a note elsewhere.
-OFFLINE_PKGS := ./shared/render ./shared/schema ./shared/steps/validate ./steps/validate
+OFFLINE_PKGS := ./shared/render ./shared/schema ./shared/steps/validate ./steps/validate ./internal/paritytest
 test-offline:
 	@if unshare -n true 2>/dev/null; then \
 	  GOPROXY=off unshare -n sh -c 'ip link set lo up && $(GO) test -count=1 $(OFFLINE_PKGS)'; \
