@@ -442,7 +442,14 @@ func checkRoot(t *testing.T, steps []step.Step) {
 }
 
 // sample is a value to pass for an input and what the flag should read.
+// checkedSamples are values for the flags whose own Action checks them
+// while the command line is parsed: any other text would stop the parse.
+var checkedSamples = map[string]string{"kubernetes-version": "1.29\n1.37"}
+
 func sample(in wrapper.Input) (pass, want string) {
+	if v, ok := checkedSamples[in.Flag]; ok {
+		return v + "\n", v
+	}
 	switch in.Kind {
 	case wrapper.List:
 		return "first\nsecond, with comma\n", "first\nsecond, with comma"

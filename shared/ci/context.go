@@ -123,8 +123,9 @@ func azureContext(env Env) Context {
 	return c.finish()
 }
 
-// cloudBuildContext reads the substitutions a cloudbuild.yaml passes as env
-// (Cloud Build expands them in the config text only, it never sets them).
+// cloudBuildContext reads the substitutions Cloud Build sets as env with
+// options.automapSubstitutions (or a step's env: passes on; without either
+// it expands them in the config text only).
 // The workspace is the repository root found from the step's dir (a step
 // may set dir: to a subfolder of /workspace), else that dir.
 func cloudBuildContext(env Env) Context {

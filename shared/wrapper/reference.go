@@ -138,8 +138,8 @@ func Reference(s step.Step) ([]byte, error) {
 		}
 	}
 	p("```\n\n### Cloud Build\n\n")
-	p("Cloud Build expands substitutions in the config but sets none of them as env: pass them, or the step " +
-		"cannot tell it runs on Cloud Build (see [cloudbuild/](../../cloudbuild/)).")
+	p("Cloud Build sets substitutions as env only with `options.automapSubstitutions: true`, as below; without it, " +
+		"pass them in each step's `env:`, or the step cannot tell it runs on Cloud Build (see [cloudbuild/](../../cloudbuild/)).")
 	if engine {
 		p(" Every step's container gets the build's Docker socket at `/var/run/docker.sock`; images left in " +
 			"that engine are there for the later steps of the same build.")
@@ -157,10 +157,6 @@ func Reference(s step.Step) ([]byte, error) {
 	if len(args) > 0 {
 		p("    args: [%s]\n", strings.Join(args, ", "))
 	}
-	p("    env:\n")
-	for _, k := range CloudBuildEnv {
-		p("      - '%s=$%s'\n", k, k)
-	}
 	if len(secretEnv) > 0 {
 		p("    secretEnv: [%s]\n", strings.Join(secretEnv, ", "))
 		p("availableSecrets:\n  secretManager:\n")
@@ -170,7 +166,7 @@ func Reference(s step.Step) ([]byte, error) {
 			}
 		}
 	}
-	p("options:\n  substitutionOption: ALLOW_LOOSE\n```\n\n")
+	p("options:\n  automapSubstitutions: true\n  substitutionOption: ALLOW_LOOSE\n```\n\n")
 	// --user keeps the files the step writes owned by the caller; the
 	// image runs as root for the CI systems' sake (images/README.md).
 	p("### docker run\n\n")
