@@ -44,6 +44,7 @@
 # client's, stopped on exit; ENGINE=shared uses DOCKER_HOST's instead.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 need() { command -v "$1" >/dev/null || { echo "bench needs $1 (apt-get install -y $2)"; exit 2; }; }
 need hyperfine hyperfine
 need python3 python3
@@ -194,19 +195,6 @@ gcmd[3]="$G --target build --cache-from type=registry,ref=$reg/gitship-bench/cac
 xcmd[3]="$X --target build --cache-from type=registry,ref=$reg/gitship-bench/cache:buildx"
 nruns[1]=$cold_runs nruns[2]=$runs nruns[3]=$runs
 
-busy() { # warns when something else uses the CPUs
-  python3 - <<'PY'
-import time
-def cpu():
-    v = [int(x) for x in open("/proc/stat").readline().split()[1:]]
-    return sum(v), v[3] + v[4]
-(t0, i0), _, (t1, i1) = cpu(), time.sleep(1), cpu()
-busy = 100 * (1 - (i1 - i0) / (t1 - t0))
-if busy > 10:
-    print(f"warning: the CPUs were {busy:.0f}% busy before the round: something else runs, times will be noisy")
-PY
-}
-
 for r in $rows; do
   echo "== row $r: ${title[$r]}"
   cp "$work/main.go.orig" app/main.go
@@ -221,7 +209,7 @@ for r in $rows; do
     $docker push -q "$reg/gitship-bench/cache:buildx" >/dev/null
   fi
   for i in $(seq 1 "${nruns[$r]}"); do
-    busy
+    warn_if_busy "the round"
     gl=$work/logs/row$r-round$i-gitship.log xl=$work/logs/row$r-round$i-buildx.log
     gc="${gcmd[$r]} >$gl 2>&1" xc="${xcmd[$r]} >$xl 2>&1"
     if (( i % 2 )); then

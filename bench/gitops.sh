@@ -34,6 +34,7 @@
 # hyperfine --runs 1, each side once per round, the order alternating.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 need() { command -v "$1" >/dev/null || { echo "bench needs $1 (apt-get install -y $2)"; exit 2; }; }
 need hyperfine hyperfine
 need python3 python3
@@ -191,16 +192,7 @@ for i in $(seq 1 "$memruns"); do
 done
 
 # A busy machine makes the numbers noisy: say so.
-python3 - <<'PY'
-import time
-def cpu():
-    v = [int(x) for x in open("/proc/stat").readline().split()[1:]]
-    return sum(v), v[3] + v[4]
-(t0, i0), _, (t1, i1) = cpu(), time.sleep(1), cpu()
-busy = 100 * (1 - (i1 - i0) / (t1 - t0))
-if busy > 10:
-    print(f"warning: the CPUs were {busy:.0f}% busy before timing: something else runs, times will be noisy")
-PY
+warn_if_busy timing
 
 # Timed rounds, the order alternating.
 for i in $(seq 1 "$runs"); do

@@ -33,6 +33,7 @@
 # machine falls on both.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 need() { command -v "$1" >/dev/null || { echo "bench needs $1 (apt-get install -y $2)"; exit 2; }; }
 need hyperfine hyperfine
 need python3 python3
@@ -157,16 +158,7 @@ echo "checked: every case leaves $digest at the destination, for both sides"
 for c in $cases; do echo "gitship-publish, $c: $(grep '^Uploaded' "$work/check-$c-gitship.log")"; done
 
 # A busy machine makes the numbers noisy: say so.
-python3 - <<'PY'
-import time
-def cpu():
-    v = [int(x) for x in open("/proc/stat").readline().split()[1:]]
-    return sum(v), v[3] + v[4]
-(t0, i0), _, (t1, i1) = cpu(), time.sleep(1), cpu()
-busy = 100 * (1 - (i1 - i0) / (t1 - t0))
-if busy > 10:
-    print(f"warning: the CPUs were {busy:.0f}% busy before timing: something else runs, times will be noisy")
-PY
+warn_if_busy timing
 
 # Timed rounds, straight to the registries, the order alternating.
 new='$(date +%s%N)'

@@ -14,6 +14,7 @@
 # the two do not reach the same verdicts.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/lib.sh
 need() { command -v "$1" >/dev/null || { echo "bench needs $1 (apt-get install -y $2)"; exit 2; }; }
 need hyperfine hyperfine
 need python3 python3
@@ -93,16 +94,7 @@ n_example=$(python3 -c "import json;print(json.load(open('$work/example.gitship.
 n_big=$(python3 -c "import json;print(json.load(open('$work/big.gitship.json'))['summary']['resources'])")
 hf() { hyperfine --warmup 2 --runs "${RUNS:-10}" "$@"; }
 # Timings on a shared machine mean little: say so when something else runs.
-python3 - <<'PY'
-import time
-def cpu():
-    v = [int(x) for x in open("/proc/stat").readline().split()[1:]]
-    return sum(v), v[3] + v[4]
-(t0, i0), _, (t1, i1) = cpu(), time.sleep(1), cpu()
-busy = 100 * (1 - (i1 - i0) / (t1 - t0))
-if busy > 10:
-    print(f"warning: the CPUs were {busy:.0f}% busy before timing: something else runs, times will be noisy")
-PY
+warn_if_busy timing
 
 echo "== $n_tree manifests (kubeconform -n 4, its default; gitship one worker per core)"
 hf -i --export-json "$work/tree.json" \
