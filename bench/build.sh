@@ -42,20 +42,10 @@
 # The engine: a dockerd of its own (/tmp/gsbench-dockerd, its own data root
 # and bridge, no iptables), so that pruning the build cache touches no other
 # client's, stopped on exit; ENGINE=shared uses DOCKER_HOST's instead.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-. bench/lib.sh
-need() { command -v "$1" >/dev/null || { echo "bench needs $1 (apt-get install -y $2)"; exit 2; }; }
-need hyperfine hyperfine
-need python3 python3
-need git git
-need curl curl
-need docker-registry docker-registry
-need go golang
+. "$(dirname "$0")/lib.sh"
+need hyperfine python3 git curl docker-registry go:golang
 here=$PWD/bench
-work=$PWD/bench/out/build
-bin=$PWD/bench/out/bin
-mkdir -p "$work" "$bin"
+bench_dirs build
 runs=${RUNS:-10}
 cold_runs=${COLD_RUNS:-3}
 rows=${ROWS:-1 2 3}
@@ -119,27 +109,8 @@ bxinfo=$($bx inspect)
 grep -Eq '^Driver:[[:space:]]+docker[[:space:]]*$' <<<"$bxinfo" || { echo "$bxinfo"; echo "buildx's builder is not the docker driver"; exit 1; }
 
 # The loopback registry for row 3's caches.
-freeport() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-reg=127.0.0.1:$(freeport)
-rm -rf "$work/registry"
-mkdir -p "$work/registry"
-cat >"$work/registry/config.yml" <<EOF
-version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $work/registry/data
-http:
-  addr: $reg
-  secret: gitship-bench
-EOF
-docker-registry serve "$work/registry/config.yml" >"$work/registry/log" 2>&1 &
-pids+=($!)
-for _ in $(seq 100); do curl -fso /dev/null "http://$reg/v2/" && break; sleep 0.1; done
-curl -fso /dev/null "http://$reg/v2/" || { cat "$work/registry/log"; exit 1; }
+start_registry "$work/registry"
+reg=$host
 
 # The example app with the bench's Dockerfile, committed on its own with a
 # fixed date: gitship's tag and labels stay put while the bench runs.

@@ -32,20 +32,12 @@
 # files, added, on main), one run of each with the time of every phase,
 # and MEMRUNS runs of each under bench/gitops/peak. Timing: RUNS rounds of
 # hyperfine --runs 1, each side once per round, the order alternating.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-. bench/lib.sh
-need() { command -v "$1" >/dev/null || { echo "bench needs $1 (apt-get install -y $2)"; exit 2; }; }
-need hyperfine hyperfine
-need python3 python3
-need git git
-out=$PWD/bench/out
-bin=$out/bin
-work=$out/gitops
+. "$(dirname "$0")/lib.sh"
+need hyperfine python3 git
+bench_dirs gitops
 runs=${RUNS:-10}
 memruns=${MEMRUNS:-3}
 scratch=${SCRATCH:-/dev/shm/gitship-bench-gitops}
-mkdir -p "$bin" "$work"
 rm -rf "$scratch"
 mkdir -p "$scratch"
 

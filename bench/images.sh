@@ -16,12 +16,8 @@
 # and exits 1 if any digest differs.
 # Uncommitted changes are not built: commit, or run `make images` to build
 # the checkout as it is.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-need() { command -v "$1" >/dev/null || { echo "bench needs $1 (apt-get install -y $2)"; exit 2; }; }
-need go golang
-need git git
-need jq jq
+. "$(dirname "$0")/lib.sh"
+need go:golang git jq
 steps=(lint build validate publish gitops-pr)
 out=$PWD/bench/out/images
 rm -rf "$out"

@@ -7,10 +7,8 @@
 #    process) vs helm lint run once per values file (helm built from the
 #    same SDK version as gitship links).
 # hadolint has no Debian or Go package to install here, so it is not run.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-need() { command -v "$1" >/dev/null || { echo "bench needs $1 (apt-get install -y $2)"; exit 2; }; }
-need hyperfine hyperfine
+. "$(dirname "$0")/lib.sh"
+need hyperfine
 make -s bin/gitship-lint
 lint=$PWD/bin/gitship-lint
 work=$(mktemp -d)

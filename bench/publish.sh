@@ -31,21 +31,11 @@
 # not). Timing then runs straight to the registries, in rounds that
 # alternate which side goes first, so that load from elsewhere on the
 # machine falls on both.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-. bench/lib.sh
-need() { command -v "$1" >/dev/null || { echo "bench needs $1 (apt-get install -y $2)"; exit 2; }; }
-need hyperfine hyperfine
-need python3 python3
-need docker-registry docker-registry
-need curl curl
-need git git
-out=$PWD/bench/out
-bin=$out/bin
-work=$out/publish
+. "$(dirname "$0")/lib.sh"
+need hyperfine python3 docker-registry curl git
+bench_dirs publish
 runs=${RUNS:-10}
 extra=${GITSHIP_FLAGS:-}
-mkdir -p "$bin" "$work"
 
 # Tools: crane from the go-containerregistry version gitship links, built
 # once; gitship-publish as the Makefile builds the release binaries.
@@ -70,37 +60,14 @@ stop() {
   rm -rf "$work/reg1/data" "$work/reg2/data"
 }
 trap stop EXIT
-freeport() { python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
-up() { # URL: wait until it answers
-  for _ in $(seq 100); do curl -fso /dev/null "$1" && return; sleep 0.1; done
-  echo "no answer from $1"; exit 1
-}
-registry() { # NAME: starts a registry with empty storage; sets host
+registry() { # NAME: starts a registry with empty storage and its proxy; sets host and proxy
   local dir=$work/$1
-  rm -rf "$dir"
-  mkdir -p "$dir"
-  host=127.0.0.1:$(freeport)
-  cat >"$dir/config.yml" <<EOF
-version: 0.1
-log:
-  level: warn
-  accesslog:
-    disabled: true
-storage:
-  filesystem:
-    rootdirectory: $dir/data
-http:
-  addr: $host
-  secret: gitship-bench
-EOF
-  docker-registry serve "$dir/config.yml" >"$dir/log" 2>&1 &
-  pids+=($!)
-  up "http://$host/v2/"
+  start_registry "$dir"
   "$bin/publish-proxy" -target "$host" -addr-file "$dir/proxy" -log "$dir/requests.log" &
   pids+=($!)
   for _ in $(seq 100); do [ -s "$dir/proxy" ] && break; sleep 0.1; done
   proxy=$(cat "$dir/proxy")
-  up "http://$proxy/_bench/stats"
+  wait_up "http://$proxy/_bench/stats"
 }
 registry reg1; r1=$host p1=$proxy
 registry reg2; r2=$host p2=$proxy

@@ -12,16 +12,9 @@
 # embeds, exported by tools/schemaexport before timing, with -strict (as
 # gitship's default) and the same Kubernetes version; the script stops if
 # the two do not reach the same verdicts.
-set -euo pipefail
-cd "$(dirname "$0")/.."
-. bench/lib.sh
-need() { command -v "$1" >/dev/null || { echo "bench needs $1 (apt-get install -y $2)"; exit 2; }; }
-need hyperfine hyperfine
-need python3 python3
-out=$PWD/bench/out
-bin=$out/bin
-work=$out/validate
-mkdir -p "$bin" "$work"
+. "$(dirname "$0")/lib.sh"
+need hyperfine python3
+bench_dirs validate
 
 # Tools: built once, rebuilt only when missing or another version.
 install() { # binary module version package
