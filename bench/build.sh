@@ -69,8 +69,7 @@ trap stop EXIT
 if [ "${ENGINE:-own}" = shared ]; then
   $docker info >/dev/null 2>&1 || { echo "ENGINE=shared: no Docker engine at ${DOCKER_HOST:-the default socket}"; exit 1; }
 else
-  need dockerd docker.io
-  need ip iproute2
+  need dockerd:docker.io ip:iproute2
   d=/tmp/gsbench-dockerd
   export DOCKER_HOST=unix://$d/docker.sock
   if ! $docker info >/dev/null 2>&1; then
