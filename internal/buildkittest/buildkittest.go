@@ -11,16 +11,11 @@
 package buildkittest
 
 import (
-	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -28,6 +23,9 @@ import (
 	"time"
 
 	"github.com/moby/buildkit/client"
+
+	"github.com/gitship/gitship/internal/gotool"
+	"github.com/gitship/gitship/internal/testenv"
 )
 
 // Daemon is a running buildkitd.
@@ -55,7 +53,7 @@ type Daemon struct {
 
 	cmd    *exec.Cmd
 	exited chan struct{}
-	log    *syncBuffer
+	log    *testenv.Log
 	once   sync.Once
 }
 
@@ -124,19 +122,11 @@ func (o options) toml() []byte {
 	return []byte(cfg.String())
 }
 
+// unavailable skips the test, or fails it under GITSHIP_TEST_STRICT,
+// saying what buildkitd lacks.
 func unavailable(t testing.TB, format string, args ...any) {
 	t.Helper()
-	unavailableWhat(t, "buildkitd", format, args...)
-}
-
-// unavailableWhat skips the test, or fails it under GITSHIP_TEST_STRICT.
-func unavailableWhat(t testing.TB, what, format string, args ...any) {
-	t.Helper()
-	why := what + ": " + fmt.Sprintf(format, args...)
-	if os.Getenv("GITSHIP_TEST_STRICT") != "" {
-		t.Fatal(why + "; GITSHIP_TEST_STRICT is set")
-	}
-	t.Skip(why)
+	testenv.Unavailable(t, "buildkitd: "+format, args...)
 }
 
 func start(t testing.TB, o options) *Daemon {
@@ -154,7 +144,7 @@ func start(t testing.TB, o options) *Daemon {
 	if err != nil {
 		t.Fatal(err)
 	}
-	d := &Daemon{Dir: dir, Root: filepath.Join(dir, "root"), log: &syncBuffer{}, exited: make(chan struct{})}
+	d := &Daemon{Dir: dir, Root: filepath.Join(dir, "root"), log: &testenv.Log{}, exited: make(chan struct{})}
 	t.Cleanup(func() {
 		d.Stop()
 		if err := removeAll(dir); err != nil {
@@ -173,7 +163,7 @@ func start(t testing.TB, o options) *Daemon {
 	}
 	var copts []client.ClientOpt
 	if o.tcp {
-		d.Addr = fmt.Sprintf("tcp://127.0.0.1:%d", freePort(t))
+		d.Addr = fmt.Sprintf("tcp://127.0.0.1:%d", testenv.FreePort(t))
 		d.ServerName = "127.0.0.1"
 		d.CACert, d.Cert, d.Key = certificates(t, dir)
 		args = append(args, "--addr", d.Addr,
@@ -198,7 +188,7 @@ func start(t testing.TB, o options) *Daemon {
 	go func() { d.cmd.Wait(); close(d.exited) }()
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("buildkitd %s log:\n%s", d.Addr, tail(d.Log(), 60))
+			t.Logf("buildkitd %s log:\n%s", d.Addr, testenv.Tail(d.Log(), 60))
 		}
 	})
 
@@ -220,9 +210,9 @@ func start(t testing.TB, o options) *Daemon {
 		}
 		select {
 		case <-d.exited:
-			t.Fatalf("buildkitd exited: %v\n%s", d.cmd.ProcessState, tail(d.Log(), 60))
+			t.Fatalf("buildkitd exited: %v\n%s", d.cmd.ProcessState, testenv.Tail(d.Log(), 60))
 		case <-ctx.Done():
-			t.Fatalf("buildkitd did not answer on %s within a minute: %v\n%s", d.Addr, err, tail(d.Log(), 60))
+			t.Fatalf("buildkitd did not answer on %s within a minute: %v\n%s", d.Addr, err, testenv.Tail(d.Log(), 60))
 		case <-time.After(100 * time.Millisecond):
 		}
 	}
@@ -316,145 +306,41 @@ func removeAll(dir string) error {
 	return os.RemoveAll(dir)
 }
 
-var build struct {
-	once sync.Once
-	bin  string
-	err  error
-}
-
 // Version is the moby/buildkit version tools/buildkitd pins, e.g.
 // "v0.34.2".
 func Version() (string, error) {
-	src, err := toolDir("buildkitd")
-	if err != nil {
-		return "", err
-	}
-	data, err := os.ReadFile(filepath.Join(src, "go.mod"))
-	if err != nil {
-		return "", err
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 2 && f[0] == "github.com/moby/buildkit" {
-			return f[1], nil
-		}
-		if len(f) >= 3 && f[0] == "require" && f[1] == "github.com/moby/buildkit" {
-			return f[2], nil
-		}
-	}
-	return "", fmt.Errorf("%s: no requirement of github.com/moby/buildkit", filepath.Join(src, "go.mod"))
+	return gotool.Version("buildkitd", "github.com/moby/buildkit")
 }
 
 // Binary is the buildkitd executable. GITSHIP_BUILDKITD names one
 // already built; otherwise it is built from tools/buildkitd once per
-// machine, with the modules already in the module cache (.ci/run runs
-// `go mod download` there first; no test downloads anything), into
-// $XDG_CACHE_HOME/gitship-test/buildkitd-VERSION-SUM/, SUM a hash of
-// tools/buildkitd's go.mod and go.sum. A cold build takes a minute or
+// machine (gotool.Build: into $XDG_CACHE_HOME/gitship-test/, with the
+// modules already in the module cache). A cold build takes a minute or
 // more. It skips the test when the build fails, or fails it under
 // GITSHIP_TEST_STRICT.
 func Binary(t testing.TB) string {
 	t.Helper()
-	build.once.Do(func() { build.bin, build.err = buildBinary() })
-	if build.err != nil {
-		unavailable(t, "%v", build.err)
-	}
-	return build.bin
+	return buildkitCommand(t, "GITSHIP_BUILDKITD", "github.com/moby/buildkit/cmd/buildkitd")
 }
 
-func buildBinary() (string, error) {
-	return buildTool("GITSHIP_BUILDKITD", "github.com/moby/buildkit/cmd/buildkitd")
-}
-
-// buildTool builds the command pkg of tools/buildkitd's module, static,
-// into the cache directory Binary describes, once per machine, unless the
-// environment variable env names one already built.
-func buildTool(env, pkg string) (string, error) {
-	if bin := os.Getenv(env); bin != "" {
-		if _, err := os.Stat(bin); err != nil {
-			return "", fmt.Errorf("%s: %w", env, err)
-		}
-		return bin, nil
-	}
-	src, err := toolDir("buildkitd")
-	if err != nil {
-		return "", err
-	}
-	version, err := Version()
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.New()
-	for _, f := range []string{"go.mod", "go.sum"} {
-		data, err := os.ReadFile(filepath.Join(src, f))
-		if err != nil {
-			return "", err
-		}
-		sum.Write(data)
-	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		cache = os.TempDir()
-	}
-	dir := filepath.Join(cache, "gitship-test", "buildkitd-"+version+"-"+hex.EncodeToString(sum.Sum(nil))[:12])
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, filepath.Base(pkg))
-	if _, err := os.Stat(bin); err == nil {
-		return bin, nil
-	}
-	// Several test binaries may start at once (go test ./...): one
-	// builds, the others wait for it.
-	unlock, err := lock(filepath.Join(dir, "lock"))
-	if err != nil {
-		return "", err
-	}
-	defer unlock()
-	if _, err := os.Stat(bin); err == nil {
-		return bin, nil
-	}
-	tmp := bin + "." + strconv.Itoa(os.Getpid())
-	cmd := exec.Command("go", "build", "-trimpath", "-o", tmp, pkg)
-	cmd.Dir = src
-	cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=readonly -buildvcs=false", "GOWORK=off", "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		os.Remove(tmp)
-		return "", fmt.Errorf("go build %s in %s: %v\n%s(run `go mod download` in tools/buildkitd first)", pkg, src, err, out)
-	}
-	if err := os.Rename(tmp, bin); err != nil {
-		return "", err
-	}
-	return bin, nil
-}
-
-// toolDir finds tools/NAME from the test's working directory, somewhere
-// under the repository.
-func toolDir(name string) (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if fi, err := os.Stat(filepath.Join(dir, "tools", name, "go.mod")); err == nil && !fi.IsDir() {
-			return filepath.Join(dir, "tools", name), nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no tools/%s/go.mod above the working directory", name)
-		}
-		dir = parent
-	}
-}
-
-func freePort(t testing.TB) int {
+// Command is the command pkg of the moby/buildkit module tools/buildkitd
+// pins ("github.com/moby/buildkit/frontend/dockerfile/cmd/dockerfile-frontend"),
+// built as Binary is. It skips the test when the build fails, or fails it
+// under GITSHIP_TEST_STRICT.
+func Command(t testing.TB, pkg string) string {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
+	return buildkitCommand(t, "", pkg)
+}
+
+// buildkitCommand is Command, or the executable the environment variable
+// env names.
+func buildkitCommand(t testing.TB, env, pkg string) string {
+	t.Helper()
+	bin, err := gotool.Build(gotool.Command{Tool: "buildkitd", Module: "github.com/moby/buildkit", Package: pkg, Env: env})
 	if err != nil {
-		t.Fatal(err)
+		unavailable(t, "%v", err)
 	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return bin
 }
 
 func write(t testing.TB, path string, data []byte) {
@@ -462,42 +348,4 @@ func write(t testing.TB, path string, data []byte) {
 	if err := os.WriteFile(path, data, 0o600); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
-// lock takes an exclusive lock on path, waiting for it.
-func lock(path string) (unlock func(), err error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o600)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, fmt.Errorf("lock %s: %w", path, err)
-	}
-	return func() { f.Close() }, nil
 }

@@ -19,6 +19,7 @@ import (
 	ocispecs "github.com/opencontainers/image-spec/specs-go/v1"
 	"github.com/tonistiigi/fsutil"
 
+	"github.com/gitship/gitship/internal/gotool"
 	"github.com/gitship/gitship/internal/registrytest"
 )
 
@@ -29,7 +30,7 @@ func TestVersionIsGitshipsBuildKit(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	src, err := toolDir("buildkitd")
+	src, err := gotool.Dir("buildkitd")
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -8,7 +8,6 @@ import (
 	"crypto/sha256"
 	"debug/elf"
 	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -23,8 +22,10 @@ import (
 
 	"github.com/moby/moby/api/pkg/stdcopy"
 	"github.com/moby/moby/api/types/container"
-	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/client"
+
+	"github.com/gitship/gitship/internal/imagetest"
+	"github.com/gitship/gitship/internal/testenv"
 )
 
 // ContainerImageRepo is the repository, in the test engine, of the image
@@ -37,19 +38,7 @@ const ContainerImageRepo = "gitship-test/buildkitd"
 // build fails, or fails it under GITSHIP_TEST_STRICT.
 func Buildctl(t testing.TB) string {
 	t.Helper()
-	buildctl.once.Do(func() {
-		buildctl.bin, buildctl.err = buildTool("GITSHIP_BUILDCTL", "github.com/moby/buildkit/cmd/buildctl")
-	})
-	if buildctl.err != nil {
-		unavailable(t, "%v", buildctl.err)
-	}
-	return buildctl.bin
-}
-
-var buildctl struct {
-	once sync.Once
-	bin  string
-	err  error
+	return buildkitCommand(t, "GITSHIP_BUILDCTL", "github.com/moby/buildkit/cmd/buildctl")
 }
 
 // StartContainer runs buildkitd in a container of the Docker engine at
@@ -107,7 +96,7 @@ func StartContainer(t testing.TB, engineHost string, opts ...Option) string {
 	config := &container.Config{Image: ref, Cmd: args}
 	t.Cleanup(func() {
 		if t.Failed() {
-			t.Logf("buildkitd in container %s, log:\n%s", name, tail(containerLog(ctx, c, name), 60))
+			t.Logf("buildkitd in container %s, log:\n%s", name, testenv.Tail(containerLog(ctx, c, name), 60))
 		}
 		if _, err := c.ContainerRemove(ctx, name, client.ContainerRemoveOptions{Force: true, RemoveVolumes: true}); err != nil && !strings.Contains(err.Error(), "No such container") {
 			t.Errorf("remove container %s: %v", name, err)
@@ -141,7 +130,7 @@ func StartContainer(t testing.TB, engineHost string, opts ...Option) string {
 		}
 		ins, ierr := c.ContainerInspect(wait, name, client.ContainerInspectOptions{})
 		if ierr == nil && ins.Container.State != nil && !ins.Container.State.Running {
-			t.Fatalf("buildkitd in container %s exited (%d):\n%s", name, ins.Container.State.ExitCode, tail(containerLog(ctx, c, name), 60))
+			t.Fatalf("buildkitd in container %s exited (%d):\n%s", name, ins.Container.State.ExitCode, testenv.Tail(containerLog(ctx, c, name), 60))
 		}
 		select {
 		case <-wait.Done():
@@ -329,24 +318,9 @@ func containerImage(ctx context.Context, c *client.Client, engineHost string, bi
 	}
 	pr, pw := io.Pipe()
 	go func() { pw.CloseWithError(writeRootfs(pw, paths, files)) }()
-	res, err := c.ImageImport(ctx, client.ImageImportSource{Source: pr, SourceName: "-"}, ref,
-		client.ImageImportOptions{Changes: []string{"ENV PATH=/usr/bin", `ENTRYPOINT ["buildkitd"]`}})
-	if err != nil {
+	if err := imagetest.Import(ctx, c, ref, pr, []string{"ENV PATH=/usr/bin", `ENTRYPOINT ["buildkitd"]`}); err != nil {
 		pr.CloseWithError(err)
-		return "", fmt.Errorf("import %s: %w", ref, err)
-	}
-	defer res.Close()
-	dec := json.NewDecoder(res)
-	for {
-		var m jsonstream.Message
-		if err := dec.Decode(&m); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			return "", fmt.Errorf("import %s: %w", ref, err)
-		}
-		if m.Error != nil {
-			return "", fmt.Errorf("import %s: %s", ref, m.Error.Message)
-		}
+		return "", err
 	}
 	if images.done == nil {
 		images.done = map[string]string{}

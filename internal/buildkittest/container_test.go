@@ -13,6 +13,7 @@ import (
 	mobyclient "github.com/moby/moby/client"
 
 	"github.com/gitship/gitship/internal/registrytest"
+	"github.com/gitship/gitship/internal/testenv"
 	"github.com/gitship/gitship/shared/engine"
 )
 
@@ -22,7 +23,7 @@ func testEngine(t *testing.T) string {
 	t.Helper()
 	host := os.Getenv("DOCKER_HOST")
 	if host == "" {
-		unavailableWhat(t, "engine", "DOCKER_HOST is not set")
+		testenv.Unavailable(t, "engine: DOCKER_HOST is not set")
 	}
 	return host
 }

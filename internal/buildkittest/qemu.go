@@ -7,6 +7,8 @@ import (
 	"sort"
 	"strings"
 	"testing"
+
+	"github.com/gitship/gitship/internal/testenv"
 )
 
 // BinfmtDir is where the kernel lists its binfmt_misc handlers.
@@ -61,7 +63,7 @@ func QEMU(t testing.TB, want ...string) []string {
 	got := Emulated()
 	const how = "apt-get install -y qemu-user-static binfmt-support && update-binfmts --enable"
 	if len(got) == 0 {
-		unavailableWhat(t, "QEMU", "no QEMU binfmt handler is registered in %s (%s)", BinfmtDir, how)
+		testenv.Unavailable(t, "QEMU: no QEMU binfmt handler is registered in %s (%s)", BinfmtDir, how)
 	}
 	for _, w := range want {
 		found := false
@@ -69,7 +71,7 @@ func QEMU(t testing.TB, want ...string) []string {
 			found = found || g == w
 		}
 		if !found {
-			unavailableWhat(t, "QEMU", "%s cannot run here: no enabled QEMU binfmt handler for it in %s, only %v (%s)", w, BinfmtDir, got, how)
+			testenv.Unavailable(t, "QEMU: %s cannot run here: no enabled QEMU binfmt handler for it in %s, only %v (%s)", w, BinfmtDir, got, how)
 		}
 	}
 	return got

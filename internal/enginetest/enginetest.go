@@ -10,8 +10,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"debug/elf"
-	"encoding/json"
 	"errors"
 	"flag"
 	"fmt"
@@ -27,8 +25,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/client"
+
+	"github.com/gitship/gitship/internal/imagetest"
+	"github.com/gitship/gitship/internal/testenv"
 )
 
 // BaseImageRef is the image BaseImage provides.
@@ -88,10 +88,7 @@ func Daemon(t testing.TB) string {
 		}
 	}
 	if host == "" {
-		if os.Getenv("GITSHIP_TEST_STRICT") != "" {
-			t.Fatal(skipWhy + "; GITSHIP_TEST_STRICT is set")
-		}
-		t.Skip(skipWhy)
+		testenv.Unavailable(t, "%s", skipWhy)
 	}
 	return host
 }
@@ -186,7 +183,7 @@ func startDaemon(bin string) (*daemon, error) {
 		case werr := <-d.done:
 			log, _ := os.ReadFile(filepath.Join(dir, "dockerd.log"))
 			os.RemoveAll(dir)
-			return nil, fmt.Errorf("dockerd exited (%v):\n%s", werr, tail(string(log), 20))
+			return nil, fmt.Errorf("dockerd exited (%v):\n%s", werr, testenv.Tail(string(log), 20))
 		case <-time.After(100 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
@@ -209,21 +206,14 @@ func (d *daemon) stop() {
 	_ = os.RemoveAll(d.dir)
 }
 
-func tail(s string, n int) string {
-	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
-	if len(lines) > n {
-		lines = lines[len(lines)-n:]
-	}
-	return strings.Join(lines, "\n")
-}
-
 // BaseImage makes sure the engine at host has BaseImageRef, importing it
 // from a root filesystem of busybox-static and its applet links, and
-// returns its name. It skips the test when no static busybox is installed.
+// returns its name. It skips the test when no static busybox is installed,
+// or fails it under GITSHIP_TEST_STRICT.
 func BaseImage(t testing.TB, host string) string {
 	t.Helper()
-	return ensureImage(t, host, BaseImageRef, []string{"ENV PATH=/bin", `CMD ["sh"]`}, func() (io.Reader, error) {
-		rootfs, err := busyboxRootfs()
+	return EnsureImage(t, host, BaseImageRef, []string{"ENV PATH=/bin", `CMD ["sh"]`}, func() (io.Reader, error) {
+		rootfs, err := imagetest.BusyboxRootfs("linux/" + runtime.GOARCH)
 		return bytes.NewReader(rootfs), err
 	})
 }
@@ -241,11 +231,11 @@ func GoImage(t testing.TB, host string) string {
 	if out, err := exec.Command("go", "env", "GOROOT").Output(); err == nil {
 		goroot = strings.TrimSpace(string(out))
 	}
-	return ensureImage(t, host, GoImageRef, []string{
+	return EnsureImage(t, host, GoImageRef, []string{
 		"ENV PATH=/usr/local/go/bin:/bin", "ENV GOCACHE=/tmp/gocache", "ENV GOPATH=/tmp/gopath",
 		"ENV CGO_ENABLED=0", "ENV GOTOOLCHAIN=local", "ENV GOPROXY=off", `CMD ["sh"]`,
 	}, func() (io.Reader, error) {
-		rootfs, err := busyboxRootfs()
+		rootfs, err := imagetest.BusyboxRootfs("linux/" + runtime.GOARCH)
 		if err != nil {
 			return nil, err
 		}
@@ -323,9 +313,13 @@ func appendGoroot(w io.Writer, rootfs []byte, goroot string) error {
 	return tw.Close()
 }
 
-// ensureImage imports ref into the engine at host from the tar rootfs
-// returns, once per test binary, unless the engine has it already.
-func ensureImage(t testing.TB, host, ref string, changes []string, rootfs func() (io.Reader, error)) string {
+// EnsureImage makes sure the engine at host has the image ref, importing
+// it from the tar root file system rootfs returns, with changes
+// (Dockerfile instructions: "ENV PATH=/bin"), unless the engine has it
+// already; it asks the engine once per test binary. When rootfs fails (a
+// program it needs is not installed) it skips the test, or fails it under
+// GITSHIP_TEST_STRICT.
+func EnsureImage(t testing.TB, host, ref string, changes []string, rootfs func() (io.Reader, error)) string {
 	t.Helper()
 	mu.Lock()
 	defer mu.Unlock()
@@ -345,94 +339,11 @@ func ensureImage(t testing.TB, host, ref string, changes []string, rootfs func()
 	}
 	src, err := rootfs()
 	if err != nil {
-		t.Skipf("no image %s: %v", ref, err)
+		testenv.Unavailable(t, "no image %s: %v", ref, err)
 	}
-	res, err := c.ImageImport(ctx, client.ImageImportSource{Source: src, SourceName: "-"}, ref,
-		client.ImageImportOptions{Changes: changes})
-	if err != nil {
-		t.Fatalf("import %s: %v", ref, err)
-	}
-	defer res.Close()
-	dec := json.NewDecoder(res)
-	for {
-		var m jsonstream.Message
-		if err := dec.Decode(&m); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			t.Fatalf("import %s: %v", ref, err)
-		}
-		if m.Error != nil {
-			t.Fatalf("import %s: %s", ref, m.Error.Message)
-		}
+	if err := imagetest.Import(ctx, c, ref, src, changes); err != nil {
+		t.Fatal(err)
 	}
 	imported[key] = true
 	return ref
-}
-
-// busyboxRootfs is a tar of /bin/busybox, a link per applet and the
-// directories programs expect.
-func busyboxRootfs() ([]byte, error) {
-	bin, err := exec.LookPath("busybox")
-	if err != nil {
-		return nil, errors.New("busybox is not installed (apt-get install busybox-static)")
-	}
-	if bin, err = filepath.EvalSymlinks(bin); err != nil {
-		return nil, err
-	}
-	if err := checkStatic(bin); err != nil {
-		return nil, err
-	}
-	list, err := exec.Command(bin, "--list").Output()
-	if err != nil {
-		return nil, fmt.Errorf("%s --list: %v", bin, err)
-	}
-	data, err := os.ReadFile(bin)
-	if err != nil {
-		return nil, err
-	}
-	var buf bytes.Buffer
-	tw := tar.NewWriter(&buf)
-	mtime := time.Unix(0, 0)
-	for _, d := range []struct {
-		name string
-		mode int64
-	}{{"bin/", 0o755}, {"etc/", 0o755}, {"root/", 0o700}, {"tmp/", 0o1777}} {
-		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeDir, Name: d.name, Mode: d.mode, ModTime: mtime}); err != nil {
-			return nil, err
-		}
-	}
-	if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeReg, Name: "bin/busybox", Mode: 0o755, Size: int64(len(data)), ModTime: mtime}); err != nil {
-		return nil, err
-	}
-	if _, err := tw.Write(data); err != nil {
-		return nil, err
-	}
-	for _, applet := range strings.Fields(string(list)) {
-		if applet == "busybox" || strings.Contains(applet, "/") {
-			continue
-		}
-		if err := tw.WriteHeader(&tar.Header{Typeflag: tar.TypeSymlink, Name: "bin/" + applet, Linkname: "busybox", ModTime: mtime}); err != nil {
-			return nil, err
-		}
-	}
-	if err := tw.Close(); err != nil {
-		return nil, err
-	}
-	return buf.Bytes(), nil
-}
-
-// checkStatic refuses a dynamically linked busybox: the image has no
-// libc for it.
-func checkStatic(bin string) error {
-	f, err := elf.Open(bin)
-	if err != nil {
-		return fmt.Errorf("%s: %v", bin, err)
-	}
-	defer f.Close()
-	for _, p := range f.Progs {
-		if p.Type == elf.PT_INTERP {
-			return fmt.Errorf("%s is dynamically linked (apt-get install busybox-static)", bin)
-		}
-	}
-	return nil
 }

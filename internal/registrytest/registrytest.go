@@ -5,29 +5,23 @@
 package registrytest
 
 import (
-	"bytes"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
 	"crypto/tls"
 	"crypto/x509"
-	"crypto/x509/pkix"
-	"encoding/pem"
 	"fmt"
-	"math/big"
-	"net"
 	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"golang.org/x/crypto/bcrypt"
+
+	"github.com/gitship/gitship/internal/gotool"
+	"github.com/gitship/gitship/internal/testenv"
 )
 
 // Options choose a registry's flavour.
@@ -51,7 +45,7 @@ type Registry struct {
 	// (SSL_CERT_FILE).
 	CAFile string
 
-	log *syncBuffer
+	log *testenv.Log
 }
 
 // Log is what the registry has logged so far, access log included.
@@ -85,15 +79,11 @@ func Start(t testing.TB, o Options) *Registry {
 		bin = Binary3(t)
 	}
 	if bin == "" {
-		const why = "docker-registry is not installed (apt-get install -y docker-registry)"
-		if os.Getenv("GITSHIP_TEST_STRICT") != "" {
-			t.Fatal(why + "; GITSHIP_TEST_STRICT is set")
-		}
-		t.Skip(why)
+		testenv.Unavailable(t, "docker-registry is not installed (apt-get install -y docker-registry)")
 	}
 	dir := t.TempDir()
-	port := freePort(t)
-	r := &Registry{Host: fmt.Sprintf("127.0.0.1:%d", port), log: &syncBuffer{}}
+	port := testenv.FreePort(t)
+	r := &Registry{Host: fmt.Sprintf("127.0.0.1:%d", port), log: &testenv.Log{}}
 	cfg := fmt.Sprintf(`version: 0.1
 log:
   level: info
@@ -162,82 +152,19 @@ http:
 	}
 }
 
-var registry3 struct {
-	once sync.Once
-	bin  string
-	err  error
-}
-
-// Binary3 is distribution v3's registry, built once per test binary from
-// tools/registry3 with the modules already in the module cache: no test
-// downloads anything (.ci/run runs go mod download there first). It skips
-// the test when the build fails, or fails it under GITSHIP_TEST_STRICT.
+// Binary3 is distribution v3's registry, built from tools/registry3 once
+// per machine (gotool.Build: into $XDG_CACHE_HOME/gitship-test/, with the
+// modules already in the module cache; no test downloads anything). It
+// skips the test when the
+// build fails, or fails it under GITSHIP_TEST_STRICT.
 func Binary3(t testing.TB) string {
 	t.Helper()
-	registry3.once.Do(func() {
-		src, err := toolDir("registry3")
-		if err != nil {
-			registry3.err = err
-			return
-		}
-		// One place for every test binary: the go build cache makes a
-		// rebuild a link, and the rename keeps two packages' builds apart.
-		dir := filepath.Join(os.TempDir(), fmt.Sprintf("gitship-registry3-%d", os.Getuid()))
-		if err := os.MkdirAll(dir, 0o700); err != nil {
-			registry3.err = err
-			return
-		}
-		bin := filepath.Join(dir, "registry3")
-		tmp := fmt.Sprintf("%s.%d", bin, os.Getpid())
-		cmd := exec.Command("go", "build", "-o", tmp, ".")
-		cmd.Dir = src
-		cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=readonly -buildvcs=false", "GOWORK=off")
-		if out, err := cmd.CombinedOutput(); err != nil {
-			registry3.err = fmt.Errorf("go build in %s: %v\n%s(run `go mod download` in tools/registry3 first)", src, err, out)
-			return
-		}
-		if err := os.Rename(tmp, bin); err != nil {
-			registry3.err = err
-			return
-		}
-		registry3.bin = bin
-	})
-	if registry3.err != nil {
-		if os.Getenv("GITSHIP_TEST_STRICT") != "" {
-			t.Fatalf("distribution v3: %v; GITSHIP_TEST_STRICT is set", registry3.err)
-		}
-		t.Skipf("distribution v3: %v", registry3.err)
-	}
-	return registry3.bin
-}
-
-// toolDir finds tools/NAME from the test's working directory, somewhere
-// under the repository.
-func toolDir(name string) (string, error) {
-	dir, err := os.Getwd()
+	bin, err := gotool.Build(gotool.Command{Tool: "registry3", Module: "github.com/distribution/distribution/v3",
+		Package: "github.com/gitship/gitship/tools/registry3"})
 	if err != nil {
-		return "", err
+		testenv.Unavailable(t, "distribution v3: %v", err)
 	}
-	for {
-		if fi, err := os.Stat(filepath.Join(dir, "tools", name, "go.mod")); err == nil && !fi.IsDir() {
-			return filepath.Join(dir, "tools", name), nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", fmt.Errorf("no tools/%s/go.mod above the working directory", name)
-		}
-		dir = parent
-	}
-}
-
-func freePort(t testing.TB) int {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port
+	return bin
 }
 
 func write(t testing.TB, path string, data []byte) {
@@ -250,49 +177,9 @@ func write(t testing.TB, path string, data []byte) {
 // certificates makes a CA and a certificate it signs for 127.0.0.1.
 func certificates(t testing.TB) (caPEM, certPEM, keyPEM []byte) {
 	t.Helper()
-	caKey, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	ca := &x509.Certificate{
-		SerialNumber: big.NewInt(1), Subject: pkix.Name{CommonName: "gitship test CA"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IsCA: true, BasicConstraintsValid: true, KeyUsage: x509.KeyUsageCertSign,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	leaf := &x509.Certificate{
-		SerialNumber: big.NewInt(2), Subject: pkix.Name{CommonName: "127.0.0.1"},
-		NotBefore: time.Now().Add(-time.Hour), NotAfter: time.Now().Add(24 * time.Hour),
-		IPAddresses: []net.IP{net.ParseIP("127.0.0.1")}, DNSNames: []string{"localhost"},
-		KeyUsage: x509.KeyUsageDigitalSignature, ExtKeyUsage: []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-	}
-	caCert, _ := x509.ParseCertificate(caDER)
-	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &key.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	keyDER, _ := x509.MarshalECPrivateKey(key)
-	return pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
-		pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leafDER}),
-		pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: keyDER})
-}
-
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
+	ca := testenv.NewCA(t, "gitship test CA")
+	certPEM, keyPEM = ca.Server(t)
+	return ca.PEM, certPEM, keyPEM
 }
 
 // Count returns how many access-log lines of the registry contain all of
