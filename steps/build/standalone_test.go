@@ -3,16 +3,10 @@ package main
 import (
 	"archive/tar"
 	"bytes"
-	"io"
 	"runtime"
 
 	"fmt"
-	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/empty"
-	"github.com/google/go-containerregistry/pkg/v1/mutate"
-	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/google/go-containerregistry/pkg/v1/tarball"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -23,6 +17,7 @@ import (
 	"time"
 
 	"github.com/gitship/gitship/internal/buildkittest"
+	"github.com/gitship/gitship/internal/imagetest"
 	"github.com/gitship/gitship/internal/registrytest"
 	"github.com/gitship/gitship/internal/steptest"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
@@ -214,13 +209,7 @@ func TestSyntaxFrontendPulled(t *testing.T) {
 // module, the version go.mod pins) into an image and pushes it to host.
 func pushFrontend(t *testing.T, host string) string {
 	t.Helper()
-	bin := filepath.Join(t.TempDir(), "dockerfile-frontend")
-	build := exec.Command("go", "build", "-o", bin, "github.com/moby/buildkit/frontend/dockerfile/cmd/dockerfile-frontend")
-	build.Dir = filepath.Join("..", "..", "tools", "buildkitd")
-	build.Env = append(os.Environ(), "CGO_ENABLED=0")
-	if out, err := build.CombinedOutput(); err != nil {
-		t.Fatalf("build dockerfile-frontend: %v\n%s", err, out)
-	}
+	bin := buildkittest.Command(t, "github.com/moby/buildkit/frontend/dockerfile/cmd/dockerfile-frontend")
 	data, err := os.ReadFile(bin)
 	if err != nil {
 		t.Fatal(err)
@@ -231,30 +220,13 @@ func pushFrontend(t *testing.T, host string) string {
 	tw.WriteHeader(&tar.Header{Name: "bin/dockerfile-frontend", Mode: 0o755, Size: int64(len(data))})
 	tw.Write(data)
 	tw.Close()
-	layer, err := tarball.LayerFromOpener(func() (io.ReadCloser, error) { return io.NopCloser(bytes.NewReader(buf.Bytes())), nil })
+	img, err := imagetest.Image(buf.Bytes(), "linux/"+runtime.GOARCH, v1.Config{Entrypoint: []string{"/bin/dockerfile-frontend"}})
 	if err != nil {
-		t.Fatal(err)
-	}
-	img, err := mutate.AppendLayers(empty.Image, layer)
-	if err != nil {
-		t.Fatal(err)
-	}
-	img, err = mutate.Config(img, v1.Config{Entrypoint: []string{"/bin/dockerfile-frontend"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	cf, _ := img.ConfigFile()
-	cf.OS, cf.Architecture = "linux", runtime.GOARCH
-	if img, err = mutate.ConfigFile(img, cf); err != nil {
 		t.Fatal(err)
 	}
 	ref := host + "/gitship-test/dockerfile:" + buildkitVersion
-	r, err := name.ParseReference(ref, name.Insecure)
-	if err != nil {
+	if err := imagetest.Push(ref, img); err != nil {
 		t.Fatal(err)
-	}
-	if err := remote.Write(r, img); err != nil {
-		t.Fatalf("push %s: %v", ref, err)
 	}
 	return ref
 }
