@@ -17,9 +17,6 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
-	"crypto/sha256"
-	"encoding/hex"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -28,156 +25,38 @@ import (
 	"path/filepath"
 	"regexp"
 	"runtime"
-	"strconv"
 	"strings"
-	"sync"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
-	"github.com/moby/moby/api/types/jsonstream"
 	"github.com/moby/moby/client"
+
+	"github.com/gitship/gitship/internal/enginetest"
+	"github.com/gitship/gitship/internal/gotool"
+	"github.com/gitship/gitship/internal/testenv"
 )
-
-// unavailable skips the test, or fails it under GITSHIP_TEST_STRICT (as
-// .ci/run sets), saying what is missing.
-func unavailable(t testing.TB, format string, args ...any) {
-	t.Helper()
-	why := fmt.Sprintf(format, args...)
-	if os.Getenv("GITSHIP_TEST_STRICT") != "" {
-		t.Fatal(why + "; GITSHIP_TEST_STRICT is set")
-	}
-	t.Skip(why)
-}
-
-var build struct {
-	once sync.Once
-	bin  string
-	err  error
-}
 
 // Version is the nektos/act version tools/act pins, e.g. "v0.2.89".
 func Version() (string, error) {
-	src, err := ToolDir("act")
-	if err != nil {
-		return "", err
-	}
-	data, err := os.ReadFile(filepath.Join(src, "go.mod"))
-	if err != nil {
-		return "", err
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		f := strings.Fields(line)
-		if len(f) >= 2 && f[0] == "github.com/nektos/act" {
-			return f[1], nil
-		}
-	}
-	return "", fmt.Errorf("%s: no requirement of github.com/nektos/act", filepath.Join(src, "go.mod"))
+	return gotool.Version("act", "github.com/nektos/act")
 }
 
 // Binary is the act executable. GITSHIP_ACT names one already built;
-// otherwise it is built from tools/act once per machine, with the modules
-// already in the module cache (.ci/run runs `go mod download` there
-// first; no test downloads anything), into
-// $XDG_CACHE_HOME/gitship-test/act-VERSION-SUM/, SUM a hash of
-// tools/act's go.mod and go.sum. A cold build takes a minute or two. It
-// skips the test when the build fails, or fails it under
-// GITSHIP_TEST_STRICT.
+// otherwise it is built from tools/act once per machine (gotool.Build:
+// into $XDG_CACHE_HOME/gitship-test/act-VERSION-SUM/, with the modules
+// already in the module cache; no test downloads anything). A cold build
+// takes a minute or two. It skips the test when the build fails, or fails
+// it under GITSHIP_TEST_STRICT.
 func Binary(t testing.TB) string {
 	t.Helper()
-	build.once.Do(func() { build.bin, build.err = buildBinary() })
-	if build.err != nil {
-		unavailable(t, "act: %v", build.err)
-	}
-	return build.bin
-}
-
-func buildBinary() (string, error) {
-	if bin := os.Getenv("GITSHIP_ACT"); bin != "" {
-		if _, err := os.Stat(bin); err != nil {
-			return "", fmt.Errorf("GITSHIP_ACT: %w", err)
-		}
-		return bin, nil
-	}
-	src, err := ToolDir("act")
+	bin, err := gotool.Build(gotool.Command{Tool: "act", Module: "github.com/nektos/act", Package: "github.com/nektos/act", Env: "GITSHIP_ACT"})
 	if err != nil {
-		return "", err
+		testenv.Unavailable(t, "act: %v", err)
 	}
-	version, err := Version()
-	if err != nil {
-		return "", err
-	}
-	sum := sha256.New()
-	for _, f := range []string{"go.mod", "go.sum"} {
-		data, err := os.ReadFile(filepath.Join(src, f))
-		if err != nil {
-			return "", err
-		}
-		sum.Write(data)
-	}
-	cache, err := os.UserCacheDir()
-	if err != nil {
-		cache = os.TempDir()
-	}
-	dir := filepath.Join(cache, "gitship-test", "act-"+version+"-"+hex.EncodeToString(sum.Sum(nil))[:12])
-	if err := os.MkdirAll(dir, 0o755); err != nil {
-		return "", err
-	}
-	bin := filepath.Join(dir, "act")
-	if _, err := os.Stat(bin); err == nil {
-		return bin, nil
-	}
-	// Several test binaries may start at once (go test ./...): one
-	// builds, the others wait for it.
-	unlock, err := lock(filepath.Join(dir, "lock"))
-	if err != nil {
-		return "", err
-	}
-	defer unlock()
-	if _, err := os.Stat(bin); err == nil {
-		return bin, nil
-	}
-	tmp := bin + "." + strconv.Itoa(os.Getpid())
-	cmd := exec.Command("go", "build", "-trimpath", "-o", tmp, "github.com/nektos/act")
-	cmd.Dir = src
-	cmd.Env = append(os.Environ(), "GOPROXY=off", "GOFLAGS=-mod=readonly -buildvcs=false", "GOWORK=off", "CGO_ENABLED=0")
-	if out, err := cmd.CombinedOutput(); err != nil {
-		os.Remove(tmp)
-		return "", fmt.Errorf("go build github.com/nektos/act in %s: %v\n%s(run `go mod download` in tools/act first)", src, err, out)
-	}
-	if err := os.Rename(tmp, bin); err != nil {
-		return "", err
-	}
-	return bin, nil
-}
-
-func lock(path string) (func(), error) {
-	f, err := os.OpenFile(path, os.O_CREATE|os.O_RDWR, 0o644)
-	if err != nil {
-		return nil, err
-	}
-	if err := syscall.Flock(int(f.Fd()), syscall.LOCK_EX); err != nil {
-		f.Close()
-		return nil, err
-	}
-	return func() { syscall.Flock(int(f.Fd()), syscall.LOCK_UN); f.Close() }, nil
-}
-
-// ToolDir finds tools/NAME (a directory with a go.mod) from the test's
-// working directory, somewhere under the repository.
-func ToolDir(name string) (string, error) {
-	root, err := RepoRoot()
-	if err != nil {
-		return "", err
-	}
-	dir := filepath.Join(root, "tools", name)
-	if _, err := os.Stat(filepath.Join(dir, "go.mod")); err != nil {
-		return "", fmt.Errorf("tools/%s: %w", name, err)
-	}
-	return dir, nil
+	return bin
 }
 
 // RepoRoot is the directory of gitship's go.mod above the working
@@ -465,38 +344,10 @@ const JobImageRef = "gitship-test/act-job:2"
 // do not run; the workflows the tests run use none.
 func JobImage(t testing.TB, host string) string {
 	t.Helper()
-	c, err := client.New(client.WithHost(host))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer c.Close()
-	ctx := context.Background()
-	if _, err := c.ImageInspect(ctx, JobImageRef); err == nil {
-		return JobImageRef
-	}
-	rootfs, err := jobRootfs()
-	if err != nil {
-		unavailable(t, "the act job image: %v", err)
-	}
-	res, err := c.ImageImport(ctx, client.ImageImportSource{Source: bytes.NewReader(rootfs), SourceName: "-"}, JobImageRef,
-		client.ImageImportOptions{Changes: []string{"ENV PATH=/usr/local/bin:/usr/bin:/bin", `CMD ["sh"]`}})
-	if err != nil {
-		t.Fatalf("import %s: %v", JobImageRef, err)
-	}
-	defer res.Close()
-	dec := json.NewDecoder(res)
-	for {
-		var m jsonstream.Message
-		if err := dec.Decode(&m); errors.Is(err, io.EOF) {
-			break
-		} else if err != nil {
-			t.Fatalf("import %s: %v", JobImageRef, err)
-		}
-		if m.Error != nil {
-			t.Fatalf("import %s: %s", JobImageRef, m.Error.Message)
-		}
-	}
-	return JobImageRef
+	return enginetest.EnsureImage(t, host, JobImageRef, []string{"ENV PATH=/usr/local/bin:/usr/bin:/bin", `CMD ["sh"]`}, func() (io.Reader, error) {
+		rootfs, err := jobRootfs()
+		return bytes.NewReader(rootfs), err
+	})
 }
 
 // lddPath is a library path in ldd's output: "name => /path (0x...)" or
