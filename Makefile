@@ -129,10 +129,18 @@ test-offline:
 	  GOPROXY=off unshare -n sh -c 'ip link set lo up && $(GO) test -count=1 $(OFFLINE_PKGS)'; \
 	else echo "test-offline: skipped (unshare -n needs root)"; fi
 
+# The example GitHub workflow under nektos/act with the step images (docs/github.md).
+example-act:
+	GITSHIP_TEST_STRICT=1 $(GO) test -count=1 -v -run UnderAct ./examples/pipelines
+
 wrappers:
 	$(GO) run ./tools/wrappergen
 
-check-wrappers:
+check-# The example GitHub workflow under nektos/act with the step images (docs/github.md).
+example-act:
+	GITSHIP_TEST_STRICT=1 $(GO) test -count=1 -v -run UnderAct ./examples/pipelines
+
+wrappers:
 	$(GO) run ./tools/wrappergen -check
 
 # Fuzz every parser of input for FUZZTIME each (docs/security.md lists

@@ -53,6 +53,13 @@ func TestDockerLoginUnderAct(t *testing.T) {
 					t.Errorf("act's log has no %q", w)
 				}
 			}
+			if tt.code != 0 {
+				// The error channel says why, once (shared/step: a failed
+				// check with nothing annotated ends with ::error).
+				if n := strings.Count(run.Output, "::error::gitship-publish"); n != 1 {
+					t.Errorf("%d ::error lines from gitship-publish, want 1", n)
+				}
+			}
 		})
 	}
 }

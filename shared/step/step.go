@@ -9,11 +9,13 @@ import (
 	"os/signal"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"syscall"
 
 	"github.com/urfave/cli/v2"
 
 	"github.com/gitship/gitship/shared/ci"
+	"github.com/gitship/gitship/shared/finding"
 	"github.com/gitship/gitship/shared/redact"
 )
 
@@ -160,6 +162,9 @@ func Execute(ctx context.Context, s Step, args []string, env ci.Env, stdout, std
 		out.Mask(v) // the one command that carries v: the CI hides it
 	}
 
+	// The annotations the step printed: a failed check that printed none
+	// goes to the error channel, or the run page would not say why.
+	var annotations *atomic.Int64
 	app := &cli.App{
 		Name:                      "gitship-" + s.Name,
 		Usage:                     s.Description,
@@ -193,7 +198,9 @@ func Execute(ctx context.Context, s Step, args []string, env ci.Env, stdout, std
 					out.Mask(v)
 				}
 			}
-			run := &Run{Platform: p, Stdout: out, Stderr: errOut, Redactor: red}
+			counted := &annotationCounter{Platform: p}
+			annotations = &counted.n
+			run := &Run{Platform: counted, Stdout: out, Stderr: errOut, Redactor: red}
 			err = s.Action(c.Context, run)
 			if cerr := p.Close(); cerr != nil && err == nil {
 				err = cerr
@@ -210,10 +217,16 @@ func Execute(ctx context.Context, s Step, args []string, env ci.Env, stdout, std
 	if code == ExitUsage {
 		msg += fmt.Sprintf(" (run gitship-%s --help for usage)", s.Name)
 	}
-	if errors.Is(err, ErrCheckFailed) {
+	switch {
+	case errors.Is(err, ErrCheckFailed) && annotations != nil && annotations.Load() > 0:
 		// The findings were annotated already: this line only sums up.
 		fmt.Fprintf(errOut, "gitship-%s: %s\n", s.Name, msg)
-	} else {
+	case errors.Is(err, ErrCheckFailed):
+		// A failed check with nothing annotated (a registry refusing
+		// the credentials, a tag that would move, a push the GitOps
+		// server refused): this line is the only place it is said.
+		errOut.Fail(fmt.Sprintf("gitship-%s: %s", s.Name, msg))
+	default:
 		// On GitHub and Azure an error command, so the run page says why.
 		errOut.Fail(fmt.Sprintf("gitship-%s: error: %s", s.Name, msg))
 	}
@@ -304,4 +317,15 @@ func documentEnv(flags []cli.Flag) []cli.Flag {
 		}
 	}
 	return out
+}
+
+// annotationCounter counts the findings a step annotated.
+type annotationCounter struct {
+	ci.Platform
+	n atomic.Int64
+}
+
+func (a *annotationCounter) Annotate(w io.Writer, f finding.Finding) {
+	a.n.Add(1)
+	a.Platform.Annotate(w, f)
 }

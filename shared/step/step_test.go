@@ -347,3 +347,59 @@ func TestLineListsFromEnv(t *testing.T) {
 		t.Errorf("cache-to over two lines = %q", got)
 	}
 }
+
+// TestErrorChannelOnce: however a run fails, the CI's error channel
+// (::error on GitHub, task.logissue on Azure) says why exactly once: a
+// failed check that annotated its findings sums up in a plain line, one
+// that annotated nothing (a registry refusing the credentials) and every
+// other error end with the error command.
+func TestErrorChannelOnce(t *testing.T) {
+	tests := []struct {
+		name     string
+		annotate bool
+		args     []string
+		result   error
+		code     int
+	}{
+		{"check failed with findings annotated", true, nil, fmt.Errorf("1 findings: %w", ErrCheckFailed), 1},
+		{"check failed with nothing annotated", false, nil, fmt.Errorf("registry refused the credentials: %w", ErrCheckFailed), 1},
+		{"runtime error", false, nil, errors.New("disk on fire"), 1},
+		{"usage error from the step", false, nil, Usagef("--path %q: no such file", "x"), 2},
+		{"unknown flag", false, []string{"--nope"}, nil, 2},
+	}
+	for _, kind := range []struct {
+		env     ci.Env
+		command string
+	}{
+		{ci.Env{"GITHUB_ACTIONS": "true"}, "::error"},
+		{ci.Env{"TF_BUILD": "True"}, "##vso[task.logissue type=error"},
+	} {
+		for _, tt := range tests {
+			t.Run(kind.command+" "+tt.name, func(t *testing.T) {
+				dir := t.TempDir()
+				env := ci.Env{"GITHUB_OUTPUT": filepath.Join(dir, "gh-output"), "GITHUB_STEP_SUMMARY": filepath.Join(dir, "gh-summary"),
+					"AGENT_TEMPDIRECTORY": dir, "GITSHIP_OUTPUTS_FILE": filepath.Join(dir, "outputs.json")}
+				for k, v := range kind.env {
+					env[k] = v
+				}
+				var s settings
+				st := testStep(&s, tt.result)
+				action := st.Action
+				st.Action = func(ctx context.Context, r *Run) error {
+					if tt.annotate {
+						r.Platform.Annotate(r.Stdout, finding.Finding{RuleID: "X1", Severity: finding.Error, File: "a.yaml", Line: 3, Message: "bad"})
+					}
+					return action(ctx, r)
+				}
+				var out, errOut strings.Builder
+				code := Execute(context.Background(), st, append([]string{"gitship-demo"}, tt.args...), env, &out, &errOut)
+				if code != tt.code {
+					t.Errorf("exit code = %d, want %d", code, tt.code)
+				}
+				if n := strings.Count(out.String()+errOut.String(), kind.command); n != 1 {
+					t.Errorf("%d %s commands, want 1\nstdout:\n%s\nstderr:\n%s", n, kind.command, out.String(), errOut.String())
+				}
+			})
+		}
+	}
+}
