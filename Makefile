@@ -136,11 +136,7 @@ example-act:
 wrappers:
 	$(GO) run ./tools/wrappergen
 
-	check-# The example GitHub workflow under nektos/act with the step images (docs/github.md).
-example-act:
-	GITSHIP_TEST_STRICT=1 $(GO) test -count=1 -v -run UnderAct ./examples/pipelines
-
-wrappers:
+check-wrappers:
 	$(GO) run ./tools/wrappergen -check
 
 # Fuzz every parser of input for FUZZTIME each (docs/security.md lists
