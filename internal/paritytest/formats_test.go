@@ -3,6 +3,7 @@ package paritytest
 import (
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -11,7 +12,7 @@ import (
 
 // TestEnumsAndFormats validates testdata/written/formats, one resource a
 // file, with gitship and with kubeconform (the schemas gitship exports,
-// strict, newest embedded version) and asserts both reach the verdict the
+// strict, the oldest and the newest embedded version) and asserts both reach the verdict the
 // table gives. Both compile with santhosh-tekuri/jsonschema/v6 in draft 4,
 // which asserts the formats it knows (date-time, and the duration
 // kubeconform registers) and ignores the others: int32, int64, byte,
@@ -44,19 +45,8 @@ func TestEnumsAndFormats(t *testing.T) {
 	if len(versions) == 0 {
 		t.Fatal("no embedded schemas")
 	}
-	v := versions[len(versions)-1]
 	in := input{"manifests", "written/formats", nil}
 	dir := filepath.Join("testdata", filepath.FromSlash(in.path))
-	schemas := t.TempDir()
-	exportSchemas(t, schemas, v)
-	streams := renderInput(t, in, v)
-	crds := exportCRDs(t, schemas, v, streams)
-	if len(crds) != 1 {
-		t.Fatalf("%d CRDs among %s, want 1 (crd.yaml)", len(crds), dir)
-	}
-	gs := gitshipVerdicts(t, v, streams, crds)
-	ks := kubeconformVerdicts(t, schemas, v, streams)
-
 	files, err := os.ReadDir(dir)
 	if err != nil {
 		t.Fatal(err)
@@ -70,21 +60,32 @@ func TestEnumsAndFormats(t *testing.T) {
 			t.Errorf("%s: in %s but not in the table", f.Name(), dir)
 		}
 	}
-	for _, c := range cases {
-		t.Run(strings.TrimSuffix(c.file, ".yaml"), func(t *testing.T) {
-			name := filepath.ToSlash(filepath.Join(dir, c.file))
-			g, k := gs[name], ks[name]
-			if len(g) != 1 || len(k) != 1 {
-				t.Fatalf("%s: gitship %d verdicts %v, kubeconform %d %v; want 1 each", c.file, len(g), g, len(k), k)
-			}
-			if g[0].status != c.want || k[0].status != c.want {
-				t.Errorf("%s: gitship %s (%s), kubeconform %s (%s); want %s for both",
-					c.file, g[0].status, g[0].detail, k[0].status, k[0].detail, c.want)
-			}
-			t.Logf("%s %s: gitship %s %q; kubeconform %s %q", g[0].kind, g[0].name, g[0].status, g[0].detail, k[0].status, k[0].detail)
-			if c.apiServer != "" {
-				t.Logf("both accept what the API server %s", c.apiServer)
-			}
-		})
+	for _, v := range slices.Compact([]string{versions[0], versions[len(versions)-1]}) {
+		schemas := t.TempDir()
+		exportSchemas(t, schemas, v)
+		streams := renderInput(t, in, v)
+		crds := exportCRDs(t, schemas, v, streams)
+		if len(crds) != 1 {
+			t.Fatalf("%d CRDs among %s, want 1 (crd.yaml)", len(crds), dir)
+		}
+		gs := gitshipVerdicts(t, v, streams, crds)
+		ks := kubeconformVerdicts(t, schemas, v, streams)
+		for _, c := range cases {
+			t.Run(v+"/"+strings.TrimSuffix(c.file, ".yaml"), func(t *testing.T) {
+				name := filepath.ToSlash(filepath.Join(dir, c.file))
+				g, k := gs[name], ks[name]
+				if len(g) != 1 || len(k) != 1 {
+					t.Fatalf("%s: gitship %d verdicts %v, kubeconform %d %v; want 1 each", c.file, len(g), g, len(k), k)
+				}
+				if g[0].status != c.want || k[0].status != c.want {
+					t.Errorf("%s (Kubernetes %s): gitship %s (%s), kubeconform %s (%s); want %s for both",
+						c.file, v, g[0].status, g[0].detail, k[0].status, k[0].detail, c.want)
+				}
+				t.Logf("%s %s: gitship %s %q; kubeconform %s %q", g[0].kind, g[0].name, g[0].status, g[0].detail, k[0].status, k[0].detail)
+				if c.apiServer != "" {
+					t.Logf("both accept what the API server %s", c.apiServer)
+				}
+			})
+		}
 	}
 }
