@@ -24,7 +24,16 @@ type Context struct {
 	PullRequest   string // number or id; empty outside a PR
 	RunID         string
 	RunURL        string
-	Workspace     string // repository root on this machine
+	// RunAttempt is the attempt of a re-run run (GitHub's
+	// GITHUB_RUN_ATTEMPT); empty where the platform does not say.
+	RunAttempt string
+	// Workflow names the workflow or pipeline definition that runs:
+	// GitHub's GITHUB_WORKFLOW_REF (owner/repo/.github/workflows/ci.yml@refs/heads/main),
+	// Azure's pipeline definition URL (Azure names no YAML file in the
+	// environment), Cloud Build's TRIGGER_BUILD_CONFIG_PATH, else its
+	// TRIGGER_NAME. Provenance records it.
+	Workflow  string
+	Workspace string // repository root on this machine
 	// Actor and ActorEmail are who started the run, when the platform
 	// says: commits the run makes are authored as them.
 	Actor, ActorEmail string
@@ -84,6 +93,8 @@ func githubContext(env Env) Context {
 		Branch:     env["GITHUB_HEAD_REF"],
 		BaseBranch: env["GITHUB_BASE_REF"],
 		RunID:      env["GITHUB_RUN_ID"],
+		RunAttempt: env["GITHUB_RUN_ATTEMPT"],
+		Workflow:   env["GITHUB_WORKFLOW_REF"],
 		Workspace:  env["GITHUB_WORKSPACE"],
 		Actor:      env["GITHUB_ACTOR"],
 	}
@@ -120,6 +131,9 @@ func azureContext(env Env) Context {
 	if coll, proj := env["SYSTEM_COLLECTIONURI"], env["SYSTEM_TEAMPROJECT"]; coll != "" && proj != "" && c.RunID != "" {
 		c.RunURL = strings.TrimSuffix(coll, "/") + "/" + url.PathEscape(proj) + "/_build/results?buildId=" + c.RunID
 	}
+	if coll, proj, def := env["SYSTEM_COLLECTIONURI"], env["SYSTEM_TEAMPROJECT"], env["SYSTEM_DEFINITIONID"]; coll != "" && proj != "" && def != "" {
+		c.Workflow = strings.TrimSuffix(coll, "/") + "/" + url.PathEscape(proj) + "/_build?definitionId=" + url.QueryEscape(def)
+	}
 	return c.finish()
 }
 
@@ -139,6 +153,7 @@ func cloudBuildContext(env Env) Context {
 		PullRequest:   env["_PR_NUMBER"],
 		RepositoryURL: env["_REPOSITORY_URL"],
 		RunID:         env["BUILD_ID"],
+		Workflow:      firstNonEmpty(env["TRIGGER_BUILD_CONFIG_PATH"], env["TRIGGER_NAME"]),
 	}
 	switch {
 	case c.Tag != "":
