@@ -191,7 +191,10 @@ func Run(ctx context.Context, o Options, log io.Writer) (*Result, error) {
 	}
 	assets := filepath.Join(work, "assets")
 	if err := stage(fmt.Sprintf("binaries: %d steps for %s", len(steps), strings.Join(o.Platforms, ", ")), func() error {
-		return buildBinaries(ctx, root, assets, work, o.Version, steps, plats, log)
+		if err := buildBinaries(ctx, root, assets, work, o.Version, steps, plats, log); err != nil {
+			return err
+		}
+		return copySetup(root, assets, filepath.Join(work, "actions", "setup"))
 	}); err != nil {
 		return nil, err
 	}
@@ -457,6 +460,19 @@ func copyActions(wrappers, out string, steps []string) error {
 		}
 	}
 	return nil
+}
+
+// copySetup puts the setup action (setup/: install the binaries on
+// macOS, Windows and Linux runners) into out with the assets'
+// SHA256SUMS, which it checks every download against: the checksums come
+// with the action's release commit, not from the server the binaries do.
+func copySetup(root, assets, out string) error {
+	for _, f := range []string{"action.yml", "install.sh"} {
+		if err := copyFile(filepath.Join(root, "setup", f), filepath.Join(out, f)); err != nil {
+			return fmt.Errorf("setup action: %w", err)
+		}
+	}
+	return copyFile(filepath.Join(assets, "SHA256SUMS"), filepath.Join(out, "SHA256SUMS"))
 }
 
 // buildBinaries cross-compiles every step for every platform the way

@@ -10,6 +10,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"maps"
 	"net/http"
 	"net/http/httptest"
 	"os"
@@ -187,6 +188,26 @@ func TestReleaseVSIX(t *testing.T) {
 	for name, sum := range assetSums {
 		if got := fileSum(t, filepath.Join(out, "assets", name)); got != sum {
 			t.Errorf("assets/SHA256SUMS has %s for %s, want %s", sum, name, got)
+		}
+	}
+
+	// The setup action (macOS, Windows and Linux runners) carries the
+	// assets' checksums and installs the runner's binary from the
+	// release's assets served on loopback, as a composite step runs it.
+	if got, want := readSums(t, filepath.Join(out, "actions", "setup", "SHA256SUMS")), assetSums; !maps.Equal(got, want) {
+		t.Errorf("actions/setup/SHA256SUMS = %v, want the assets' %v", got, want)
+	}
+	if runtime.GOOS == "linux" && slices.Contains(DefaultPlatforms, runtime.GOOS+"/"+runtime.GOARCH) {
+		srv := newReleaseServer(t, filepath.Join(out, "assets"))
+		tools := t.TempDir()
+		cmd := exec.Command("bash", filepath.Join(out, "actions", "setup", "install.sh"))
+		cmd.Env = []string{"PATH=" + os.Getenv("PATH"), "RUNNER_OS=Linux", "RUNNER_ARCH=" + map[string]string{"amd64": "X64", "arm64": "ARM64"}[runtime.GOARCH],
+			"RUNNER_TOOL_CACHE=" + tools, "GITHUB_ACTION_PATH=" + filepath.Join(out, "actions", "setup"),
+			"GITSHIP_ACTION_REF=v" + version, "GITSHIP_STEPS=publish", "GITSHIP_DOWNLOAD_URL=" + srv.URL + "/v{version}/{asset}"}
+		if got, err := cmd.CombinedOutput(); err != nil {
+			t.Errorf("the release's setup action: %v\n%s", err, got)
+		} else if got, err := exec.Command(filepath.Join(tools, "gitship", version, runtime.GOOS+"-"+runtime.GOARCH, "gitship-publish"), "--version").CombinedOutput(); err != nil || !strings.Contains(string(got), version) {
+			t.Errorf("gitship-publish --version installed by the setup action: %q, %v", got, err)
 		}
 	}
 
