@@ -7,6 +7,7 @@ import (
 	"github.com/gitship/gitship/shared/steps/lint"
 	"github.com/gitship/gitship/shared/steps/publish"
 	"github.com/gitship/gitship/shared/steps/validate"
+	"github.com/gitship/gitship/shared/steps/verify"
 )
 
 // Steps are the steps that get wrappers. Adding a step is one line here,
@@ -18,6 +19,7 @@ func Steps() []step.Step {
 		validate.Step(),
 		publish.Step(),
 		gitopspr.Step(),
+		verify.Step(),
 	}
 }
 
