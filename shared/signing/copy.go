@@ -1,0 +1,82 @@
+package signing
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+)
+
+// Copy copies the signatures and attestations of src (its .sig and .att
+// images) to dst, the same image promoted to another repository: dst's
+// .sig and .att get every layer of src's they lack, so signatures dst
+// had already are kept. It returns what it wrote; an image with nothing
+// attached copies nothing.
+//
+// Copy checks nothing: a promotion verifies src first (Verify) and copies
+// only then, so that it never carries on what it did not verify.
+func (c *Client) Copy(ctx context.Context, src, dst name.Digest) ([]Written, error) {
+	if src.DigestStr() != dst.DigestStr() {
+		return nil, fmt.Errorf("copy signatures of %s to %s: not the same digest", src, dst)
+	}
+	var out []Written
+	for _, tags := range [][2]name.Tag{{SignatureTag(src), SignatureTag(dst)}, {AttestationTag(src), AttestationTag(dst)}} {
+		from, to := tags[0], tags[1]
+		img, err := c.read(ctx, from)
+		if err != nil {
+			return out, err
+		}
+		if img == nil {
+			continue
+		}
+		srcLayers, err := layers(img)
+		if err != nil {
+			return out, fmt.Errorf("read %s: %w", from, err)
+		}
+		old, err := c.read(ctx, to)
+		if err != nil {
+			return out, err
+		}
+		var have []layerOf
+		if old != nil {
+			if have, err = layers(old); err != nil {
+				return out, fmt.Errorf("read %s: %w", to, err)
+			}
+		}
+		seen := map[string]bool{}
+		var adds []mutate.Addendum
+		for _, l := range append(have, srcLayers...) {
+			k := l.desc.Digest.String() + "\x00" + l.desc.Annotations[SignatureAnnotation]
+			if seen[k] {
+				continue
+			}
+			seen[k] = true
+			adds = append(adds, mutate.Addendum{Layer: static.NewLayer(l.content, l.desc.MediaType), MediaType: l.desc.MediaType, Annotations: l.desc.Annotations})
+		}
+		if old != nil && len(adds) == len(have) {
+			dg, err := old.Digest()
+			if err != nil {
+				return out, err
+			}
+			out = append(out, Written{Ref: to.String(), Digest: dg.String(), Unchanged: true})
+			continue
+		}
+		merged, err := mutate.Append(emptyImage(), adds...)
+		if err != nil {
+			return out, fmt.Errorf("make %s: %w", to, err)
+		}
+		if err := remote.Write(to, merged, c.remote(ctx)...); err != nil {
+			return out, fmt.Errorf("write %s: %w", to, err)
+		}
+		dg, err := merged.Digest()
+		if err != nil {
+			return out, err
+		}
+		fmt.Fprintf(c.opts.Log, "Copied %s to %s (%s)\n", from, to, dg)
+		out = append(out, Written{Ref: to.String(), Digest: dg.String()})
+	}
+	return out, nil
+}

@@ -1,0 +1,174 @@
+package signing
+
+import (
+	"bytes"
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/sigstore/sigstore/pkg/signature/dsse"
+	"github.com/sigstore/sigstore/pkg/signature/payload"
+)
+
+// Written is what Sign or Attest wrote.
+type Written struct {
+	// Ref is where: the .sig or .att tag.
+	Ref string
+	// Digest is the manifest digest of what the tag names now.
+	Digest string
+	// Unchanged is true when the same signature was there already.
+	Unchanged bool
+}
+
+// Sign signs the image d names with s: cosign's simple-signing payload
+// (the image's repository and digest), its signature in the layer's
+// dev.cosignproject.cosign/signature annotation, appended to d's .sig
+// image (made when there is none). A signature by the same key over the
+// same payload already there is kept, not doubled: re-running a publish
+// changes nothing.
+func (c *Client) Sign(ctx context.Context, d name.Digest, s *Signer) (Written, error) {
+	p, err := payload.Cosign{Image: d}.MarshalJSON()
+	if err != nil {
+		return Written{}, fmt.Errorf("sign %s: %w", d, err)
+	}
+	sig, err := s.signer.SignMessage(bytes.NewReader(p))
+	if err != nil {
+		return Written{}, fmt.Errorf("sign %s: %w", d, err)
+	}
+	t := SignatureTag(d)
+	keep := func(l layerOf) bool {
+		// The same payload, verified with our key: this key signed it.
+		return !(bytes.Equal(l.content, p) && verifyMessage(s.public, l) == nil)
+	}
+	add := mutate.Addendum{
+		Layer:       static.NewLayer(p, SimpleSigningMediaType),
+		MediaType:   SimpleSigningMediaType,
+		Annotations: map[string]string{SignatureAnnotation: base64.StdEncoding.EncodeToString(sig)},
+	}
+	return c.attach(ctx, t, add, keep)
+}
+
+// Attest signs statement, an in-toto Statement v1 (JSON) whose subject is
+// the image d names, into a DSSE envelope and appends it to d's .att
+// image, annotated with its predicateType as cosign does. An earlier
+// attestation of the same predicate type by the same key is replaced: the
+// .att image holds the latest provenance and SBOM of each key.
+func (c *Client) Attest(ctx context.Context, d name.Digest, statement []byte, s *Signer) (Written, error) {
+	pt, err := checkStatement(statement, d)
+	if err != nil {
+		return Written{}, fmt.Errorf("attest %s: %w", d, err)
+	}
+	env, err := dsse.WrapSigner(s.signer, InTotoPayloadType).SignMessage(bytes.NewReader(statement))
+	if err != nil {
+		return Written{}, fmt.Errorf("attest %s: %w", d, err)
+	}
+	t := AttestationTag(d)
+	keep := func(l layerOf) bool {
+		if l.desc.Annotations[PredicateTypeAnnotation] != pt {
+			return true
+		}
+		_, err := verifyEnvelope(s.public, l.content)
+		return err != nil
+	}
+	add := mutate.Addendum{
+		Layer:     static.NewLayer(env, DSSEMediaType),
+		MediaType: DSSEMediaType,
+		Annotations: map[string]string{
+			SignatureAnnotation:     "",
+			PredicateTypeAnnotation: pt,
+		},
+	}
+	return c.attach(ctx, t, add, keep)
+}
+
+// attach writes t's image: its layers that keep allows, then add. When
+// keep dropped a signature identical in payload to add's (same key), and
+// nothing else changed, the image is left as it is.
+func (c *Client) attach(ctx context.Context, t name.Tag, add mutate.Addendum, keep func(layerOf) bool) (Written, error) {
+	old, err := c.read(ctx, t)
+	if err != nil {
+		return Written{}, err
+	}
+	base := emptyImage()
+	var kept []mutate.Addendum
+	dropped := 0
+	if old != nil {
+		ls, err := layers(old)
+		if err != nil {
+			return Written{}, fmt.Errorf("read %s: %w", t, err)
+		}
+		for _, l := range ls {
+			if !keep(l) {
+				dropped++
+				continue
+			}
+			kept = append(kept, mutate.Addendum{
+				Layer:       static.NewLayer(l.content, l.desc.MediaType),
+				MediaType:   l.desc.MediaType,
+				Annotations: l.desc.Annotations,
+			})
+		}
+		if dropped > 0 && add.MediaType == SimpleSigningMediaType {
+			// Our key signed this payload already: leave it be.
+			dg, err := old.Digest()
+			if err != nil {
+				return Written{}, err
+			}
+			return Written{Ref: t.String(), Digest: dg.String(), Unchanged: true}, nil
+		}
+	}
+	img, err := mutate.Append(base, append(kept, add)...)
+	if err != nil {
+		return Written{}, fmt.Errorf("make %s: %w", t, err)
+	}
+	if err := remote.Write(t, img, c.remote(ctx)...); err != nil {
+		return Written{}, fmt.Errorf("write %s: %w", t, err)
+	}
+	dg, err := img.Digest()
+	if err != nil {
+		return Written{}, err
+	}
+	fmt.Fprintf(c.opts.Log, "Wrote %s (%s)\n", t, dg)
+	return Written{Ref: t.String(), Digest: dg.String()}, nil
+}
+
+// statementHead is what Attest checks of a statement before signing it.
+type statementHead struct {
+	Type          string `json:"_type"`
+	PredicateType string `json:"predicateType"`
+	Subject       []struct {
+		Name   string            `json:"name"`
+		Digest map[string]string `json:"digest"`
+	} `json:"subject"`
+}
+
+// checkStatement refuses to sign a statement that is not an in-toto
+// Statement v1 about d, and returns its predicate type.
+func checkStatement(statement []byte, d name.Digest) (string, error) {
+	var st statementHead
+	if err := json.Unmarshal(statement, &st); err != nil {
+		return "", fmt.Errorf("statement is not JSON: %w", err)
+	}
+	if st.Type != "https://in-toto.io/Statement/v1" {
+		return "", fmt.Errorf("statement _type is %q; want https://in-toto.io/Statement/v1", st.Type)
+	}
+	if st.PredicateType == "" {
+		return "", fmt.Errorf("statement has no predicateType")
+	}
+	h, err := v1.NewHash(d.DigestStr())
+	if err != nil {
+		return "", err
+	}
+	for _, s := range st.Subject {
+		if s.Digest[h.Algorithm] == h.Hex {
+			return st.PredicateType, nil
+		}
+	}
+	return "", fmt.Errorf("statement's subject does not name %s", d.DigestStr())
+}
