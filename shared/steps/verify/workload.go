@@ -132,12 +132,25 @@ func (d deployment) currentPods(ctx context.Context, c dynamic.Interface, dep *a
 	if err != nil {
 		return nil, err
 	}
+	// The current ReplicaSet has the Deployment's revision; failing
+	// that annotation, the one whose pod template runs the same images.
 	revision := dep.Annotations["deployment.kubernetes.io/revision"]
-	var owner types.UID
+	var owner, sameImages types.UID
 	for _, u := range rsList.Items {
-		if revision != "" && u.GetAnnotations()["deployment.kubernetes.io/revision"] == revision && ownedBy(u.GetOwnerReferences(), dep.UID) {
+		if !ownedBy(u.GetOwnerReferences(), dep.UID) {
+			continue
+		}
+		if revision != "" && u.GetAnnotations()["deployment.kubernetes.io/revision"] == revision {
 			owner = u.GetUID()
 		}
+		var rs appsv1.ReplicaSet
+		if runtime.DefaultUnstructuredConverter.FromUnstructured(u.Object, &rs) == nil &&
+			slices.Equal(images(rs.Spec.Template.Spec), images(dep.Spec.Template.Spec)) {
+			sameImages = u.GetUID()
+		}
+	}
+	if owner == "" {
+		owner = sameImages
 	}
 	podList, err := c.Resource(podsGVR).Namespace(d.namespace).List(ctx, opts)
 	if err != nil {
