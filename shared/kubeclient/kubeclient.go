@@ -8,6 +8,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
 	"slices"
 	"strings"
 	"time"
@@ -48,6 +49,10 @@ type Client struct {
 // context it does not have.
 var ErrConfig = errors.New("kubernetes configuration")
 
+// ErrNoFile is returned (wrapped, with ErrConfig) when the kubeconfig
+// named, or every file $KUBECONFIG names, does not exist.
+var ErrNoFile = errors.New("no such file")
+
 // UnreachableError is a server that could not be reached, or that refused
 // the credentials: the message names the server and the context.
 type UnreachableError struct {
@@ -75,6 +80,16 @@ func New(o Options) (*Client, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
 	if o.Kubeconfig != "" {
 		rules.ExplicitPath = o.Kubeconfig
+		if _, err := os.Stat(o.Kubeconfig); err != nil {
+			return nil, fmt.Errorf("%w: kubeconfig %s: %w", ErrConfig, o.Kubeconfig, ErrNoFile)
+		}
+	} else if len(rules.Precedence) > 0 && os.Getenv(clientcmd.RecommendedConfigPathEnvVar) != "" {
+		// clientcmd skips the files of $KUBECONFIG that do not exist:
+		// when none does, say so rather than "no configuration".
+		found := slices.ContainsFunc(rules.Precedence, func(p string) bool { _, err := os.Stat(p); return err == nil })
+		if !found {
+			return nil, fmt.Errorf("%w: $KUBECONFIG %s: %w", ErrConfig, os.Getenv(clientcmd.RecommendedConfigPathEnvVar), ErrNoFile)
+		}
 	}
 	overrides := &clientcmd.ConfigOverrides{CurrentContext: o.Context}
 	cc := clientcmd.NewNonInteractiveDeferredLoadingClientConfig(rules, overrides)

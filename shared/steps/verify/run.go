@@ -111,6 +111,11 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 // deploy waits for every target, in the order given by kind.
 func deploy(ctx context.Context, s Settings, p plan, r *step.Run, start time.Time) ([]done, error) {
 	c, err := kubeclient.New(kubeclient.Options{Kubeconfig: s.Kubeconfig, Context: s.Context, UserAgent: "gitship-verify/" + step.Version})
+	if errors.Is(err, kubeclient.ErrNoFile) {
+		// The usual cause in CI: a kubeconfig written where the step's
+		// container does not see it.
+		return nil, step.Usagef("%v (in a container only what is mounted is seen: a GitHub Docker action sees the workspace alone, so copy the kubeconfig into it; see docs/verify.md)", err)
+	}
 	if err != nil {
 		return nil, step.Usagef("%v", err)
 	}

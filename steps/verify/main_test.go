@@ -1,0 +1,185 @@
+package main
+
+// End-to-end tests of the built gitship-verify binary: bad input, a
+// cluster nobody answers for, and probes against an HTTP server on
+// loopback. The waits against a real kube-apiserver are in
+// cluster_test.go.
+
+import (
+	"fmt"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/gitship/gitship/internal/steptest"
+)
+
+var binary string
+
+func TestMain(m *testing.M) { steptest.Main(m, "gitship-verify", &binary) }
+
+// run runs the binary in a fresh workspace with a local CI's environment
+// and returns how it ended, its outputs and its summary.
+func run(t *testing.T, env map[string]string, args ...string) (steptest.Result, map[string]string, string) {
+	t.Helper()
+	ws := t.TempDir()
+	tmp := t.TempDir()
+	full := steptest.CIEnv("github", ws, tmp)
+	for k, v := range env {
+		full[k] = v
+	}
+	res := steptest.Run(t, binary, ws, full, args...)
+	outputs := map[string]string{}
+	data, _ := os.ReadFile(filepath.Join(tmp, "output"))
+	for _, line := range strings.Split(string(data), "\n") {
+		if k, v, ok := strings.Cut(line, "="); ok {
+			outputs[k] = v
+		}
+	}
+	summary, _ := os.ReadFile(filepath.Join(tmp, "summary"))
+	return res, outputs, string(summary)
+}
+
+// deadServer is a URL on loopback where nothing listens.
+func deadServer(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return "https://" + addr
+}
+
+func kubeconfig(t *testing.T, server string) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	data := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- name: dev
+  cluster:
+    server: %s
+    insecure-skip-tls-verify: true
+users:
+- name: ci
+  user:
+    token: not-a-real-token
+contexts:
+- name: dev
+  context: {cluster: dev, user: ci}
+current-context: dev
+`, server)
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
+const sha = "9c0d2a7b41e8f0c1d2e3f4a5b6c7d8e9f0a1b2c3"
+
+// Input a user got wrong, or a cluster that cannot be used: exit 2, with
+// the input or the server named, and no wait.
+func TestBadInputExitsTwo(t *testing.T) {
+	dead := deadServer(t)
+	cfg := kubeconfig(t, dead)
+	for _, tt := range []struct {
+		name string
+		env  map[string]string
+		args []string
+		want string
+	}{
+		{"nothing to verify", nil, nil, "nothing to verify"},
+		{"no revision", nil, []string{"--flux-kustomization", "flux-system/apps"}, "--revision is required"},
+		{"revision not a commit", nil, []string{"--revision", "main", "--flux-kustomization", "flux-system/apps"}, `--revision "main"`},
+		{"reference without namespace", nil, []string{"--revision", sha, "--argocd-application", "shop"}, `--argocd-application "shop": want NAMESPACE/NAME`},
+		{"statefulset", nil, []string{"--workload", "shop/StatefulSet/db"}, "only Deployment"},
+		{"image by tag", nil, []string{"--workload", "shop/Deployment/web", "--image", "ghcr.io/acme/shop:1.0"}, "--image"},
+		{"url scheme", nil, []string{"--url", "ftp://example.com"}, `--url "ftp://example.com"`},
+		{"body regexp", nil, []string{"--url", "http://127.0.0.1:1/", "--expect-body", "("}, "--expect-body"},
+		{"json expectation", nil, []string{"--url", "http://127.0.0.1:1/", "--expect-json", "status"}, "want PATH=VALUE"},
+		{"missing kubeconfig", nil, []string{"--kubeconfig", "/nonexistent/kubeconfig", "--workload", "shop/Deployment/web"}, "/nonexistent/kubeconfig"},
+		{"KUBECONFIG names no file", map[string]string{"KUBECONFIG": "/nonexistent/a:/nonexistent/b"}, []string{"--workload", "shop/Deployment/web"},
+			"$KUBECONFIG /nonexistent/a:/nonexistent/b: no such file"},
+		{"unknown context", nil, []string{"--kubeconfig", cfg, "--context", "prod", "--workload", "shop/Deployment/web"}, `"prod"`},
+		{"unreachable cluster", nil, []string{"--kubeconfig", cfg, "--revision", sha, "--flux-kustomization", "flux-system/apps"},
+			"cannot reach the Kubernetes API server " + dead + " (context dev)"},
+		{"unreachable cluster from KUBECONFIG", map[string]string{"KUBECONFIG": cfg}, []string{"--workload", "shop/Deployment/web"},
+			"cannot reach the Kubernetes API server " + dead},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res, _, _ := run(t, tt.env, tt.args...)
+			if res.Code != 2 || !strings.Contains(res.Stderr, tt.want) {
+				t.Errorf("exit %d, want 2 with %q in stderr:\n%s", res.Code, tt.want, res.Stderr)
+			}
+			steptest.NoInjection(t, "github", res)
+		})
+	}
+}
+
+// An endpoint that fails its first two probes, then answers: the step
+// succeeds after 3 right answers in a row, says so in one line per
+// change, and reports the latencies.
+func TestProbeRecovers(t *testing.T) {
+	var n atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if n.Add(1) <= 2 {
+			http.Error(w, "starting", http.StatusServiceUnavailable)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"status":"ok","version":"1.2.3"}`)
+	}))
+	defer srv.Close()
+	res, out, summary := run(t, nil, "--url", srv.URL+"/healthz", "--expect-json", "status=ok",
+		"--expect-body", `"version":"1\.2\.3"`, "--probe-interval", "100ms")
+	if res.Code != 0 {
+		t.Fatalf("exit %d\nstdout:\n%s\nstderr:\n%s", res.Code, res.Stdout, res.Stderr)
+	}
+	if got := n.Load(); got != 5 {
+		t.Errorf("%d probes, want 5 (2 wrong, 3 right)", got)
+	}
+	for _, want := range []string{
+		"GET " + srv.URL + "/healthz: 503 Service Unavailable, want 200; trying again with back-off\n",
+		"GET " + srv.URL + "/healthz: 200, right (",
+		"GET " + srv.URL + "/healthz: 3 right answers in a row, median ",
+	} {
+		if strings.Count(res.Stdout, want) != 1 {
+			t.Errorf("stdout does not say %q once:\n%s", want, res.Stdout)
+		}
+	}
+	if out["probe-latency-p50"] == "" || !strings.HasSuffix(out["probe-latency-p50"], "s") {
+		t.Errorf("outputs = %v, want probe-latency-p50", out)
+	}
+	if !strings.Contains(summary, "| "+srv.URL+"/healthz | ok | 5 | 2 | ") {
+		t.Errorf("summary:\n%s", summary)
+	}
+}
+
+// An endpoint that never answers right: exit 1 when --timeout runs out,
+// with the last wrong answer.
+func TestProbeNeverRight(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		fmt.Fprint(w, `{"status":"degraded"}`)
+	}))
+	defer srv.Close()
+	res, out, summary := run(t, nil, "--url", srv.URL, "--expect-json", "status=ok", "--probe-interval", "100ms", "--timeout", "2s")
+	if res.Code != 1 || !strings.Contains(res.Stderr, "JSON status is degraded, want ok") {
+		t.Errorf("exit %d, want 1 with the wrong answer:\n%s", res.Code, res.Stderr)
+	}
+	if strings.Count(res.Stdout, "JSON status is degraded") != 1 {
+		t.Errorf("stdout repeats the same answer:\n%s", res.Stdout)
+	}
+	if len(out) != 0 {
+		t.Errorf("outputs of a failed run: %v", out)
+	}
+	if !strings.Contains(summary, "failed: ") {
+		t.Errorf("summary:\n%s", summary)
+	}
+}
