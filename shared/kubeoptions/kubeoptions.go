@@ -11,6 +11,7 @@ import (
 	"io"
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
@@ -32,6 +33,9 @@ type RenderFlags struct {
 	Charts, Kustomizations cli.StringSlice
 	Values, Set, Manifests cli.StringSlice
 	ReleaseName, Namespace string
+
+	DependencyUpdate  bool
+	DependencyTimeout time.Duration
 }
 
 // Flags declares the render flags, bound to r.
@@ -59,6 +63,14 @@ func (r *RenderFlags) Flags() []cli.Flag {
 			Usage: "namespace the chart is rendered for (.Release.Namespace)"},
 		&cli.StringSliceFlag{Name: "kustomize", Destination: &r.Kustomizations, Usage: kustomize + several},
 		&cli.StringSliceFlag{Name: "manifests", Destination: &r.Manifests, Usage: manifests + " (repeatable)"},
+		&cli.BoolFlag{Name: "dependency-update", Destination: &r.DependencyUpdate,
+			Usage: "fetch the chart's dependencies before rendering, as helm dependency build does (the versions Chart.lock pins; " +
+				"without a Chart.lock, as helm dependency update: the newest each constraint allows), from http(s) chart repositories " +
+				"(index.yaml; a server on loopback works offline), file:// charts, and file:// directories holding index.yaml and the archives; " +
+				"into memory: the chart directory is not changed, no charts/ or Chart.lock is written. No credentials are sent; " +
+				"oci:// and helm repo add names are not fetched"},
+		&cli.DurationFlag{Name: "dependency-timeout", Value: render.DefaultDependencyTimeout, Destination: &r.DependencyTimeout,
+			Usage: "how long --dependency-update waits for each request to a chart repository"},
 	}
 }
 
@@ -88,7 +100,7 @@ func (r *RenderFlags) One() (chart, kustomize string, err error) {
 func (r *RenderFlags) Sources() render.Sources {
 	return render.Sources{Charts: r.Charts.Value(), Values: r.Values.Value(), Set: r.Set.Value(),
 		ReleaseName: r.ReleaseName, Namespace: r.Namespace, Kustomize: r.Kustomizations.Value(),
-		Manifests: r.Manifests.Value()}
+		Manifests: r.Manifests.Value(), DependencyUpdate: r.DependencyUpdate, DependencyTimeout: r.DependencyTimeout}
 }
 
 // ValidationFlags are the validation settings: --crd,

@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"path"
@@ -12,6 +13,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"time"
 
 	"helm.sh/helm/v3/pkg/chart"
 	"helm.sh/helm/v3/pkg/chart/loader"
@@ -38,6 +40,27 @@ type Chart struct {
 	// KeepUnreadable keeps a rendered document that is not an object as a
 	// Resource with Err set (Sources.KeepUnreadable).
 	KeepUnreadable bool
+	// DependencyUpdate fetches the dependencies of Chart.yaml before
+	// rendering, as helm dependency build (with Chart.lock) or update
+	// (without) would, into memory: Dir is not changed (see
+	// updateDependencies).
+	DependencyUpdate bool
+	// DependencyTimeout bounds each request to a chart repository;
+	// 0 is DefaultDependencyTimeout.
+	DependencyTimeout time.Duration
+	// Log, when set, is told what DependencyUpdate fetched.
+	Log io.Writer
+
+	fetch *dependencyFetch // shared by copies: set by withFetch
+}
+
+// withFetch gives c a store for what DependencyUpdate fetches, which the
+// copies of c made afterwards share.
+func (c Chart) withFetch() Chart {
+	if c.DependencyUpdate && c.fetch == nil {
+		c.fetch = &dependencyFetch{}
+	}
+	return c
 }
 
 // RenderChart renders c like `helm template --include-crds`, in process and
@@ -51,7 +74,8 @@ type Chart struct {
 // to the GitOps files, and sorting costs Helm a second parse of every
 // document.
 func RenderChart(ctx context.Context, c Chart) ([]Resource, error) {
-	ch, vals, kube, err := c.load()
+	c = c.withFetch()
+	ch, vals, kube, err := c.load(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -66,6 +90,7 @@ func (c Chart) renderLoaded(ctx context.Context, ch *chart.Chart, vals map[strin
 		return nil, err
 	}
 	sources := newChartSources(c.Dir, ch) // before render changes the dependencies
+	sources.fetched(c.Dir, ch, c.fetch)
 	files, err := c.render(ch, vals, kube)
 	if err != nil {
 		return nil, fmt.Errorf("render chart %q: %w", c.Dir, templateError{err, sources, ch.Name()})
@@ -248,7 +273,7 @@ func (c Chart) stream() string {
 
 // load checks what c points at, so that mistakes in it are input errors,
 // then loads the chart and merges the values as helm does.
-func (c Chart) load() (*chart.Chart, map[string]any, *chartutil.KubeVersion, error) {
+func (c Chart) load(ctx context.Context) (*chart.Chart, map[string]any, *chartutil.KubeVersion, error) {
 	fi, err := os.Stat(c.Dir)
 	switch {
 	case errors.Is(err, fs.ErrNotExist):
@@ -302,11 +327,20 @@ func (c Chart) load() (*chart.Chart, map[string]any, *chartutil.KubeVersion, err
 	if t := ch.Metadata.Type; t != "" && t != "application" {
 		return nil, nil, nil, asInput(fmt.Errorf("chart %q is a %s chart, which cannot be rendered", c.Dir, t))
 	}
+	if c.DependencyUpdate {
+		if err := c.updateDependencies(ctx, ch); err != nil {
+			return nil, nil, nil, err
+		}
+	}
 	if err := resolveFileDependencies(c.Dir, ch); err != nil {
 		return nil, nil, nil, fmt.Errorf("chart %q: %w", c.Dir, err)
 	}
 	if missing := missingDependencies(ch); len(missing) > 0 {
-		return nil, nil, nil, asInput(fmt.Errorf("chart %q: %s in Chart.yaml but not in %s: run helm dependency build %s (it fetches what Chart.lock pins into charts/)",
+		fix := "run helm dependency build %s (it fetches what Chart.lock pins into charts/), or add --dependency-update"
+		if c.DependencyUpdate {
+			fix = "a dependency without a repository must be in charts/ (helm dependency build %s does not fetch it either)"
+		}
+		return nil, nil, nil, asInput(fmt.Errorf("chart %q: %s in Chart.yaml but not in %s: "+fix,
 			c.Dir, strings.Join(missing, "; "), filepath.Join(c.Dir, "charts"), c.Dir))
 	}
 	sortDependencies(ch)
@@ -537,6 +571,32 @@ func (s chartSources) add(full, p string, md *chart.Metadata) (string, bool) {
 		}
 	}
 	return name, true
+}
+
+// fetched maps the subcharts of ch, the chart in dir, that
+// --dependency-update fetched to the archives they came from, in place of
+// what charts/ holds: named as helm dependency build would save them,
+// dir/charts/lib-1.2.3.tgz (the log says where they came from).
+func (s chartSources) fetched(dir string, ch *chart.Chart, f *dependencyFetch) {
+	if f == nil {
+		return
+	}
+	for _, d := range ch.Metadata.Dependencies {
+		if from := f.source(d.Name); from != "" {
+			for _, n := range []string{d.Name, d.Alias} {
+				if n == "" {
+					continue
+				}
+				prefix := ch.Name() + "/charts/" + n
+				for k := range s {
+					if k == prefix || strings.HasPrefix(k, prefix+"/") {
+						delete(s, k)
+					}
+				}
+				s[prefix] = chartFile{path: filepath.Join(dir, "charts", path.Base(strings.ReplaceAll(from, "\\", "/"))), archive: true}
+			}
+		}
+	}
 }
 
 // file maps a "# Source:" path to the file a human edits, and says whether

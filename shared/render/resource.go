@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"time"
 )
 
 // Resource is one Kubernetes object as rendered, with its origin.
@@ -78,6 +79,10 @@ type Sources struct {
 	// not a Kubernetes object (no kind, invalid YAML) a Resource with Err
 	// set rather than an error for the whole render.
 	KeepUnreadable bool
+	// DependencyUpdate fetches each chart's dependencies before it renders
+	// (Chart.DependencyUpdate), each request within DependencyTimeout.
+	DependencyUpdate  bool
+	DependencyTimeout time.Duration
 }
 
 // Render renders every source in the order given: charts, Kustomize
@@ -97,7 +102,8 @@ func (s Sources) RenderFor(ctx context.Context, caps []Capabilities, log io.Writ
 	var all []Resource
 	for _, dir := range s.Charts {
 		rs, err := renderChartFor(ctx, Chart{Dir: dir, Values: s.Values, Set: s.Set,
-			ReleaseName: s.ReleaseName, Namespace: s.Namespace, KeepUnreadable: s.KeepUnreadable}, caps)
+			ReleaseName: s.ReleaseName, Namespace: s.Namespace, KeepUnreadable: s.KeepUnreadable,
+			DependencyUpdate: s.DependencyUpdate, DependencyTimeout: s.DependencyTimeout, Log: log}, caps)
 		if err != nil {
 			return nil, fmt.Errorf("--chart %s: %w", dir, err)
 		}

@@ -31,12 +31,13 @@ func renderChartFor(ctx context.Context, c Chart, caps []Capabilities) ([]Resour
 	if len(caps) == 0 {
 		return RenderChart(ctx, c)
 	}
+	c = c.withFetch()
 	at := func(i int) Chart {
 		c.KubeVersion, c.APIVersions = caps[i].KubeVersion, caps[i].APIVersions
 		return c
 	}
 	first := at(0)
-	ch, vals, kube, err := first.load()
+	ch, vals, kube, err := first.load(ctx)
 	if err != nil {
 		return nil, err
 	}
@@ -59,7 +60,7 @@ func renderChartFor(ctx context.Context, c Chart, caps []Capabilities) ([]Resour
 	for i := range caps {
 		ci := at(i)
 		if i > 0 { // a render changes the chart: load it anew
-			if ch, vals, kube, err = ci.load(); err != nil {
+			if ch, vals, kube, err = ci.load(ctx); err != nil {
 				return nil, err
 			}
 		}
