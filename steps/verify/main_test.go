@@ -157,6 +157,9 @@ func TestProbeRecovers(t *testing.T) {
 	if out["probe-latency-p50"] == "" || !strings.HasSuffix(out["probe-latency-p50"], "s") {
 		t.Errorf("outputs = %v, want probe-latency-p50", out)
 	}
+	if !strings.Contains(res.Stdout, "::warning title=verify::"+srv.URL+"/healthz answered wrong 2 times before 3 right answers in a row") {
+		t.Errorf("no warning annotation for the wrong answers:\n%s", res.Stdout)
+	}
 	if !strings.Contains(summary, "| "+srv.URL+"/healthz | ok | 5 | 2 | ") {
 		t.Errorf("summary:\n%s", summary)
 	}
@@ -173,8 +176,11 @@ func TestProbeNeverRight(t *testing.T) {
 	if res.Code != 1 || !strings.Contains(res.Stderr, "JSON status is degraded, want ok") {
 		t.Errorf("exit %d, want 1 with the wrong answer:\n%s", res.Code, res.Stderr)
 	}
-	if strings.Count(res.Stdout, "JSON status is degraded") != 1 {
-		t.Errorf("stdout repeats the same answer:\n%s", res.Stdout)
+	if strings.Count(res.Stdout, "GET "+srv.URL+": JSON status is degraded") != 1 {
+		t.Errorf("stdout does not say the wrong answer once:\n%s", res.Stdout)
+	}
+	if !strings.Contains(res.Stdout, "::error title=verify::"+srv.URL+" did not answer right 3 times in a row") {
+		t.Errorf("no error annotation:\n%s", res.Stdout)
 	}
 	if len(out) != 0 {
 		t.Errorf("outputs of a failed run: %v", out)

@@ -12,6 +12,7 @@ import (
 
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
+	"github.com/gitship/gitship/shared/finding"
 	"github.com/gitship/gitship/shared/kubeclient"
 	"github.com/gitship/gitship/shared/step"
 )
@@ -54,6 +55,7 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 			return err
 		}
 		if err != nil {
+			annotate(r, err)
 			if serr := r.Summary(summary(p, ready, start, nil, err)); serr != nil {
 				fmt.Fprintln(r.Stderr, serr)
 			}
@@ -75,6 +77,15 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 			}
 			return nil
 		})
+	}
+	for _, res := range results {
+		if res.OK && res.Failures > 0 {
+			r.Platform.Annotate(r.Stdout, finding.Finding{RuleID: "verify", Severity: finding.Warning,
+				Message: fmt.Sprintf("%s answered wrong %d times before %d right answers in a row", res.URL, res.Failures, p.probe.successes)})
+		}
+	}
+	if err != nil {
+		annotate(r, err)
 	}
 	rev := p.revision
 	for _, d := range ready {
@@ -106,6 +117,19 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 		err = serr
 	}
 	return err
+}
+
+// annotate puts a failure on the run's page: the failing object and the
+// controller's message (the events stay in the log).
+func annotate(r *step.Run, err error) {
+	msg := err.Error()
+	var failed *FailedError
+	if errors.As(err, &failed) {
+		msg = failed.Object.String() + " failed: " + failed.Reason
+	}
+	msg, _, _ = strings.Cut(msg, "\n")
+	msg = strings.TrimSuffix(msg, ": "+step.ErrCheckFailed.Error())
+	r.Platform.Annotate(r.Stdout, finding.Finding{RuleID: "verify", Severity: finding.Error, Message: msg})
 }
 
 // deploy waits for every target, in the order given by kind.
