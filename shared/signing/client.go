@@ -147,3 +147,17 @@ func layers(img v1.Image) ([]layerOf, error) {
 	}
 	return out, nil
 }
+
+// Resolve returns the digest ref names now: the tag's, or the digest
+// itself. Verify and promote that digest, never the tag again: a tag can
+// move between the check and the copy.
+func (c *Client) Resolve(ctx context.Context, ref name.Reference) (name.Digest, error) {
+	if d, ok := ref.(name.Digest); ok {
+		return d, nil
+	}
+	desc, err := remote.Head(ref, c.remote(ctx)...)
+	if err != nil {
+		return name.Digest{}, fmt.Errorf("read %s: %w", ref, err)
+	}
+	return ref.Context().Digest(desc.Digest.String()), nil
+}

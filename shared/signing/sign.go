@@ -60,7 +60,7 @@ func (c *Client) Sign(ctx context.Context, d name.Digest, s *Signer) (Written, e
 // attestation of the same predicate type by the same key is replaced: the
 // .att image holds the latest provenance and SBOM of each key.
 func (c *Client) Attest(ctx context.Context, d name.Digest, statement []byte, s *Signer) (Written, error) {
-	pt, err := checkStatement(statement, d)
+	pt, err := checkStatement(statement, d, false)
 	if err != nil {
 		return Written{}, fmt.Errorf("attest %s: %w", d, err)
 	}
@@ -148,14 +148,15 @@ type statementHead struct {
 	} `json:"subject"`
 }
 
-// checkStatement refuses to sign a statement that is not an in-toto
-// Statement v1 about d, and returns its predicate type.
-func checkStatement(statement []byte, d name.Digest) (string, error) {
+// checkStatement refuses a statement that is not an in-toto Statement v1
+// about d (or v0.1, which cosign attest still writes, when reading), and
+// returns its predicate type.
+func checkStatement(statement []byte, d name.Digest, v01 bool) (string, error) {
 	var st statementHead
 	if err := json.Unmarshal(statement, &st); err != nil {
 		return "", fmt.Errorf("statement is not JSON: %w", err)
 	}
-	if st.Type != "https://in-toto.io/Statement/v1" {
+	if st.Type != "https://in-toto.io/Statement/v1" && !(v01 && st.Type == "https://in-toto.io/Statement/v0.1") {
 		return "", fmt.Errorf("statement _type is %q; want https://in-toto.io/Statement/v1", st.Type)
 	}
 	if st.PredicateType == "" {

@@ -355,7 +355,7 @@ func (c *Client) provenances(ctx context.Context, d name.Digest, key crypto.Publ
 			notes = append(notes, "a SLSA provenance that does not verify with the key ("+shorten(err.Error())+")")
 			continue
 		}
-		if _, err := checkStatement(statement, d); err != nil {
+		if _, err := checkStatement(statement, d, true); err != nil {
 			notes = append(notes, "a SLSA provenance: "+err.Error())
 			continue
 		}
