@@ -155,7 +155,7 @@ func resolve(s Settings) (options, error) {
 	}
 	o.render = renderOptions{app: app, environment: s.Environment,
 		sources: render.Sources{Values: values, Set: s.Set.Value(), ReleaseName: cmp.Or(s.ReleaseName, app),
-			Namespace: s.Namespace, Manifests: manifests},
+			Namespace: s.Namespace, Manifests: manifests, DependencyUpdate: s.DependencyUpdate, DependencyTimeout: s.DependencyTimeout},
 		images: s.Images.Value(), validation: s.ValidationFlags.Options(), includeSource: s.IncludeSource}
 	if chart != "" {
 		o.render.sources.Charts = []string{chart}
