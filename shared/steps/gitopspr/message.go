@@ -6,6 +6,8 @@ import (
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/gitship/gitship/shared/markdown"
 )
 
 // markerName and sourceDir are what the managed path holds besides the
@@ -26,6 +28,8 @@ type Deploy struct {
 	SourceCommit     string
 	RunURL, RunID    string
 	Change           Change
+	// Signed are the images --require-signature verified.
+	Signed []Signed
 }
 
 func (d Deploy) shortSHA() string { return d.SourceCommit[:min(7, len(d.SourceCommit))] }
@@ -94,6 +98,16 @@ func (d Deploy) Body(limit int) string {
 	fmt.Fprintf(&b, "| Environment | `%s` |\n| App | `%s` |\n| Path | `%s` |\n", d.Environment, d.App, d.Path)
 	for _, img := range d.Images {
 		fmt.Fprintf(&b, "| Image | `%s` |\n", img)
+	}
+	for _, s := range d.Signed {
+		fmt.Fprintf(&b, "| Signed by | %s (`%s`) |\n", markdown.Cell(s.Identity), shortImage(s.Image))
+		if s.Commit != "" || s.Source != "" {
+			built := "`" + markdown.Cell(s.Commit) + "`"
+			if link := commitURL(s.Source, s.Commit); link != "" && s.Commit != "" {
+				built = fmt.Sprintf("[`%s`](%s)", s.Commit[:min(7, len(s.Commit))], link)
+			}
+			fmt.Fprintf(&b, "| Built from | %s `%s` at %s (signed provenance) |\n", markdown.Cell(s.Source), markdown.Cell(s.Ref), built)
+		}
 	}
 	if d.SourceCommit != "" {
 		commit := "`" + d.SourceCommit + "`"

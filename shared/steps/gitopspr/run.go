@@ -31,6 +31,10 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	}
 	c := r.Context()
 
+	signed, err := verifyImages(ctx, s, o.render.images, r)
+	if err != nil {
+		return err
+	}
 	resources, err := renderPinned(ctx, o.render, r)
 	if err != nil {
 		return err
@@ -40,7 +44,7 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	}
 
 	deploy := Deploy{App: o.render.app, Environment: o.render.environment, Path: o.git.path, Images: o.render.images,
-		SourceRepo: c.RepositoryURL, SourceCommit: c.SHA, RunURL: c.RunURL, RunID: c.RunID}
+		SourceRepo: c.RepositoryURL, SourceCommit: c.SHA, RunURL: c.RunURL, RunID: c.RunID, Signed: signed}
 	auth, signing, err := o.git.credentials()
 	if err != nil {
 		return err
