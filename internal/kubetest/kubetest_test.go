@@ -1,0 +1,369 @@
+package kubetest_test
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"os"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/dynamic"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+
+	"github.com/gitship/gitship/internal/kubetest"
+	"github.com/gitship/gitship/internal/testenv"
+)
+
+func TestMain(m *testing.M) {
+	code := m.Run()
+	kubetest.Stop()
+	os.Exit(code)
+}
+
+// The server answers /readyz and /version with the pinned version, to the
+// admin kubeconfig as client-go reads it, and a test's namespace exists.
+func TestStart(t *testing.T) {
+	c := kubetest.Start(t)
+	if c2 := kubetest.Start(t); c2 != c {
+		t.Errorf("a second Start started another cluster: %s and %s", c.Server, c2.Server)
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", c.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if cfg.Host != c.Server || !strings.HasPrefix(c.Server, "https://127.0.0.1:") {
+		t.Errorf("kubeconfig server %q, cluster %q", cfg.Host, c.Server)
+	}
+	hc, err := rest.HTTPClientFor(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	if body := get(t, hc, c.Server+"/readyz"); body != "ok" {
+		t.Fatalf("/readyz: %q", body)
+	}
+	body := get(t, hc, c.Server+"/version")
+	want, err := kubetest.Version()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct{ Major, Minor, GitVersion string }
+	if err := json.Unmarshal([]byte(body), &v); err != nil {
+		t.Fatalf("/version: %v\n%s", err, body)
+	}
+	// A kube-apiserver built from the module without the release's
+	// -ldflags reports gitVersion v0.0.0-master, and its major and minor
+	// from the source: those must be the pinned version's.
+	if !strings.HasPrefix(want, "v"+v.Major+"."+v.Minor+".") {
+		t.Errorf("/version: %s.%s (%s), tools/kube-apiserver pins %s", v.Major, v.Minor, v.GitVersion, want)
+	}
+
+	ns := c.Namespace(t)
+	if !strings.HasPrefix(ns, "teststart-") {
+		t.Errorf("namespace %q is not named after the test", ns)
+	}
+	if _, err := c.Dynamic.Resource(kubetest.NamespaceGVR).Get(ctx, ns, metav1.GetOptions{}); err != nil {
+		t.Errorf("get namespace %s: %v", ns, err)
+	}
+}
+
+func get(t *testing.T, hc *http.Client, url string) string {
+	t.Helper()
+	resp, err := hc.Get(url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	body, err := io.ReadAll(resp.Body)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("GET %s: %s\n%s", url, resp.Status, body)
+	}
+	return string(body)
+}
+
+// The CRDs install and are served; a status written through PatchStatus
+// reads back as written, and leaves the generation alone, for each kind,
+// with or without a status subresource (Argo CD's Application has none).
+func TestCRDsAndStatus(t *testing.T) {
+	c := kubetest.Start(t)
+	kubetest.InstallCRDs(t, c)
+	kubetest.InstallCRDs(t, c) // once per cluster: the second is a no-op
+	ns := c.Namespace(t)
+	ctx := context.Background()
+	const commit = "0123456789abcdef0123456789abcdef01234567"
+
+	tests := []struct {
+		obj    *unstructured.Unstructured
+		gvr    schema.GroupVersionResource
+		status map[string]any
+		field  []string // a field of the status to read back
+		want   string
+		// generation after the patch: a kind with no status
+		// subresource counts a status change as a new generation, as
+		// Argo CD's Application's does when its controller writes it.
+		generation int64
+	}{
+		{
+			obj: kubetest.Kustomization("app"), gvr: kubetest.KustomizationGVR,
+			status: map[string]any{
+				"observedGeneration":  int64(1),
+				"lastAppliedRevision": "main@sha1:" + commit,
+				"conditions": []any{
+					kubetest.Condition("Ready", "True", "ReconciliationSucceeded", "Applied revision: main@sha1:"+commit, 1),
+				},
+			},
+			field: []string{"lastAppliedRevision"}, want: "main@sha1:" + commit, generation: 1,
+		},
+		{
+			obj: kubetest.HelmRelease("app"), gvr: kubetest.HelmReleaseGVR,
+			status: map[string]any{
+				"observedGeneration":    int64(1),
+				"lastAttemptedRevision": "1.2.3",
+				"conditions": []any{
+					kubetest.Condition("Ready", "False", "InstallFailed", "Helm install failed for release app/app", 1),
+				},
+			},
+			field: []string{"lastAttemptedRevision"}, want: "1.2.3", generation: 1,
+		},
+		{
+			obj: kubetest.Application("app"), gvr: kubetest.ApplicationGVR,
+			status: map[string]any{
+				"sync":   map[string]any{"status": "Synced", "revision": commit},
+				"health": map[string]any{"status": "Healthy"},
+			},
+			field: []string{"sync", "revision"}, want: commit, generation: 2,
+		},
+	}
+	for _, tt := range tests {
+		t.Run(tt.obj.GetKind(), func(t *testing.T) {
+			created := kubetest.Create(t, c, ns, tt.obj)
+			if created.GetGeneration() != 1 {
+				t.Errorf("generation %d after create", created.GetGeneration())
+			}
+			patched, err := kubetest.PatchStatus(ctx, c, tt.gvr, ns, "app", tt.status)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, err := c.Dynamic.Resource(tt.gvr).Namespace(ns).Get(ctx, "app", metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			v, _, _ := unstructured.NestedString(got.Object, append([]string{"status"}, tt.field...)...)
+			if v != tt.want {
+				t.Errorf("status.%s = %q, want %q", strings.Join(tt.field, "."), v, tt.want)
+			}
+			if got.GetGeneration() != tt.generation || patched.GetGeneration() != tt.generation {
+				t.Errorf("generation %d after the status patch, want %d", got.GetGeneration(), tt.generation)
+			}
+			if _, ok := tt.status["conditions"]; ok {
+				conds, _, _ := unstructured.NestedSlice(got.Object, "status", "conditions")
+				if len(conds) != 1 || conds[0].(map[string]any)["type"] != "Ready" {
+					t.Errorf("status.conditions = %v", conds)
+				}
+			}
+		})
+	}
+}
+
+// The service account of docs/verify-rbac.yaml, applied as it is, can
+// get, list and watch what verify reads, and cannot patch it, create it,
+// or read Secrets.
+func TestReadOnlyUser(t *testing.T) {
+	c := kubetest.Start(t)
+	kubetest.InstallCRDs(t, c)
+	ns := c.Namespace(t)
+	ctx := context.Background()
+	kubetest.Create(t, c, ns, kubetest.Kustomization("app"))
+	kubetest.Create(t, c, ns, kubetest.Application("app"))
+	if _, err := kubetest.RollOut(ctx, c, ns, kubetest.Workload{Name: "web", Image: "127.0.0.1:5000/web@sha256:" + strings.Repeat("a", 64)}); err != nil {
+		t.Fatal(err)
+	}
+
+	cfg, err := clientcmd.BuildConfigFromFlags("", c.ReadOnlyKubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ro, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tt := range []struct {
+		gvr  schema.GroupVersionResource
+		name string
+	}{
+		{kubetest.KustomizationGVR, "app"},
+		{kubetest.ApplicationGVR, "app"},
+		{kubetest.DeploymentGVR, "web"},
+		{kubetest.ReplicaSetGVR, ""},
+		{kubetest.PodGVR, ""},
+		{kubetest.EventGVR, ""},
+	} {
+		t.Run(tt.gvr.Resource, func(t *testing.T) {
+			r := ro.Resource(tt.gvr).Namespace(ns)
+			list, err := r.List(ctx, metav1.ListOptions{})
+			if err != nil {
+				t.Fatalf("list: %v", err)
+			}
+			w, err := r.Watch(ctx, metav1.ListOptions{ResourceVersion: list.GetResourceVersion()})
+			if err != nil {
+				t.Fatalf("watch: %v", err)
+			}
+			w.Stop()
+			name := tt.name
+			if name == "" {
+				if len(list.Items) == 0 {
+					return
+				}
+				name = list.Items[0].GetName()
+			}
+			if _, err := r.Get(ctx, name, metav1.GetOptions{}); err != nil {
+				t.Fatalf("get %s: %v", name, err)
+			}
+			_, err = r.Patch(ctx, name, types.MergePatchType, []byte(`{"metadata":{"labels":{"x":"y"}}}`), metav1.PatchOptions{})
+			if !kubetest.IsForbidden(err) {
+				t.Errorf("patch %s as the read-only user: %v, want forbidden", name, err)
+			}
+		})
+	}
+	if _, err := ro.Resource(kubetest.KustomizationGVR).Namespace(ns).Create(ctx, kubetest.Kustomization("other"), metav1.CreateOptions{}); !kubetest.IsForbidden(err) {
+		t.Errorf("create as the read-only user: %v, want forbidden", err)
+	}
+	if _, err := ro.Resource(schema.GroupVersionResource{Version: "v1", Resource: "secrets"}).Namespace(ns).List(ctx, metav1.ListOptions{}); !kubetest.IsForbidden(err) {
+		t.Errorf("list secrets as the read-only user: %v, want forbidden", err)
+	}
+}
+
+// RollOut makes a Deployment, its ReplicaSet and pods with the kubelet's
+// status (digest, ImagePullBackOff, CrashLoopBackOff); a second image is
+// a new generation and revision; RolloutComplete observes it; Event
+// records an event about a pod.
+func TestRollOut(t *testing.T) {
+	c := kubetest.Start(t)
+	ns := c.Namespace(t)
+	ctx := context.Background()
+	good := "127.0.0.1:5000/web@sha256:" + strings.Repeat("1", 64)
+	bad := "127.0.0.1:5000/web@sha256:" + strings.Repeat("2", 64)
+
+	r1, err := kubetest.RollOut(ctx, c, ns, kubetest.Workload{Name: "web", Image: good, Replicas: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(r1.Pods) != 2 {
+		t.Fatalf("%d pods, want 2", len(r1.Pods))
+	}
+	for _, p := range r1.Pods {
+		if id := containerStatus(t, p, "imageID"); id != good {
+			t.Errorf("pod %s imageID %q, want %q", p.GetName(), id, good)
+		}
+		if phase, _, _ := unstructured.NestedString(p.Object, "status", "phase"); phase != "Running" {
+			t.Errorf("pod %s phase %q", p.GetName(), phase)
+		}
+	}
+	if ready, _, _ := unstructured.NestedInt64(r1.ReplicaSet.Object, "status", "readyReplicas"); ready != 2 {
+		t.Errorf("replicaset readyReplicas %d, want 2", ready)
+	}
+	dep, err := kubetest.RolloutComplete(ctx, c, ns, "web")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if og, _, _ := unstructured.NestedInt64(dep.Object, "status", "observedGeneration"); og != 1 || dep.GetGeneration() != 1 {
+		t.Errorf("observedGeneration %d, generation %d, want 1 and 1", og, dep.GetGeneration())
+	}
+
+	r2, err := kubetest.RollOut(ctx, c, ns, kubetest.Workload{Name: "web", Image: bad, Replicas: 2, Pods: []kubetest.Pod{
+		{Waiting: "ImagePullBackOff"},
+		{Waiting: "CrashLoopBackOff", Restarts: 4},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r2.Deployment.GetGeneration() != 2 {
+		t.Errorf("generation %d after the new image, want 2", r2.Deployment.GetGeneration())
+	}
+	if rev := r2.ReplicaSet.GetAnnotations()["deployment.kubernetes.io/revision"]; rev != "2" {
+		t.Errorf("revision %q, want 2", rev)
+	}
+	if owner := r2.ReplicaSet.GetOwnerReferences(); len(owner) != 1 || owner[0].UID != r1.Deployment.GetUID() {
+		t.Errorf("replicaset owners %v", owner)
+	}
+	waiting := []struct{ reason, imageID string }{{"ImagePullBackOff", ""}, {"CrashLoopBackOff", bad}}
+	for i, p := range r2.Pods {
+		got, _, _ := unstructured.NestedString(firstContainer(t, p), "state", "waiting", "reason")
+		if got != waiting[i].reason {
+			t.Errorf("pod %s waiting reason %q, want %q", p.GetName(), got, waiting[i].reason)
+		}
+		if id := containerStatus(t, p, "imageID"); id != waiting[i].imageID {
+			t.Errorf("pod %s imageID %q, want %q", p.GetName(), id, waiting[i].imageID)
+		}
+	}
+	if ready, _, _ := unstructured.NestedInt64(r2.ReplicaSet.Object, "status", "readyReplicas"); ready != 0 {
+		t.Errorf("replicaset readyReplicas %d, want 0", ready)
+	}
+
+	at := time.Now().Add(-time.Minute)
+	if _, err := kubetest.Event(ctx, c, r2.Pods[0], kubetest.EventInfo{Reason: "Failed", Message: "Error: ImagePullBackOff", Component: "kubelet", Time: at}); err != nil {
+		t.Fatal(err)
+	}
+	events, err := c.Dynamic.Resource(kubetest.EventGVR).Namespace(ns).List(ctx, metav1.ListOptions{FieldSelector: "involvedObject.name=" + r2.Pods[0].GetName()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(events.Items) != 1 {
+		t.Fatalf("%d events about %s, want 1", len(events.Items), r2.Pods[0].GetName())
+	}
+	if e := events.Items[0].Object; e["reason"] != "Failed" || e["type"] != "Warning" || e["lastTimestamp"] != at.UTC().Format(time.RFC3339) {
+		t.Errorf("event %v", e)
+	}
+}
+
+func firstContainer(t *testing.T, pod *unstructured.Unstructured) map[string]any {
+	t.Helper()
+	cs, _, _ := unstructured.NestedSlice(pod.Object, "status", "containerStatuses")
+	if len(cs) != 1 {
+		t.Fatalf("pod %s: %d container statuses", pod.GetName(), len(cs))
+	}
+	return cs[0].(map[string]any)
+}
+
+func containerStatus(t *testing.T, pod *unstructured.Unstructured, field string) string {
+	t.Helper()
+	s, _ := firstContainer(t, pod)[field].(string)
+	return s
+}
+
+// An unreachable server: WriteKubeconfig names it, and client-go fails
+// to connect, naming it.
+func TestWriteKubeconfigUnreachable(t *testing.T) {
+	c := kubetest.Start(t)
+	l := strconv.Itoa(testenv.FreePort(t))
+	path := t.TempDir() + "/kubeconfig"
+	server := "https://127.0.0.1:" + l
+	if err := kubetest.WriteKubeconfig(path, server, c.CA, "token"); err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := clientcmd.BuildConfigFromFlags("", path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Timeout = 5 * time.Second
+	d, err := dynamic.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = d.Resource(kubetest.NamespaceGVR).List(context.Background(), metav1.ListOptions{})
+	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:"+l) {
+		t.Errorf("list against %s: %v", server, err)
+	}
+}
