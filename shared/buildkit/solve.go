@@ -80,6 +80,9 @@ type Result struct {
 	// ImageID is the image's ID in the engine (its config's digest) when
 	// it went to the engine.
 	ImageID string
+	// BaseImages are the images the build started from, as the
+	// Dockerfile frontend resolved them; provenance lists them.
+	BaseImages []BaseImage
 }
 
 // BuildError is a build that failed on a line of the Dockerfile.
@@ -178,6 +181,7 @@ func (b *Builder) Solve(ctx context.Context, o SolveOptions) (Result, error) {
 		logw = io.Discard
 	}
 	syntaxRef, _, _, hasSyntax := parser.DetectSyntax(src)
+	var bases *baseImageRecorder
 	frontend := func(ctx context.Context, c gwclient.Client) (*gwclient.Result, error) {
 		if hasSyntax {
 			rctx, cancel := context.WithTimeout(ctx, syntaxTimeout)
@@ -191,7 +195,9 @@ func (b *Builder) Solve(ctx context.Context, o SolveOptions) (Result, error) {
 				fmt.Fprintf(logw, "# syntax=%s: building with that frontend image\n", syntaxRef)
 			}
 		}
-		return builder.Build(ctx, c)
+		// After the # syntax= look-up: the frontend image is not a base.
+		bases = &baseImageRecorder{Client: c}
+		return builder.Build(ctx, bases)
 	}
 
 	quietLibraries()
@@ -207,6 +213,9 @@ func (b *Builder) Solve(ctx context.Context, o SolveOptions) (Result, error) {
 		return Result{}, b.solveError(ctx, dockerfile, src, failedVertex, err)
 	}
 	r := Result{Digest: res.ExporterResponse[exptypes.ExporterImageDigestKey]}
+	if bases != nil {
+		r.BaseImages = bases.baseImages()
+	}
 	if o.Export.Engine {
 		r.ImageID = res.ExporterResponse[exptypes.ExporterImageConfigDigestKey]
 		if r.ImageID == "" && b.engine {

@@ -227,6 +227,9 @@ func (b *builder) buildKitImage(ctx context.Context, o engine.BuildOptions, fina
 		return "", fmt.Errorf("build %s: %s reported no image ID", b.dockerfilePath(), b.bk.Name())
 	}
 	b.eng.Adopt(res.ImageID, o.Keep)
+	if final {
+		b.rec.bases = res.BaseImages
+	}
 	if !final { // final says so itself, as with the classic builder
 		fmt.Fprintf(b.r.Stdout, "Built image %s\n", res.ImageID)
 	}

@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
+	"time"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/layout"
@@ -32,10 +33,12 @@ func (b *builder) final(ctx context.Context) error {
 	if b.bk != nil && !b.bk.InEngine() && b.in.ociDir != "" {
 		return b.finalLayout(ctx, title, o)
 	}
+	b.rec.started = time.Now()
 	id, err := b.build(ctx, title, o, true)
 	if err != nil {
 		return err
 	}
+	b.rec.finished = time.Now()
 	fmt.Fprintf(b.r.Stdout, "Built image %s\n", id)
 	if err := b.r.SetOutput("image-id", id); err != nil {
 		return err
@@ -55,6 +58,9 @@ func (b *builder) final(ctx context.Context) error {
 			return err
 		}
 		if layoutDir, err = b.reportLayout(digest); err != nil {
+			return err
+		}
+		if err := b.writeBuildInfo(layoutDir, digest); err != nil {
 			return err
 		}
 	}
@@ -77,6 +83,7 @@ func (b *builder) finalLayout(ctx context.Context, title string, o engine.BuildO
 		so.Export.Names = b.in.tags
 	}
 	var res buildkit.Result
+	b.rec.started = time.Now()
 	err = b.r.Group(title, func() error {
 		var err error
 		res, err = b.solve(ctx, so)
@@ -85,6 +92,8 @@ func (b *builder) finalLayout(ctx context.Context, title string, o engine.BuildO
 	if err != nil {
 		return b.buildError(o, err)
 	}
+	b.rec.finished = time.Now()
+	b.rec.bases = res.BaseImages
 	digest, configDigest, err := b.copyLayout(tmp)
 	if err != nil {
 		return err
@@ -107,6 +116,9 @@ func (b *builder) finalLayout(ctx context.Context, title string, o engine.BuildO
 	}
 	layoutDir, err := b.reportLayout(digest)
 	if err != nil {
+		return err
+	}
+	if err := b.writeBuildInfo(layoutDir, digest); err != nil {
 		return err
 	}
 	b.md.WriteString(b.imageSummary(id, digest, layoutDir))

@@ -91,6 +91,7 @@ type builder struct {
 	// builder's test stage must run; "" for the engine's own builders.
 	enginePlatform string
 	md             strings.Builder // the summary, published once at the end
+	rec            buildRecord     // the final build's, for provenance
 }
 
 func (b *builder) buildOptions(target string) engine.BuildOptions {

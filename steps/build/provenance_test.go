@@ -1,0 +1,105 @@
+package main
+
+import (
+	"context"
+	"path/filepath"
+	"runtime"
+	"strings"
+	"testing"
+
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+
+	"github.com/gitship/gitship/internal/enginetest"
+	"github.com/gitship/gitship/internal/imagetest"
+	"github.com/gitship/gitship/internal/registrytest"
+	"github.com/gitship/gitship/internal/steptest"
+	"github.com/gitship/gitship/shared/ci"
+	"github.com/gitship/gitship/shared/provenance"
+)
+
+// TestProvenanceHandoff: the engine's BuildKit builds an image from two
+// bases, one pinned by digest in a registry and one the engine has
+// locally (never pushed), into an OCI layout; the layout's
+// gitship-build.json lists both as the build resolved them, and the SLSA
+// provenance publish makes from it names the registry base by digest.
+func TestProvenanceHandoff(t *testing.T) {
+	env := engineEnv(t)
+	host := env["DOCKER_HOST"]
+	local := enginetest.BaseImage(t, host)
+	reg := registrytest.Start(t, registrytest.Options{})
+	platform := "linux/" + runtime.GOARCH
+	rootfs, err := imagetest.BusyboxRootfs(platform)
+	if err != nil {
+		t.Fatal(err)
+	}
+	img, err := imagetest.Image(rootfs, platform, v1.Config{Env: []string{"PATH=/bin"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := imagetest.Push(reg.Host+"/base:1", img); err != nil {
+		t.Fatal(err)
+	}
+	remoteDigest := registrytest.Digest(t, reg.Host+"/base:1")
+	pinned := reg.Host + "/base@" + remoteDigest
+
+	dockerfile := "FROM " + local + " AS tools\nRUN echo built > /built\n\n" +
+		"FROM " + pinned + "\nCOPY --from=tools /built /built\n"
+	ws, sha := repo(t, map[string]string{"Dockerfile": dockerfile}, "")
+	res := steptest.Run(t, binary, ws, env, "--image", "prov", "--output", "oci:out/image")
+	mustSucceed(t, res)
+	if !strings.Contains(res.Stdout, "Build info for publish's provenance: 2 base images") {
+		t.Errorf("stdout does not say it recorded 2 base images:\n%s", res.Stdout)
+	}
+	out := steptest.Outputs(t, ws, "build")
+
+	info, err := provenance.ReadBuildInfo(filepath.Join(ws, "out", "image"))
+	if err != nil {
+		t.Fatalf("ReadBuildInfo() = %v", err)
+	}
+	if info.Image != out["digest"] || info.Commit != sha || info.Dockerfile != "Dockerfile" ||
+		info.Builder != "BuildKit of the Docker engine" || info.StartedOn.IsZero() || info.FinishedOn.Before(info.StartedOn) {
+		t.Errorf("build info = %+v; want image %s, commit %s, Dockerfile, the engine's BuildKit, start before finish", info, out["digest"], sha)
+	}
+	localID := imageID(t, local)
+	byRef := map[string]provenance.BaseImage{}
+	for _, bi := range info.BaseImages {
+		byRef[bi.Ref] = bi
+	}
+	if got := byRef[pinned]; got.Digest != remoteDigest || got.Platform != platform || !strings.HasPrefix(got.ImageID, "sha256:") {
+		t.Errorf("base image %s = %+v; want digest %s, platform %s (all: %+v)", pinned, got, remoteDigest, platform, info.BaseImages)
+	}
+	// The engine's BuildKit (Docker 20.10) takes a local image by ID and
+	// says no manifest digest for it: the image ID is what is known.
+	localRef := "docker.io/" + local
+	if got := byRef[localRef]; got.ImageID != localID {
+		t.Errorf("base image %s = %+v; want image ID %s (all: %+v)", localRef, got, localID, info.BaseImages)
+	}
+
+	digest, err := v1.NewHash(out["digest"])
+	if err != nil {
+		t.Fatal(err)
+	}
+	stmt, err := provenance.Statement(provenance.Input{
+		Subject: provenance.Subject{Name: reg.Host + "/prov", Digest: digest},
+		CI:      ci.Context{Platform: "github", SHA: sha, Ref: "refs/heads/main", RepositoryURL: "https://github.com/acme/shop", RunURL: "https://github.com/acme/shop/actions/runs/1", RunAttempt: "1"},
+		Build:   &info,
+	})
+	if err != nil {
+		t.Fatalf("Statement() = %v", err)
+	}
+	if want := `"digest":{"sha256":"` + strings.TrimPrefix(remoteDigest, "sha256:") + `"}`; !strings.Contains(string(stmt), want) {
+		t.Errorf("provenance does not list the pinned base by digest (%s):\n%s", want, stmt)
+	}
+	if want := `"gitCommit":"` + sha + `"`; !strings.Contains(string(stmt), want) {
+		t.Errorf("provenance does not name the commit (%s):\n%s", want, stmt)
+	}
+}
+
+func imageID(t *testing.T, ref string) string {
+	t.Helper()
+	img, err := engineClient(t).ImageInspect(context.Background(), ref)
+	if err != nil {
+		t.Fatalf("inspect %s: %v", ref, err)
+	}
+	return img.ID
+}
