@@ -112,14 +112,17 @@ import json, os, sys
 work, counts = sys.argv[1], dict(zip(("tree", "example", "big"), map(int, sys.argv[2:])))
 labels = {"tree": f"{counts['tree']:,} manifests", "example": "example chart, dev values",
           "big": f"generated chart, {counts['big']:,} resources"}
-print("| workload | gitship-validate | kubeconform / helm template \\| kubeconform | speed-up |")
-print("|---|---:|---:|---:|")
+print("| workload | gitship-validate | kubeconform / helm template \\| kubeconform | speed-up | CPU (user + system) | CPU ratio |")
+print("|---|---:|---:|---:|---:|---:|")
 for case in ("tree", "example", "big"):
     with open(os.path.join(work, case + ".json")) as f:
         g, o = json.load(f)["results"]
     n = counts[case]
     cell = lambda r: f"{r['mean']*1000:,.0f} ms ± {r['stddev']*1000:,.0f}: {n/r['mean']:,.0f} resources/s"
+    cpu = lambda r: (r["user"] + r["system"]) * 1000
     ratio = o["mean"] / g["mean"]
-    print(f"| {labels[case]} | {cell(g)} | {cell(o)} | {ratio:.2f}× |")
+    print(f"| {labels[case]} | {cell(g)} | {cell(o)} | {ratio:.2f}× | {cpu(g):,.0f} ms, {cpu(o):,.0f} ms | {cpu(o)/cpu(g):.2f}× |")
 print("speed-up: the other's mean time ÷ gitship-validate's (above 1: gitship is faster)")
+print("CPU: mean user + system time of each command (both processes of the pipe), gitship's first;")
+print("its ratio moves less than the wall time's when other work shares the cores")
 PY
