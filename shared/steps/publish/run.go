@@ -47,6 +47,10 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	if err != nil {
 		return step.Usagef("--repository %q: %v", s.Repository, err)
 	}
+	sc, err := readSupplyChain(s, r, opts.RootCAs, repo.RegistryStr())
+	if err != nil {
+		return err
+	}
 	// The credentials given are the destination's; a promotion's source
 	// registry finds its own in the Docker config.
 	opts.Credentials.Registry = repo.RegistryStr()
@@ -57,6 +61,8 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	}
 
 	var res registry.Result
+	var sig signed
+	var sigErr error
 	if s.PromoteFrom != "" {
 		src, err := c.ParseReference(s.PromoteFrom)
 		if err != nil {
@@ -66,9 +72,23 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 		if err != nil {
 			return err
 		}
+		if sc.keyErr != nil {
+			// Promotion signs only what it verified; a key that does
+			// not open stops it before anything is copied.
+			return sc.keyErr
+		}
 		err = r.Group("Promote "+src.String()+" to "+repo.String(), func() error {
-			res, err = c.Promote(ctx, src, repo, tags, require)
-			return err
+			// The digest verified is the digest copied: the tag is read
+			// once.
+			d, found, err := sc.verifyPromotion(ctx, src, r)
+			if err != nil {
+				return err
+			}
+			if res, err = c.Promote(ctx, d, repo, tags, require); err != nil {
+				return err
+			}
+			sig, sigErr = sc.afterPromotion(ctx, d, repo.Digest(res.Digest.String()), found)
+			return nil
 		})
 		if err != nil {
 			return failure(err)
@@ -89,6 +109,15 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 		if err != nil {
 			return failure(err)
 		}
+		switch {
+		case sc.keyErr != nil:
+			sigErr = fmt.Errorf("the image is published unsigned: %w", sc.keyErr)
+		case sc.signer != nil:
+			err = r.Group("Sign "+res.Image, func() error {
+				sig, sigErr = sc.signPush(ctx, s, r, a, repo.Digest(res.Digest.String()))
+				return nil
+			})
+		}
 	}
 
 	st := c.Stats
@@ -101,12 +130,25 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	}
 	fmt.Fprintf(r.Stdout, "Uploaded %s; %d blobs mounted, %d already there; %d requests retried\n",
 		bytes(st.BytesUploaded.Load()), st.BlobsMounted.Load(), st.BlobsPresent.Load(), st.Retries.Load())
-	for name, value := range map[string]string{"digest": res.Digest.String(), "image": res.Image, "tags": strings.Join(res.Tags, "\n")} {
+	if sig.Signature != "" {
+		fmt.Fprintf(r.Stdout, "Signed %s by %s: %s\n", res.Image, sig.Identity, sig.Signature)
+	} else {
+		fmt.Fprintf(r.Stdout, "Unsigned %s\n", res.Image)
+	}
+	if sig.Attestations != "" {
+		fmt.Fprintf(r.Stdout, "Attestations: %s\n", sig.Attestations)
+	}
+	outputs := map[string]string{"digest": res.Digest.String(), "image": res.Image, "tags": strings.Join(res.Tags, "\n"),
+		"signed": fmt.Sprint(sig.Signature != ""), "signature": sig.Signature, "attestations": sig.Attestations}
+	for name, value := range outputs {
 		if err := r.SetOutput(name, value); err != nil {
 			return err
 		}
 	}
-	return r.Summary(summary(res, st))
+	if err := r.Summary(summary(res, st, sig)); err != nil {
+		return err
+	}
+	return sigErr
 }
 
 // failure makes a refused tag or label a failed check (exit 1) with its
@@ -159,7 +201,7 @@ func bytes(n int64) string {
 	return fmt.Sprintf("%d bytes", n)
 }
 
-func summary(res registry.Result, st *registry.Stats) string {
+func summary(res registry.Result, st *registry.Stats, sig signed) string {
 	var b strings.Builder
 	b.WriteString("### Published image\n\n| | |\n|---|---|\n")
 	fmt.Fprintf(&b, "| Image | `%s` |\n", markdown.Cell(res.Image))
@@ -168,5 +210,16 @@ func summary(res registry.Result, st *registry.Stats) string {
 	}
 	fmt.Fprintf(&b, "| Uploaded | %s (%d blobs mounted, %d already there) |\n",
 		bytes(st.BytesUploaded.Load()), st.BlobsMounted.Load(), st.BlobsPresent.Load())
+	if sig.Signature == "" {
+		b.WriteString("| Signature | unsigned |\n")
+	} else {
+		fmt.Fprintf(&b, "| Signature | `%s` by %s |\n", markdown.Cell(sig.Signature), markdown.Cell(sig.Identity))
+	}
+	if sig.Attestations != "" {
+		fmt.Fprintf(&b, "| Attestations | `%s` |\n", markdown.Cell(sig.Attestations))
+	}
+	if pr := sig.Provenance; pr != nil {
+		fmt.Fprintf(&b, "| Built from | %s %s at %s |\n", markdown.Cell(pr.Source), markdown.Cell(pr.Ref), markdown.Cell(pr.Commit))
+	}
 	return b.String()
 }

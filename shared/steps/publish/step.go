@@ -22,6 +22,15 @@ type Settings struct {
 	Insecure     bool
 	CAFile       string
 	Jobs         int
+
+	// Supply chain: signing and attesting what is published, and
+	// verifying what is promoted (supplychain.go).
+	SigningKey         string
+	SigningKeyPassword string
+	TlogUpload         bool
+	Provenance         bool
+	RequireSignature   string
+	RequireProvenance  string
 }
 
 // Step declares the publish step: the binary, the GitHub action, the Azure
@@ -56,13 +65,28 @@ func Step() step.Step {
 				Usage: "PEM file of a CA to trust besides the system's, for a registry with a private CA"},
 			&cli.IntFlag{Name: "jobs", Value: 4, Destination: &s.Jobs,
 				Usage: "blobs uploaded at once"},
+			&cli.StringFlag{Name: "signing-key", Destination: &s.SigningKey,
+				Usage: "sign the published image (cosign's sha256-<hex>.sig) and its attestations with this private key: a cosign key file (cosign generate-key-pair), or a PEM ECDSA P-256 or Ed25519 key; a file path, or the PEM itself (from a secret variable)"},
+			&cli.StringFlag{Name: "signing-key-password", Destination: &s.SigningKeyPassword,
+				Usage: "password of an encrypted --signing-key (cosign's COSIGN_PASSWORD)"},
+			&cli.BoolFlag{Name: "tlog-upload", Destination: &s.TlogUpload,
+				Usage: "also record the signature in Rekor, Sigstore's transparency log; off by default with a key (verify with cosign's --insecure-ignore-tlog or a policy that does not need the log); not supported yet"},
+			&cli.BoolFlag{Name: "provenance", Value: true, Destination: &s.Provenance,
+				Usage: "with --signing-key: attach SLSA v1 provenance (an in-toto attestation in sha256-<hex>.att): the commit, the CI run, the base images"},
+			&cli.StringFlag{Name: "require-signature", Destination: &s.RequireSignature,
+				Usage: "with --promote-from: refuse (exit 1) unless the image is signed by this key, key=PATH to its PEM public key (cosign.pub)"},
+			&cli.StringFlag{Name: "require-provenance", Destination: &s.RequireProvenance,
+				Usage: "with --promote-from and --require-signature: refuse unless the image's signed SLSA provenance says it was built from this source, source=REPOSITORY,ref=BRANCH (either may be left out)"},
 		},
-		Secrets:  []string{"password"},
+		Secrets:  []string{"password", "signing-key-password"},
 		Examples: map[string]string{"image": "oci:.gitship/image", "repository": "ghcr.io/acme/shop", "username": "ci", "password": "secret"},
 		Outputs: []step.OutputSpec{
 			{Name: "digest", Description: "digest of the pushed manifest (sha256:...)"},
 			{Name: "image", Description: "the image by digest, REPOSITORY@sha256:..., what gitops-pr pins"},
 			{Name: "tags", Description: "the tagged references, one per line"},
+			{Name: "signed", Description: "true when the image's signature is in the registry (signed with --signing-key, or copied verified with --require-signature); false otherwise"},
+			{Name: "signature", Description: "where the signature is: REPOSITORY:sha256-<hex>.sig"},
+			{Name: "attestations", Description: "where the attestations (provenance, SBOM) are: REPOSITORY:sha256-<hex>.att"},
 		},
 		Action: func(ctx context.Context, r *step.Run) error { return Run(ctx, *s, r) },
 	}

@@ -1,0 +1,260 @@
+package publish
+
+import (
+	"context"
+	"crypto/tls"
+	"crypto/x509"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"slices"
+	"strings"
+
+	"github.com/google/go-containerregistry/pkg/authn"
+	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/google"
+
+	"github.com/gitship/gitship/shared/provenance"
+	"github.com/gitship/gitship/shared/registry"
+	"github.com/gitship/gitship/shared/signing"
+	"github.com/gitship/gitship/shared/step"
+)
+
+// supplyChain is what publish signs with and verifies against, read from
+// the settings before anything is pushed.
+type supplyChain struct {
+	client *signing.Client
+	// signer signs; keyErr is why --signing-key could not be used: the
+	// image is still pushed and tagged, reported unsigned, and the step
+	// fails with keyErr.
+	signer *signing.Signer
+	keyErr error
+	// policy is what a promoted image must satisfy; nil: nothing.
+	policy *signing.Policy
+}
+
+// signed is what publish reports of the supply-chain part.
+type signed struct {
+	Signature    string
+	Attestations string
+	// Identity is who signed what was verified; Provenance what its
+	// provenance says.
+	Identity   string
+	Provenance *signing.Provenance
+}
+
+// readSupplyChain checks the supply-chain settings (bad input is a
+// usage error), reads the policy and opens the signing key.
+func readSupplyChain(s Settings, r *step.Run, roots *x509.CertPool, registryHost string) (*supplyChain, error) {
+	switch {
+	case s.TlogUpload:
+		return nil, step.Usagef("--tlog-upload: recording signatures in Rekor is not supported yet; sign with --signing-key and verify with the public key (cosign verify --key cosign.pub --insecure-ignore-tlog)")
+	case (s.RequireSignature != "" || s.RequireProvenance != "") && s.PromoteFrom == "":
+		return nil, step.Usagef("--require-signature and --require-provenance check an image to promote: use them with --promote-from")
+	case s.SigningKey != "" && s.PromoteFrom != "" && s.RequireSignature == "":
+		return nil, step.Usagef("--signing-key with --promote-from signs the promoted image: give --require-signature too, so that nothing is signed that was not verified")
+	}
+	sc := &supplyChain{client: signing.New(signing.Options{
+		Transport: transport(s.Insecure, roots),
+		Keychain:  keychain(s, registryHost),
+		UserAgent: "gitship-publish/" + step.Version,
+		Log:       r.Stdout,
+	})}
+	if s.RequireSignature != "" || s.RequireProvenance != "" {
+		p, err := signing.ParsePolicy(s.RequireSignature, s.RequireProvenance)
+		if err != nil {
+			return nil, step.Usagef("%v", err)
+		}
+		sc.policy = &p
+	}
+	if s.SigningKey != "" {
+		sc.signer, sc.keyErr = loadSigner(s, r)
+	}
+	return sc, nil
+}
+
+// loadSigner opens --signing-key: the PEM itself when it starts with
+// -----BEGIN (it is then a secret), else a file.
+func loadSigner(s Settings, r *step.Run) (*signing.Signer, error) {
+	data, where := []byte(s.SigningKey), "--signing-key"
+	if !strings.HasPrefix(strings.TrimSpace(s.SigningKey), "-----BEGIN") {
+		var err error
+		if data, err = os.ReadFile(s.SigningKey); err != nil {
+			return nil, step.Usagef("--signing-key: %v", err)
+		}
+		where = "--signing-key " + s.SigningKey
+	} else {
+		for _, line := range strings.Split(s.SigningKey, "\n") {
+			if l := strings.TrimSpace(line); len(l) > 8 && !strings.HasPrefix(l, "-----") {
+				r.AddSecret(l)
+			}
+		}
+	}
+	signer, err := signing.LoadSigner(data, []byte(s.SigningKeyPassword))
+	switch {
+	case errors.Is(err, signing.ErrKeyPassword):
+		return nil, step.Usagef("%s: %v (--signing-key-password)", where, err)
+	case err != nil:
+		return nil, step.Usagef("%s: %v", where, err)
+	}
+	return signer, nil
+}
+
+// verifyPromotion resolves src to its digest and, with a policy, verifies
+// it: a refusal is a failed check (exit 1) naming what was expected and
+// found.
+func (sc *supplyChain) verifyPromotion(ctx context.Context, src name.Reference, r *step.Run) (name.Digest, *signing.Found, error) {
+	d, err := sc.client.Resolve(ctx, src)
+	if err != nil {
+		return d, nil, err
+	}
+	if sc.policy == nil {
+		return d, nil, nil
+	}
+	found, err := sc.client.Verify(ctx, d, *sc.policy)
+	if err != nil {
+		var verr *signing.VerifyError
+		if errors.As(err, &verr) {
+			return d, nil, fmt.Errorf("refusing to promote %s: %w: %w", src, err, step.ErrCheckFailed)
+		}
+		return d, nil, fmt.Errorf("verify %s: %w", src, err)
+	}
+	fmt.Fprintf(r.Stdout, "Verified %s: signed by %s\n", d, found.Identity)
+	if pr := found.Provenance; pr != nil {
+		fmt.Fprintf(r.Stdout, "  built from %s ref %s commit %s by %s\n", pr.Source, pr.Ref, pr.Commit, pr.BuilderID)
+	}
+	return d, &found, nil
+}
+
+// afterPromotion copies src's signatures and attestations to dst and,
+// when a key is given (and src was verified), signs dst too.
+func (sc *supplyChain) afterPromotion(ctx context.Context, src, dst name.Digest, found *signing.Found) (signed, error) {
+	var out signed
+	ws, err := sc.client.Copy(ctx, src, dst)
+	if err != nil {
+		return out, fmt.Errorf("the image is promoted, its signatures not: %w: %w", err, step.ErrCheckFailed)
+	}
+	var atts []string
+	for _, w := range ws {
+		switch {
+		case w.Ref == signing.SignatureTag(dst).String():
+			out.Signature = w.Ref
+		case strings.HasSuffix(w.Ref, ".att"):
+			atts = append(atts, w.Ref)
+		}
+	}
+	out.Attestations = strings.Join(atts, "\n")
+	if found != nil {
+		out.Identity, out.Provenance = found.Identity, found.Provenance
+	}
+	if sc.signer != nil {
+		w, err := sc.client.Sign(ctx, dst, sc.signer)
+		if err != nil {
+			return out, fmt.Errorf("the image is promoted unsigned by --signing-key: %w: %w", err, step.ErrCheckFailed)
+		}
+		out.Signature = w.Ref
+		out.Identity = "key " + sc.signer.KeyID
+	}
+	if found == nil && sc.signer == nil {
+		// Copied, not verified: publish does not vouch for them.
+		out.Signature = ""
+	}
+	return out, nil
+}
+
+// signPush signs the pushed artifact a, d in the registry, and attests
+// its provenance.
+func (sc *supplyChain) signPush(ctx context.Context, s Settings, r *step.Run, a registry.Artifact, d name.Digest) (out signed, err error) {
+	w, err := sc.client.Sign(ctx, d, sc.signer)
+	if err != nil {
+		return out, fmt.Errorf("the image is published unsigned: %w: %w", err, step.ErrCheckFailed)
+	}
+	out.Signature, out.Identity = w.Ref, "key "+sc.signer.KeyID
+	var atts []string
+	attest := func(what string, ref name.Digest, stmt []byte) error {
+		w, err := sc.client.Attest(ctx, ref, stmt, sc.signer)
+		if err != nil {
+			return fmt.Errorf("the image is signed, with no %s: %w: %w", what, err, step.ErrCheckFailed)
+		}
+		if !slices.Contains(atts, w.Ref) {
+			atts = append(atts, w.Ref)
+		}
+		return nil
+	}
+	defer func() { out.Attestations = strings.Join(atts, "\n") }()
+	if s.Provenance {
+		stmt, err := provenanceStatement(s, r, d)
+		if err != nil {
+			return out, fmt.Errorf("the image is signed, with no provenance: %w", err)
+		}
+		if err := attest("provenance", d, stmt); err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+// provenanceStatement is the SLSA provenance of d, with what the build
+// step recorded in an oci: layout.
+func provenanceStatement(s Settings, r *step.Run, d name.Digest) ([]byte, error) {
+	h, err := hash(d)
+	if err != nil {
+		return nil, err
+	}
+	in := provenance.Input{
+		Subject: provenance.Subject{Name: d.Context().Name(), Digest: h},
+		CI:      r.Context(),
+		Version: step.Version,
+	}
+	if dir, ok := strings.CutPrefix(s.Image, "oci:"); ok {
+		info, err := provenance.ReadBuildInfo(dir)
+		switch {
+		case err == nil:
+			in.Build = &info
+		case errors.Is(err, provenance.ErrNoBuildInfo):
+			fmt.Fprintf(r.Stdout, "No build record in %s: the provenance names no base images and no build times\n", dir)
+		default:
+			return nil, err
+		}
+	}
+	return provenance.Statement(in)
+}
+
+// transport is the HTTP transport of the signing client: the registry
+// client's TLS choices.
+func transport(insecure bool, roots *x509.CertPool) http.RoundTripper {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	switch {
+	case insecure:
+		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // --insecure asks for it
+	case roots != nil:
+		t.TLSClientConfig = &tls.Config{RootCAs: roots}
+	}
+	return t
+}
+
+// keychain finds credentials as the registry client does: the inputs for
+// the destination, then the Docker config, then Google's.
+func keychain(s Settings, registryHost string) authn.Keychain {
+	kc := []authn.Keychain{authn.DefaultKeychain, google.Keychain}
+	if s.Username != "" {
+		kc = append([]authn.Keychain{staticKeychain{registry: registryHost, auth: &authn.Basic{Username: s.Username, Password: s.Password}}}, kc...)
+	}
+	return authn.NewMultiKeychain(kc...)
+}
+
+type staticKeychain struct {
+	registry string
+	auth     authn.Authenticator
+}
+
+func (k staticKeychain) Resolve(target authn.Resource) (authn.Authenticator, error) {
+	if target.RegistryStr() == k.registry {
+		return k.auth, nil
+	}
+	return authn.Anonymous, nil
+}
+
+func hash(d name.Digest) (v1.Hash, error) { return v1.NewHash(d.DigestStr()) }

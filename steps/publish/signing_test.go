@@ -1,0 +1,216 @@
+package main
+
+// The supply-chain part of publish through the built binary: signing and
+// attesting with a key from cosign generate-key-pair, checked by the
+// cosign CLI (tools/cosign); promotion that verifies first and copies the
+// signatures; and the failures a user meets.
+
+import (
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/gitship/gitship/internal/gotool"
+	"github.com/gitship/gitship/internal/registrytest"
+	"github.com/gitship/gitship/internal/steptest"
+	"github.com/gitship/gitship/internal/testenv"
+)
+
+// cosign runs the cosign CLI tools/cosign pins (built once per machine)
+// in dir, offline: no Rekor, no TUF.
+func cosign(t *testing.T, dir string, args ...string) (string, error) {
+	t.Helper()
+	bin, err := gotool.Build(gotool.Command{Tool: "cosign", Module: "github.com/sigstore/cosign/v2",
+		Package: "github.com/sigstore/cosign/v2/cmd/cosign", Env: "GITSHIP_COSIGN"})
+	if err != nil {
+		testenv.Unavailable(t, "cosign: %v", err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = dir
+	cmd.Env = append(os.Environ(), "COSIGN_PASSWORD=pw", "HOME="+dir, "TUF_ROOT="+filepath.Join(dir, ".tuf"))
+	out, err := cmd.CombinedOutput()
+	return string(out), err
+}
+
+// keyPair writes cosign.key (password "pw") and cosign.pub in dir with
+// cosign generate-key-pair: the real key format.
+func keyPair(t *testing.T, dir string) {
+	t.Helper()
+	if out, err := cosign(t, dir, "generate-key-pair"); err != nil {
+		t.Fatalf("cosign generate-key-pair: %v\n%s", err, out)
+	}
+}
+
+// origin is the checkout's remote: the source the provenance names.
+const origin = "https://github.com/acme/shop.git"
+
+func mustCosign(t *testing.T, dir string, args ...string) {
+	t.Helper()
+	if out, err := cosign(t, dir, args...); err != nil {
+		t.Errorf("cosign %s: %v\n%s", strings.Join(args, " "), err, out)
+	}
+}
+
+// Publish with a key: cosign verify and verify-attestation --type
+// slsaprovenance1 pass on the digest. Promotion that requires the
+// signature and the provenance's source copies both, and cosign verify
+// passes on the promoted repository.
+func TestSignAndPromote(t *testing.T) {
+	staging := registrytest.Start(t, registrytest.Options{})
+	prod := registrytest.Start(t, registrytest.Options{})
+	ws, sha := steptest.Checkout(t, steptest.Repo{Files: map[string]string{"README.md": "app\n"}, Remote: origin})
+	keyPair(t, ws)
+	want := layout(t, filepath.Join(ws, "img"), nil)
+	env := map[string]string{"GITSHIP_SIGNING_KEY_PASSWORD": "pw"}
+	res := steptest.Run(t, binary, ws, env, "--image", "oci:img", "--repository", staging.Host+"/shop", "--insecure",
+		"--signing-key", "cosign.key")
+	mustSucceed(t, res)
+	out := steptest.Outputs(t, ws, "publish")
+	image := staging.Host + "/shop@" + want.String()
+	sigTag := staging.Host + "/shop:" + strings.Replace(want.String(), ":", "-", 1) + ".sig"
+	if out["signed"] != "true" || out["signature"] != sigTag || out["attestations"] != strings.TrimSuffix(sigTag, ".sig")+".att" {
+		t.Errorf("outputs %v", out)
+	}
+	if !strings.Contains(res.Stdout, "Signed "+image+" by key sha256:") {
+		t.Errorf("stdout does not say it signed:\n%s", res.Stdout)
+	}
+	mustCosign(t, ws, "verify", "--key", "cosign.pub", "--insecure-ignore-tlog", image)
+	mustCosign(t, ws, "verify-attestation", "--key", "cosign.pub", "--insecure-ignore-tlog", "--type", "slsaprovenance1", image)
+
+	// Promote what was verified; the signatures go along.
+	res = steptest.Run(t, binary, ws, nil, "--promote-from", staging.Host+"/shop:"+sha, "--repository", prod.Host+"/shop",
+		"--insecure", "--require-signature", "key=cosign.pub", "--require-provenance", "source=github.com/acme/shop,ref=main")
+	mustSucceed(t, res)
+	if !strings.Contains(res.Stdout, "Verified "+image+": signed by key sha256:") {
+		t.Errorf("stdout does not say what it verified:\n%s", res.Stdout)
+	}
+	promoted := prod.Host + "/shop@" + want.String()
+	mustCosign(t, ws, "verify", "--key", "cosign.pub", "--insecure-ignore-tlog", promoted)
+	mustCosign(t, ws, "verify-attestation", "--key", "cosign.pub", "--insecure-ignore-tlog", "--type", "slsaprovenance1", promoted)
+	if out := steptest.Outputs(t, ws, "publish"); out["signed"] != "true" || !strings.HasPrefix(out["signature"], prod.Host+"/shop:sha256-") {
+		t.Errorf("promotion outputs %v", out)
+	}
+	t.Log(res.Stdout)
+}
+
+// --require-signature refuses an unsigned image, one signed by another key
+// and one built from elsewhere: exit 1, naming the key expected and what
+// was found; nothing is tagged at the destination.
+func TestRequireSignatureRefuses(t *testing.T) {
+	staging := registrytest.Start(t, registrytest.Options{})
+	prod := registrytest.Start(t, registrytest.Options{})
+	ws, sha := steptest.Checkout(t, steptest.Repo{Files: map[string]string{"README.md": "app\n"}, Remote: origin})
+	keyPair(t, ws)
+	other := filepath.Join(ws, "other")
+	os.Mkdir(other, 0o755)
+	keyPair(t, other)
+	layout(t, filepath.Join(ws, "unsigned"), nil)
+	layout(t, filepath.Join(ws, "signed"), nil)
+	mustSucceed(t, steptest.Run(t, binary, ws, nil, "--image", "oci:unsigned", "--repository", staging.Host+"/unsigned", "--insecure"))
+	mustSucceed(t, steptest.Run(t, binary, ws, map[string]string{"GITSHIP_SIGNING_KEY_PASSWORD": "pw"},
+		"--image", "oci:signed", "--repository", staging.Host+"/signed", "--insecure", "--signing-key", "cosign.key"))
+	for _, tt := range []struct {
+		name, from string
+		args       []string
+		want       []string
+	}{
+		{"unsigned", "/unsigned", []string{"--require-signature", "key=cosign.pub"},
+			[]string{"image is not signed: expected signed by key sha256:", "(cosign.pub); found no signature at " + staging.Host + "/unsigned:sha256-"}},
+		{"another key", "/signed", []string{"--require-signature", "key=other/cosign.pub"},
+			[]string{"no signature verifies: expected signed by key sha256:", "(other/cosign.pub); found signature 1 of 1: by another key"}},
+		{"built from elsewhere", "/signed", []string{"--require-signature", "key=cosign.pub", "--require-provenance", "source=github.com/evil/shop,ref=main"},
+			[]string{"provenance does not match: expected SLSA provenance signed by key", "from source github.com/evil/shop ref main; found provenance from source"}},
+		{"another branch", "/signed", []string{"--require-signature", "key=cosign.pub", "--require-provenance", "ref=release"},
+			[]string{"from source (any) ref release; found provenance from source", "ref refs/heads/main commit " + sha}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			dst := prod.Host + "/" + strings.ReplaceAll(tt.name, " ", "-")
+			args := append([]string{"--promote-from", staging.Host + tt.from + ":" + sha, "--repository", dst, "--insecure"}, tt.args...)
+			res := steptest.Run(t, binary, ws, nil, args...)
+			if res.Code != 1 || !strings.Contains(res.Stderr, "refusing to promote "+staging.Host+tt.from+":"+sha) {
+				t.Errorf("exit %d, stderr:\n%s", res.Code, res.Stderr)
+			}
+			for _, w := range tt.want {
+				if !strings.Contains(res.Stderr, w) {
+					t.Errorf("stderr lacks %q:\n%s", w, res.Stderr)
+				}
+			}
+			if d := registrytest.Digest(t, dst+":"+sha); d != "" {
+				t.Errorf("the refused image is tagged at %s: %s", dst, d)
+			}
+		})
+	}
+}
+
+// A key that does not open, or a registry that refuses the signature:
+// the image is pushed and tagged all the same, the output says it is
+// unsigned, and the step fails (2 for the key, 1 for the registry).
+func TestSigningFails(t *testing.T) {
+	reg := registrytest.Start(t, registrytest.Options{})
+	refusing := registrytest.NewProxy(t, reg, registrytest.Faults{Rate: 1, Status: http.StatusForbidden,
+		Match: func(r *http.Request) bool { return registrytest.Request(r, "PUT", ".sig") }})
+	ws, sha := checkout(t, "")
+	keyPair(t, ws)
+	digest := layout(t, filepath.Join(ws, "img"), nil)
+	os.WriteFile(filepath.Join(ws, "garbage.key"), []byte("not a key\n"), 0o600)
+	for _, tt := range []struct {
+		name, repo string
+		env        map[string]string
+		key        string
+		code       int
+		want       string
+	}{
+		{"wrong password", reg.Host + "/wrong-password", map[string]string{"GITSHIP_SIGNING_KEY_PASSWORD": "nope"}, "cosign.key", 2,
+			"--signing-key cosign.key: wrong or missing key password: ENCRYPTED SIGSTORE PRIVATE KEY"},
+		{"no password", reg.Host + "/no-password", nil, "cosign.key", 2,
+			"--signing-key cosign.key: wrong or missing key password: the key is a ENCRYPTED SIGSTORE PRIVATE KEY and no password was given (--signing-key-password)"},
+		{"missing key", reg.Host + "/missing", nil, "gone.key", 2, "--signing-key: open gone.key: no such file or directory"},
+		{"not a key", reg.Host + "/garbage", nil, "garbage.key", 2, "--signing-key garbage.key: unusable signing key: no PEM block in it"},
+		{"registry refuses the signature", refusing.Host + "/shop", map[string]string{"GITSHIP_SIGNING_KEY_PASSWORD": "pw"}, "cosign.key", 1,
+			"the image is published unsigned: write " + refusing.Host + "/shop:" + strings.Replace(digest.String(), ":", "-", 1) + ".sig: "},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := steptest.Run(t, binary, ws, tt.env, "--image", "oci:img", "--repository", tt.repo, "--insecure", "--signing-key", tt.key)
+			if res.Code != tt.code || !strings.Contains(res.Stderr, tt.want) {
+				t.Errorf("exit %d (want %d), stderr lacks %q:\n%s", res.Code, tt.code, tt.want, res.Stderr)
+			}
+			if !strings.Contains(res.Stdout, "Unsigned "+tt.repo+"@"+digest.String()) {
+				t.Errorf("stdout does not say it is unsigned:\n%s", res.Stdout)
+			}
+			if out := steptest.Outputs(t, ws, "publish"); out["signed"] != "false" || out["digest"] != digest.String() {
+				t.Errorf("outputs %v", out)
+			}
+			if d := registrytest.Digest(t, strings.Replace(tt.repo, refusing.Host, reg.Host, 1)+":"+sha); d != digest.String() {
+				t.Errorf("%s is %q, want %s: the image's tags are set unsigned", sha, d, digest)
+			}
+		})
+	}
+}
+
+func TestSupplyChainBadInput(t *testing.T) {
+	reg := registrytest.Start(t, registrytest.Options{})
+	ws, _ := checkout(t, "")
+	layout(t, filepath.Join(ws, "img"), nil)
+	for _, tt := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"require-signature without promotion", []string{"--image", "oci:img", "--require-signature", "key=x.pub"}, "use them with --promote-from"},
+		{"signing a promotion unverified", []string{"--promote-from", reg.Host + "/a:1", "--signing-key", "k"}, "give --require-signature too"},
+		{"tlog upload", []string{"--image", "oci:img", "--signing-key", "k", "--tlog-upload"}, "--tlog-upload: recording signatures in Rekor is not supported yet"},
+		{"keyless", []string{"--promote-from", reg.Host + "/a:1", "--require-signature", "issuer=https://token.actions.githubusercontent.com"}, "keyless verification"},
+		{"provenance without signature", []string{"--promote-from", reg.Host + "/a:1", "--require-provenance", "ref=main"}, "--require-provenance needs --require-signature"},
+		{"missing public key", []string{"--promote-from", reg.Host + "/a:1", "--require-signature", "key=gone.pub"}, "--require-signature key: open gone.pub"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			res := steptest.Run(t, binary, ws, nil, append([]string{"--repository", reg.Host + "/x", "--insecure"}, tt.args...)...)
+			if res.Code != 2 || !strings.Contains(res.Stderr, tt.want) {
+				t.Errorf("exit %d (want 2), stderr lacks %q:\n%s", res.Code, tt.want, res.Stderr)
+			}
+		})
+	}
+}
