@@ -13,8 +13,9 @@ import (
 // Copy copies the signatures and attestations of src (its .sig and .att
 // images) to dst, the same image promoted to another repository: dst's
 // .sig and .att get every layer of src's they lack, so signatures dst
-// had already are kept. It returns what it wrote; an image with nothing
-// attached copies nothing.
+// had already are kept. For an index it copies those of each platform's
+// image too (publish attaches each platform's SBOM to its image). It
+// returns what it wrote; an image with nothing attached copies nothing.
 //
 // Copy checks nothing: a promotion verifies src first (Verify) and copies
 // only then, so that it never carries on what it did not verify.
@@ -22,6 +23,36 @@ func (c *Client) Copy(ctx context.Context, src, dst name.Digest) ([]Written, err
 	if src.DigestStr() != dst.DigestStr() {
 		return nil, fmt.Errorf("copy signatures of %s to %s: not the same digest", src, dst)
 	}
+	out, err := c.copyOne(ctx, src, dst)
+	if err != nil {
+		return out, err
+	}
+	desc, err := remote.Get(src, c.remote(ctx)...)
+	if err != nil {
+		return out, fmt.Errorf("read %s: %w", src, err)
+	}
+	if !desc.MediaType.IsIndex() {
+		return out, nil
+	}
+	idx, err := desc.ImageIndex()
+	if err != nil {
+		return out, fmt.Errorf("read %s: %w", src, err)
+	}
+	m, err := idx.IndexManifest()
+	if err != nil {
+		return out, fmt.Errorf("read %s: %w", src, err)
+	}
+	for _, child := range m.Manifests {
+		ws, err := c.copyOne(ctx, src.Context().Digest(child.Digest.String()), dst.Context().Digest(child.Digest.String()))
+		out = append(out, ws...)
+		if err != nil {
+			return out, err
+		}
+	}
+	return out, nil
+}
+
+func (c *Client) copyOne(ctx context.Context, src, dst name.Digest) ([]Written, error) {
 	var out []Written
 	for _, tags := range [][2]name.Tag{{SignatureTag(src), SignatureTag(dst)}, {AttestationTag(src), AttestationTag(dst)}} {
 		from, to := tags[0], tags[1]
