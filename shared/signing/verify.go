@@ -427,9 +427,6 @@ func parseProvenance(statement []byte) (Provenance, error) {
 		}
 		break
 	}
-	if pr.Source == "" && pr.Commit == "" {
-		return pr, errors.New("it names no source repository or commit")
-	}
 	return pr, nil
 }
 
