@@ -11,6 +11,7 @@ import (
 	"testing"
 	"time"
 
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
@@ -103,6 +104,7 @@ func TestCRDsAndStatus(t *testing.T) {
 	ns := c.Namespace(t)
 	ctx := context.Background()
 	const commit = "0123456789abcdef0123456789abcdef01234567"
+	now := time.Now().UTC().Format(time.RFC3339)
 
 	tests := []struct {
 		obj    *unstructured.Unstructured
@@ -128,11 +130,20 @@ func TestCRDsAndStatus(t *testing.T) {
 		},
 		{
 			obj: kubetest.HelmRelease("app"), gvr: kubetest.HelmReleaseGVR,
+			// helm-controller's shape for a failed upgrade after a
+			// successful install: the history's newest release first.
 			status: map[string]any{
-				"observedGeneration":    int64(1),
-				"lastAttemptedRevision": "1.2.3",
+				"observedGeneration":         int64(1),
+				"lastAttemptedGeneration":    int64(1),
+				"lastAttemptedRevision":      "1.2.3",
+				"lastAttemptedReleaseAction": "upgrade",
+				"history": []any{
+					helmSnapshot(2, "1.2.3", "failed"),
+					helmSnapshot(1, "1.2.2", "superseded"),
+				},
 				"conditions": []any{
-					kubetest.Condition("Ready", "False", "InstallFailed", "Helm install failed for release app/app", 1),
+					kubetest.Condition("Ready", "False", "UpgradeFailed", "Helm upgrade failed for release app/app with chart app@1.2.3: context deadline exceeded", 1),
+					kubetest.Condition("Released", "False", "UpgradeFailed", "Helm upgrade failed", 1),
 				},
 			},
 			field: []string{"lastAttemptedRevision"}, want: "1.2.3", generation: 1,
@@ -142,6 +153,16 @@ func TestCRDsAndStatus(t *testing.T) {
 			status: map[string]any{
 				"sync":   map[string]any{"status": "Synced", "revision": commit},
 				"health": map[string]any{"status": "Healthy"},
+				"operationState": map[string]any{
+					"phase":      "Succeeded",
+					"message":    "successfully synced (all tasks run)",
+					"operation":  map[string]any{"sync": map[string]any{"revision": commit}},
+					"startedAt":  now,
+					"finishedAt": now,
+					"syncResult": map[string]any{"revision": commit},
+				},
+				"reconciledAt": now,
+				"sourceType":   "Directory",
 			},
 			field: []string{"sync", "revision"}, want: commit, generation: 2,
 		},
@@ -167,13 +188,36 @@ func TestCRDsAndStatus(t *testing.T) {
 			if got.GetGeneration() != tt.generation || patched.GetGeneration() != tt.generation {
 				t.Errorf("generation %d after the status patch, want %d", got.GetGeneration(), tt.generation)
 			}
-			if _, ok := tt.status["conditions"]; ok {
+			if want, ok := tt.status["conditions"].([]any); ok {
 				conds, _, _ := unstructured.NestedSlice(got.Object, "status", "conditions")
-				if len(conds) != 1 || conds[0].(map[string]any)["type"] != "Ready" {
+				if len(conds) != len(want) || conds[0].(map[string]any)["type"] != "Ready" {
 					t.Errorf("status.conditions = %v", conds)
 				}
 			}
 		})
+	}
+
+	// The CRD's schema holds for the status too: a history entry without
+	// the fields helm-controller always writes is refused, as the real
+	// API server refuses it.
+	bad := helmSnapshot(3, "1.2.4", "deployed")
+	delete(bad, "digest")
+	_, err := kubetest.PatchStatus(ctx, c, kubetest.HelmReleaseGVR, ns, "app", map[string]any{"history": []any{bad}})
+	if !apierrors.IsInvalid(err) || !strings.Contains(err.Error(), "digest") {
+		t.Errorf("a history entry without digest: %v, want Invalid naming digest", err)
+	}
+}
+
+// helmSnapshot is an entry of a HelmRelease's status.history, as
+// helm-controller writes it.
+func helmSnapshot(version int64, chartVersion, status string) map[string]any {
+	at := time.Now().UTC().Format(time.RFC3339)
+	return map[string]any{
+		"name": "app", "namespace": "app", "version": version, "status": status,
+		"chartName": "app", "chartVersion": chartVersion, "appVersion": chartVersion,
+		"configDigest":  "sha256:" + strings.Repeat("c", 64),
+		"digest":        "sha256:" + strings.Repeat(strconv.FormatInt(version, 10), 64),
+		"firstDeployed": at, "lastDeployed": at,
 	}
 }
 
