@@ -178,6 +178,19 @@ func TestDependencyUpdate(t *testing.T) {
 		}, nil, 0, []string{"dependency lib 1.3.0 from", "2 resources: 2 valid, 0 invalid"}},
 		{"update: a mistake in the fetched chart is named by its archive", "2.x", srv.URL, false, nil, nil, 1, []string{
 			"dependency lib 2.0.0 from " + srv.URL + "/lib-2.0.0.tgz", "app/charts/lib-2.0.0.tgz: error: ServiceAccount lib-2-0-0: automount", "1 of 2 resources failed"}},
+		{"update: fetched once for several Kubernetes versions, each rendering anew", "1.x.x", srv.URL, false, map[string]string{
+			"app/templates/version.yaml": "apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: version\ndata:\n  kube: {{ .Capabilities.KubeVersion.Version | quote }}\n",
+		}, []string{"--kubernetes-version", "1.29.0,1.37.0"}, 0, []string{"dependency lib 1.3.0 from", "chart app: 4 resources (2 rendered for some of the Kubernetes versions only)", "4 resources: 4 valid, 0 invalid"}},
+		{"update: a file:// chart replaces a copy in charts/ too", "1.x.x", "file://../lib", false, map[string]string{
+			"lib/Chart.yaml":                   "apiVersion: v2\nname: lib\nversion: 1.5.0\n",
+			"lib/templates/_helpers.tpl":       `{{- define "lib.labels" }}app: {{ .Release.Name }}{{ end }}`,
+			"app/charts/lib/Chart.yaml":        "apiVersion: v2\nname: lib\nversion: 0.9.0\n",
+			"app/charts/lib/templates/sa.yaml": "apiVersion: v1\nkind: ServiceAccount\nmetadata:\n  name: vendored\nautomount: true\n",
+		}, nil, 0, []string{"chart app: 1 resources", "1 resources: 1 valid, 0 invalid"}},
+		{"a dependency without a repository must be in charts/", "1.x.x", `""`, false, nil, nil, 2, []string{
+			"dependency lib 1.x.x is in Chart.yaml but not in app/charts: a dependency without a repository must be in charts/ (helm dependency build app does not fetch it either)"}},
+		{"a helm repo add name is refused", "1.x.x", "\"@bitnami\"", false, nil, nil, 2, []string{
+			"dependency lib from @bitnami: that names a repository registered with helm repo add, which gitship does not read; write the repository's URL in Chart.yaml"}},
 		{"build: the version Chart.lock pins, though 1.3.0 is newer", "1.x.x", srv.URL, true, nil, nil, 0, []string{
 			"dependency lib 1.2.3 from " + srv.URL + "/lib-1.2.3.tgz (Chart.lock)"}},
 		{"build: Chart.lock out of sync with Chart.yaml", "^2.0.0", srv.URL, true, nil, nil, 2, []string{
@@ -216,6 +229,10 @@ func TestDependencyUpdate(t *testing.T) {
 				if !strings.Contains(out, w) {
 					t.Errorf("output lacks %q:\n%s", w, out)
 				}
+			}
+			// Fetched once, and said once, however often the chart renders.
+			if n := strings.Count(out, ": dependency lib "); tt.code == 0 && strings.HasPrefix(tt.repository, "http") && n != 1 {
+				t.Errorf("the fetch is reported %d times, want once:\n%s", n, out)
 			}
 			if after := tree(t, filepath.Join(ws, "app")); !slices.Equal(before, after) {
 				t.Errorf("the chart directory changed: %v, was %v", after, before)
