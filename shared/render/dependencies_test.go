@@ -11,7 +11,9 @@ import (
 // or with no semver version skipped; a pinned (Chart.lock) version only
 // exactly.
 func TestRepoIndexFind(t *testing.T) {
-	entry := func(v string) indexEntry { return indexEntry{Name: "lib", Version: v, URLs: []string{"lib-" + v + ".tgz"}} }
+	entry := func(v string) indexEntry {
+		return indexEntry{Name: "lib", Version: v, URLs: []string{"lib-" + v + ".tgz"}}
+	}
 	idx := &repoIndex{APIVersion: "v1", Entries: map[string][]indexEntry{"lib": {
 		// Newest first, as index sorts them.
 		entry("2.0.0"), entry("1.4.0-rc.1"), {Name: "lib", Version: "1.3.5"}, entry("1.3.0"), entry("1.2.3"), entry("latest"),
