@@ -38,5 +38,5 @@
 // (syft.CreateSBOM: 77.3 MB), because syft's internal file package links
 // hashicorp/go-getter with the AWS S3 and Google Cloud Storage clients, and
 // it added about 150 modules to go.mod and moved 28 others; this package
-// adds 3.2 MB and three modules.
+// adds 1.9 MB and five modules (with their own dependencies), and moves none.
 package sbom

@@ -17,11 +17,12 @@ import (
 	"github.com/gitship/gitship/shared/provenance"
 )
 
-// TestProvenanceHandoff: the engine's BuildKit builds an image from two
-// bases, one pinned by digest in a registry and one the engine has
-// locally (never pushed), into an OCI layout; the layout's
-// gitship-build.json lists both as the build resolved them, and the SLSA
-// provenance publish makes from it names the registry base by digest.
+// TestProvenanceHandoff: the engine's BuildKit, and its classic builder,
+// build an image from two bases, one pinned by digest in a registry and
+// one the engine has locally (never pushed), into an OCI layout; the
+// layout's gitship-build.json lists both as the build resolved them, and
+// the SLSA provenance publish makes from it names the registry base by
+// digest.
 func TestProvenanceHandoff(t *testing.T) {
 	env := engineEnv(t)
 	host := env["DOCKER_HOST"]
@@ -44,54 +45,75 @@ func TestProvenanceHandoff(t *testing.T) {
 
 	dockerfile := "FROM " + local + " AS tools\nRUN echo built > /built\n\n" +
 		"FROM " + pinned + "\nCOPY --from=tools /built /built\n"
-	ws, sha := repo(t, map[string]string{"Dockerfile": dockerfile}, "")
-	res := steptest.Run(t, binary, ws, env, "--image", "prov", "--output", "oci:out/image")
-	mustSucceed(t, res)
-	if !strings.Contains(res.Stdout, "Build info for publish's provenance: 2 base images") {
-		t.Errorf("stdout does not say it recorded 2 base images:\n%s", res.Stdout)
-	}
-	out := steptest.Outputs(t, ws, "build")
-
-	info, err := provenance.ReadBuildInfo(filepath.Join(ws, "out", "image"))
-	if err != nil {
-		t.Fatalf("ReadBuildInfo() = %v", err)
-	}
-	if info.Image != out["digest"] || info.Commit != sha || info.Dockerfile != "Dockerfile" ||
-		info.Builder != "BuildKit of the Docker engine" || info.StartedOn.IsZero() || info.FinishedOn.Before(info.StartedOn) {
-		t.Errorf("build info = %+v; want image %s, commit %s, Dockerfile, the engine's BuildKit, start before finish", info, out["digest"], sha)
-	}
 	localID := imageID(t, local)
-	byRef := map[string]provenance.BaseImage{}
-	for _, bi := range info.BaseImages {
-		byRef[bi.Ref] = bi
-	}
-	if got := byRef[pinned]; got.Digest != remoteDigest || got.Platform != platform || !strings.HasPrefix(got.ImageID, "sha256:") {
-		t.Errorf("base image %s = %+v; want digest %s, platform %s (all: %+v)", pinned, got, remoteDigest, platform, info.BaseImages)
-	}
-	// The engine's BuildKit (Docker 20.10) takes a local image by ID and
-	// says no manifest digest for it: the image ID is what is known.
-	localRef := "docker.io/" + local
-	if got := byRef[localRef]; got.ImageID != localID {
-		t.Errorf("base image %s = %+v; want image ID %s (all: %+v)", localRef, got, localID, info.BaseImages)
-	}
-
-	digest, err := v1.NewHash(out["digest"])
+	// The config's digest: what the engine's BuildKit read, and the ID of
+	// the image the classic builder pulled.
+	cfg, err := img.ConfigName()
 	if err != nil {
 		t.Fatal(err)
 	}
-	stmt, err := provenance.Statement(provenance.Input{
-		Subject: provenance.Subject{Name: reg.Host + "/prov", Digest: digest},
-		CI:      ci.Context{Platform: "github", SHA: sha, Ref: "refs/heads/main", RepositoryURL: "https://github.com/acme/shop", RunURL: "https://github.com/acme/shop/actions/runs/1", RunAttempt: "1"},
-		Build:   &info,
-	})
-	if err != nil {
-		t.Fatalf("Statement() = %v", err)
+	pinnedID := cfg.String()
+	tests := []struct{ name, builder, kind string }{
+		{name: "engine BuildKit", kind: "BuildKit of the Docker engine"},
+		{name: "classic builder", builder: "classic", kind: "classic builder of the Docker engine"},
 	}
-	if want := `"digest":{"sha256":"` + strings.TrimPrefix(remoteDigest, "sha256:") + `"}`; !strings.Contains(string(stmt), want) {
-		t.Errorf("provenance does not list the pinned base by digest (%s):\n%s", want, stmt)
-	}
-	if want := `"gitCommit":"` + sha + `"`; !strings.Contains(string(stmt), want) {
-		t.Errorf("provenance does not name the commit (%s):\n%s", want, stmt)
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ws, sha := repo(t, map[string]string{"Dockerfile": dockerfile}, "")
+			args := []string{"--image", "prov", "--output", "oci:out/image"}
+			if tt.builder != "" {
+				args = append(args, "--builder", tt.builder)
+			}
+			res := steptest.Run(t, binary, ws, env, args...)
+			mustSucceed(t, res)
+			if !strings.Contains(res.Stdout, "Build info for publish's provenance: 2 base images") {
+				t.Errorf("stdout does not say it recorded 2 base images:\n%s", res.Stdout)
+			}
+			out := steptest.Outputs(t, ws, "build")
+			info, err := provenance.ReadBuildInfo(filepath.Join(ws, "out", "image"))
+			if err != nil {
+				t.Fatalf("ReadBuildInfo() = %v", err)
+			}
+			if info.Image != out["digest"] || info.Commit != sha || info.Dockerfile != "Dockerfile" ||
+				info.Builder != tt.kind || info.StartedOn.IsZero() || info.FinishedOn.Before(info.StartedOn) {
+				t.Errorf("build info = %+v; want image %s, commit %s, Dockerfile, %s, start before finish", info, out["digest"], sha, tt.kind)
+			}
+			byRef := map[string]provenance.BaseImage{}
+			for _, bi := range info.BaseImages {
+				byRef[bi.Ref] = bi
+			}
+			if got := byRef[pinned]; got.Digest != remoteDigest || got.Platform != platform || got.ImageID != pinnedID {
+				t.Errorf("base image %s = %+v; want digest %s, image ID %s, platform %s (all: %+v)",
+					pinned, got, remoteDigest, pinnedID, platform, info.BaseImages)
+			}
+			// The engine's BuildKit (Docker 20.10) takes a local image by
+			// ID and says no manifest digest for it; the classic builder
+			// says nothing: the image ID is what is known.
+			localRef := "docker.io/" + local
+			if got := byRef[localRef]; got.ImageID != localID || got.Digest != "" {
+				t.Errorf("base image %s = %+v; want image ID %s and no digest (all: %+v)", localRef, got, localID, info.BaseImages)
+			}
+
+			digest, err := v1.NewHash(out["digest"])
+			if err != nil {
+				t.Fatal(err)
+			}
+			stmt, err := provenance.Statement(provenance.Input{
+				Subject: provenance.Subject{Name: reg.Host + "/prov", Digest: digest},
+				CI: ci.Context{Platform: "github", SHA: sha, Ref: "refs/heads/main", RepositoryURL: "https://github.com/acme/shop",
+					RunURL: "https://github.com/acme/shop/actions/runs/1", RunAttempt: "1"},
+				Build: &info,
+			})
+			if err != nil {
+				t.Fatalf("Statement() = %v", err)
+			}
+			if want := `"digest":{"sha256":"` + strings.TrimPrefix(remoteDigest, "sha256:") + `"}`; !strings.Contains(string(stmt), want) {
+				t.Errorf("provenance does not list the pinned base by digest (%s):\n%s", want, stmt)
+			}
+			if want := `"gitCommit":"` + sha + `"`; !strings.Contains(string(stmt), want) {
+				t.Errorf("provenance does not name the commit (%s):\n%s", want, stmt)
+			}
+		})
 	}
 }
 

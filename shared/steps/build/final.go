@@ -39,6 +39,9 @@ func (b *builder) final(ctx context.Context) error {
 		return err
 	}
 	b.rec.finished = time.Now()
+	if b.bk == nil && b.in.ociDir != "" {
+		b.rec.bases = b.classicBases(ctx)
+	}
 	fmt.Fprintf(b.r.Stdout, "Built image %s\n", id)
 	if err := b.r.SetOutput("image-id", id); err != nil {
 		return err
