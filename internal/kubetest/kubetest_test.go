@@ -3,9 +3,12 @@ package kubetest_test
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"net/http"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"strconv"
 	"strings"
 	"testing"
@@ -409,5 +412,40 @@ func TestWriteKubeconfigUnreachable(t *testing.T) {
 	_, err = d.Resource(kubetest.NamespaceGVR).List(context.Background(), metav1.ListOptions{})
 	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:"+l) {
 		t.Errorf("list against %s: %v", server, err)
+	}
+}
+
+// Without a kube-apiserver, a test that starts a cluster skips, saying
+// which binary is missing, and fails under GITSHIP_TEST_STRICT, as CI
+// runs. The test binary runs TestStart again in a child process with
+// GITSHIP_KUBE_APISERVER naming no file.
+func TestUnavailable(t *testing.T) {
+	if os.Getenv("KUBETEST_CHILD") != "" {
+		t.Skip("in the child")
+	}
+	missing := filepath.Join(t.TempDir(), "no-kube-apiserver")
+	for _, tt := range []struct {
+		strict   string
+		wantExit int
+		want     string
+	}{
+		{"", 0, "--- SKIP: TestStart"},
+		{"1", 1, "GITSHIP_TEST_STRICT is set"},
+	} {
+		t.Run("strict="+tt.strict, func(t *testing.T) {
+			cmd := exec.Command(os.Args[0], "-test.run=^TestStart$", "-test.v", "-test.count=1")
+			cmd.Env = append(os.Environ(), "KUBETEST_CHILD=1", "GITSHIP_KUBE_APISERVER="+missing, "GITSHIP_TEST_STRICT="+tt.strict)
+			out, err := cmd.CombinedOutput()
+			code := 0
+			var exit *exec.ExitError
+			if errors.As(err, &exit) {
+				code = exit.ExitCode()
+			} else if err != nil {
+				t.Fatal(err)
+			}
+			if code != tt.wantExit || !strings.Contains(string(out), tt.want) || !strings.Contains(string(out), "GITSHIP_KUBE_APISERVER") {
+				t.Errorf("exit %d, want %d and %q naming GITSHIP_KUBE_APISERVER:\n%s", code, tt.wantExit, tt.want, out)
+			}
+		})
 	}
 }
