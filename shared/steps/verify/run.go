@@ -71,8 +71,8 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 				res := p.probe.run(ctx, u)
 				results = append(results, res)
 				if !res.OK {
-					return fmt.Errorf("%s did not answer right %d times in a row within --timeout %s: %d probes, %d wrong, last: %s: %w",
-						u, p.probe.successes, s.Timeout, res.Attempts, res.Failures, res.Last, step.ErrCheckFailed)
+					return checkFailed{fmt.Errorf("%s did not answer right %d times in a row within --timeout %s: %d probes, %d wrong, last: %s",
+						u, p.probe.successes, s.Timeout, res.Attempts, res.Failures, res.Last)}
 				}
 			}
 			return nil
@@ -119,6 +119,13 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	return err
 }
 
+// checkFailed is a failure of the deployment or of the probes: it exits
+// 1 (step.ErrCheckFailed) with its message as it is, the events last.
+type checkFailed struct{ error }
+
+func (e checkFailed) Unwrap() error      { return e.error }
+func (checkFailed) Is(target error) bool { return target == step.ErrCheckFailed }
+
 // annotate puts a failure on the run's page: the failing object and the
 // controller's message (the events stay in the log).
 func annotate(r *step.Run, err error) {
@@ -128,7 +135,6 @@ func annotate(r *step.Run, err error) {
 		msg = failed.Object.String() + " failed: " + failed.Reason
 	}
 	msg, _, _ = strings.Cut(msg, "\n")
-	msg = strings.TrimSuffix(msg, ": "+step.ErrCheckFailed.Error())
 	r.Platform.Annotate(r.Stdout, finding.Finding{RuleID: "verify", Severity: finding.Error, Message: msg})
 }
 
@@ -187,7 +193,7 @@ func deploy(ctx context.Context, s Settings, p plan, r *step.Run, start time.Tim
 		if errors.Is(err, errForbidden) {
 			return ready, step.Usagef("%v", err)
 		}
-		return ready, fmt.Errorf("%w: %w", err, step.ErrCheckFailed)
+		return ready, checkFailed{err}
 	}
 	fmt.Fprintf(r.Stdout, "Ready after %s\n", time.Since(start).Round(time.Second))
 	return ready, nil
