@@ -9,6 +9,7 @@ import (
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
+	"github.com/gitship/gitship/internal/buildkittest"
 	"github.com/gitship/gitship/internal/enginetest"
 	"github.com/gitship/gitship/internal/imagetest"
 	"github.com/gitship/gitship/internal/registrytest"
@@ -124,4 +125,38 @@ func imageID(t *testing.T, ref string) string {
 		t.Fatalf("inspect %s: %v", ref, err)
 	}
 	return img.ID
+}
+
+// TestProvenanceHandoffStandalone: a standalone BuildKit resolves a base
+// named by tag in a registry and reports the digest it resolved to; its
+// OCI exporter's layout carries gitship-build.json as the engine path's
+// does, for each platform of a two-platform index.
+func TestProvenanceHandoffStandalone(t *testing.T) {
+	env := engineEnv(t)
+	reg, bk := standalone(t)
+	base := buildkittest.BaseImage(t, reg.Host, "linux/amd64", "linux/arm64")
+	ws, sha := repo(t, map[string]string{"Dockerfile": "FROM " + base + "\nCOPY Dockerfile /built\n"}, "")
+	res := steptest.Run(t, binary, ws, map[string]string{"DOCKER_HOST": env["DOCKER_HOST"]},
+		"--builder", bk.Addr, "--platform", "linux/amd64,linux/arm64", "--output", "oci:out")
+	mustSucceed(t, res)
+	out := steptest.Outputs(t, ws, "build")
+	info, err := provenance.ReadBuildInfo(filepath.Join(ws, "out"))
+	if err != nil {
+		t.Fatalf("ReadBuildInfo() = %v", err)
+	}
+	if info.Image != out["digest"] || info.Commit != sha || info.Builder != "standalone BuildKit" ||
+		strings.Join(info.Platforms, ",") != "linux/amd64,linux/arm64" {
+		t.Errorf("build info = %+v; want image %s, commit %s, a standalone BuildKit, two platforms", info, out["digest"], sha)
+	}
+	index := registrytest.Digest(t, base) // the tag names an index of both platforms
+	var plats []string
+	for _, bi := range info.BaseImages {
+		if bi.Digest != index || !strings.HasPrefix(bi.ImageID, "sha256:") {
+			t.Errorf("base image %+v; want %s resolved to %s", bi, base, index)
+		}
+		plats = append(plats, bi.Platform)
+	}
+	if strings.Join(plats, ",") != "linux/amd64,linux/arm64" {
+		t.Errorf("base images resolved for %v, want linux/amd64 and linux/arm64 (all: %+v)", plats, info.BaseImages)
+	}
 }
