@@ -340,7 +340,10 @@ func TestRollOut(t *testing.T) {
 		t.Errorf("generation %d after the new image, want 2", r2.Deployment.GetGeneration())
 	}
 	if rev := r2.ReplicaSet.GetAnnotations()["deployment.kubernetes.io/revision"]; rev != "2" {
-		t.Errorf("revision %q, want 2", rev)
+		t.Errorf("replicaset revision %q, want 2", rev)
+	}
+	if rev := r2.Deployment.GetAnnotations()["deployment.kubernetes.io/revision"]; rev != "2" {
+		t.Errorf("deployment revision %q, want 2", rev)
 	}
 	if owner := r2.ReplicaSet.GetOwnerReferences(); len(owner) != 1 || owner[0].UID != r1.Deployment.GetUID() {
 		t.Errorf("replicaset owners %v", owner)
@@ -357,6 +360,44 @@ func TestRollOut(t *testing.T) {
 	}
 	if ready, _, _ := unstructured.NestedInt64(r2.ReplicaSet.Object, "status", "readyReplicas"); ready != 0 {
 		t.Errorf("replicaset readyReplicas %d, want 0", ready)
+	}
+
+	// A roll-back to the first image: its ReplicaSet again, under
+	// revision 3; once complete, the failed ReplicaSet is scaled to zero
+	// and its pods are gone.
+	r3, err := kubetest.RollOut(ctx, c, ns, kubetest.Workload{Name: "web", Image: good, Replicas: 2})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if r3.ReplicaSet.GetName() != r1.ReplicaSet.GetName() || r3.ReplicaSet.GetAnnotations()["deployment.kubernetes.io/revision"] != "3" ||
+		r3.Deployment.GetAnnotations()["deployment.kubernetes.io/revision"] != "3" || r3.Deployment.GetGeneration() != 3 {
+		t.Errorf("roll-back: replicaset %s revision %q, deployment revision %q generation %d; want %s, 3, 3, 3",
+			r3.ReplicaSet.GetName(), r3.ReplicaSet.GetAnnotations()["deployment.kubernetes.io/revision"],
+			r3.Deployment.GetAnnotations()["deployment.kubernetes.io/revision"], r3.Deployment.GetGeneration(), r1.ReplicaSet.GetName())
+	}
+	if _, err := kubetest.RolloutComplete(ctx, c, ns, "web"); err != nil {
+		t.Fatal(err)
+	}
+	old, err := c.Dynamic.Resource(kubetest.ReplicaSetGVR).Namespace(ns).Get(ctx, r2.ReplicaSet.GetName(), metav1.GetOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, _, _ := unstructured.NestedInt64(old.Object, "spec", "replicas"); n != 0 {
+		t.Errorf("the failed replicaset has %d replicas after the roll-back completed, want 0", n)
+	}
+	pods, err := c.Dynamic.Resource(kubetest.PodGVR).Namespace(ns).List(ctx, metav1.ListOptions{LabelSelector: "app=web"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, p := range pods.Items {
+		names = append(names, p.GetName())
+		if id := containerStatus(t, &p, "imageID"); id != good {
+			t.Errorf("pod %s imageID %q after the roll-back, want %q", p.GetName(), id, good)
+		}
+	}
+	if len(names) != 2 {
+		t.Errorf("pods after the roll-back: %v, want the two of %s", names, r1.ReplicaSet.GetName())
 	}
 
 	at := time.Now().Add(-time.Minute)

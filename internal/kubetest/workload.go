@@ -10,6 +10,7 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/types"
 )
 
 // Workload is a Deployment for RollOut: its name, the image its pod
@@ -54,6 +55,9 @@ type Rollout struct {
 
 // container names the one container of the pod template.
 const container = "app"
+
+// revisionAnnotation holds a Deployment's and its ReplicaSets' revision.
+const revisionAnnotation = "deployment.kubernetes.io/revision"
 
 // RollOut plays the Deployment controller and the kubelet for the
 // Deployment w.Name in ns: it creates the Deployment, or sets its image
@@ -114,15 +118,30 @@ func RollOut(ctx context.Context, c *Cluster, ns string, w Workload) (*Rollout, 
 	}
 	out := &Rollout{Deployment: dep}
 
-	// The revision: one more than the ReplicaSets the Deployment has.
+	// The revision: one more than the newest of the Deployment's
+	// ReplicaSets. A template seen before (a roll-back) reuses its
+	// ReplicaSet under the new revision, as the Deployment controller
+	// does.
 	replicaSets := c.Dynamic.Resource(ReplicaSetGVR).Namespace(ns)
 	list, err := replicaSets.List(ctx, metav1.ListOptions{LabelSelector: "app=" + w.Name})
 	if err != nil {
 		return nil, fmt.Errorf("list replicasets in %s: %w", ns, err)
 	}
-	revision := len(list.Items) + 1
+	revision := 1
+	var existing *unstructured.Unstructured
+	for i, item := range list.Items {
+		if r, err := strconv.Atoi(item.GetAnnotations()[revisionAnnotation]); err == nil && r >= revision {
+			revision = r + 1
+		}
+		if item.GetName() == w.Name+"-"+hash {
+			existing = &list.Items[i]
+		}
+	}
 	rs := object("apps/v1", "ReplicaSet", ns, w.Name+"-"+hash)
-	rs.SetAnnotations(map[string]string{"deployment.kubernetes.io/revision": strconv.Itoa(revision)})
+	if existing != nil {
+		rs = existing
+	}
+	rs.SetAnnotations(map[string]string{revisionAnnotation: strconv.Itoa(revision)})
 	rs.SetLabels(map[string]string{"app": w.Name, "pod-template-hash": hash})
 	rs.SetOwnerReferences([]metav1.OwnerReference{owner(dep)})
 	rs.Object["spec"] = map[string]any{
@@ -130,8 +149,21 @@ func RollOut(ctx context.Context, c *Cluster, ns string, w Workload) (*Rollout, 
 		"selector": map[string]any{"matchLabels": map[string]any{"app": w.Name, "pod-template-hash": hash}},
 		"template": template(hash),
 	}
-	if out.ReplicaSet, err = replicaSets.Create(ctx, rs, createOptions); err != nil {
-		return nil, fmt.Errorf("create replicaset %s/%s: %w", ns, rs.GetName(), err)
+	if existing != nil {
+		out.ReplicaSet, err = replicaSets.Update(ctx, rs, metav1.UpdateOptions{FieldManager: fieldManager})
+	} else {
+		out.ReplicaSet, err = replicaSets.Create(ctx, rs, createOptions)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("write replicaset %s/%s: %w", ns, rs.GetName(), err)
+	}
+	// The Deployment carries its current revision too. The controller
+	// writes that annotation through the status subresource, where it
+	// makes no new generation (through the object, an annotation
+	// change of a Deployment does).
+	patch := fmt.Sprintf(`{"metadata":{"annotations":{%q:%q}}}`, revisionAnnotation, strconv.Itoa(revision))
+	if out.Deployment, err = deployments.Patch(ctx, w.Name, types.MergePatchType, []byte(patch), metav1.PatchOptions{FieldManager: fieldManager}, "status"); err != nil {
+		return nil, fmt.Errorf("annotate deployment %s/%s: %w", ns, w.Name, err)
 	}
 
 	ready := 0
@@ -141,6 +173,10 @@ func RollOut(ctx context.Context, c *Cluster, ns string, w Workload) (*Rollout, 
 		pod.SetOwnerReferences([]metav1.OwnerReference{owner(out.ReplicaSet)})
 		pod.Object["spec"] = template(hash)["spec"]
 		created, err := c.Dynamic.Resource(PodGVR).Namespace(ns).Create(ctx, pod, createOptions)
+		if apierrors.IsAlreadyExists(err) {
+			// A roll-back: the pod of this template is still there.
+			created, err = c.Dynamic.Resource(PodGVR).Namespace(ns).Get(ctx, pod.GetName(), metav1.GetOptions{})
+		}
 		if err != nil {
 			return nil, fmt.Errorf("create pod %s/%s: %w", ns, pod.GetName(), err)
 		}
@@ -221,12 +257,42 @@ func podStatus(image, name string, p Pod) map[string]any {
 // RolloutComplete writes the Deployment's status for a rollout that has
 // finished: observed at its current generation, all replicas updated,
 // ready and available, Available and Progressing (NewReplicaSetAvailable).
+// As the Deployment controller has by then, it scales the older
+// ReplicaSets (of other templates) to zero and deletes their pods.
 func RolloutComplete(ctx context.Context, c *Cluster, ns, name string) (*unstructured.Unstructured, error) {
 	dep, err := c.Dynamic.Resource(DeploymentGVR).Namespace(ns).Get(ctx, name, metav1.GetOptions{})
 	if err != nil {
 		return nil, fmt.Errorf("get deployment %s/%s: %w", ns, name, err)
 	}
 	replicas, _, _ := unstructured.NestedInt64(dep.Object, "spec", "replicas")
+	containers, _, _ := unstructured.NestedSlice(dep.Object, "spec", "template", "spec", "containers")
+	image := ""
+	if len(containers) > 0 {
+		image, _ = containers[0].(map[string]any)["image"].(string)
+	}
+	current := templateHash(image)
+	replicaSets := c.Dynamic.Resource(ReplicaSetGVR).Namespace(ns)
+	list, err := replicaSets.List(ctx, metav1.ListOptions{LabelSelector: "app=" + name})
+	if err != nil {
+		return nil, fmt.Errorf("list replicasets in %s: %w", ns, err)
+	}
+	for _, rs := range list.Items {
+		hash := rs.GetLabels()["pod-template-hash"]
+		if hash == current {
+			continue
+		}
+		if _, err := replicaSets.Patch(ctx, rs.GetName(), types.MergePatchType, []byte(`{"spec":{"replicas":0}}`), metav1.PatchOptions{FieldManager: fieldManager}); err != nil {
+			return nil, fmt.Errorf("scale down replicaset %s/%s: %w", ns, rs.GetName(), err)
+		}
+		if _, err := PatchStatus(ctx, c, ReplicaSetGVR, ns, rs.GetName(), map[string]any{
+			"replicas": int64(0), "fullyLabeledReplicas": int64(0), "readyReplicas": int64(0), "availableReplicas": int64(0),
+		}); err != nil {
+			return nil, err
+		}
+		if err := c.Dynamic.Resource(PodGVR).Namespace(ns).DeleteCollection(ctx, metav1.DeleteOptions{}, metav1.ListOptions{LabelSelector: "app=" + name + ",pod-template-hash=" + hash}); err != nil {
+			return nil, fmt.Errorf("delete the pods of replicaset %s/%s: %w", ns, rs.GetName(), err)
+		}
+	}
 	now := time.Now().UTC().Format(time.RFC3339)
 	return PatchStatus(ctx, c, DeploymentGVR, ns, name, map[string]any{
 		"observedGeneration": dep.GetGeneration(),
@@ -238,7 +304,7 @@ func RolloutComplete(ctx context.Context, c *Cluster, ns, name string) (*unstruc
 			map[string]any{"type": "Available", "status": "True", "reason": "MinimumReplicasAvailable",
 				"message": "Deployment has minimum availability.", "lastUpdateTime": now, "lastTransitionTime": now},
 			map[string]any{"type": "Progressing", "status": "True", "reason": "NewReplicaSetAvailable",
-				"message": fmt.Sprintf("ReplicaSet %q has successfully progressed.", name), "lastUpdateTime": now, "lastTransitionTime": now},
+				"message": fmt.Sprintf("ReplicaSet %q has successfully progressed.", name+"-"+current), "lastUpdateTime": now, "lastTransitionTime": now},
 		},
 	})
 }
