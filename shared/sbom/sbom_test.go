@@ -18,8 +18,10 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/tarball"
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	spdxjson "github.com/spdx/tools-golang/json"
 	spdx "github.com/spdx/tools-golang/spdx/v2/v2_3"
+	"github.com/spdx/tools-golang/spdxlib"
 
 	"github.com/gitship/gitship/internal/imagetest"
 	"github.com/gitship/gitship/shared/provenance"
@@ -184,6 +186,12 @@ func TestSPDXOfExampleApp(t *testing.T) {
 		t.Fatalf("Document() = %v", err)
 	}
 	doc := readSPDX(t, data)
+	if err := spdxlib.ValidateDocument(doc); err != nil {
+		t.Errorf("spdxlib.ValidateDocument() = %v", err)
+	}
+	if ids, err := spdxlib.GetDescribedPackageIDs(doc); err != nil || len(ids) != 1 || ids[0] != "Image" {
+		t.Errorf("spdxlib.GetDescribedPackageIDs() = %v, %v; want the image", ids, err)
+	}
 	if doc.SPDXVersion != "SPDX-2.3" || doc.DocumentName != "registry.example/acme/app" || doc.CreationInfo == nil ||
 		len(doc.CreationInfo.Creators) != 1 || doc.CreationInfo.Creators[0].Creator != "gitship-v1.0.0" {
 		t.Errorf("document header = %s %q %+v", doc.SPDXVersion, doc.DocumentName, doc.CreationInfo)
@@ -196,7 +204,7 @@ func TestSPDXOfExampleApp(t *testing.T) {
 		"debian 12": {"", ""},
 		"example.com/hello (devel)": {"pkg:golang/example.com/hello@%28devel%29",
 			"acquired package info from the Go build information of: /hello"},
-		"stdlib " + goVersion: {"pkg:golang/stdlib@" + goVersion,
+		"stdlib " + goVersion: {"pkg:golang/stdlib@" + strings.TrimPrefix(goVersion, "go"),
 			"acquired package info from the Go build information of: /hello, /usr/local/bin/tool"},
 		"github.com/google/go-containerregistry " + ggcr: {"pkg:golang/github.com/google/go-containerregistry@" + ggcr,
 			"acquired package info from the Go build information of: /usr/local/bin/tool"},
@@ -256,6 +264,7 @@ func TestCycloneDXOfAlpine(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Document() = %v", err)
 	}
+	validateCycloneDX(t, data)
 	var bom cdx.BOM
 	if err := cdx.NewBOMDecoder(bytes.NewReader(data), cdx.BOMFileFormatJSON).Decode(&bom); err != nil {
 		t.Fatalf("cyclonedx-go Decode() = %v\n%s", err, data)
@@ -277,6 +286,47 @@ func TestCycloneDXOfAlpine(t *testing.T) {
 		if !got[want] {
 			t.Errorf("BOM lacks component %q; has %v", want, got)
 		}
+	}
+}
+
+// validateCycloneDX checks data against CycloneDX's own JSON schema for
+// 1.6, as cyclonedx-go ships it.
+func validateCycloneDX(t *testing.T, data []byte) {
+	t.Helper()
+	out, err := exec.Command("go", "list", "-m", "-f", "{{.Dir}}", "github.com/CycloneDX/cyclonedx-go").Output()
+	if err != nil {
+		t.Fatalf("go list -m cyclonedx-go: %v", err)
+	}
+	dir := filepath.Join(strings.TrimSpace(string(out)), "schema")
+	c := jsonschema.NewCompiler()
+	for url, file := range map[string]string{
+		"http://cyclonedx.org/schema/bom-1.6.schema.json":  "bom-1.6.schema.json",
+		"http://cyclonedx.org/schema/spdx.schema.json":     "spdx.schema.json",
+		"http://cyclonedx.org/schema/jsf-0.82.schema.json": "jsf-0.82.schemax.json",
+	} {
+		f, err := os.Open(filepath.Join(dir, file))
+		if err != nil {
+			t.Fatal(err)
+		}
+		doc, err := jsonschema.UnmarshalJSON(f)
+		f.Close()
+		if err != nil {
+			t.Fatalf("%s: %v", file, err)
+		}
+		if err := c.AddResource(url, doc); err != nil {
+			t.Fatal(err)
+		}
+	}
+	sch, err := c.Compile("http://cyclonedx.org/schema/bom-1.6.schema.json")
+	if err != nil {
+		t.Fatalf("compile CycloneDX 1.6 schema: %v", err)
+	}
+	v, err := jsonschema.UnmarshalJSON(bytes.NewReader(data))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := sch.Validate(v); err != nil {
+		t.Errorf("the BOM does not validate against CycloneDX 1.6's schema: %v", err)
 	}
 }
 

@@ -247,6 +247,9 @@ func merge(comps []component, d distro) []component {
 		byPURL[c.purl] = len(out)
 		out = append(out, c)
 	}
+	for i := range out {
+		slices.Sort(out[i].locations)
+	}
 	slices.SortFunc(out, func(a, b component) int {
 		return strings.Compare(a.kind+" "+a.name+" "+a.version, b.kind+" "+b.name+" "+b.version)
 	})
@@ -254,13 +257,17 @@ func merge(comps []component, d distro) []component {
 }
 
 // purl is the component's package URL, as syft and Trivy write them:
-// pkg:golang/github.com/x/y@v1.2.3, pkg:deb/debian/tzdata@2024a-0+deb12u1?arch=all&distro=debian-12,
+// pkg:golang/github.com/x/y@v1.2.3, pkg:golang/stdlib@1.26.8, pkg:deb/debian/tzdata@2024a-0+deb12u1?arch=all&distro=debian-12,
 // pkg:apk/alpine/musl@1.2.5-r0?arch=x86_64&distro=alpine-3.20.
 func purl(c component, d distro) string {
 	switch c.kind {
 	case kindGo:
+		v := c.version
+		if c.name == "stdlib" {
+			v = strings.TrimPrefix(v, "go") // as syft and OSV name Go's versions: 1.26.8
+		}
 		ns, name := path.Split(c.name)
-		return packageurl.NewPackageURL(kindGo, strings.TrimSuffix(ns, "/"), name, c.version, nil, "").ToString()
+		return packageurl.NewPackageURL(kindGo, strings.TrimSuffix(ns, "/"), name, v, nil, "").ToString()
 	default:
 		ns := d.id
 		if ns == "" {
