@@ -330,6 +330,33 @@ func validateCycloneDX(t *testing.T, data []byte) {
 	}
 }
 
+// TestDistrolessStatusD: distroless images list their Debian packages one
+// file each in /var/lib/dpkg/status.d, beside md5sums files.
+func TestDistrolessStatusD(t *testing.T) {
+	img, err := mutate.AppendLayers(mustEmpty(t), layer(t, map[string]file{
+		"var/lib/dpkg/status.d/tzdata":         {content: []byte("Package: tzdata\nVersion: 2024a-0+deb12u1\nArchitecture: all\n")},
+		"var/lib/dpkg/status.d/libgtk2.0-0":    {content: []byte("Package: libgtk2.0-0\nVersion: 2.24.33-2\nArchitecture: amd64\n")},
+		"var/lib/dpkg/status.d/tzdata.md5sums": {content: []byte("0123456789abcdef0123456789abcdef  usr/share/zoneinfo/UTC\n")},
+		"etc/os-release":                       {content: testdata(t, "os-release-debian")},
+	}))
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, err := Document(context.Background(), img, SPDX)
+	if err != nil {
+		t.Fatalf("Document() = %v", err)
+	}
+	pkgs := spdxPackages(readSPDX(t, data))
+	for _, want := range []string{"tzdata 2024a-0+deb12u1", "libgtk2.0-0 2.24.33-2"} {
+		if _, ok := pkgs[want]; !ok {
+			t.Errorf("SBOM lacks %q: %v", want, pkgs)
+		}
+	}
+	if len(pkgs) != 4 { // the image, debian, two packages
+		t.Errorf("SBOM lists %d packages, want 4: %v", len(pkgs), pkgs)
+	}
+}
+
 func mustEmpty(t *testing.T) v1.Image {
 	t.Helper()
 	img, err := imagetest.Image(nil, "linux/"+runtime.GOARCH, v1.Config{})

@@ -97,7 +97,7 @@ func scan(ctx context.Context, img v1.Image) (inventory, error) {
 				return inventory{}, fmt.Errorf("read %s: %w", name, err)
 			}
 			releases[name] = data
-		case name == dpkgStatus || strings.HasPrefix(name, dpkgStatusDir) && !strings.Contains(path.Base(name), "."):
+		case name == dpkgStatus || strings.HasPrefix(name, dpkgStatusDir) && !strings.HasSuffix(name, ".md5sums"):
 			found, err := readDatabase(tr, name, kindDeb)
 			if err != nil {
 				return inventory{}, err
