@@ -50,13 +50,21 @@
 // one (Flux's kinds, Deployments, Pods), and through the object itself
 // where it has none (Argo CD's Application, as Argo CD's controller does).
 //
-// Workloads: CreateWorkload makes a Deployment, its ReplicaSet (owned by
-// it, with a pod-template-hash) and pods (owned by the ReplicaSet), each
-// pod with the status a kubelet would report (Running and Ready with an
+// Workloads: RollOut makes a Deployment (or sets its image: a new
+// generation), the ReplicaSet of that image (owned by it, with a
+// pod-template-hash and the next deployment.kubernetes.io/revision, also
+// written on the Deployment) and its pods (owned by the ReplicaSet), each
+// with the status a kubelet would report: Running and Ready with the
 // image digest in containerStatuses[].imageID, or waiting with
-// ImagePullBackOff or CrashLoopBackOff); RolloutComplete writes the
-// Deployment's status for a finished rollout. Event records a core/v1
-// Event about an object, as a controller does.
+// ImagePullBackOff, ErrImagePull or CrashLoopBackOff (Pod.Waiting). The
+// Deployment's status stays as it was, as while a rollout is in progress;
+// RolloutComplete then writes it for a finished rollout and scales the
+// older ReplicaSets to zero, deleting their pods. Rolling out an image
+// seen before reuses its ReplicaSet, as a roll-back does. Event records a
+// core/v1 Event about an object, as a controller does.
+//
+// A TestMain may call Stop after m.Run to stop the cluster at once; the
+// processes otherwise end with the test binary.
 //
 // A kubeconfig that names a server nobody listens on, for the
 // "unreachable cluster" case: WriteKubeconfig(path, "https://127.0.0.1:"+port, c.CA, "token").
