@@ -77,6 +77,8 @@ func Step() step.Step {
 				Usage: "how long one probe may take"},
 		},
 		Secrets: []string{"gitops-token"},
+		// A URL's query and a JSON value may hold commas.
+		LineLists: []string{"url", "expect-json"},
 		Examples: map[string]string{"revision": "<commit from gitops-pr>", "flux-kustomization": "flux-system/apps",
 			"workload": "shop/Deployment/shop", "image": "ghcr.io/acme/shop@sha256:<digest from publish>", "url": "https://staging.shop.example.com/healthz"},
 		Outputs: []step.OutputSpec{
