@@ -1,6 +1,6 @@
 # gitship: one static binary per CI step, in bin/.
 GO      ?= go
-STEPS   := lint build validate publish gitops-pr
+STEPS   := lint build validate publish gitops-pr verify
 BINS    := $(STEPS:%=bin/gitship-%)
 VERSION ?= dev
 LDFLAGS := -s -w -X github.com/gitship/gitship/shared/step.Version=$(VERSION)

@@ -18,7 +18,7 @@
 # the checkout as it is.
 . "$(dirname "$0")/lib.sh"
 need go:golang git jq
-steps=(lint build validate publish gitops-pr)
+steps=(lint build validate publish gitops-pr verify)
 out=$PWD/bench/out/images
 rm -rf "$out"
 mkdir -p "$out"

@@ -48,7 +48,7 @@ func TestStepImagesInContainers(t *testing.T) {
 	// The images, for this machine's platform, loaded into the engine.
 	out := t.TempDir()
 	var steps []Step
-	for _, s := range []string{"lint", "build", "validate", "publish", "gitops-pr"} {
+	for _, s := range []string{"lint", "build", "validate", "publish", "gitops-pr", "verify"} {
 		steps = append(steps, Step{Name: s, Package: "../../steps/" + s})
 	}
 	results, err := Build(ctx, Options{Steps: steps, Platforms: []string{"linux/" + runtime.GOARCH}, Out: out,

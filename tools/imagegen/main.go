@@ -26,7 +26,7 @@ func main() {
 	var (
 		out       = flag.String("out", "dist/images", "directory the OCI layouts are written to, one per step")
 		version   = flag.String("version", "dev", "version stamped into the binaries and the labels")
-		steps     = flag.String("steps", "lint,build,validate,publish,gitops-pr", "steps to build, comma-separated")
+		steps     = flag.String("steps", "lint,build,validate,publish,gitops-pr,verify", "steps to build, comma-separated")
 		platforms = flag.String("platforms", "linux/amd64,linux/arm64", "platforms of each image, comma-separated")
 		certs     = flag.String("ca-certificates", "/etc/ssl/certs/ca-certificates.crt", "CA bundle copied into the images")
 	)
