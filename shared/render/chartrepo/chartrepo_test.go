@@ -1,4 +1,4 @@
-package render
+package chartrepo
 
 import (
 	"strings"
