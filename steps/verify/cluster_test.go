@@ -18,6 +18,7 @@ import (
 	"testing"
 	"time"
 
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime/schema"
 
@@ -396,4 +397,61 @@ func TestUnreachableCluster(t *testing.T) {
 	if r.Code != 2 || !strings.Contains(r.Stderr, "cannot reach the Kubernetes API server "+dead+" (context gitship-test)") {
 		t.Errorf("exit %d\n%s", r.Code, r.Stderr)
 	}
+}
+
+// A HelmRelease of a chart from the GitOps repository (reconcileStrategy
+// Revision) names the commit in its chart version; one of a chart from a
+// Helm repository names none, and counts once Ready at the generation the
+// Kustomization's apply made. Both wait out the previous release first.
+func TestHelmReleaseReady(t *testing.T) {
+	c := kubetest.Start(t)
+	kubetest.InstallCRDs(t, c)
+	ns := c.Namespace(t)
+	repo := gitopsRepo(t)
+	kubetest.Create(t, c, ns, kubetest.Kustomization("apps"))
+	kubetest.Create(t, c, ns, kubetest.HelmRelease("shop"))
+	kubetest.Create(t, c, ns, kubetest.HelmRelease("redis"))
+	released := func(gen int64, chart string, version int64) map[string]any {
+		return map[string]any{"observedGeneration": gen, "lastAttemptedRevision": chart,
+			"history": []any{map[string]any{"name": "x", "namespace": ns, "version": version, "status": "deployed", "chartName": "x",
+				"chartVersion": chart, "digest": "sha256:" + strings.Repeat("0", 64), "configDigest": "sha256:" + strings.Repeat("1", 64),
+				"firstDeployed": "2026-01-01T00:00:00Z", "lastDeployed": "2026-01-01T00:00:00Z"}},
+			"conditions": []any{kubetest.Condition("Ready", "True", "UpgradeSucceeded", "Helm upgrade succeeded for release x with chart x@"+chart, gen)}}
+	}
+	play(t, c, ns, []change{
+		{gvr: kubetest.HelmReleaseGVR, name: "shop", status: released(1, "0.1.0+"+repo.old[:12], 1)},
+		{gvr: kubetest.HelmReleaseGVR, name: "redis", status: released(1, "18.6.1", 1)},
+		// The Kustomization's apply changes redis's values (generation 2,
+		// not released yet), then reports the commit applied.
+		{after: 300 * time.Millisecond, do: func(ctx context.Context) error {
+			hr, err := c.Dynamic.Resource(kubetest.HelmReleaseGVR).Namespace(ns).Get(ctx, "redis", metav1.GetOptions{})
+			if err != nil {
+				return err
+			}
+			unstructured.SetNestedField(hr.Object, map[string]any{"replicas": int64(2)}, "spec", "values")
+			_, err = c.Dynamic.Resource(kubetest.HelmReleaseGVR).Namespace(ns).Update(ctx, hr, metav1.UpdateOptions{})
+			return err
+		}},
+		{gvr: kubetest.KustomizationGVR, name: "apps", status: succeeded(repo.want)},
+		{after: 300 * time.Millisecond, gvr: kubetest.HelmReleaseGVR, name: "shop", status: released(1, "0.1.0+"+repo.want[:12], 2)},
+		{after: 300 * time.Millisecond, gvr: kubetest.HelmReleaseGVR, name: "redis", status: released(2, "18.6.1", 2)},
+	})
+	res := runOn(t, c, "--revision", repo.want, "--gitops-repo", repo.dir, "--flux-kustomization", ns+"/apps",
+		"--flux-helmrelease", ns+"/shop", "--flux-helmrelease", ns+"/redis", "--timeout", "1m")
+	if res.code != 0 || res.outputs["revision"] != repo.want {
+		t.Fatal(res)
+	}
+	for _, want := range []string{
+		"HelmRelease " + ns + "/shop: Ready at 0.1.0+" + repo.want[:12] + "\n",
+		"HelmRelease " + ns + "/redis: generation 2 not reconciled yet;",
+		"HelmRelease " + ns + "/redis: Ready at generation 2, chart 18.6.1\n",
+	} {
+		if !strings.Contains(res.stdout, want) {
+			t.Errorf("stdout lacks %q\n%s", want, res)
+		}
+	}
+	if strings.Contains(res.stdout, "HelmRelease "+ns+"/shop: Ready at 0.1.0+"+repo.old[:12]) {
+		t.Errorf("the previous release counted:\n%s", res)
+	}
+	noRepeats(t, res.stdout)
 }
