@@ -7,6 +7,7 @@ import (
 	"io"
 	"net/http"
 	"strings"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
@@ -43,6 +44,31 @@ type Options struct {
 // Client signs, attests, verifies and copies in registries.
 type Client struct {
 	opts Options
+
+	mu      sync.Mutex
+	schemes map[string]Scheme // by repository
+}
+
+// scheme is Scheme, asked once per repository.
+func (c *Client) scheme(ctx context.Context, d name.Digest) (Scheme, error) {
+	key := d.Context().String()
+	c.mu.Lock()
+	s, ok := c.schemes[key]
+	c.mu.Unlock()
+	if ok {
+		return s, nil
+	}
+	s, err := c.Scheme(ctx, d)
+	if err != nil {
+		return s, err
+	}
+	c.mu.Lock()
+	if c.schemes == nil {
+		c.schemes = map[string]Scheme{}
+	}
+	c.schemes[key] = s
+	c.mu.Unlock()
+	return s, nil
 }
 
 // New makes a Client.

@@ -3,6 +3,7 @@ package signing
 import (
 	"context"
 	"fmt"
+	"strings"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/mutate"
@@ -53,6 +54,40 @@ func (c *Client) Copy(ctx context.Context, src, dst name.Digest) ([]Written, err
 }
 
 func (c *Client) copyOne(ctx context.Context, src, dst name.Digest) ([]Written, error) {
+	out, err := c.copyTags(ctx, src, dst)
+	if err != nil {
+		return out, err
+	}
+	scheme, err := c.scheme(ctx, src)
+	if err != nil || scheme != ReferrersScheme {
+		return out, err
+	}
+	bs, err := c.bundles(ctx, src)
+	if err != nil {
+		return out, err
+	}
+	// A referrer names its subject by digest, the same in both places:
+	// it is copied as it is. Where dst's registry has no referrers API,
+	// go-containerregistry lists it under the referrers tag schema's
+	// sha256-<hex> index, which cosign reads too.
+	for _, b := range bs {
+		from := src.Context().Digest(b.desc.Digest.String())
+		img, err := remote.Image(from, c.remote(ctx)...)
+		if err != nil {
+			return out, fmt.Errorf("read %s: %w", from, err)
+		}
+		to := dst.Context().Digest(b.desc.Digest.String())
+		if err := remote.Write(to, img, c.remote(ctx)...); err != nil {
+			return out, fmt.Errorf("write %s: %w", to, err)
+		}
+		fmt.Fprintf(c.opts.Log, "Copied %s to %s (%s)\n", from, to, b.predicateType)
+		out = append(out, Written{Ref: to.String(), Digest: b.desc.Digest.String(), Scheme: ReferrersScheme, Attestation: b.predicateType != CosignSignPredicateType})
+	}
+	return out, nil
+}
+
+// copyTags copies src's .sig and .att images to dst's.
+func (c *Client) copyTags(ctx context.Context, src, dst name.Digest) ([]Written, error) {
 	var out []Written
 	for _, tags := range [][2]name.Tag{{SignatureTag(src), SignatureTag(dst)}, {AttestationTag(src), AttestationTag(dst)}} {
 		from, to := tags[0], tags[1]
@@ -92,7 +127,7 @@ func (c *Client) copyOne(ctx context.Context, src, dst name.Digest) ([]Written, 
 			if err != nil {
 				return out, err
 			}
-			out = append(out, Written{Ref: to.String(), Digest: dg.String(), Unchanged: true})
+			out = append(out, Written{Ref: to.String(), Digest: dg.String(), Unchanged: true, Attestation: strings.HasSuffix(to.TagStr(), ".att")})
 			continue
 		}
 		merged, err := mutate.Append(emptyImage(), adds...)
@@ -107,7 +142,7 @@ func (c *Client) copyOne(ctx context.Context, src, dst name.Digest) ([]Written, 
 			return out, err
 		}
 		fmt.Fprintf(c.opts.Log, "Copied %s to %s (%s)\n", from, to, dg)
-		out = append(out, Written{Ref: to.String(), Digest: dg.String()})
+		out = append(out, Written{Ref: to.String(), Digest: dg.String(), Attestation: strings.HasSuffix(to.TagStr(), ".att")})
 	}
 	return out, nil
 }

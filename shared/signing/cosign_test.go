@@ -5,6 +5,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 
@@ -24,10 +25,18 @@ func cosign(t testing.TB) string {
 	return bin
 }
 
-// runCosign runs cosign offline (no Rekor, no TUF: COSIGN_EXPERIMENTAL
-// off, a HOME of its own) in dir.
+// runCosign runs cosign in dir offline: a HOME of its own, and for verify
+// and verify-attestation an empty trusted root (--trusted-root), so that
+// it does not try to fetch Sigstore's from its TUF repository.
 func runCosign(t testing.TB, dir string, args ...string) (string, error) {
 	t.Helper()
+	if len(args) > 0 && strings.HasPrefix(args[0], "verify") && !slices.Contains(args, "--trusted-root") {
+		root := filepath.Join(dir, "trusted-root.json")
+		if err := os.WriteFile(root, []byte(emptyTrustedRoot), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append([]string{args[0], "--trusted-root", root}, args[1:]...)
+	}
 	cmd := exec.Command(cosign(t), args...)
 	cmd.Dir = dir
 	cmd.Env = append(os.Environ(), "COSIGN_PASSWORD=pw", "HOME="+dir, "TUF_ROOT="+filepath.Join(dir, "tuf"))

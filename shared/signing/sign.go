@@ -24,6 +24,10 @@ type Written struct {
 	Digest string
 	// Unchanged is true when the same signature was there already.
 	Unchanged bool
+	// Scheme is how: cosign's tags, or an OCI referrer.
+	Scheme Scheme
+	// Attestation is true for attestations, false for signatures.
+	Attestation bool
 }
 
 // Sign signs the image d names with s: cosign's simple-signing payload
@@ -33,6 +37,13 @@ type Written struct {
 // same payload already there is kept, not doubled: re-running a publish
 // changes nothing.
 func (c *Client) Sign(ctx context.Context, d name.Digest, s *Signer) (Written, error) {
+	scheme, err := c.scheme(ctx, d)
+	if err != nil {
+		return Written{}, fmt.Errorf("sign %s: %w", d, err)
+	}
+	if scheme == ReferrersScheme {
+		return c.signBundle(ctx, d, s)
+	}
 	p, err := payload.Cosign{Image: d}.MarshalJSON()
 	if err != nil {
 		return Written{}, fmt.Errorf("sign %s: %w", d, err)
@@ -64,6 +75,15 @@ func (c *Client) Attest(ctx context.Context, d name.Digest, statement []byte, s 
 	if err != nil {
 		return Written{}, fmt.Errorf("attest %s: %w", d, err)
 	}
+	scheme, err := c.scheme(ctx, d)
+	if err != nil {
+		return Written{}, fmt.Errorf("attest %s: %w", d, err)
+	}
+	if scheme == ReferrersScheme {
+		w, err := c.writeBundle(ctx, d, statement, pt, s)
+		w.Scheme, w.Attestation = scheme, true
+		return w, err
+	}
 	env, err := dsse.WrapSigner(s.signer, InTotoPayloadType).SignMessage(bytes.NewReader(statement))
 	if err != nil {
 		return Written{}, fmt.Errorf("attest %s: %w", d, err)
@@ -84,7 +104,9 @@ func (c *Client) Attest(ctx context.Context, d name.Digest, statement []byte, s 
 			PredicateTypeAnnotation: pt,
 		},
 	}
-	return c.attach(ctx, t, add, keep)
+	w, err := c.attach(ctx, t, add, keep)
+	w.Attestation = true
+	return w, err
 }
 
 // attach writes t's image: its layers that keep allows, then add. When
@@ -136,6 +158,29 @@ func (c *Client) attach(ctx context.Context, t name.Tag, add mutate.Addendum, ke
 	}
 	fmt.Fprintf(c.opts.Log, "Wrote %s (%s)\n", t, dg)
 	return Written{Ref: t.String(), Digest: dg.String()}, nil
+}
+
+// signBundle signs d as cosign sign --new-bundle-format does, unless a
+// bundle signature by the same key is there already.
+func (c *Client) signBundle(ctx context.Context, d name.Digest, s *Signer) (Written, error) {
+	have, err := c.bundles(ctx, d)
+	if err != nil {
+		return Written{}, fmt.Errorf("sign %s: %w", d, err)
+	}
+	for _, b := range have {
+		if b.predicateType == CosignSignPredicateType {
+			if _, err := verifyBundleJSON(s.public, b.bundle, d); err == nil {
+				return Written{Ref: d.Context().Digest(b.desc.Digest.String()).String(), Digest: b.desc.Digest.String(), Unchanged: true, Scheme: ReferrersScheme}, nil
+			}
+		}
+	}
+	st, err := signStatement(d)
+	if err != nil {
+		return Written{}, err
+	}
+	w, err := c.writeBundle(ctx, d, st, CosignSignPredicateType, s)
+	w.Scheme = ReferrersScheme
+	return w, err
 }
 
 // statementHead is what Attest checks of a statement before signing it.

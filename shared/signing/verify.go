@@ -6,6 +6,7 @@ import (
 	"crypto"
 	"crypto/sha256"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -122,20 +123,53 @@ func (c *Client) Verify(ctx context.Context, d name.Digest, p Policy) (Found, er
 			return found, fmt.Errorf("read %s: %w", SignatureTag(d), err)
 		}
 	}
-	found.Signatures = len(sigs)
-	if len(sigs) == 0 {
+	scheme, err := c.scheme(ctx, d)
+	if err != nil {
+		return found, err
+	}
+	var bundleSigs []bundleReferrer
+	if scheme == ReferrersScheme {
+		all, err := c.bundles(ctx, d)
+		if err != nil {
+			return found, err
+		}
+		for _, b := range all {
+			if b.predicateType == CosignSignPredicateType {
+				bundleSigs = append(bundleSigs, b)
+			}
+		}
+	}
+	found.Signatures = len(sigs) + len(bundleSigs)
+	if found.Signatures == 0 {
 		verr.Err = ErrUnsigned
-		verr.Found = []string{"no signature at " + SignatureTag(d).String()}
+		where := "no signature at " + SignatureTag(d).String()
+		if scheme == ReferrersScheme {
+			where += " nor among its OCI referrers"
+		}
+		verr.Found = []string{where}
 		return found, verr
 	}
 	ok := false
-	for i, l := range sigs {
+	n := 0
+	for _, l := range sigs {
+		n++
 		if err := c.verifySignature(p.Key, d, l); err != nil {
-			verr.Found = append(verr.Found, fmt.Sprintf("signature %d of %d: %s", i+1, len(sigs), describeSignature(l, err)))
+			verr.Found = append(verr.Found, fmt.Sprintf("signature %d of %d: %s", n, found.Signatures, describeSignature(l, err)))
 			continue
 		}
 		ok = true
 		break
+	}
+	for _, b := range bundleSigs {
+		if ok {
+			break
+		}
+		n++
+		if _, err := verifyBundleJSON(p.Key, b.bundle, d); err != nil {
+			verr.Found = append(verr.Found, fmt.Sprintf("signature %d of %d (Sigstore bundle %s): by another key or altered (%s)", n, found.Signatures, b.desc.Digest, shorten(err.Error())))
+			continue
+		}
+		ok = true
 	}
 	if !ok {
 		verr.Err = ErrNotVerified
@@ -223,7 +257,7 @@ func verifyMessage(key crypto.PublicKey, l layerOf) error {
 			Signature:     sig,
 		}},
 	}
-	return verifyBundle(key, hint, pb, verify.WithArtifact(bytes.NewReader(l.content)))
+	return verifyBundle(key, pb, verify.WithArtifact(bytes.NewReader(l.content)))
 }
 
 // verifyEnvelope verifies a DSSE layer (an attestation) with key through
@@ -267,24 +301,31 @@ func verifyEnvelope(key crypto.PublicKey, content []byte) ([]byte, error) {
 				Signatures: []*protodsse.Signature{{Sig: sig, Keyid: s.KeyID}},
 			}},
 		}
-		if last = verifyBundle(key, hint, pb, verify.WithoutArtifactUnsafe()); last == nil {
+		if last = verifyBundle(key, pb, verify.WithoutArtifactUnsafe()); last == nil {
 			return statement, nil
 		}
 	}
 	return nil, last
 }
 
-func verifyBundle(key crypto.PublicKey, hint string, pb *protobundle.Bundle, artifact verify.ArtifactPolicyOption) error {
+func verifyBundle(key crypto.PublicKey, pb *protobundle.Bundle, artifact verify.ArtifactPolicyOption) error {
 	b, err := bundle.NewBundle(pb)
 	if err != nil {
 		return fmt.Errorf("make bundle: %w", err)
 	}
+	return verifyEntity(key, b, artifact)
+}
+
+// verifyEntity verifies a signed entity with sigstore-go's verifier and
+// key as the one trusted public key, whatever the entity's key hint says
+// (cosign's hint and ours differ; the signature decides).
+func verifyEntity(key crypto.PublicKey, e verify.SignedEntity, artifact verify.ArtifactPolicyOption) error {
 	sv, err := signature.LoadVerifier(key, crypto.SHA256)
 	if err != nil {
 		return fmt.Errorf("load key: %w", err)
 	}
-	trusted := root.NewTrustedPublicKeyMaterialFromMapping(map[string]*root.ExpiringKey{
-		hint: root.NewExpiringKey(sv, time.Time{}, time.Time{}),
+	trusted := root.NewTrustedPublicKeyMaterial(func(string) (root.TimeConstrainedVerifier, error) {
+		return root.NewExpiringKey(sv, time.Time{}, time.Time{}), nil
 	})
 	// A key signature carries no timestamp: the key's trust is the
 	// caller's, as with `cosign verify --key --insecure-ignore-tlog`.
@@ -292,11 +333,13 @@ func verifyBundle(key crypto.PublicKey, hint string, pb *protobundle.Bundle, art
 	if err != nil {
 		return err
 	}
-	if _, err := v.Verify(b, verify.NewPolicy(artifact, verify.WithKey())); err != nil {
+	if _, err := v.Verify(e, verify.NewPolicy(artifact, verify.WithKey())); err != nil {
 		return err
 	}
 	return nil
 }
+
+func hexBytes(s string) ([]byte, error) { return hex.DecodeString(s) }
 
 // describeSignature says what a signature that failed is: who it claims
 // to be from, and why it failed.
@@ -334,16 +377,14 @@ func (c *Client) provenances(ctx context.Context, d name.Digest, key crypto.Publ
 	if err != nil {
 		return nil, []string{err.Error()}
 	}
-	if img == nil {
-		return nil, []string{"no attestation at " + AttestationTag(d).String()}
-	}
-	ls, err := layers(img)
-	if err != nil {
-		return nil, []string{err.Error()}
+	var ls []layerOf
+	if img != nil {
+		if ls, err = layers(img); err != nil {
+			return nil, []string{err.Error()}
+		}
 	}
 	var out []Provenance
-	var notes []string
-	var other []string
+	var notes, other []string
 	for _, l := range ls {
 		pt := l.desc.Annotations[PredicateTypeAnnotation]
 		if pt != SLSAProvenanceV1 {
@@ -359,17 +400,48 @@ func (c *Client) provenances(ctx context.Context, d name.Digest, key crypto.Publ
 			notes = append(notes, "a SLSA provenance: "+err.Error())
 			continue
 		}
-		pr, err := parseProvenance(statement)
+		out = appendProvenance(out, &notes, statement)
+	}
+	where := "no attestation at " + AttestationTag(d).String()
+	if scheme, err := c.scheme(ctx, d); err == nil && scheme == ReferrersScheme {
+		where += " nor among its OCI referrers"
+		bs, err := c.bundles(ctx, d)
 		if err != nil {
-			notes = append(notes, "a SLSA provenance: "+err.Error())
-			continue
+			notes = append(notes, err.Error())
 		}
-		out = append(out, pr)
+		for _, b := range bs {
+			if b.predicateType == CosignSignPredicateType {
+				continue
+			}
+			if b.predicateType != SLSAProvenanceV1 {
+				other = append(other, b.predicateType)
+				continue
+			}
+			statement, err := verifyBundleJSON(key, b.bundle, d)
+			if err != nil {
+				notes = append(notes, "a SLSA provenance bundle that does not verify with the key ("+shorten(err.Error())+")")
+				continue
+			}
+			out = appendProvenance(out, &notes, statement)
+		}
 	}
 	if len(out) == 0 && len(notes) == 0 {
-		notes = append(notes, fmt.Sprintf("no SLSA provenance among %d attestations (%s)", len(other), strings.Join(other, ", ")))
+		if len(other) == 0 {
+			notes = append(notes, where)
+		} else {
+			notes = append(notes, fmt.Sprintf("no SLSA provenance among %d attestations (%s)", len(other), strings.Join(other, ", ")))
+		}
 	}
 	return out, notes
+}
+
+func appendProvenance(out []Provenance, notes *[]string, statement []byte) []Provenance {
+	pr, err := parseProvenance(statement)
+	if err != nil {
+		*notes = append(*notes, "a SLSA provenance: "+err.Error())
+		return out
+	}
+	return append(out, pr)
 }
 
 // parseProvenance reads the source of a SLSA v1 provenance: the
