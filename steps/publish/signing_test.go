@@ -6,23 +6,39 @@ package main
 // signatures; and the failures a user meets.
 
 import (
+	"io"
+	"log"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"testing"
 
+	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+
 	"github.com/gitship/gitship/internal/gotool"
 	"github.com/gitship/gitship/internal/registrytest"
 	"github.com/gitship/gitship/internal/steptest"
 	"github.com/gitship/gitship/internal/testenv"
+	"github.com/gitship/gitship/shared/ocilayout"
 )
 
 // cosign runs the cosign CLI tools/cosign pins (built once per machine)
-// in dir, offline: no Rekor, no TUF.
+// in dir, offline: a HOME of its own, and for verify and
+// verify-attestation an empty trusted root, so that it does not try to
+// fetch Sigstore's from its TUF repository (with --key it needs none).
 func cosign(t *testing.T, dir string, args ...string) (string, error) {
 	t.Helper()
+	if len(args) > 0 && strings.HasPrefix(args[0], "verify") {
+		root := filepath.Join(dir, "trusted-root.json")
+		if err := os.WriteFile(root, []byte(`{"mediaType":"application/vnd.dev.sigstore.trustedroot+json;version=0.1"}`), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		args = append([]string{args[0], "--trusted-root", root}, args[1:]...)
+	}
 	bin, err := gotool.Build(gotool.Command{Tool: "cosign", Module: "github.com/sigstore/cosign/v2",
 		Package: "github.com/sigstore/cosign/v2/cmd/cosign", Env: "GITSHIP_COSIGN"})
 	if err != nil {
@@ -79,6 +95,7 @@ func TestSignAndPromote(t *testing.T) {
 	}
 	mustCosign(t, ws, "verify", "--key", "cosign.pub", "--insecure-ignore-tlog", image)
 	mustCosign(t, ws, "verify-attestation", "--key", "cosign.pub", "--insecure-ignore-tlog", "--type", "slsaprovenance1", image)
+	mustCosign(t, ws, "verify-attestation", "--key", "cosign.pub", "--insecure-ignore-tlog", "--type", "spdxjson", image)
 
 	// Promote what was verified; the signatures go along.
 	res = steptest.Run(t, binary, ws, nil, "--promote-from", staging.Host+"/shop:"+sha, "--repository", prod.Host+"/shop",
@@ -90,6 +107,7 @@ func TestSignAndPromote(t *testing.T) {
 	promoted := prod.Host + "/shop@" + want.String()
 	mustCosign(t, ws, "verify", "--key", "cosign.pub", "--insecure-ignore-tlog", promoted)
 	mustCosign(t, ws, "verify-attestation", "--key", "cosign.pub", "--insecure-ignore-tlog", "--type", "slsaprovenance1", promoted)
+	mustCosign(t, ws, "verify-attestation", "--key", "cosign.pub", "--insecure-ignore-tlog", "--type", "spdxjson", promoted)
 	if out := steptest.Outputs(t, ws, "publish"); out["signed"] != "true" || !strings.HasPrefix(out["signature"], prod.Host+"/shop:sha256-") {
 		t.Errorf("promotion outputs %v", out)
 	}
@@ -205,6 +223,7 @@ func TestSupplyChainBadInput(t *testing.T) {
 		{"keyless", []string{"--promote-from", reg.Host + "/a:1", "--require-signature", "issuer=https://token.actions.githubusercontent.com"}, "keyless verification"},
 		{"provenance without signature", []string{"--promote-from", reg.Host + "/a:1", "--require-provenance", "ref=main"}, "--require-provenance needs --require-signature"},
 		{"missing public key", []string{"--promote-from", reg.Host + "/a:1", "--require-signature", "key=gone.pub"}, "--require-signature key: open gone.pub"},
+		{"sbom kind", []string{"--image", "oci:img", "--sbom", "syft"}, `invalid value "syft" for input sbom: want one of spdx, cyclonedx, none`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			res := steptest.Run(t, binary, ws, nil, append([]string{"--repository", reg.Host + "/x", "--insecure"}, tt.args...)...)
@@ -213,4 +232,67 @@ func TestSupplyChainBadInput(t *testing.T) {
 			}
 		})
 	}
+}
+
+// A multi-platform index: the index is signed and carries the provenance;
+// each platform's image carries its own SBOM, which cosign verifies, and a
+// promotion copies those too.
+func TestSignIndex(t *testing.T) {
+	staging := registrytest.Start(t, registrytest.Options{})
+	prod := registrytest.Start(t, registrytest.Options{})
+	ws, sha := steptest.Checkout(t, steptest.Repo{Files: map[string]string{"README.md": "app\n"}, Remote: origin})
+	keyPair(t, ws)
+	idx, err := random.Index(1024, 1, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, err := ocilayout.WriteIndex(filepath.Join(ws, "multi"), idx, "")
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := idx.IndexManifest()
+	mustSucceed(t, steptest.Run(t, binary, ws, map[string]string{"GITSHIP_SIGNING_KEY_PASSWORD": "pw"},
+		"--image", "oci:multi", "--repository", staging.Host+"/multi", "--insecure", "--signing-key", "cosign.key"))
+	out := steptest.Outputs(t, ws, "publish")
+	if n := len(strings.Split(out["attestations"], "\n")); n != 3 {
+		t.Errorf("attestations output names %d .att images, want 3 (the index's, one per platform):\n%s", n, out["attestations"])
+	}
+	mustSucceed(t, steptest.Run(t, binary, ws, nil, "--promote-from", staging.Host+"/multi:"+sha, "--repository", prod.Host+"/multi",
+		"--insecure", "--require-signature", "key=cosign.pub"))
+	for _, host := range []string{staging.Host, prod.Host} {
+		mustCosign(t, ws, "verify", "--key", "cosign.pub", "--insecure-ignore-tlog", host+"/multi@"+want.String())
+		mustCosign(t, ws, "verify-attestation", "--key", "cosign.pub", "--insecure-ignore-tlog", "--type", "slsaprovenance1", host+"/multi@"+want.String())
+		for _, d := range m.Manifests {
+			mustCosign(t, ws, "verify-attestation", "--key", "cosign.pub", "--insecure-ignore-tlog", "--type", "spdxjson", host+"/multi@"+d.Digest.String())
+		}
+	}
+}
+
+// A registry with the OCI referrers API (go-containerregistry's test
+// registry: none installed here has one) gets Sigstore bundles as
+// referrers and no .sig tag; cosign verifies them, and a promotion to
+// Debian's registry carries them along.
+func TestSignReferrers(t *testing.T) {
+	srv := httptest.NewServer(ggcrregistry.New(ggcrregistry.WithReferrersSupport(true), ggcrregistry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	prod := registrytest.Start(t, registrytest.Options{})
+	ws, sha := steptest.Checkout(t, steptest.Repo{Files: map[string]string{"README.md": "app\n"}, Remote: origin})
+	keyPair(t, ws)
+	want := layout(t, filepath.Join(ws, "img"), nil)
+	res := steptest.Run(t, binary, ws, map[string]string{"GITSHIP_SIGNING_KEY_PASSWORD": "pw"},
+		"--image", "oci:img", "--repository", host+"/shop", "--insecure", "--signing-key", "cosign.key")
+	mustSucceed(t, res)
+	out := steptest.Outputs(t, ws, "publish")
+	if out["signed"] != "true" || !strings.HasPrefix(out["signature"], host+"/shop@sha256:") || strings.HasSuffix(out["signature"], ".sig") {
+		t.Errorf("outputs %v: want the signature as a referrer, by digest", out)
+	}
+	image := host + "/shop@" + want.String()
+	mustCosign(t, ws, "verify", "--key", "cosign.pub", "--insecure-ignore-tlog", image)
+	mustCosign(t, ws, "verify-attestation", "--key", "cosign.pub", "--insecure-ignore-tlog", "--type", "slsaprovenance1", image)
+	mustCosign(t, ws, "verify-attestation", "--key", "cosign.pub", "--insecure-ignore-tlog", "--type", "spdxjson", image)
+
+	mustSucceed(t, steptest.Run(t, binary, ws, nil, "--promote-from", host+"/shop:"+sha, "--repository", prod.Host+"/shop",
+		"--insecure", "--require-signature", "key=cosign.pub", "--require-provenance", "source=acme/shop"))
+	mustCosign(t, ws, "verify", "--key", "cosign.pub", "--insecure-ignore-tlog", prod.Host+"/shop@"+want.String())
 }

@@ -29,6 +29,7 @@ type Settings struct {
 	SigningKeyPassword string
 	TlogUpload         bool
 	Provenance         bool
+	SBOM               string
 	RequireSignature   string
 	RequireProvenance  string
 }
@@ -73,12 +74,15 @@ func Step() step.Step {
 				Usage: "also record the signature in Rekor, Sigstore's transparency log; off by default with a key (verify with cosign's --insecure-ignore-tlog or a policy that does not need the log); not supported yet"},
 			&cli.BoolFlag{Name: "provenance", Value: true, Destination: &s.Provenance,
 				Usage: "with --signing-key: attach SLSA v1 provenance (an in-toto attestation in sha256-<hex>.att): the commit, the CI run, the base images"},
+			&cli.StringFlag{Name: "sbom", Value: "spdx", Destination: &s.SBOM,
+				Usage: "with --signing-key: attach an SBOM of the image as an attestation: spdx (SPDX 2.3 JSON), cyclonedx or none"},
 			&cli.StringFlag{Name: "require-signature", Destination: &s.RequireSignature,
 				Usage: "with --promote-from: refuse (exit 1) unless the image is signed by this key, key=PATH to its PEM public key (cosign.pub)"},
 			&cli.StringFlag{Name: "require-provenance", Destination: &s.RequireProvenance,
 				Usage: "with --promote-from and --require-signature: refuse unless the image's signed SLSA provenance says it was built from this source, source=REPOSITORY,ref=BRANCH (either may be left out)"},
 		},
 		Secrets:  []string{"password", "signing-key-password"},
+		Choices:  map[string][]string{"sbom": {"spdx", "cyclonedx", "none"}},
 		Examples: map[string]string{"image": "oci:.gitship/image", "repository": "ghcr.io/acme/shop", "username": "ci", "password": "secret"},
 		Outputs: []step.OutputSpec{
 			{Name: "digest", Description: "digest of the pushed manifest (sha256:...)"},

@@ -18,6 +18,7 @@ import (
 
 	"github.com/gitship/gitship/shared/provenance"
 	"github.com/gitship/gitship/shared/registry"
+	"github.com/gitship/gitship/shared/sbom"
 	"github.com/gitship/gitship/shared/signing"
 	"github.com/gitship/gitship/shared/step"
 )
@@ -55,6 +56,8 @@ func readSupplyChain(s Settings, r *step.Run, roots *x509.CertPool, registryHost
 		return nil, step.Usagef("--require-signature and --require-provenance check an image to promote: use them with --promote-from")
 	case s.SigningKey != "" && s.PromoteFrom != "" && s.RequireSignature == "":
 		return nil, step.Usagef("--signing-key with --promote-from signs the promoted image: give --require-signature too, so that nothing is signed that was not verified")
+	case s.SBOM != "" && s.SBOM != "none" && s.SBOM != "spdx" && s.SBOM != "cyclonedx":
+		return nil, step.Usagef("--sbom %q: want spdx, cyclonedx or none", s.SBOM)
 	}
 	sc := &supplyChain{client: signing.New(signing.Options{
 		Transport: transport(s.Insecure, roots),
@@ -139,10 +142,12 @@ func (sc *supplyChain) afterPromotion(ctx context.Context, src, dst name.Digest,
 	var atts []string
 	for _, w := range ws {
 		switch {
-		case w.Ref == signing.SignatureTag(dst).String():
-			out.Signature = w.Ref
-		case strings.HasSuffix(w.Ref, ".att"):
+		case w.Attestation:
 			atts = append(atts, w.Ref)
+		case out.Signature == "":
+			// The first is the image's own: an index's comes before its
+			// platforms'.
+			out.Signature = w.Ref
 		}
 	}
 	out.Attestations = strings.Join(atts, "\n")
@@ -165,7 +170,8 @@ func (sc *supplyChain) afterPromotion(ctx context.Context, src, dst name.Digest,
 }
 
 // signPush signs the pushed artifact a, d in the registry, and attests
-// its provenance.
+// its provenance (on d) and its SBOM (on d for one image; on each
+// platform's image for an index, as each platform has its own contents).
 func (sc *supplyChain) signPush(ctx context.Context, s Settings, r *step.Run, a registry.Artifact, d name.Digest) (out signed, err error) {
 	w, err := sc.client.Sign(ctx, d, sc.signer)
 	if err != nil {
@@ -191,6 +197,29 @@ func (sc *supplyChain) signPush(ctx context.Context, s Settings, r *step.Run, a 
 		}
 		if err := attest("provenance", d, stmt); err != nil {
 			return out, err
+		}
+	}
+	if s.SBOM != "" && s.SBOM != "none" {
+		f, err := sbom.ParseFormat(s.SBOM)
+		if err != nil {
+			return out, step.Usagef("--sbom: %v", err)
+		}
+		imgs, err := a.Images()
+		if err != nil {
+			return out, fmt.Errorf("the image is signed, with no SBOM: %w", err)
+		}
+		for _, img := range imgs {
+			h, err := img.Digest()
+			if err != nil {
+				return out, err
+			}
+			stmt, err := sbom.Statement(ctx, img, provenance.Subject{Name: d.Context().Name(), Digest: h}, f, sbom.WithToolVersion(step.Version))
+			if err != nil {
+				return out, fmt.Errorf("the image is signed, with no SBOM: %w", err)
+			}
+			if err := attest("SBOM", d.Context().Digest(h.String()), stmt); err != nil {
+				return out, err
+			}
 		}
 	}
 	return out, nil
