@@ -10,6 +10,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"helm.sh/helm/v3/pkg/chartutil"
 	"helm.sh/helm/v3/pkg/lint"
@@ -56,6 +57,11 @@ type Options struct {
 	KubernetesVersion string
 	// Namespace is the release namespace templates see.
 	Namespace string
+	// DependencyUpdate lints the chart with its dependencies fetched, as
+	// validate --dependency-update renders it (see withDependencies);
+	// DependencyTimeout bounds each request (0: chartrepo.DefaultTimeout).
+	DependencyUpdate  bool
+	DependencyTimeout time.Duration
 }
 
 // Lint lints the chart in dir; rel is its repository-relative path, the
@@ -94,6 +100,19 @@ func Lint(dir, rel string, opts Options) ([]finding.Finding, error) {
 		}
 	}
 
+	lintDir, failed := dir, map[string]bool(nil)
+	if opts.DependencyUpdate {
+		d, cleanup, fs, fl, err := withDependencies(dir, rel, opts)
+		if err != nil {
+			return nil, fmt.Errorf("chart %s: --dependency-update: %w", rel, err)
+		}
+		defer cleanup()
+		lintDir, failed = d, fl
+		for _, f := range fs {
+			add(f, "")
+		}
+	}
+
 	for _, v := range runs {
 		vals := map[string]interface{}{}
 		if v.Path != "" {
@@ -104,15 +123,21 @@ func Lint(dir, rel string, opts Options) ([]finding.Finding, error) {
 				continue
 			}
 		}
-		linter, logged := lintCapturingLog(dir, vals, ns, kube)
+		linter, logged := lintCapturingLog(lintDir, vals, ns, kube)
 		for _, m := range linter.Messages {
 			if names, ok := strings.CutPrefix(m.Err.Error(), missingDeps); ok {
-				for _, f := range missingDependencies(dir, rel, strings.Split(names, ",")) {
+				var missing []string
+				for _, n := range strings.Split(names, ",") {
+					if !failed[strings.TrimSpace(n)] { // said already, with why
+						missing = append(missing, n)
+					}
+				}
+				for _, f := range missingDependencies(dir, rel, missing) {
 					add(f, "")
 				}
 				continue
 			}
-			add(toFinding(dir, rel, m), v.Name)
+			add(toFinding(lintDir, rel, m), v.Name)
 		}
 		valuesFile := firstNonEmpty(v.Name, path.Join(rel, "values.yaml"))
 		for _, msg := range logged.missing {
@@ -127,7 +152,7 @@ func Lint(dir, rel string, opts Options) ([]finding.Finding, error) {
 		// finds that line, else on the values file.
 		var at map[string]where
 		if len(logged.fails) > 0 {
-			at = failLocations(dir, vals, ns, kube)
+			at = failLocations(lintDir, vals, ns, kube)
 		}
 		for _, msg := range logged.fails {
 			if w, ok := at[msg]; ok {

@@ -130,6 +130,8 @@ func lintAll(ctx context.Context, t targets, values []chartlint.Values, cfg dock
 		fs, err := chartlint.Lint(c.abs, c.rel, chartlint.Options{
 			Values:            valuesFor(c, t.charts, values),
 			KubernetesVersion: s.KubernetesVersion,
+			DependencyUpdate:  s.DependencyUpdate,
+			DependencyTimeout: s.DependencyTimeout,
 		})
 		if err != nil {
 			return nil, step.Usagef("--kubernetes-version: %v", err)

@@ -2,9 +2,11 @@ package lint
 
 import (
 	"context"
+	"time"
 
 	"github.com/urfave/cli/v2"
 
+	"github.com/gitship/gitship/shared/render/chartrepo"
 	"github.com/gitship/gitship/shared/schema"
 	"github.com/gitship/gitship/shared/step"
 )
@@ -21,6 +23,9 @@ type Settings struct {
 	Format            string
 	Output            string
 	FailOn            string
+
+	DependencyUpdate  bool
+	DependencyTimeout time.Duration
 }
 
 // Step declares the lint step: the binary, the GitHub action, the Azure
@@ -45,6 +50,10 @@ func Step() step.Step {
 				Usage: "hadolint config whose 'ignored', 'override', 'trustedRegistries', 'label-schema' and 'strict-labels' are honoured (default: .hadolint.yaml in the working directory, else at the repository root)"},
 			&cli.StringFlag{Name: "kubernetes-version", Value: schema.Latest(), Destination: &s.KubernetesVersion,
 				Usage: "Kubernetes version the charts are linted for (.Capabilities.KubeVersion)"},
+			&cli.BoolFlag{Name: "dependency-update", Destination: &s.DependencyUpdate,
+				Usage: "lint each chart with its dependencies fetched, as validate and gitops-pr --dependency-update render it (Chart.lock's versions, else the newest each constraint allows; http(s) chart repositories, file:// charts and file:// directories holding index.yaml), into a temporary copy of the chart: the chart directory is not changed"},
+			&cli.DurationFlag{Name: "dependency-timeout", Value: chartrepo.DefaultTimeout, Destination: &s.DependencyTimeout,
+				Usage: "how long --dependency-update waits for each request to a chart repository"},
 			&cli.StringFlag{Name: "format", Value: "text", Destination: &s.Format,
 				Usage: "report format: text, json or sarif"},
 			&cli.StringFlag{Name: "output", Destination: &s.Output,
