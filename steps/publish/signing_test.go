@@ -6,6 +6,7 @@ package main
 // signatures; and the failures a user meets.
 
 import (
+	"encoding/json"
 	"io"
 	"log"
 	"net/http"
@@ -19,6 +20,7 @@ import (
 	ggcrregistry "github.com/google/go-containerregistry/pkg/registry"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 
+	"github.com/gitship/gitship/internal/enginetest"
 	"github.com/gitship/gitship/internal/gotool"
 	"github.com/gitship/gitship/internal/registrytest"
 	"github.com/gitship/gitship/internal/steptest"
@@ -295,4 +297,58 @@ func TestSignReferrers(t *testing.T) {
 	mustSucceed(t, steptest.Run(t, binary, ws, nil, "--promote-from", host+"/shop:"+sha, "--repository", prod.Host+"/shop",
 		"--insecure", "--require-signature", "key=cosign.pub", "--require-provenance", "source=acme/shop"))
 	mustCosign(t, ws, "verify", "--key", "cosign.pub", "--insecure-ignore-tlog", prod.Host+"/shop@"+want.String())
+}
+
+// The example app built by gitship-build (a real Docker engine), published
+// with a key: cosign verifies the signature, the SLSA provenance and the
+// SPDX SBOM on its digest; the SBOM lists the app's Go module and the
+// provenance the base image build resolved.
+func TestSignExampleApp(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the example app in a container")
+	}
+	host := enginetest.Daemon(t)
+	goImage, base := enginetest.GoImage(t, host), enginetest.BaseImage(t, host)
+	reg := registrytest.Start(t, registrytest.Options{})
+	ws, _ := steptest.Checkout(t, steptest.Repo{Files: map[string]string{"README.md": "app\n"}, Remote: origin})
+	if err := os.CopyFS(filepath.Join(ws, "app"), os.DirFS(filepath.Join("..", "..", "examples", "app"))); err != nil {
+		t.Fatal(err)
+	}
+	keyPair(t, ws)
+	build := filepath.Join(t.TempDir(), "gitship-build")
+	if out, err := exec.Command("go", "build", "-o", build, "../build").CombinedOutput(); err != nil {
+		t.Fatalf("build gitship-build: %v\n%s", err, out)
+	}
+	mustSucceed(t, steptest.Run(t, build, ws, map[string]string{"DOCKER_HOST": host}, "--context", "app", "--build-arg", "GO_IMAGE="+goImage,
+		"--build-arg", "RUNTIME_IMAGE="+base, "--output", "oci:.gitship/image"))
+	mustSucceed(t, steptest.Run(t, binary, ws, map[string]string{"GITSHIP_SIGNING_KEY_PASSWORD": "pw"},
+		"--image", "oci:.gitship/image", "--repository", reg.Host+"/hello", "--insecure", "--signing-key", "cosign.key"))
+	image := steptest.Outputs(t, ws, "publish")["image"]
+	mustCosign(t, ws, "verify", "--key", "cosign.pub", "--insecure-ignore-tlog", image)
+	for typ, want := range map[string]string{"slsaprovenance1": "gitship-test/busybox", "spdxjson": "example.com/hello"} {
+		out, err := cosign(t, ws, "verify-attestation", "--key", "cosign.pub", "--insecure-ignore-tlog", "--type", typ, image)
+		if err != nil {
+			t.Errorf("cosign verify-attestation --type %s: %v\n%s", typ, err, out)
+			continue
+		}
+		if stmt := payloads(t, out); !strings.Contains(stmt, want) {
+			t.Errorf("the %s attestation does not name %s:\n%s", typ, want, stmt)
+		}
+	}
+}
+
+// payloads decodes the statements cosign verify-attestation prints, one
+// JSON envelope a line.
+func payloads(t *testing.T, out string) string {
+	t.Helper()
+	var b strings.Builder
+	for _, line := range strings.Split(out, "\n") {
+		var env struct {
+			Payload []byte `json:"payload"`
+		}
+		if json.Unmarshal([]byte(line), &env) == nil {
+			b.Write(env.Payload)
+		}
+	}
+	return b.String()
 }
