@@ -71,6 +71,7 @@ type AzurePR struct {
 	CompletionOptions  map[string]any
 	Created            time.Time
 	Closed             time.Time
+	LastMergeCommit    string // lastMergeCommit's commitId once completed (CompleteAs)
 }
 
 // Azure is a fake of Azure DevOps Services for one repository: the
@@ -132,6 +133,12 @@ func (a *Azure) User() AzureIdentity { return a.cfg.User }
 
 // Complete completes (merges) active pull request id.
 func (a *Azure) Complete(id int) error { return a.store.finish(id, true) }
+
+// CompleteAs completes active pull request id as Complete does, its merge
+// having made commit sha on the target branch (lastMergeCommit).
+func (a *Azure) CompleteAs(id int, sha string) error {
+	return a.store.finishWith(id, true, func(p *AzurePR) { p.LastMergeCommit = sha })
+}
 
 // Abandon abandons active pull request id.
 func (a *Azure) Abandon(id int) error { return a.store.finish(id, false) }
@@ -780,6 +787,9 @@ func (a *Azure) json(p *AzurePR) map[string]any {
 	}
 	if p.AutoCompleteSetBy != "" {
 		m["autoCompleteSetBy"] = a.identityRef(p.AutoCompleteSetBy)
+	}
+	if p.LastMergeCommit != "" {
+		m["lastMergeCommit"] = map[string]any{"commitId": p.LastMergeCommit, "url": a.repoAPI() + "/commits/" + p.LastMergeCommit}
 	}
 	if p.CompletionOptions != nil {
 		m["completionOptions"] = p.CompletionOptions

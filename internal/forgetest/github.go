@@ -51,6 +51,7 @@ type GitHubPR struct {
 	Updated       time.Time
 	Closed        time.Time
 	MergedAt      time.Time
+	MergeCommit   string // merge_commit_sha once merged (MergeAs)
 }
 
 // GitHub is a fake of the GitHub REST and GraphQL APIs for one
@@ -105,6 +106,12 @@ func (g *GitHub) SetAllowAutoMerge(on bool) {
 
 // Merge merges open pull request n, as the merge button does.
 func (g *GitHub) Merge(n int) error { return g.store.finish(n, true) }
+
+// MergeAs merges open pull request n as Merge does, its merge having made
+// commit sha on the base branch (merge_commit_sha).
+func (g *GitHub) MergeAs(n int, sha string) error {
+	return g.store.finishWith(n, true, func(p *GitHubPR) { p.MergeCommit = sha })
+}
 
 // Close closes open pull request n without merging it.
 func (g *GitHub) Close(n int) error { return g.store.finish(n, false) }
@@ -514,6 +521,14 @@ func (g *GitHub) labels(p *GitHubPR) []any {
 	return out
 }
 
+// nullable is s, or JSON null when it is empty.
+func nullable(s string) any {
+	if s == "" {
+		return nil
+	}
+	return s
+}
+
 func ghTime(t time.Time) any {
 	if t.IsZero() {
 		return nil
@@ -559,6 +574,7 @@ func (g *GitHub) json(p *GitHubPR, full bool) map[string]any {
 		"updated_at":          ghTime(p.Updated),
 		"closed_at":           ghTime(p.Closed),
 		"merged_at":           ghTime(p.MergedAt),
+		"merge_commit_sha":    nullable(p.MergeCommit),
 		"auto_merge":          auto,
 		"author_association":  "CONTRIBUTOR",
 	}

@@ -61,6 +61,11 @@ func (s *store[P, PP]) find(n int) *P {
 // finish merges or closes open pull request n, as a user does on the
 // forge; it fails when there is no such open pull request.
 func (s *store[P, PP]) finish(n int, merged bool) error {
+	return s.finishWith(n, merged, nil)
+}
+
+// finishWith is finish, then set, under the store's lock.
+func (s *store[P, PP]) finishWith(n int, merged bool, set func(PP)) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	p := s.find(n)
@@ -68,6 +73,9 @@ func (s *store[P, PP]) finish(n int, merged bool) error {
 		return fmt.Errorf("forge fake: no open pull request %d", n)
 	}
 	PP(p).finish(merged, time.Now().UTC())
+	if set != nil {
+		set(PP(p))
+	}
 	return nil
 }
 

@@ -469,6 +469,9 @@ func (a *Azure) pullRequest(pr *git.GitPullRequest) PullRequest {
 		switch *pr.Status {
 		case git.PullRequestStatusValues.Completed:
 			out.State = Merged
+			if pr.LastMergeCommit != nil {
+				out.MergeCommit = deref(pr.LastMergeCommit.CommitId)
+			}
 		case git.PullRequestStatusValues.Abandoned:
 			out.State = Closed
 		}

@@ -24,6 +24,9 @@ type PullRequest struct {
 	Body   string
 	State  State
 	Draft  bool
+	// MergeCommit is, once merged, the commit the merge made on Base
+	// (a merge, squash or rebase commit: what a GitOps controller applies).
+	MergeCommit string
 }
 
 // State is where a pull request stands.

@@ -322,21 +322,24 @@ func missingReviewers(pr *github.PullRequest, rr github.ReviewersRequest) github
 }
 
 func gitHubPR(pr *github.PullRequest) PullRequest {
-	state := Open
+	state, merge := Open, ""
 	switch {
 	case pr.GetMerged() || pr.MergedAt != nil:
-		state = Merged
+		// Before the merge, merge_commit_sha is GitHub's test merge; after
+		// it, the commit the merge made on the base branch.
+		state, merge = Merged, pr.GetMergeCommitSHA()
 	case pr.GetState() == "closed":
 		state = Closed
 	}
 	return PullRequest{
-		Number: pr.GetNumber(),
-		URL:    pr.GetHTMLURL(),
-		Head:   pr.GetHead().GetRef(),
-		Base:   pr.GetBase().GetRef(),
-		Title:  pr.GetTitle(),
-		Body:   pr.GetBody(),
-		State:  state,
-		Draft:  pr.GetDraft(),
+		MergeCommit: merge,
+		Number:      pr.GetNumber(),
+		URL:         pr.GetHTMLURL(),
+		Head:        pr.GetHead().GetRef(),
+		Base:        pr.GetBase().GetRef(),
+		Title:       pr.GetTitle(),
+		Body:        pr.GetBody(),
+		State:       state,
+		Draft:       pr.GetDraft(),
 	}
 }

@@ -127,7 +127,7 @@ func onGitHub(fake *forgetest.GitHub, p forge.Provider) onFake {
 		prs:   func() int { return len(fake.PRs()) },
 		url:   func(n int) string { return "https://github.com/acme/gitops/pull/" + strconv.Itoa(n) },
 		gets:  func(n int) int { return len(fake.Calls(http.MethodGet, "/pulls/"+strconv.Itoa(n))) },
-		merge: fake.Merge,
+		merge: func(n int) error { return fake.MergeAs(n, mergeCommit) },
 		close: fake.Close,
 		body:  func(n int) string { return fake.PRs()[n-1].Body },
 	}
@@ -142,7 +142,7 @@ func onAzure(fake *forgetest.Azure, p forge.Provider) onFake {
 			return "https://dev.azure.com/Contoso/Web%20Platform/_git/gitops/pullrequest/" + strconv.Itoa(n)
 		},
 		gets:  func(n int) int { return len(fake.Calls(http.MethodGet, "/_apis/git/pullrequests/"+strconv.Itoa(n))) },
-		merge: fake.Complete,
+		merge: func(n int) error { return fake.CompleteAs(n, mergeCommit) },
 		close: fake.Abandon,
 		body:  func(n int) string { return fake.PRs()[n-1].Description },
 	}
@@ -214,6 +214,9 @@ func TestEnsureOnePullRequestPerHead(t *testing.T) {
 	}
 }
 
+// mergeCommit is the commit the fakes' merges make on the base branch.
+const mergeCommit = "5f3c0b9a2d7e41c68f0a9b1e2d3c4f5a6b7c8d9e"
+
 func TestWaitMerged(t *testing.T) {
 	ctx := context.Background()
 	tests := []struct {
@@ -249,8 +252,8 @@ func TestWaitMerged(t *testing.T) {
 						t.Fatal(ferr)
 					}
 				}
-				if !errors.Is(err, tt.want) || (tt.want == nil && pr.State != forge.Merged) {
-					t.Fatalf("WaitMerged() = %+v, %v; want %v", pr, err, tt.want)
+				if !errors.Is(err, tt.want) || (tt.want == nil && (pr.State != forge.Merged || pr.MergeCommit != mergeCommit)) {
+					t.Fatalf("WaitMerged() = %+v, %v; want %v (merged as %s)", pr, err, tt.want, mergeCommit)
 				}
 				if err != nil && !strings.Contains(err.Error(), f.url(1)) {
 					t.Errorf("error %q: want the pull request's URL %s", err, f.url(1))

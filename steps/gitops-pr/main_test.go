@@ -153,8 +153,8 @@ func TestPromoteThroughEnvironments(t *testing.T) {
 			t.Errorf("commit message lacks %q:\n%s", want, msg)
 		}
 	}
-	if out := outputs(t, tmp); out["changed"] != "true" || out["branch"] != "main" || out["pr-url"] != "" {
-		t.Errorf("dev outputs = %v", out)
+	if out := outputs(t, tmp); out["changed"] != "true" || out["branch"] != "main" || out["pr-url"] != "" || out["merge-commit"] != out["commit"] {
+		t.Errorf("dev outputs = %v (a direct commit is its own merge-commit)", out)
 	}
 
 	// staging: a pull request on GitHub.
@@ -494,6 +494,9 @@ func TestRefusedByPolicy(t *testing.T) {
 	}
 }
 
+// mergeCommit is the commit the fake forge's merge made on main.
+const mergeCommit = "5f3c0b9a2d7e41c68f0a9b1e2d3c4f5a6b7c8d9e"
+
 // --wait-merged blocks until the pull request is merged, and fails when it
 // is closed instead.
 func TestWaitMerged(t *testing.T) {
@@ -505,7 +508,7 @@ func TestWaitMerged(t *testing.T) {
 		code   int
 		want   string
 	}{
-		{"merged", (*forgetest.GitHub).Merge, 0, "Merged: "},
+		{"merged", func(gh *forgetest.GitHub, n int) error { return gh.MergeAs(n, mergeCommit) }, 0, "Merged: "},
 		{"closed", (*forgetest.GitHub).Close, 1, "closed without merging"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -520,11 +523,16 @@ func TestWaitMerged(t *testing.T) {
 					time.Sleep(10 * time.Millisecond)
 				}
 			}()
-			res := run(t, ws, env(ws, sha, t.TempDir()), append(chartArgs(repo, "staging"), "--app", "hello-"+tt.name, "--provider", "github",
+			tmp := t.TempDir()
+			res := run(t, ws, env(ws, sha, tmp), append(chartArgs(repo, "staging"), "--app", "hello-"+tt.name, "--provider", "github",
 				"--pr-repository", "https://github.com/acme/gitops", "--api-url", gh.URL(),
 				"--wait-merged", "30s", "--wait-poll", "50ms")...)
 			if res.Code != tt.code || !strings.Contains(res.Stdout+res.Stderr, tt.want) {
 				t.Errorf("exit %d (want %d), output lacks %q:\n%s\n%s", res.Code, tt.code, tt.want, res.Stdout, res.Stderr)
+			}
+			// What verify --revision takes: the merge's commit on main.
+			if out := outputs(t, tmp); tt.code == 0 && out["merge-commit"] != mergeCommit {
+				t.Errorf("merge-commit = %q, want the pull request's merge commit %s", out["merge-commit"], mergeCommit)
 			}
 		})
 	}

@@ -79,6 +79,9 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 		fmt.Fprintf(r.Stdout, "%s already has this content: no commit\n", o.git.base)
 		outputs["branch"] = o.git.base
 	}
+	if onBase || o.git.direct {
+		outputs["merge-commit"] = res.Commit
+	}
 
 	if o.pr.descriptionFile != "" && !onBase {
 		text := "# " + cmp.Or(o.pr.title, deploy.Title()) + "\n\n" + deploy.Body(0)
@@ -98,12 +101,14 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 		}
 		outputs["pr-url"], outputs["pr-number"] = pr.URL, strconv.Itoa(pr.Number)
 		if o.wait.timeout > 0 {
-			if err := waitMerged(ctx, p, o.wait, pr, r); err != nil {
+			merged, err := waitMerged(ctx, p, o.wait, pr, r)
+			if err != nil {
 				return err
 			}
+			outputs["merge-commit"] = merged.MergeCommit
 		}
 	}
-	for _, k := range []string{"changed", "commit", "branch", "pr-url", "pr-number"} {
+	for _, k := range []string{"changed", "commit", "branch", "pr-url", "pr-number", "merge-commit"} {
 		if err := r.SetOutput(k, outputs[k]); err != nil {
 			return err
 		}
@@ -250,14 +255,20 @@ func openPR(ctx context.Context, p forge.Provider, o prOptions, d Deploy, head, 
 	return res.PullRequest, nil
 }
 
-// waitMerged waits for pr on p to be merged, as o says.
-func waitMerged(ctx context.Context, p forge.Provider, o waitOptions, pr forge.PullRequest, r *step.Run) error {
+// waitMerged waits for pr on p to be merged, as o says, and returns it
+// merged.
+func waitMerged(ctx context.Context, p forge.Provider, o waitOptions, pr forge.PullRequest, r *step.Run) (forge.PullRequest, error) {
 	fmt.Fprintf(r.Stdout, "Waiting up to %s for %s to be merged\n", o.timeout, pr.URL)
-	if _, err := forge.WaitMerged(ctx, p, pr.Number, o.timeout, o.poll); err != nil {
-		return fmt.Errorf("--wait-merged: %w: %w", err, step.ErrCheckFailed)
+	merged, err := forge.WaitMerged(ctx, p, pr.Number, o.timeout, o.poll)
+	if err != nil {
+		return forge.PullRequest{}, fmt.Errorf("--wait-merged: %w: %w", err, step.ErrCheckFailed)
 	}
-	fmt.Fprintf(r.Stdout, "Merged: %s\n", pr.URL)
-	return nil
+	if merged.MergeCommit != "" {
+		fmt.Fprintf(r.Stdout, "Merged: %s as %s\n", pr.URL, merged.MergeCommit)
+	} else {
+		fmt.Fprintf(r.Stdout, "Merged: %s\n", pr.URL)
+	}
+	return merged, nil
 }
 
 // open is the provider the pull request is opened on.

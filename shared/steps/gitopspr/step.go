@@ -124,6 +124,7 @@ func Step() step.Step {
 			{Name: "branch", Description: "the branch committed to: gitship/APP/ENVIRONMENT, or the base branch with --direct"},
 			{Name: "pr-url", Description: "the pull request's page"},
 			{Name: "pr-number", Description: "the pull request's number (Azure DevOps: its id)"},
+			{Name: "merge-commit", Description: "the commit on the base branch that holds this change, what the cluster's GitOps controller applies and verify's --revision: the commit itself with --direct or when the base branch had this already, the pull request's merge commit after --wait-merged, empty while the pull request is open"},
 		},
 		Action: func(ctx context.Context, r *step.Run) error { return Run(ctx, *s, r) },
 	}
