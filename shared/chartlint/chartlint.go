@@ -288,7 +288,7 @@ func missingDependencies(dir, rel string, names []string) []finding.Finding {
 	src, _ := os.ReadFile(filepath.Join(dir, "Chart.yaml"))
 	var out []finding.Finding
 	for _, name := range names {
-		what, local := "dependency "+name, ""
+		what, local, orUpdate := "dependency "+name, "", ""
 		if err == nil {
 			for _, d := range meta.Dependencies {
 				if d.Name == name {
@@ -297,13 +297,16 @@ func missingDependencies(dir, rel string, names []string) []finding.Finding {
 						what += " from " + d.Repository
 					}
 					local = localDependency(dir, d.Repository)
+					if strings.HasPrefix(d.Repository, "http://") || strings.HasPrefix(d.Repository, "https://") {
+						orUpdate = ", or lint and validate with --dependency-update"
+					}
 					break
 				}
 			}
 		}
 		f := finding.Finding{RuleID: RuleChart, Severity: finding.Error, File: chartfile, Line: dependencyLine(src, name),
-			Message: fmt.Sprintf("%s is in Chart.yaml but not in %s: run helm dependency build %s (it fetches what Chart.lock pins into charts/)",
-				what, path.Join(rel, "charts"), rel)}
+			Message: fmt.Sprintf("%s is in Chart.yaml but not in %s: run helm dependency build %s (it fetches what Chart.lock pins into charts/)%s",
+				what, path.Join(rel, "charts"), rel, orUpdate)}
 		if local != "" {
 			// validate renders it from there, as helm dependency build
 			// would copy it: only helm itself needs the build first.

@@ -74,7 +74,7 @@ func TestDependencyUpdate(t *testing.T) {
 		want       []string
 	}{
 		{"without the flag", srv.URL, nil, 1, []string{
-			"deploy/chart/Chart.yaml:5: error: dependency lib 1.x.x from " + srv.URL + " is in Chart.yaml but not in deploy/chart/charts"}},
+			"deploy/chart/Chart.yaml:5: error: dependency lib 1.x.x from " + srv.URL + " is in Chart.yaml but not in deploy/chart/charts: run helm dependency build deploy/chart (it fetches what Chart.lock pins into charts/), or lint and validate with --dependency-update [HL1000]"}},
 		{"fetched into a copy", srv.URL, []string{"--dependency-update"}, 0, nil},
 		{"from a directory holding index.yaml", "file://" + repoDir, []string{"--dependency-update"}, 0, nil},
 		{"unreachable", closed, []string{"--dependency-update"}, 1, []string{
