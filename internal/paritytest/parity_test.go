@@ -3,6 +3,7 @@ package paritytest
 import (
 	"bytes"
 	"context"
+	"crypto/sha256"
 	"fmt"
 	"io"
 	"io/fs"
@@ -12,10 +13,12 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/yannh/kubeconform/pkg/validator"
 
+	"github.com/gitship/gitship/internal/gotool"
 	"github.com/gitship/gitship/shared/render"
 	"github.com/gitship/gitship/shared/schema"
 	"github.com/gitship/gitship/shared/steps/validate"
@@ -27,32 +30,57 @@ import (
 type input struct {
 	kind, path string
 	values     []string // a chart's values files, in its directory
+
+	// The real charts of TestCorpusSameVerdictsAsKubeconform are copied
+	// out of the module cache: dir is where, and path only names them.
+	dir  string
+	set  []string // a chart's --set values
+	crds []string // CRD files or directories under dir, given as --crd
+}
+
+// where is the input's directory and the name its streams go by.
+func (in input) where() (dir, name string) {
+	if in.dir != "" {
+		return in.dir, in.path
+	}
+	dir = filepath.Join("testdata", filepath.FromSlash(in.path))
+	return dir, filepath.ToSlash(dir)
+}
+
+// crdFiles are in.crds under the input's directory.
+func (in input) crdFiles() []string {
+	dir, _ := in.where()
+	var out []string
+	for _, c := range in.crds {
+		out = append(out, filepath.Join(dir, filepath.FromSlash(c)))
+	}
+	return out
 }
 
 var corpus = []input{
-	{"manifests", "kubeconform/fixtures", nil},
-	{"manifests", "kubernetes/hack/testdata", nil},
-	{"manifests", "kubernetes/test/e2e/testing-manifests", nil},
-	{"manifests", "trillian/deployment", nil},
-	{"manifests", "nydus-snapshotter/misc/snapshotter", nil},
-	{"kustomize", "kubernetes/hack/testdata/kustomize", nil},
-	{"kustomize", "nydus-snapshotter/misc/snapshotter/base", nil},
-	{"kustomize", "nydus-snapshotter/misc/snapshotter/overlays/k3s", nil},
-	{"kustomize", "nydus-snapshotter/misc/snapshotter/overlays/rke2", nil},
-	{"chart", "helm/testcharts/alpine", nil},
-	{"chart", "helm/testcharts/chart-with-lib-dep", nil},
-	{"chart", "helm/testcharts/chart-with-only-crds", nil},
-	{"chart", "helm/testcharts/chart-with-subchart-notes", nil},
-	{"chart", "helm/testcharts/chart-with-template-lib-dep", nil},
-	{"chart", "helm/testcharts/issue-9027", nil},
-	{"chart", "helm/testcharts/object-order", nil},
-	{"chart", "helm/testcharts/reqtest", nil},
-	{"chart", "helm/testcharts/subchart", nil},
-	{"chart", "kustomize/test-chart", nil},
-	{"chart", "written/webapp", nil},
-	{"chart", "written/webapp", []string{"values-prod.yaml"}},
-	{"chart", "written/webapp", []string{"values-prod.yaml", "values-broken.yaml"}},
-	{"kustomize", "written/overlay/prod", nil},
+	{kind: "manifests", path: "kubeconform/fixtures"},
+	{kind: "manifests", path: "kubernetes/hack/testdata"},
+	{kind: "manifests", path: "kubernetes/test/e2e/testing-manifests"},
+	{kind: "manifests", path: "trillian/deployment"},
+	{kind: "manifests", path: "nydus-snapshotter/misc/snapshotter"},
+	{kind: "kustomize", path: "kubernetes/hack/testdata/kustomize"},
+	{kind: "kustomize", path: "nydus-snapshotter/misc/snapshotter/base"},
+	{kind: "kustomize", path: "nydus-snapshotter/misc/snapshotter/overlays/k3s"},
+	{kind: "kustomize", path: "nydus-snapshotter/misc/snapshotter/overlays/rke2"},
+	{kind: "chart", path: "helm/testcharts/alpine"},
+	{kind: "chart", path: "helm/testcharts/chart-with-lib-dep"},
+	{kind: "chart", path: "helm/testcharts/chart-with-only-crds"},
+	{kind: "chart", path: "helm/testcharts/chart-with-subchart-notes"},
+	{kind: "chart", path: "helm/testcharts/chart-with-template-lib-dep"},
+	{kind: "chart", path: "helm/testcharts/issue-9027"},
+	{kind: "chart", path: "helm/testcharts/object-order"},
+	{kind: "chart", path: "helm/testcharts/reqtest"},
+	{kind: "chart", path: "helm/testcharts/subchart"},
+	{kind: "chart", path: "kustomize/test-chart"},
+	{kind: "chart", path: "written/webapp"},
+	{kind: "chart", path: "written/webapp", values: []string{"values-prod.yaml"}},
+	{kind: "chart", path: "written/webapp", values: []string{"values-prod.yaml", "values-broken.yaml"}},
+	{kind: "kustomize", path: "written/overlay/prod"},
 }
 
 // explained are the differences left, by stream (file or render), each a
@@ -112,7 +140,7 @@ func TestSameVerdictsAsKubeconform(t *testing.T) {
 				ins := renderInput(t, in, v)
 				crds := exportCRDs(t, schemas, v, ins)
 				gs := gitshipVerdicts(t, v, ins, crds)
-				ks := kubeconformVerdicts(t, schemas, v, ins)
+				ks := kubeconformVerdicts(t, v, ins, schemas)
 				for _, s := range ins {
 					streams++
 					g, k := gs[s.name], ks[s.name]
@@ -180,7 +208,7 @@ type stream struct {
 func renderInput(t *testing.T, in input, version string) []stream {
 	t.Helper()
 	ctx := context.Background()
-	dir := filepath.Join("testdata", filepath.FromSlash(in.path))
+	dir, name := in.where()
 	switch in.kind {
 	case "manifests":
 		var out []stream
@@ -216,14 +244,17 @@ func renderInput(t *testing.T, in input, version string) []stream {
 			t.Fatalf("kustomize build: %v", err)
 		}
 		// kustomize build's output: krusty is the library kustomize runs.
-		return []stream{{name: filepath.ToSlash(dir), data: joined(rs), resources: rs}}
+		return []stream{{name: name, data: joined(rs), resources: rs}}
 	case "chart":
 		caps := validate.Capabilities([]string{version})
 		var values []string
 		for _, v := range in.values {
-			values = append(values, filepath.Join(dir, v))
+			if !filepath.IsAbs(v) {
+				v = filepath.Join(dir, v)
+			}
+			values = append(values, v)
 		}
-		rs, err := render.Sources{Charts: []string{dir}, Values: values, KeepUnreadable: true}.RenderFor(ctx, caps, io.Discard)
+		rs, err := render.Sources{Charts: []string{dir}, Values: values, Set: in.set, KeepUnreadable: true}.RenderFor(ctx, caps, io.Discard)
 		if err != nil {
 			t.Fatalf("render: %v", err)
 		}
@@ -234,33 +265,58 @@ func renderInput(t *testing.T, in input, version string) []stream {
 			for _, v := range values {
 				args = append(args, "-f", v)
 			}
+			for _, s := range in.set {
+				args = append(args, "--set", s)
+			}
 			for _, a := range caps[0].APIVersions {
 				args = append(args, "--api-versions", a)
 			}
-			out, err := exec.Command(helm, args...).Output()
+			var stderr bytes.Buffer
+			cmd := exec.Command(helm, args...)
+			cmd.Stderr = &stderr
+			out, err := cmd.Output()
 			if err != nil {
-				t.Fatalf("helm template: %v", err)
+				t.Fatalf("helm template: %v\n%s", err, stderr.Bytes())
 			}
 			data = out
 		}
-		return []stream{{name: filepath.ToSlash(dir), data: data, resources: rs}}
+		return []stream{{name: name, data: data, resources: rs}}
 	}
 	t.Fatalf("unknown input kind %q", in.kind)
 	return nil
 }
 
-// helmBinary is a helm CLI to compare renders with: $HELM, or the one
-// bench/validate.sh builds; "" compares the validators on gitship's render.
+// helmBinary is a helm CLI to compare renders with: $HELM, the one
+// tools/helm pins (built once per machine by gotool, offline), or the one
+// bench/validate.sh builds; "" compares the validators on gitship's
+// render.
 func helmBinary() string {
+	helmCLI.Do(func() { helmCLI.bin, helmCLI.why = findHelm() })
+	return helmCLI.bin
+}
+
+var helmCLI struct {
+	sync.Once
+	bin, why string
+}
+
+func findHelm() (bin, why string) {
 	if h := os.Getenv("HELM"); h != "" {
-		return h
+		return h, "$HELM"
+	}
+	if _, err := gotool.Dir("helm"); err == nil {
+		bin, err := gotool.Build(gotool.Command{Tool: "helm", Module: "helm.sh/helm/v3", Package: "helm.sh/helm/v3/cmd/helm", Env: "GITSHIP_HELM"})
+		if err == nil {
+			return bin, "tools/helm"
+		}
+		why = fmt.Sprintf("tools/helm: %v; ", err)
 	}
 	if h, err := filepath.Abs(filepath.Join("..", "..", "bench", "out", "bin", "helm")); err == nil {
 		if _, err := os.Stat(h); err == nil {
-			return h
+			return h, why + "bench/out/bin/helm"
 		}
 	}
-	return ""
+	return "", why + "no helm CLI: charts compared on gitship's render"
 }
 
 // joined is a render as helm template prints it.
@@ -294,30 +350,64 @@ func exportSchemas(t *testing.T, root, version string) {
 	}
 }
 
-// exportCRDs writes the schemas of the CRDs among the streams for
-// kubeconform and returns the CRD documents for gitship.
-func exportCRDs(t *testing.T, root, version string, streams []stream) [][2]string {
+// exportCRDs writes the strict schemas of the CRDs among the streams and
+// in the files given (--crd) for kubeconform, as openapi2jsonschema
+// would, and returns the CRD documents among the streams for gitship.
+func exportCRDs(t *testing.T, root, version string, streams []stream, files ...string) [][2]string {
 	t.Helper()
 	var docs [][2]string
+	export := func(r render.Resource) {
+		vs, err := fromCRD(r.Source, r.Data)
+		if err != nil {
+			return // the CRD's own verdict says why
+		}
+		for _, cs := range vs {
+			api := cs.Group + "/" + cs.Version
+			writeSchema(t, schema.LocationPath(root, version, api, cs.Kind, true), cs.Schema)
+		}
+	}
 	for _, s := range streams {
 		for _, r := range s.resources {
 			if r.Err != nil || !schema.IsCRD(r.APIVersion, r.Kind) {
 				continue
 			}
 			docs = append(docs, [2]string{r.Source, string(r.Data)})
-			for _, strict := range []bool{false, true} {
-				vs, err := schema.FromCRD(r.Source, r.Data, strict)
-				if err != nil {
-					continue // the CRD's own verdict says why
-				}
-				for _, cs := range vs {
-					api := cs.Group + "/" + cs.Version
-					writeSchema(t, schema.LocationPath(root, version, api, cs.Kind, strict), cs.Schema)
-				}
+			export(r)
+		}
+	}
+	if len(files) > 0 {
+		rs, err := render.ReadManifests(files, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, r := range rs {
+			if schema.IsCRD(r.APIVersion, r.Kind) {
+				export(r)
 			}
 		}
 	}
 	return docs
+}
+
+// converted are the strict schemas of the CRDs exportCRDs converted, by
+// the CRD's content: the corpus renders the same CRDs case after case.
+var converted sync.Map // [sha256.Size]byte → []schema.CRDSchema or error
+
+func fromCRD(name string, doc []byte) ([]schema.CRDSchema, error) {
+	sum := sha256.Sum256(doc)
+	if c, ok := converted.Load(sum); ok {
+		if err, ok := c.(error); ok {
+			return nil, err
+		}
+		return c.([]schema.CRDSchema), nil
+	}
+	vs, err := schema.FromCRD(name, doc, true)
+	if err != nil {
+		converted.Store(sum, err)
+		return nil, err
+	}
+	converted.Store(sum, vs)
+	return vs, nil
 }
 
 func writeSchema(t *testing.T, p string, doc []byte) {
@@ -330,9 +420,11 @@ func writeSchema(t *testing.T, p string, doc []byte) {
 	}
 }
 
-func gitshipVerdicts(t *testing.T, version string, streams []stream, crds [][2]string) map[string][]verdict {
+// gitshipVerdicts validates the streams as gitship-validate does (Check),
+// with the CRDs among every stream learnt first and crdFiles as --crd.
+func gitshipVerdicts(t *testing.T, version string, streams []stream, crds [][2]string, crdFiles ...string) map[string][]verdict {
 	t.Helper()
-	v, err := validation.New(validation.Options{KubernetesVersions: []string{version}, Strict: true, Workers: 2})
+	v, err := validation.New(validation.Options{KubernetesVersions: []string{version}, Strict: true, Workers: 2, CRDFiles: crdFiles})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -342,10 +434,11 @@ func gitshipVerdicts(t *testing.T, version string, streams []stream, crds [][2]s
 	}
 	out := map[string][]verdict{}
 	for _, s := range streams {
-		results, err := v.Validate(context.Background(), s.resources)
+		outcome, err := v.Check(context.Background(), s.resources)
 		if err != nil {
 			t.Fatal(err)
 		}
+		results := outcome.Results
 		for _, r := range results {
 			vd := verdict{kind: r.Resource.Kind, name: r.Resource.Name, status: string(r.Status())}
 			for _, c := range r.Checks {
@@ -360,13 +453,31 @@ func gitshipVerdicts(t *testing.T, version string, streams []stream, crds [][2]s
 	return out
 }
 
-func kubeconformVerdicts(t *testing.T, root, version string, streams []stream) map[string][]verdict {
+// kubeconformVerdicts validates the streams with kubeconform's validator
+// against the schemas under roots (-schema-location each, in order).
+func kubeconformVerdicts(t *testing.T, version string, streams []stream, roots ...string) map[string][]verdict {
 	t.Helper()
-	kv, err := validator.New([]string{filepath.Join(root, schema.LocationTemplate)},
-		validator.Opts{KubernetesVersion: version, Strict: true})
+	return kubeconformVerdictsWith(newKubeconform(t, version, roots...), streams)
+}
+
+// newKubeconform is kubeconform's validator for version, strict, with a
+// -schema-location for each of roots, in order.
+func newKubeconform(t *testing.T, version string, roots ...string) validator.Validator {
+	t.Helper()
+	var locations []string
+	for _, root := range roots {
+		locations = append(locations, filepath.Join(root, schema.LocationTemplate))
+	}
+	kv, err := validator.New(locations, validator.Opts{KubernetesVersion: version, Strict: true})
 	if err != nil {
 		t.Fatal(err)
 	}
+	return kv
+}
+
+// kubeconformVerdictsWith validates the streams with kv, as the
+// kubeconform CLI does each file or stdin.
+func kubeconformVerdictsWith(kv validator.Validator, streams []stream) map[string][]verdict {
 	out := map[string][]verdict{}
 	for _, s := range streams {
 		for _, r := range kv.Validate(s.name, io.NopCloser(bytes.NewReader(s.data))) {

@@ -142,6 +142,15 @@ func collect(e *jsonschema.ValidationError, out *[]violation) {
 	case *kind.Type:
 		*out = append(*out, violation{segments: at, message: fmt.Sprintf("wrong type: got %s, want %s", k.Got, strings.Join(withoutNull(k.Want), " or "))})
 		return
+	case *kind.Enum:
+		// A field that may be null has null among its enum's values
+		// (schema.allowNull): not a value to offer, as withoutNull says.
+		want := slices.DeleteFunc(slices.Clone(k.Want), func(v any) bool { return v == nil })
+		if len(want) > 0 && len(want) < len(k.Want) {
+			k = &kind.Enum{Got: k.Got, Want: want}
+		}
+		*out = append(*out, violation{segments: at, message: k.LocalizedString(printer)})
+		return
 	}
 	if len(e.Causes) == 0 {
 		*out = append(*out, violation{segments: at, message: e.ErrorKind.LocalizedString(printer)})
