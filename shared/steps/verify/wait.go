@@ -68,6 +68,9 @@ func (e *TimeoutError) Error() string {
 	return fmt.Sprintf("timed out after %s waiting for %s, stuck at: %s", e.After.Round(time.Second), e.Object, e.State)
 }
 
+// minLook is the least time between two looks at a target.
+const minLook = 200 * time.Millisecond
+
 // errForbidden is a read the credentials are not allowed: see the Role
 // in docs/verify-rbac.yaml.
 var errForbidden = errors.New("forbidden")
@@ -123,6 +126,12 @@ func (w *waiter) wait(ctx context.Context, targets []target) ([]done, error) {
 				return out, &TimeoutError{Object: t.ref(), State: last, After: w.now().Sub(start)}
 			case <-wake:
 				timer.Stop()
+				// A busy namespace's pods change many times a second:
+				// look at most every minLook, whatever wakes the waiter.
+				select {
+				case <-ctx.Done():
+				case <-time.After(minLook):
+				}
 			case <-timer.C:
 				delay = min(delay*2, w.poll)
 			}
