@@ -336,7 +336,10 @@ func (c Chart) load(ctx context.Context) (*chart.Chart, map[string]any, *chartut
 		return nil, nil, nil, fmt.Errorf("chart %q: %w", c.Dir, err)
 	}
 	if missing := missingDependencies(ch); len(missing) > 0 {
-		fix := "run helm dependency build %s (it fetches what Chart.lock pins into charts/), or add --dependency-update"
+		fix := "run helm dependency build %s (it fetches what Chart.lock pins into charts/)"
+		if fetchable(ch) {
+			fix += ", or add --dependency-update"
+		}
 		if c.DependencyUpdate {
 			fix = "a dependency without a repository must be in charts/ (helm dependency build %s does not fetch it either)"
 		}
@@ -416,6 +419,18 @@ func missingDependencies(ch *chart.Chart) []string {
 		}
 	}
 	return missing
+}
+
+// fetchable says whether a dependency of ch that charts/ lacks is on a
+// chart repository --dependency-update fetches from (http or https).
+func fetchable(ch *chart.Chart) bool {
+	for _, r := range ch.Metadata.Dependencies {
+		if (strings.HasPrefix(r.Repository, "http://") || strings.HasPrefix(r.Repository, "https://")) &&
+			!slices.ContainsFunc(ch.Dependencies(), func(d *chart.Chart) bool { return d.Name() == r.Name }) {
+			return true
+		}
+	}
+	return false
 }
 
 // fileDependency is where a file:// repository of a dependency of the

@@ -34,7 +34,7 @@ func TestChartDependencies(t *testing.T) {
 		}, 1, []string{"app/charts/lib/templates/sa.yaml", "automount", "2 of 2 resources failed"}},
 		{"missing", map[string]string{
 			"app/Chart.yaml": "apiVersion: v2\nname: app\nversion: 0.1.0\ndependencies:\n- name: lib\n  version: 1.x.x\n  repository: https://charts.example.com\n",
-		}, 2, []string{"dependency lib 1.x.x from https://charts.example.com is in Chart.yaml but not in app/charts: run helm dependency build app"}},
+		}, 2, []string{"dependency lib 1.x.x from https://charts.example.com is in Chart.yaml but not in app/charts: run helm dependency build app (it fetches what Chart.lock pins into charts/), or add --dependency-update"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
