@@ -9,11 +9,14 @@ package main
 import (
 	"context"
 	"fmt"
+	"io"
+	"net"
 	"net/http"
 	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -454,4 +457,80 @@ func TestHelmReleaseReady(t *testing.T) {
 		t.Errorf("the previous release counted:\n%s", res)
 	}
 	noRepeats(t, res.stdout)
+}
+
+// proxy forwards TCP connections on loopback to addr until closed, when
+// it drops every connection it carries: an API server that goes away.
+type proxy struct {
+	l     net.Listener
+	mu    sync.Mutex
+	conns []net.Conn
+}
+
+func startProxy(t *testing.T, addr string) *proxy {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	p := &proxy{l: l}
+	go func() {
+		for {
+			in, err := l.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", addr)
+			if err != nil {
+				in.Close()
+				continue
+			}
+			p.mu.Lock()
+			p.conns = append(p.conns, in, out)
+			p.mu.Unlock()
+			go func() { io.Copy(out, in); out.Close() }()
+			go func() { io.Copy(in, out); in.Close() }()
+		}
+	}()
+	t.Cleanup(p.close)
+	return p
+}
+
+func (p *proxy) close() {
+	p.l.Close()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	for _, c := range p.conns {
+		c.Close()
+	}
+}
+
+// The API server goes away during the wait: the step says it cannot read
+// the object, keeps trying, and at the time-out says that is where it was
+// stuck (exit 1: the cluster was there when the step began).
+func TestServerGoesAway(t *testing.T) {
+	c := kubetest.Start(t)
+	kubetest.InstallCRDs(t, c)
+	ns := c.Namespace(t)
+	repo := gitopsRepo(t)
+	kubetest.Create(t, c, ns, kubetest.Kustomization("apps"))
+	if _, err := kubetest.PatchStatus(context.Background(), c, kubetest.KustomizationGVR, ns, "apps", succeeded(repo.old)); err != nil {
+		t.Fatal(err)
+	}
+	p := startProxy(t, strings.TrimPrefix(c.Server, "https://"))
+	server := "https://" + p.l.Addr().String()
+	cfg := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := kubetest.WriteKubeconfig(cfg, server, c.CA, c.ReadOnly.BearerToken); err != nil {
+		t.Fatal(err)
+	}
+	time.AfterFunc(time.Second, p.close)
+	r, _, _ := run(t, nil, "--kubeconfig", cfg, "--revision", repo.want, "--flux-kustomization", ns+"/apps", "--timeout", "4s")
+	want := "stuck at: cannot read it: cannot reach the Kubernetes API server " + server + " (context gitship-test)"
+	if r.Code != 1 || !strings.Contains(r.Stderr, want) {
+		t.Errorf("exit %d, want 1 with %q\nstdout:\n%s\nstderr:\n%s", r.Code, want, r.Stdout, r.Stderr)
+	}
+	if !strings.Contains(r.Stdout, "applied main@sha1:"+repo.old+", not "+repo.want[:12]) {
+		t.Errorf("the state before the server went away is not said:\n%s", r.Stdout)
+	}
+	noRepeats(t, r.Stdout)
 }
