@@ -126,3 +126,75 @@ print("speed-up: the other's mean time ÷ gitship-validate's (above 1: gitship i
 print("CPU: mean user + system time of each command (both processes of the pipe), gitship's first;")
 print("its ratio moves less than the wall time's when other work shares the cores")
 PY
+
+# kube-prometheus-stack with its CRDs (issue 17's --crd case): the chart
+# from the module tools/corpus pins (`go mod download` there first), its
+# dependencies vendored into charts/ as `helm dependency build` would
+# (grafana-community's grafana 13.0.1 for the 12.11.2 it asks for: the one
+# the module proxy serves). kubeconform gets the CRDs' schemas converted
+# by bench/validate/crdschemas, as openapi2jsonschema would. Two ways a
+# user runs it: the CRDs rendered from the chart's crds/ (helm template
+# --include-crds), and the chart without them (crds.enabled=false) with
+# the CRD files given to gitship-validate as --crd; gitship-validate both
+# without and with --schema-cache (the CRDs converted by a previous run).
+crd_case() {
+  local kps prom graf crdloc cache
+  dir() { (cd tools/corpus && GOFLAGS=-mod=mod go mod download -json "$1") | python3 -c 'import json,sys; print(json.load(sys.stdin)["Dir"])'; }
+  prom=$(dir github.com/prometheus-community/helm-charts) graf=$(dir github.com/grafana-community/helm-charts)
+  kps=$work/kube-prometheus-stack cache=$work/schema-cache
+  rm -rf "$kps" "$cache" "$work/crdschemas"
+  cp -r "$prom/charts/kube-prometheus-stack" "$kps"
+  for c in kube-state-metrics prometheus-node-exporter prometheus-windows-exporter; do cp -r "$prom/charts/$c" "$kps/charts/"; done
+  cp -r "$graf/charts/grafana" "$kps/charts/"
+  chmod -R u+w "$kps"
+  go run ./bench/validate/crdschemas -kubernetes-version "$k8s" -dir "$work/crdschemas" "$kps/charts/crds/crds" >/dev/null
+  crdloc="$work/crdschemas/{{ .NormalizedKubernetesVersion }}/{{ .Group }}/{{ .ResourceAPIVersion }}/{{ .ResourceKind }}{{ .StrictSuffix }}.json"
+  local kcrd="$kubeconform -schema-location '$crdloc'"
+  local rendered="$helm template release-name $kps --include-crds --kube-version $k8s"
+  local without="$helm template release-name $kps --set crds.enabled=false --kube-version $k8s"
+  local flagged="--set crds.enabled=false --crd $kps/charts/crds/crds"
+
+  # Same verdicts first.
+  $gitship --chart "$kps" --format json --output "$work/kps.gitship.json" >/dev/null
+  eval "$rendered | $kcrd -output json -" >"$work/kps.kubeconform.json"
+  eval "$gitship --chart $kps $flagged --format json --output $work/kpscrd.gitship.json" >/dev/null
+  eval "$without | $kcrd -output json -" >"$work/kpscrd.kubeconform.json"
+  python3 - "$work" <<'PY'
+import json, os, sys
+work = sys.argv[1]
+for case in ("kps", "kpscrd"):
+    g = json.load(open(os.path.join(work, case + ".gitship.json")))["summary"]
+    k = json.load(open(os.path.join(work, case + ".kubeconform.json")))["summary"]
+    kt = k["valid"] + k["invalid"] + k["errors"] + k["skipped"]
+    print(f"{case:8} gitship-validate: {g['resources']} resources, {g['valid']} valid; kubeconform: {kt} resources, {k['valid']} valid")
+    if (g["resources"], g["valid"]) != (kt, k["valid"]):
+        sys.exit("verdicts differ: see above")
+PY
+  n_kps=$(python3 -c "import json;print(json.load(open('$work/kps.gitship.json'))['summary']['resources'])")
+  n_kpscrd=$(python3 -c "import json;print(json.load(open('$work/kpscrd.gitship.json'))['summary']['resources'])")
+  warn_if_busy timing
+  echo "== kube-prometheus-stack, its 10 CRDs (4.5 MB) rendered ($n_kps resources)"
+  hf --export-json "$work/kps.json" \
+    -n gitship-validate "$gitship --chart $kps" \
+    -n "gitship-validate --schema-cache" "$gitship --chart $kps --schema-cache $cache" \
+    -n "helm template | kubeconform" "$rendered | $kcrd -"
+  echo "== kube-prometheus-stack without its CRDs, given with --crd ($n_kpscrd resources)"
+  hf --export-json "$work/kpscrd.json" \
+    -n gitship-validate "$gitship --chart $kps $flagged" \
+    -n "gitship-validate --schema-cache" "$gitship --chart $kps $flagged --schema-cache $cache" \
+    -n "helm template | kubeconform" "$without | $kcrd -"
+  python3 - "$work" <<'PY'
+import json, os, sys
+work = sys.argv[1]
+# CPU time (user + system, both processes of the pipe) beside the wall
+# clock: on a shared machine it says more about the code than the clock.
+print("| workload | gitship-validate | with --schema-cache | helm template \\| kubeconform | speed-up, wall (first run / cached) | speed-up, CPU (first run / cached) |")
+print("|---|---:|---:|---:|---:|---:|")
+for case, label in (("kps", "kube-prometheus-stack, CRDs rendered"), ("kpscrd", "kube-prometheus-stack, CRDs with --crd")):
+    g, c, o = json.load(open(os.path.join(work, case + ".json")))["results"]
+    cpu = lambda r: r["user"] + r["system"]
+    cell = lambda r: f"{r['mean']*1000:,.0f} ms ± {r['stddev']*1000:,.0f} (CPU {cpu(r)*1000:,.0f} ms)"
+    print(f"| {label} | {cell(g)} | {cell(c)} | {cell(o)} | {o['mean']/g['mean']:.2f}× / {o['mean']/c['mean']:.2f}× | {cpu(o)/cpu(g):.2f}× / {cpu(o)/cpu(c):.2f}× |")
+PY
+}
+crd_case
