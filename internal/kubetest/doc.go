@@ -2,7 +2,13 @@
 // kube-apiserver on loopback, with no controller, no scheduler and no
 // kubelet. A test plays the controllers itself: it creates Flux and Argo
 // CD objects and workloads, and writes their .status the way Flux, Argo
-// CD and the kubelet would (PatchStatus, CreateWorkload, Event).
+// CD and the kubelet would (PatchStatus, RollOut, Event).
+//
+// The work is done by internal/kubecluster, which imports no testing
+// package and which make demo's tools/localcluster runs as a command;
+// kubetest adds one cluster per test binary, namespaces named after
+// tests, and skipping or failing a test (t.Fatal) where kubecluster
+// returns an error.
 //
 // # Binaries
 //

@@ -2,89 +2,38 @@ package kubetest
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
 	"crypto/rand"
-	"crypto/x509"
-	"encoding/base64"
-	"encoding/hex"
-	"encoding/pem"
 	"errors"
-	"fmt"
-	"io"
-	"net/http"
-	"os"
-	"os/exec"
-	"path/filepath"
-	"runtime"
-	"strconv"
 	"strings"
 	"sync"
-	"syscall"
 	"testing"
-	"time"
 
-	"k8s.io/client-go/discovery"
+	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
+	"k8s.io/apimachinery/pkg/runtime/schema"
 	"k8s.io/client-go/dynamic"
-	"k8s.io/client-go/rest"
 
-	"github.com/gitship/gitship/internal/gotool"
+	"github.com/gitship/gitship/internal/kubecluster"
 	"github.com/gitship/gitship/internal/testenv"
 )
 
-// Cluster is a running etcd and kube-apiserver on loopback.
+// Cluster is a running etcd and kube-apiserver on loopback: a
+// kubecluster.Cluster (Server, CA, Config, Dynamic, Kubeconfig, ReadOnly,
+// ReadOnlyKubeconfig, Dir, Etcd, Logs), with what tests add.
 type Cluster struct {
-	// Server is the API server's URL: "https://127.0.0.1:PORT".
-	Server string
-	// CA is the PEM certificate that signed the server's; the
-	// kubeconfigs carry it.
-	CA []byte
-	// Config is the admin user's (system:masters) client configuration,
-	// Dynamic a dynamic client with it.
-	Config  *rest.Config
-	Dynamic dynamic.Interface
-	// Kubeconfig is a kubeconfig file for the admin user.
-	Kubeconfig string
-	// ReadOnly is the client configuration of the service account
-	// gitship/gitship-verify that docs/verify-rbac.yaml makes and binds,
-	// with a token from the TokenRequest API; ReadOnlyKubeconfig a
-	// kubeconfig file for it.
-	ReadOnly           *rest.Config
-	ReadOnlyKubeconfig string
-	// Dir holds the cluster's files: etcd's data, the certificates and
-	// keys, the kubeconfigs.
-	Dir string
-	// Etcd is etcd's client URL: "http://127.0.0.1:PORT".
-	Etcd string
-
-	etcd, apiserver *process
-	disc            discovery.DiscoveryInterface
-
-	mu          sync.Mutex
-	subresource map[string]bool // "group/version/resource" → has a status subresource
-	crds        struct {
-		sync.Once
-		err error
-	}
+	*kubecluster.Cluster
 }
 
 // KubeAPIServer is the kube-apiserver executable: the one
 // GITSHIP_KUBE_APISERVER names, else one built from tools/kube-apiserver
 // once per machine.
-func KubeAPIServer() (string, error) {
-	return gotool.Build(gotool.Command{Tool: "kube-apiserver", Module: "k8s.io/kubernetes", Package: "k8s.io/kubernetes/cmd/kube-apiserver", Env: "GITSHIP_KUBE_APISERVER"})
-}
+func KubeAPIServer() (string, error) { return kubecluster.KubeAPIServer() }
 
 // Etcd is the etcd executable: the one GITSHIP_ETCD names, else one built
 // from tools/etcd once per machine.
-func Etcd() (string, error) {
-	return gotool.Build(gotool.Command{Tool: "etcd", Module: "go.etcd.io/etcd/server/v3", Package: "github.com/gitship/gitship/tools/etcd", Env: "GITSHIP_ETCD"})
-}
+func Etcd() (string, error) { return kubecluster.Etcd() }
 
 // Version is the Kubernetes version tools/kube-apiserver pins: "v1.37.2".
-func Version() (string, error) {
-	return gotool.Version("kube-apiserver", "k8s.io/kubernetes")
-}
+func Version() (string, error) { return kubecluster.Version() }
 
 var shared struct {
 	sync.Mutex
@@ -105,7 +54,16 @@ func Start(t testing.TB) *Cluster {
 	defer shared.Unlock()
 	if !shared.started {
 		shared.started = true
-		shared.c, shared.unavailable, shared.err = start()
+		c, err := kubecluster.Start(kubecluster.Options{UserAgent: "gitship-kubetest"})
+		var unavailable *kubecluster.UnavailableError
+		switch {
+		case errors.As(err, &unavailable):
+			shared.unavailable = unavailable.Error()
+		case err != nil:
+			shared.err = err
+		default:
+			shared.c = &Cluster{c}
+		}
 	}
 	switch {
 	case shared.unavailable != "":
@@ -123,238 +81,16 @@ func Start(t testing.TB) *Cluster {
 func Stop() {
 	shared.Lock()
 	defer shared.Unlock()
-	if c := shared.c; c != nil {
-		c.apiserver.stop()
-		c.etcd.stop()
-		os.RemoveAll(c.Dir)
+	if shared.c != nil {
+		shared.c.Stop()
 	}
-}
-
-// dirPrefix names the clusters' directories in os.TempDir(); each has a
-// file "pid" naming the test binary that made it.
-const dirPrefix = "gitship-kube-"
-
-func start() (_ *Cluster, unavailable string, err error) {
-	apiserver, err := KubeAPIServer()
-	if err != nil {
-		return nil, err.Error(), nil
-	}
-	etcd, err := Etcd()
-	if err != nil {
-		return nil, err.Error(), nil
-	}
-	removeStale()
-	dir, err := os.MkdirTemp("", dirPrefix)
-	if err != nil {
-		return nil, "", err
-	}
-	if err := os.WriteFile(filepath.Join(dir, "pid"), []byte(strconv.Itoa(os.Getpid())), 0o600); err != nil {
-		return nil, "", err
-	}
-	c := &Cluster{Dir: dir, subresource: map[string]bool{}}
-	defer func() {
-		if r := recover(); r != nil {
-			se, ok := r.(startError)
-			if !ok {
-				panic(r)
-			}
-			err = errors.New(se.msg)
-		}
-		if err != nil {
-			c.apiserver.stop()
-			c.etcd.stop()
-			os.RemoveAll(dir)
-		}
-	}()
-	if err := c.startEtcd(etcd); err != nil {
-		return nil, "", err
-	}
-	if err := c.startAPIServer(apiserver); err != nil {
-		return nil, "", err
-	}
-	if err := c.readOnlyUser(); err != nil {
-		return nil, "", err
-	}
-	return c, "", nil
-}
-
-// removeStale removes the directories of clusters whose test binary has
-// exited.
-func removeStale() {
-	dirs, _ := filepath.Glob(filepath.Join(os.TempDir(), dirPrefix+"*"))
-	for _, d := range dirs {
-		data, err := os.ReadFile(filepath.Join(d, "pid"))
-		if err != nil {
-			continue
-		}
-		pid, err := strconv.Atoi(strings.TrimSpace(string(data)))
-		if err != nil || pid <= 0 {
-			continue
-		}
-		if err := syscall.Kill(pid, 0); errors.Is(err, syscall.ESRCH) {
-			os.RemoveAll(d)
-		}
-	}
-}
-
-func (c *Cluster) startEtcd(bin string) error {
-	client, peer := freePort(), freePort()
-	c.Etcd = "http://127.0.0.1:" + strconv.Itoa(client)
-	peerURL := "http://127.0.0.1:" + strconv.Itoa(peer)
-	p, err := startProcess("etcd", bin,
-		"--name", "gitship",
-		"--data-dir", filepath.Join(c.Dir, "etcd"),
-		"--listen-client-urls", c.Etcd,
-		"--advertise-client-urls", c.Etcd,
-		"--listen-peer-urls", peerURL,
-		"--initial-advertise-peer-urls", peerURL,
-		"--initial-cluster", "gitship="+peerURL,
-		// A test's data need not survive a power cut.
-		"--unsafe-no-fsync",
-		"--log-level", "warn",
-	)
-	if err != nil {
-		return err
-	}
-	c.etcd = p
-	return p.waitReady(time.Minute, func() error {
-		resp, err := http.Get(c.Etcd + "/health")
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"health":"true"`) {
-			return fmt.Errorf("%s/health: %s %s", c.Etcd, resp.Status, body)
-		}
-		return nil
-	})
-}
-
-// adminUser is the admin's name in the static token file; system:masters
-// may do anything.
-const adminUser = "gitship-admin"
-
-func (c *Cluster) startAPIServer(bin string) error {
-	var st startT
-	ca := testenv.NewCA(st, "gitship kubetest CA")
-	c.CA = ca.PEM
-	certPEM, keyPEM := ca.Server(st)
-	saKey, saPub, err := serviceAccountKeys()
-	if err != nil {
-		return err
-	}
-	token := randomHex(24)
-	files := map[string][]byte{
-		"ca.pem":         c.CA,
-		"server.pem":     certPEM,
-		"server-key.pem": keyPEM,
-		"sa-key.pem":     saKey,
-		"sa.pem":         saPub,
-		// token,user,uid,"group,..."
-		"tokens.csv": fmt.Appendf(nil, "%s,%s,%s,\"system:masters\"\n", token, adminUser, adminUser),
-	}
-	for name, data := range files {
-		if err := os.WriteFile(filepath.Join(c.Dir, name), data, 0o600); err != nil {
-			return err
-		}
-	}
-	port := freePort()
-	c.Server = "https://127.0.0.1:" + strconv.Itoa(port)
-	p, err := startProcess("kube-apiserver", bin,
-		"--etcd-servers", c.Etcd,
-		"--bind-address", "127.0.0.1",
-		"--advertise-address", "127.0.0.1",
-		"--secure-port", strconv.Itoa(port),
-		"--cert-dir", filepath.Join(c.Dir, "certs"),
-		"--tls-cert-file", filepath.Join(c.Dir, "server.pem"),
-		"--tls-private-key-file", filepath.Join(c.Dir, "server-key.pem"),
-		"--client-ca-file", filepath.Join(c.Dir, "ca.pem"),
-		"--token-auth-file", filepath.Join(c.Dir, "tokens.csv"),
-		"--authorization-mode", "RBAC",
-		"--service-account-issuer", "https://kubernetes.default.svc.cluster.local",
-		"--service-account-key-file", filepath.Join(c.Dir, "sa.pem"),
-		"--service-account-signing-key-file", filepath.Join(c.Dir, "sa-key.pem"),
-		// Allocated, never routed: no traffic goes there.
-		"--service-cluster-ip-range", "10.0.0.0/24",
-		// No controller manager runs: ServiceAccount admission would
-		// wait for the default service account its token controller
-		// makes, and the endpoint reconciler would write the loopback
-		// address into the kubernetes Service's endpoints, which their
-		// validation refuses.
-		"--disable-admission-plugins", "ServiceAccount",
-		"--endpoint-reconciler-type", "none",
-		"--enable-priority-and-fairness=false",
-		"--profiling=false",
-	)
-	if err != nil {
-		return err
-	}
-	c.apiserver = p
-
-	c.Config = &rest.Config{
-		Host:            c.Server,
-		BearerToken:     token,
-		TLSClientConfig: rest.TLSClientConfig{CAData: c.CA},
-		QPS:             200,
-		Burst:           400,
-		UserAgent:       "gitship-kubetest",
-	}
-	tr, err := rest.TransportFor(c.Config)
-	if err != nil {
-		return err
-	}
-	hc := &http.Client{Transport: tr, Timeout: 10 * time.Second}
-	if err := p.waitReady(3*time.Minute, func() error {
-		resp, err := hc.Get(c.Server + "/readyz")
-		if err != nil {
-			return err
-		}
-		defer resp.Body.Close()
-		body, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusOK {
-			return fmt.Errorf("%s/readyz: %s\n%s", c.Server, resp.Status, body)
-		}
-		return nil
-	}); err != nil {
-		return err
-	}
-	if c.Dynamic, err = dynamic.NewForConfig(c.Config); err != nil {
-		return err
-	}
-	if c.disc, err = discovery.NewDiscoveryClientForConfig(c.Config); err != nil {
-		return err
-	}
-	c.Kubeconfig = filepath.Join(c.Dir, "admin.kubeconfig")
-	return WriteKubeconfig(c.Kubeconfig, c.Server, c.CA, token)
 }
 
 // WriteKubeconfig writes a kubeconfig file with one context, "gitship-test":
 // the server's URL, the CA that signed its certificate (PEM) and a bearer
 // token.
 func WriteKubeconfig(path, server string, ca []byte, token string) error {
-	cfg := fmt.Sprintf(`apiVersion: v1
-kind: Config
-clusters:
-- name: gitship-test
-  cluster:
-    server: %s
-    certificate-authority-data: %s
-users:
-- name: gitship-test
-  user:
-    token: %s
-contexts:
-- name: gitship-test
-  context:
-    cluster: gitship-test
-    user: gitship-test
-current-context: gitship-test
-`, server, base64.StdEncoding.EncodeToString(ca), token)
-	if err := os.WriteFile(path, []byte(cfg), 0o600); err != nil {
-		return fmt.Errorf("write kubeconfig: %w", err)
-	}
-	return nil
+	return kubecluster.WriteKubeconfig(path, server, ca, token)
 }
 
 // Namespace makes a namespace for the test, named after it and new:
@@ -364,9 +100,8 @@ current-context: gitship-test
 func (c *Cluster) Namespace(t testing.TB) string {
 	t.Helper()
 	name := dnsLabel(t.Name(), 50) + "-" + randomLower(5)
-	obj := object("v1", "Namespace", "", name)
-	if _, err := c.Dynamic.Resource(NamespaceGVR).Create(context.Background(), obj, createOptions); err != nil {
-		t.Fatalf("kubetest: create namespace %s: %v", name, err)
+	if err := c.CreateNamespace(context.Background(), name); err != nil {
+		t.Fatalf("kubetest: %v", err)
 	}
 	return name
 }
@@ -396,111 +131,6 @@ func dnsLabel(s string, n int) string {
 	return out
 }
 
-// process is etcd or kube-apiserver, running.
-type process struct {
-	name   string
-	log    testenv.Log
-	cmd    *exec.Cmd
-	err    error
-	exited chan struct{}
-	once   sync.Once
-}
-
-// startProcess starts bin. The process gets SIGKILL when the thread that
-// started it ends (PR_SET_PDEATHSIG): the goroutine keeps that thread,
-// locked, for as long as the process runs, so that the process ends with
-// the test binary and not before.
-func startProcess(name, bin string, args ...string) (*process, error) {
-	p := &process{name: name, exited: make(chan struct{})}
-	started := make(chan error, 1)
-	go func() {
-		runtime.LockOSThread()
-		// Never unlocked: the thread ends with the goroutine.
-		cmd := exec.Command(bin, args...)
-		cmd.Stdout, cmd.Stderr = &p.log, &p.log
-		cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
-		if err := cmd.Start(); err != nil {
-			started <- fmt.Errorf("start %s: %w", bin, err)
-			return
-		}
-		p.cmd = cmd
-		started <- nil
-		p.err = cmd.Wait()
-		close(p.exited)
-	}()
-	if err := <-started; err != nil {
-		return nil, err
-	}
-	return p, nil
-}
-
-// waitReady calls ready until it succeeds, the process exits or timeout
-// passes.
-func (p *process) waitReady(timeout time.Duration, ready func() error) error {
-	deadline := time.Now().Add(timeout)
-	for {
-		err := ready()
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-p.exited:
-			return fmt.Errorf("%s exited: %v\n%s", p.name, p.err, testenv.Tail(p.log.String(), 40))
-		case <-time.After(200 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("%s not ready within %v: %v\n%s", p.name, timeout, err, testenv.Tail(p.log.String(), 40))
-		}
-	}
-}
-
-// stop ends the process: SIGTERM, then SIGKILL after ten seconds.
-func (p *process) stop() {
-	if p == nil {
-		return
-	}
-	p.once.Do(func() {
-		p.cmd.Process.Signal(syscall.SIGTERM)
-		select {
-		case <-p.exited:
-		case <-time.After(10 * time.Second):
-			p.cmd.Process.Kill()
-			<-p.exited
-		}
-	})
-}
-
-// Logs are the last n lines etcd and kube-apiserver have logged, for a
-// failing test's message.
-func (c *Cluster) Logs(n int) string {
-	return "etcd:\n" + testenv.Tail(c.etcd.log.String(), n) + "\nkube-apiserver:\n" + testenv.Tail(c.apiserver.log.String(), n)
-}
-
-func freePort() int {
-	var st startT
-	return testenv.FreePort(st)
-}
-
-// startT is the testing.TB that testenv's helpers want, for the shared
-// cluster, which outlives the test that starts it: they call only
-// Helper and Fatal, and Fatal panics with a startError, which start
-// returns.
-type startT struct{ testing.TB }
-
-type startError struct{ msg string }
-
-func (startT) Helper()                      {}
-func (startT) Fatal(args ...any)            { panic(startError{fmt.Sprint(args...)}) }
-func (startT) Fatalf(f string, args ...any) { panic(startError{fmt.Sprintf(f, args...)}) }
-
-func randomHex(n int) string {
-	b := make([]byte, n)
-	if _, err := rand.Read(b); err != nil {
-		panic(err)
-	}
-	return hex.EncodeToString(b)
-}
-
 func randomLower(n int) string {
 	const letters = "bcdfghjklmnpqrstvwxz2456789"
 	b := make([]byte, n)
@@ -513,21 +143,103 @@ func randomLower(n int) string {
 	return string(b)
 }
 
-// serviceAccountKeys is the key pair kube-apiserver signs and checks
-// service account tokens with (PEM: the private key, the public key).
-func serviceAccountKeys() (key, pub []byte, err error) {
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
-		return nil, nil, err
+// The kinds tests use.
+var (
+	KustomizationGVR = kubecluster.KustomizationGVR
+	HelmReleaseGVR   = kubecluster.HelmReleaseGVR
+	ApplicationGVR   = kubecluster.ApplicationGVR
+	DeploymentGVR    = kubecluster.DeploymentGVR
+	ReplicaSetGVR    = kubecluster.ReplicaSetGVR
+	PodGVR           = kubecluster.PodGVR
+	EventGVR         = kubecluster.EventGVR
+	NamespaceGVR     = kubecluster.NamespaceGVR
+)
+
+// CRDs are the published CustomResourceDefinitions of Flux's
+// Kustomization and HelmRelease and Argo CD's Application, under crds/
+// (internal/kubecluster/crds/NOTICE says where each comes from).
+var CRDs = kubecluster.CRDs
+
+// InstallCRDs installs CRDs in the cluster, once per cluster, and waits
+// until the API server serves them (Established).
+func InstallCRDs(t testing.TB, c *Cluster) {
+	t.Helper()
+	if err := c.InstallCRDs(context.Background()); err != nil {
+		t.Fatalf("kubetest: %v", err)
 	}
-	der, err := x509.MarshalECPrivateKey(k)
+}
+
+// Apply applies the objects of a YAML stream (documents separated by
+// "---") with server-side apply, as the admin user of client, and returns
+// them as the server has them.
+func Apply(ctx context.Context, client dynamic.Interface, yamlData []byte) ([]*unstructured.Unstructured, error) {
+	return kubecluster.Apply(ctx, client, yamlData)
+}
+
+// GVR is the resource of obj's kind, guessed from the kind ("Pod" →
+// "pods", "Policy" → "policies").
+func GVR(obj *unstructured.Unstructured) schema.GroupVersionResource { return kubecluster.GVR(obj) }
+
+// Create creates obj in the namespace ns ("" for a cluster-scoped kind)
+// as the admin user and returns it as the server has it.
+func Create(t testing.TB, c *Cluster, ns string, obj *unstructured.Unstructured) *unstructured.Unstructured {
+	t.Helper()
+	created, err := kubecluster.Create(context.Background(), c.Cluster, ns, obj)
 	if err != nil {
-		return nil, nil, err
+		t.Fatalf("kubetest: %v", err)
 	}
-	pubDER, err := x509.MarshalPKIXPublicKey(&k.PublicKey)
-	if err != nil {
-		return nil, nil, err
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "EC PRIVATE KEY", Bytes: der}),
-		pem.EncodeToMemory(&pem.Block{Type: "PUBLIC KEY", Bytes: pubDER}), nil
+	return created
+}
+
+// PatchStatus sets the fields of status in the object's .status, as a
+// controller writes it (kubecluster.PatchStatus).
+func PatchStatus(ctx context.Context, c *Cluster, gvr schema.GroupVersionResource, ns, name string, status map[string]any) (*unstructured.Unstructured, error) {
+	return kubecluster.PatchStatus(ctx, c.Cluster, gvr, ns, name, status)
+}
+
+// Condition is a status condition the way Flux (metav1.Condition) and
+// Kubernetes' own controllers write one.
+func Condition(typ, status, reason, message string, observedGeneration int64) map[string]any {
+	return kubecluster.Condition(typ, status, reason, message, observedGeneration)
+}
+
+// Kustomization is a Flux Kustomization named name, with the least spec
+// its CRD accepts: the path ./NAME of a GitRepository "gitops".
+func Kustomization(name string) *unstructured.Unstructured { return kubecluster.Kustomization(name) }
+
+// HelmRelease is a Flux HelmRelease named name, of the chart NAME in a
+// HelmRepository "charts".
+func HelmRelease(name string) *unstructured.Unstructured { return kubecluster.HelmRelease(name) }
+
+// Application is an Argo CD Application named name: the path apps/NAME
+// of a Git repository, deployed to the namespace NAME.
+func Application(name string) *unstructured.Unstructured { return kubecluster.Application(name) }
+
+// IsForbidden reports whether err is the API server's 403.
+func IsForbidden(err error) bool { return kubecluster.IsForbidden(err) }
+
+// Workload, Pod, Rollout and EventInfo are kubecluster's.
+type (
+	Workload  = kubecluster.Workload
+	Pod       = kubecluster.Pod
+	Rollout   = kubecluster.Rollout
+	EventInfo = kubecluster.EventInfo
+)
+
+// RollOut plays the Deployment controller and the kubelet for the
+// Deployment w.Name in ns (kubecluster.RollOut).
+func RollOut(ctx context.Context, c *Cluster, ns string, w Workload) (*Rollout, error) {
+	return kubecluster.RollOut(ctx, c.Cluster, ns, w)
+}
+
+// RolloutComplete writes the Deployment's status for a rollout that has
+// finished (kubecluster.RolloutComplete).
+func RolloutComplete(ctx context.Context, c *Cluster, ns, name string) (*unstructured.Unstructured, error) {
+	return kubecluster.RolloutComplete(ctx, c.Cluster, ns, name)
+}
+
+// Event records a core/v1 Event about obj in obj's namespace, as a
+// controller does, and returns it.
+func Event(ctx context.Context, c *Cluster, obj *unstructured.Unstructured, e EventInfo) (*unstructured.Unstructured, error) {
+	return kubecluster.Event(ctx, c.Cluster, obj, e)
 }

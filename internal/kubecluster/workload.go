@@ -1,4 +1,4 @@
-package kubetest
+package kubecluster
 
 import (
 	"context"
@@ -318,7 +318,7 @@ type EventInfo struct {
 	Reason, Message string
 	// Component is the reporting controller: "kubelet",
 	// "kustomize-controller", "helm-controller", "argocd-application-controller";
-	// empty means "kubetest".
+	// empty means "kubecluster".
 	Component string
 	// Time is the event's last time; zero means now.
 	Time time.Time
@@ -331,7 +331,7 @@ func Event(ctx context.Context, c *Cluster, obj *unstructured.Unstructured, e Ev
 		e.Type = "Warning"
 	}
 	if e.Component == "" {
-		e.Component = "kubetest"
+		e.Component = "kubecluster"
 	}
 	if e.Time.IsZero() {
 		e.Time = time.Now()

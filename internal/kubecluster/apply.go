@@ -1,4 +1,4 @@
-package kubetest
+package kubecluster
 
 import (
 	"bytes"
@@ -12,7 +12,6 @@ import (
 	"os"
 	"path/filepath"
 	"sort"
-	"testing"
 	"time"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -26,7 +25,7 @@ import (
 	"k8s.io/client-go/rest"
 )
 
-// The kinds tests use.
+// The kinds the cluster's users read and write.
 var (
 	KustomizationGVR  = schema.GroupVersionResource{Group: "kustomize.toolkit.fluxcd.io", Version: "v1", Resource: "kustomizations"}
 	HelmReleaseGVR    = schema.GroupVersionResource{Group: "helm.toolkit.fluxcd.io", Version: "v2", Resource: "helmreleases"}
@@ -40,30 +39,33 @@ var (
 	serviceAccountGVR = schema.GroupVersionResource{Version: "v1", Resource: "serviceaccounts"}
 )
 
-var createOptions = metav1.CreateOptions{FieldManager: fieldManager}
+var (
+	createOptions = metav1.CreateOptions{FieldManager: fieldManager}
+	applyOptions  = metav1.ApplyOptions{FieldManager: fieldManager, Force: true}
+)
 
-// fieldManager names the writer of what kubetest creates and patches.
-const fieldManager = "gitship-kubetest"
+// fieldManager names the writer of what this package creates and patches.
+const fieldManager = "gitship-kubecluster"
 
 // CRDs are the published CustomResourceDefinitions of Flux's
 // Kustomization and HelmRelease and Argo CD's Application
-// (testdata/crds/NOTICE says where each comes from).
+// (crds/NOTICE says where each comes from).
 //
-//go:embed testdata/crds/*.yaml
+//go:embed crds/*.yaml
 var CRDs embed.FS
 
-// InstallCRDs installs CRDs in the cluster, once per cluster, and waits
+// InstallCRDs installs CRDs in the cluster, once per Cluster, and waits
 // until the API server serves them (Established).
-func InstallCRDs(t testing.TB, c *Cluster) {
-	t.Helper()
-	c.crds.Do(func() { c.crds.err = c.installCRDs(context.Background()) })
+func (c *Cluster) InstallCRDs(ctx context.Context) error {
+	c.crds.Do(func() { c.crds.err = c.installCRDs(ctx) })
 	if c.crds.err != nil {
-		t.Fatalf("kubetest: install CRDs: %v", c.crds.err)
+		return fmt.Errorf("install CRDs: %w", c.crds.err)
 	}
+	return nil
 }
 
 func (c *Cluster) installCRDs(ctx context.Context) error {
-	files, err := fs.Glob(CRDs, "testdata/crds/*.yaml")
+	files, err := fs.Glob(CRDs, "crds/*.yaml")
 	if err != nil {
 		return err
 	}
@@ -131,7 +133,7 @@ func Apply(ctx context.Context, client dynamic.Interface, yamlData []byte) ([]*u
 			continue
 		}
 		obj := &unstructured.Unstructured{Object: m}
-		applied, err := client.Resource(GVR(obj)).Namespace(obj.GetNamespace()).Apply(ctx, obj.GetName(), obj, metav1.ApplyOptions{FieldManager: fieldManager, Force: true})
+		applied, err := client.Resource(GVR(obj)).Namespace(obj.GetNamespace()).Apply(ctx, obj.GetName(), obj, applyOptions)
 		if err != nil {
 			return out, fmt.Errorf("apply %s %s: %w", obj.GetKind(), obj.GetName(), err)
 		}
@@ -148,13 +150,12 @@ func GVR(obj *unstructured.Unstructured) schema.GroupVersionResource {
 
 // Create creates obj in the namespace ns ("" for a cluster-scoped kind)
 // as the admin user and returns it as the server has it.
-func Create(t testing.TB, c *Cluster, ns string, obj *unstructured.Unstructured) *unstructured.Unstructured {
-	t.Helper()
-	created, err := c.Dynamic.Resource(GVR(obj)).Namespace(ns).Create(context.Background(), obj, createOptions)
+func Create(ctx context.Context, c *Cluster, ns string, obj *unstructured.Unstructured) (*unstructured.Unstructured, error) {
+	created, err := c.Dynamic.Resource(GVR(obj)).Namespace(ns).Create(ctx, obj, createOptions)
 	if err != nil {
-		t.Fatalf("kubetest: create %s %s/%s: %v", obj.GetKind(), ns, obj.GetName(), err)
+		return nil, fmt.Errorf("create %s %s/%s: %w", obj.GetKind(), ns, obj.GetName(), err)
 	}
-	return created
+	return created, nil
 }
 
 // PatchStatus sets the fields of status in the object's .status (a JSON
@@ -288,13 +289,15 @@ func Application(name string) *unstructured.Unstructured {
 	return obj
 }
 
-// readOnlyUser applies docs/verify-rbac.yaml as it is, asks the
-// TokenRequest API for a token of its service account and writes
-// ReadOnly and ReadOnlyKubeconfig.
-func (c *Cluster) readOnlyUser() error {
-	path, err := findUp(filepath.Join("docs", "verify-rbac.yaml"))
-	if err != nil {
-		return err
+// readOnlyUser applies the manifest at path (docs/verify-rbac.yaml when
+// empty) as it is, asks the TokenRequest API for a token of its service
+// account and writes ReadOnly and ReadOnlyKubeconfig.
+func (c *Cluster) readOnlyUser(path string) error {
+	if path == "" {
+		var err error
+		if path, err = findUp(filepath.Join("docs", "verify-rbac.yaml")); err != nil {
+			return err
+		}
 	}
 	data, err := os.ReadFile(path)
 	if err != nil {
