@@ -11,9 +11,12 @@ import (
 
 // Image is what the engine knows of an image.
 type Image struct {
-	ID       string            // "sha256:...", the digest of its config on Docker
-	RepoTags []string          // "app:1.2"
-	Labels   map[string]string // from LABEL and BuildOptions.Labels
+	ID       string   // "sha256:...", the digest of its config on Docker
+	RepoTags []string // "app:1.2"
+	// RepoDigests are the manifests the image was pulled or pushed as,
+	// "registry/app@sha256:...": none for an image only built or imported.
+	RepoDigests []string
+	Labels      map[string]string // from LABEL and BuildOptions.Labels
 	// WorkingDir is the image's WORKDIR, where its command runs.
 	WorkingDir string
 	Created    time.Time
@@ -27,7 +30,7 @@ func (e *Engine) InspectImage(ctx context.Context, ref string) (Image, error) {
 	if err != nil {
 		return Image{}, fmt.Errorf("inspect image %s: %w", ref, err)
 	}
-	img := Image{ID: res.ID, RepoTags: res.RepoTags, OS: res.Os, Arch: res.Architecture}
+	img := Image{ID: res.ID, RepoTags: res.RepoTags, RepoDigests: res.RepoDigests, OS: res.Os, Arch: res.Architecture}
 	if res.Config != nil {
 		img.Labels = res.Config.Labels
 		img.WorkingDir = res.Config.WorkingDir

@@ -8,6 +8,7 @@ import (
 	"testing"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/moby/moby/client"
 
 	"github.com/gitship/gitship/internal/buildkittest"
 	"github.com/gitship/gitship/internal/enginetest"
@@ -43,9 +44,29 @@ func TestProvenanceHandoff(t *testing.T) {
 	}
 	remoteDigest := registrytest.Digest(t, reg.Host+"/base:1")
 	pinned := reg.Host + "/base@" + remoteDigest
+	// A base named by tag that the engine pulled before the build, as a
+	// runner's engine has golang:1.26 from Docker Hub: the engine knows
+	// the digest it pulled it by.
+	pulledImg, err := imagetest.Image(rootfs, platform, v1.Config{Env: []string{"PATH=/bin", "PULLED=1"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	pulled := reg.Host + "/pulled:1"
+	if err := imagetest.Push(pulled, pulledImg); err != nil {
+		t.Fatal(err)
+	}
+	pulledDigest := registrytest.Digest(t, pulled)
+	pull, err := engineClient(t).ImagePull(context.Background(), pulled, client.ImagePullOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := pull.Wait(context.Background()); err != nil {
+		t.Fatalf("pull %s: %v", pulled, err)
+	}
 
 	dockerfile := "FROM " + local + " AS tools\nRUN echo built > /built\n\n" +
-		"FROM " + pinned + "\nCOPY --from=tools /built /built\n"
+		"FROM " + pulled + " AS pulled\nRUN echo pulled > /pulled\n\n" +
+		"FROM " + pinned + "\nCOPY --from=tools /built /built\nCOPY --from=pulled /pulled /pulled\n"
 	localID := imageID(t, local)
 	// The config's digest: what the engine's BuildKit read, and the ID of
 	// the image the classic builder pulled.
@@ -67,8 +88,8 @@ func TestProvenanceHandoff(t *testing.T) {
 			}
 			res := steptest.Run(t, binary, ws, env, args...)
 			mustSucceed(t, res)
-			if !strings.Contains(res.Stdout, "Build info for publish's provenance: 2 base images") {
-				t.Errorf("stdout does not say it recorded 2 base images:\n%s", res.Stdout)
+			if !strings.Contains(res.Stdout, "Build info for publish's provenance: 3 base images") {
+				t.Errorf("stdout does not say it recorded 3 base images:\n%s", res.Stdout)
 			}
 			out := steptest.Outputs(t, ws, "build")
 			info, err := provenance.ReadBuildInfo(filepath.Join(ws, "out", "image"))
@@ -86,6 +107,9 @@ func TestProvenanceHandoff(t *testing.T) {
 			if got := byRef[pinned]; got.Digest != remoteDigest || got.Platform != platform || got.ImageID != pinnedID {
 				t.Errorf("base image %s = %+v; want digest %s, image ID %s, platform %s (all: %+v)",
 					pinned, got, remoteDigest, pinnedID, platform, info.BaseImages)
+			}
+			if got := byRef[pulled]; got.Digest != pulledDigest {
+				t.Errorf("base image %s = %+v; want the digest the engine pulled it by, %s (all: %+v)", pulled, got, pulledDigest, info.BaseImages)
 			}
 			// The engine's BuildKit (Docker 20.10) takes a local image by
 			// ID and says no manifest digest for it; the classic builder

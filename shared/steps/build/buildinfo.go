@@ -1,8 +1,11 @@
 package build
 
 import (
+	"context"
 	"fmt"
 	"time"
+
+	"github.com/distribution/reference"
 
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 
@@ -35,6 +38,12 @@ func (b *builder) writeBuildInfo(dir string, digest v1.Hash) error {
 		FinishedOn: b.rec.finished.UTC(),
 	}
 	for _, bi := range b.rec.bases {
+		if bi.Digest == "" && b.eng != nil {
+			// The engine's BuildKit takes a base the engine has by its
+			// image ID and reports no digest; the engine knows the one it
+			// was pulled by.
+			bi.Digest = b.pulledAs(bi)
+		}
 		info.BaseImages = append(info.BaseImages, provenance.BaseImage{
 			Ref: bi.Ref, Digest: bi.Digest, ImageID: bi.ImageID, Platform: bi.Platform})
 	}
@@ -43,6 +52,24 @@ func (b *builder) writeBuildInfo(dir string, digest v1.Hash) error {
 	}
 	fmt.Fprintf(b.r.Stdout, "Build info for publish's provenance: %d base images, in %s\n", len(info.BaseImages), provenance.BuildInfoFile)
 	return nil
+}
+
+// pulledAs is the digest the engine pulled base image bi by, "" when it
+// does not have it or it was not pulled (built or imported here).
+func (b *builder) pulledAs(bi buildkit.BaseImage) string {
+	n, err := reference.ParseNormalizedNamed(bi.Ref)
+	if err != nil {
+		return ""
+	}
+	ref := bi.ImageID
+	if ref == "" {
+		ref = bi.Ref
+	}
+	img, err := b.eng.InspectImage(context.Background(), ref)
+	if err != nil {
+		return ""
+	}
+	return repoDigest(n, img.RepoDigests)
 }
 
 // builderKind says what built, without the builder's address: the

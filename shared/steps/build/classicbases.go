@@ -14,6 +14,20 @@ import (
 	"github.com/gitship/gitship/shared/buildkit"
 )
 
+// repoDigest is the digest the engine pulled the image named n by: the
+// one of its RepoDigests in n's repository, "" when it has none (an image
+// built or imported here, or pulled from another repository only).
+func repoDigest(n reference.Named, repoDigests []string) string {
+	for _, rd := range repoDigests {
+		if r, err := reference.ParseNormalizedNamed(rd); err == nil && r.Name() == n.Name() {
+			if c, ok := r.(reference.Canonical); ok {
+				return c.Digest().String()
+			}
+		}
+	}
+	return ""
+}
+
 // classicBases are the base images of a build by the engine's classic
 // builder, which reports no resolution: the Dockerfile's FROM lines up to
 // the target stage (the classic builder builds each of them), with the
@@ -58,6 +72,8 @@ func (b *builder) classicBases(ctx context.Context) []buildkit.BaseImage {
 					bi.Ref = n.String()
 					if c, ok := n.(reference.Canonical); ok {
 						bi.Digest = c.Digest().String()
+					} else {
+						bi.Digest = repoDigest(n, img.RepoDigests)
 					}
 				}
 				if img.OS != "" && img.Arch != "" {
