@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 
@@ -53,6 +54,16 @@ func actVariant(src []byte) ([]byte, error) {
 				// An App token is minted by GitHub; the local GitOps
 				// server takes the secret GITOPS_TOKEN instead.
 				step = tokenStep(step)
+			case action == "azure/k8s-set-context":
+				// A JavaScript action: the job image has no Node, and
+				// act would clone it from GitHub. With method kubeconfig
+				// it writes the input to a file under RUNNER_TEMP
+				// (kubeconfig_<ms>, mode 600) and exports KUBECONFIG
+				// naming it; a run: step does the same.
+				var err error
+				if step, err = setContextStep(job, step); err != nil {
+					return nil, err
+				}
 			case strings.HasPrefix(action, "gitship/gitship"):
 				// gitship's actions, read from this repository
 				// (act --local-repository) and run with the step images
@@ -69,6 +80,21 @@ func actVariant(src []byte) ([]byte, error) {
 				if action == "gitship/gitship/steps/publish" {
 					// The loopback registry serves plain HTTP.
 					set(get(step, "with"), "insecure", "true")
+				}
+				if action == "gitship/gitship/steps/verify" {
+					with := get(step, "with")
+					// The application's URLs: a server on loopback
+					// (vars.APP_URL) answers for every host, the host
+					// the first element of the path.
+					if url := scalar(with, "url"); url != "" {
+						set(with, "url", appURL.ReplaceAllString(url, "$${{ vars.APP_URL }}/$1"))
+					}
+					// Minutes, not the example's 15: the test plays the
+					// controllers at once, and a regression should
+					// fail, not hang.
+					if scalar(with, "timeout") != "" {
+						set(with, "timeout", "3m")
+					}
 				}
 			default:
 				return nil, fmt.Errorf("github-deploy.yml: job %s uses %s, which the act variant has no rule for (examples/pipelines/variant_test.go)", job, uses)
@@ -120,6 +146,46 @@ func actVariant(src []byte) ([]byte, error) {
 		return nil, err
 	}
 	return out.Bytes(), enc.Close()
+}
+
+// appURL is an https:// URL: its host and path.
+var appURL = regexp.MustCompile(`https://([^\s]+)`)
+
+// setContextStep replaces an azure/k8s-set-context step of method
+// kubeconfig (the action's default) with a run: step that does what the
+// action does: the kubeconfig input written to RUNNER_TEMP/kubeconfig_<ms>
+// with mode 600, and KUBECONFIG exported to the job's later steps through
+// GITHUB_ENV. The other methods need Azure (service-principal) or build
+// the kubeconfig from a cluster URL and a service account's secret
+// (service-account); a step with inputs the stand-in does not carry out
+// is an error.
+func setContextStep(job string, step *yaml.Node) (*yaml.Node, error) {
+	with := get(step, "with")
+	if with == nil || scalar(with, "kubeconfig") == "" {
+		return nil, fmt.Errorf("github-deploy.yml: job %s: azure/k8s-set-context without a kubeconfig input, which the act variant has no rule for", job)
+	}
+	for i := 0; i+1 < len(with.Content); i += 2 {
+		switch k, v := with.Content[i].Value, with.Content[i+1].Value; {
+		case k == "kubeconfig":
+		case k == "method" && v == "kubeconfig", k == "cluster-type" && v == "generic", k == "kubeconfig-encoding" && v == "plaintext":
+			// The action's defaults.
+		default:
+			return nil, fmt.Errorf("github-deploy.yml: job %s: azure/k8s-set-context with %s: %s, which the act variant has no rule for", job, k, v)
+		}
+	}
+	n := &yaml.Node{Kind: yaml.MappingNode, HeadComment: step.HeadComment}
+	if id := scalar(step, "id"); id != "" {
+		set(n, "id", id)
+	}
+	set(n, "name", "stand-in for "+scalar(step, "uses")+": KUBECONFIG names the kubeconfig input, written to a file")
+	env := &yaml.Node{Kind: yaml.MappingNode}
+	set(env, "KUBECONFIG_DATA", scalar(with, "kubeconfig"))
+	n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "env"}, env)
+	set(n, "run", `f="${RUNNER_TEMP:-/tmp}/kubeconfig_$(date +%s)000"
+(umask 077 && printf '%s\n' "$KUBECONFIG_DATA" >"$f")
+echo "KUBECONFIG=$f" >>"$GITHUB_ENV"
+`)
+	return n, nil
 }
 
 // tokenStep replaces a create-github-app-token step, keeping its id.
@@ -219,11 +285,66 @@ func TestActVariant(t *testing.T) {
 	}
 }
 
-// TestActVariantRules: an action no rule knows fails the generation,
-// naming the job and the action.
+// TestActVariantRules: an action no rule knows, or an
+// azure/k8s-set-context the stand-in cannot do, fails the generation,
+// naming the job and the action; the rules that apply rewrite the step.
 func TestActVariantRules(t *testing.T) {
-	_, err := actVariant([]byte("jobs:\n  build:\n    steps:\n      - uses: acme/unknown@v1\n"))
-	if err == nil || !strings.Contains(err.Error(), "job build uses acme/unknown@v1") {
-		t.Errorf("an unknown action: err = %v, want one naming the job and the action", err)
+	for _, tc := range []struct {
+		name, steps string
+		// err is in the error; else want and not are in and out of the
+		// variant.
+		err       string
+		want, not []string
+	}{{
+		name:  "unknown action",
+		steps: "      - uses: acme/unknown@v1\n",
+		err:   "job build uses acme/unknown@v1",
+	}, {
+		name: "set-context with a kubeconfig",
+		steps: "      - uses: azure/k8s-set-context@v4\n        id: ctx\n        with:\n          method: kubeconfig\n" +
+			"          kubeconfig: ${{ secrets.KUBECONFIG }}\n",
+		want: []string{"id: ctx", "KUBECONFIG_DATA: ${{ secrets.KUBECONFIG }}", `>>"$GITHUB_ENV"`, "RUNNER_TEMP"},
+		not:  []string{"azure/k8s-set-context@v4\n"},
+	}, {
+		name:  "set-context of a service principal",
+		steps: "      - uses: azure/k8s-set-context@v4\n        with:\n          method: service-principal\n          kubeconfig: x\n",
+		err:   "job build: azure/k8s-set-context with method: service-principal",
+	}, {
+		name:  "set-context of an arc cluster",
+		steps: "      - uses: azure/k8s-set-context@v4\n        with:\n          cluster-type: arc\n          kubeconfig: x\n",
+		err:   "job build: azure/k8s-set-context with cluster-type: arc",
+	}, {
+		name:  "set-context without a kubeconfig",
+		steps: "      - uses: azure/k8s-set-context@v4\n        with:\n          method: service-account\n",
+		err:   "job build: azure/k8s-set-context without a kubeconfig input",
+	}, {
+		name: "verify",
+		steps: "      - uses: gitship/gitship/steps/verify@v0\n        with:\n          timeout: 15m\n" +
+			"          url: |\n            https://hello.dev.acme.example/healthz\n            https://api.dev.acme.example/ready\n",
+		want: []string{"timeout: 3m", "${{ vars.APP_URL }}/hello.dev.acme.example/healthz\n", "${{ vars.APP_URL }}/api.dev.acme.example/ready\n"},
+		not:  []string{"https://"},
+	}} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, err := actVariant([]byte("jobs:\n  build:\n    steps:\n" + tc.steps))
+			if tc.err != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.err) {
+					t.Errorf("err = %v, want one with %q", err, tc.err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			for _, w := range tc.want {
+				if !strings.Contains(string(out), w) {
+					t.Errorf("the variant has no %q:\n%s", w, out)
+				}
+			}
+			for _, n := range tc.not {
+				if strings.Contains(string(out), n) {
+					t.Errorf("the variant has %q:\n%s", n, out)
+				}
+			}
+		})
 	}
 }
