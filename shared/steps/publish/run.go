@@ -102,6 +102,12 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 			}
 			return fmt.Errorf("--image %w", err)
 		}
+		var ready <-chan prepared
+		if sc.signer != nil {
+			pctx, cancel := context.WithCancel(ctx)
+			defer cancel()
+			ready = prepare(pctx, s, r.Context(), a, repo)
+		}
 		err = r.Group("Push "+s.Image+" to "+repo.String(), func() error {
 			res, err = c.Push(ctx, a, repo, tags)
 			return err
@@ -114,7 +120,7 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 			sigErr = fmt.Errorf("the image is published unsigned: %w", sc.keyErr)
 		case sc.signer != nil:
 			err = r.Group("Sign "+res.Image, func() error {
-				sig, sigErr = sc.signPush(ctx, s, r, a, repo.Digest(res.Digest.String()))
+				sig, sigErr = sc.signPush(ctx, r, repo.Digest(res.Digest.String()), ready)
 				return nil
 			})
 		}
@@ -135,8 +141,10 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	} else {
 		fmt.Fprintf(r.Stdout, "Unsigned %s\n", res.Image)
 	}
-	if sig.Attestations != "" {
-		fmt.Fprintf(r.Stdout, "Attestations: %s\n", sig.Attestations)
+	for _, a := range strings.Split(sig.Attestations, "\n") {
+		if a != "" {
+			fmt.Fprintf(r.Stdout, "Attested in %s\n", a)
+		}
 	}
 	outputs := map[string]string{"digest": res.Digest.String(), "image": res.Image, "tags": strings.Join(res.Tags, "\n"),
 		"signed": fmt.Sprint(sig.Signature != ""), "signature": sig.Signature, "attestations": sig.Attestations}
@@ -215,8 +223,10 @@ func summary(res registry.Result, st *registry.Stats, sig signed) string {
 	} else {
 		fmt.Fprintf(&b, "| Signature | `%s` by %s |\n", markdown.Cell(sig.Signature), markdown.Cell(sig.Identity))
 	}
-	if sig.Attestations != "" {
-		fmt.Fprintf(&b, "| Attestations | `%s` |\n", markdown.Cell(sig.Attestations))
+	for _, a := range strings.Split(sig.Attestations, "\n") {
+		if a != "" {
+			fmt.Fprintf(&b, "| Attestations | `%s` |\n", markdown.Cell(a))
+		}
 	}
 	if pr := sig.Provenance; pr != nil {
 		fmt.Fprintf(&b, "| Built from | %s %s at %s |\n", markdown.Cell(pr.Source), markdown.Cell(pr.Ref), markdown.Cell(pr.Commit))

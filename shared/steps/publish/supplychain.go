@@ -16,6 +16,7 @@ import (
 	v1 "github.com/google/go-containerregistry/pkg/v1"
 	"github.com/google/go-containerregistry/pkg/v1/google"
 
+	"github.com/gitship/gitship/shared/ci"
 	"github.com/gitship/gitship/shared/provenance"
 	"github.com/gitship/gitship/shared/registry"
 	"github.com/gitship/gitship/shared/sbom"
@@ -169,86 +170,130 @@ func (sc *supplyChain) afterPromotion(ctx context.Context, src, dst name.Digest,
 	return out, nil
 }
 
-// signPush signs the pushed artifact a, d in the registry, and attests
-// its provenance (on d) and its SBOM (on d for one image; on each
-// platform's image for an index, as each platform has its own contents).
-func (sc *supplyChain) signPush(ctx context.Context, s Settings, r *step.Run, a registry.Artifact, d name.Digest) (out signed, err error) {
+// attestation is one statement to attest: what it is, about which image.
+type attestation struct {
+	what string
+	ref  name.Digest
+	stmt []byte
+}
+
+// prepared is what attestations made.
+type prepared struct {
+	atts []attestation
+	note string // said once the push is done
+	err  error
+}
+
+// prepare makes the statements to attest for a, to be pushed to repo: its
+// provenance (on the artifact) and its SBOM (on the artifact for one
+// image; on each platform's image for an index, as each platform has its
+// own contents). They come from the local artifact alone, so publish makes
+// them while the image uploads: scanning a 200 MB image for its SBOM then
+// costs no time of its own.
+func prepare(ctx context.Context, s Settings, c ci.Context, a registry.Artifact, repo name.Repository) <-chan prepared {
+	ch := make(chan prepared, 1)
+	go func() {
+		var p prepared
+		p.atts, p.note, p.err = attestations(ctx, s, c, a, repo)
+		ch <- p
+	}()
+	return ch
+}
+
+func attestations(ctx context.Context, s Settings, c ci.Context, a registry.Artifact, repo name.Repository) ([]attestation, string, error) {
+	h, err := a.Digest()
+	if err != nil {
+		return nil, "", err
+	}
+	d := repo.Digest(h.String())
+	var atts []attestation
+	var note string
+	if s.Provenance {
+		stmt, n, err := provenanceStatement(s, c, d)
+		if err != nil {
+			return nil, "", fmt.Errorf("provenance: %w", err)
+		}
+		note = n
+		atts = append(atts, attestation{"provenance", d, stmt})
+	}
+	if s.SBOM != "" && s.SBOM != "none" {
+		f, err := sbom.ParseFormat(s.SBOM)
+		if err != nil {
+			return nil, "", step.Usagef("--sbom: %v", err)
+		}
+		imgs, err := a.Images()
+		if err != nil {
+			return nil, "", fmt.Errorf("SBOM: %w", err)
+		}
+		for _, img := range imgs {
+			h, err := img.Digest()
+			if err != nil {
+				return nil, "", err
+			}
+			stmt, err := sbom.Statement(ctx, img, provenance.Subject{Name: repo.Name(), Digest: h}, f, sbom.WithToolVersion(step.Version))
+			if err != nil {
+				return nil, "", fmt.Errorf("SBOM: %w", err)
+			}
+			atts = append(atts, attestation{"SBOM", repo.Digest(h.String()), stmt})
+		}
+	}
+	return atts, note, nil
+}
+
+// signPush signs the pushed image d and attests what prepare made.
+func (sc *supplyChain) signPush(ctx context.Context, r *step.Run, d name.Digest, ready <-chan prepared) (out signed, err error) {
 	w, err := sc.client.Sign(ctx, d, sc.signer)
 	if err != nil {
 		return out, fmt.Errorf("the image is published unsigned: %w: %w", err, step.ErrCheckFailed)
 	}
 	out.Signature, out.Identity = w.Ref, "key "+sc.signer.KeyID
+	p := <-ready
+	if p.note != "" {
+		fmt.Fprintln(r.Stdout, p.note)
+	}
+	if p.err != nil {
+		return out, fmt.Errorf("the image is signed, with no attestations: %w", p.err)
+	}
 	var atts []string
-	attest := func(what string, ref name.Digest, stmt []byte) error {
-		w, err := sc.client.Attest(ctx, ref, stmt, sc.signer)
+	defer func() { out.Attestations = strings.Join(atts, "\n") }()
+	for _, a := range p.atts {
+		w, err := sc.client.Attest(ctx, a.ref, a.stmt, sc.signer)
 		if err != nil {
-			return fmt.Errorf("the image is signed, with no %s: %w: %w", what, err, step.ErrCheckFailed)
+			return out, fmt.Errorf("the image is signed, with no %s: %w: %w", a.what, err, step.ErrCheckFailed)
 		}
 		if !slices.Contains(atts, w.Ref) {
 			atts = append(atts, w.Ref)
-		}
-		return nil
-	}
-	defer func() { out.Attestations = strings.Join(atts, "\n") }()
-	if s.Provenance {
-		stmt, err := provenanceStatement(s, r, d)
-		if err != nil {
-			return out, fmt.Errorf("the image is signed, with no provenance: %w", err)
-		}
-		if err := attest("provenance", d, stmt); err != nil {
-			return out, err
-		}
-	}
-	if s.SBOM != "" && s.SBOM != "none" {
-		f, err := sbom.ParseFormat(s.SBOM)
-		if err != nil {
-			return out, step.Usagef("--sbom: %v", err)
-		}
-		imgs, err := a.Images()
-		if err != nil {
-			return out, fmt.Errorf("the image is signed, with no SBOM: %w", err)
-		}
-		for _, img := range imgs {
-			h, err := img.Digest()
-			if err != nil {
-				return out, err
-			}
-			stmt, err := sbom.Statement(ctx, img, provenance.Subject{Name: d.Context().Name(), Digest: h}, f, sbom.WithToolVersion(step.Version))
-			if err != nil {
-				return out, fmt.Errorf("the image is signed, with no SBOM: %w", err)
-			}
-			if err := attest("SBOM", d.Context().Digest(h.String()), stmt); err != nil {
-				return out, err
-			}
 		}
 	}
 	return out, nil
 }
 
 // provenanceStatement is the SLSA provenance of d, with what the build
-// step recorded in an oci: layout.
-func provenanceStatement(s Settings, r *step.Run, d name.Digest) ([]byte, error) {
+// step recorded in an oci: layout, and a note when it recorded nothing.
+func provenanceStatement(s Settings, c ci.Context, d name.Digest) ([]byte, string, error) {
 	h, err := hash(d)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	in := provenance.Input{
 		Subject: provenance.Subject{Name: d.Context().Name(), Digest: h},
-		CI:      r.Context(),
+		CI:      c,
 		Version: step.Version,
 	}
+	var note string
 	if dir, ok := strings.CutPrefix(s.Image, "oci:"); ok {
 		info, err := provenance.ReadBuildInfo(dir)
 		switch {
 		case err == nil:
 			in.Build = &info
 		case errors.Is(err, provenance.ErrNoBuildInfo):
-			fmt.Fprintf(r.Stdout, "No build record in %s: the provenance names no base images and no build times\n", dir)
+			note = fmt.Sprintf("No build record in %s: the provenance names no base images and no build times", dir)
 		default:
-			return nil, err
+			return nil, "", err
 		}
 	}
-	return provenance.Statement(in)
+	stmt, err := provenance.Statement(in)
+	return stmt, note, err
 }
 
 // transport is the HTTP transport of the signing client: the registry
