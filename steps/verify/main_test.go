@@ -6,6 +6,7 @@ package main
 // cluster_test.go.
 
 import (
+	"encoding/json"
 	"fmt"
 	"net"
 	"net/http"
@@ -110,6 +111,12 @@ func TestBadInputExitsTwo(t *testing.T) {
 		{"unknown context", nil, []string{"--kubeconfig", cfg, "--context", "prod", "--workload", "shop/Deployment/web"}, `"prod"`},
 		{"unreachable cluster", nil, []string{"--kubeconfig", cfg, "--revision", sha, "--flux-kustomization", "flux-system/apps"},
 			"cannot reach the Kubernetes API server " + dead + " (context dev)"},
+		{"argocd server without token", nil, []string{"--revision", sha, "--argocd-application", "argocd/shop", "--argocd-server", "https://argocd.example.com"},
+			"--argocd-server needs --argocd-token"},
+		{"argocd server not a URL", nil, []string{"--revision", sha, "--argocd-application", "argocd/shop", "--argocd-server", "argocd", "--argocd-token", "tok-123456"},
+			`--argocd-server "argocd"`},
+		{"argocd server unreachable", nil, []string{"--revision", sha, "--argocd-application", "argocd/shop", "--argocd-server", dead, "--argocd-token", "tok-123456"},
+			"cannot reach the Argo CD API server " + dead},
 		{"unreachable cluster from KUBECONFIG", map[string]string{"KUBECONFIG": cfg}, []string{"--workload", "shop/Deployment/web"},
 			"cannot reach the Kubernetes API server " + dead},
 	} {
@@ -190,5 +197,73 @@ func TestProbeNeverRight(t *testing.T) {
 	}
 	if !strings.Contains(summary, "failed: ") {
 		t.Errorf("summary:\n%s", summary)
+	}
+}
+
+// argoServer is a fake of the Argo CD API server's two reads: the
+// version, and one Application (argocd/shop) whose status moves through
+// states, one per read.
+func argoServer(t *testing.T, token string, states ...map[string]any) (*httptest.Server, *atomic.Int32) {
+	t.Helper()
+	var reads atomic.Int32
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		switch {
+		case r.URL.Path == "/api/version":
+			fmt.Fprint(w, `{"Version":"v3.1.0+unknown"}`)
+		case r.Header.Get("Authorization") != "Bearer "+token:
+			w.WriteHeader(http.StatusUnauthorized)
+			fmt.Fprint(w, `{"error":"invalid session: token is malformed","code":16,"message":"invalid session: token is malformed"}`)
+		case r.URL.Path == "/api/v1/applications/shop" && r.URL.Query().Get("appNamespace") == "argocd":
+			i := min(int(reads.Add(1))-1, len(states)-1)
+			app := map[string]any{"apiVersion": "argoproj.io/v1alpha1", "kind": "Application",
+				"metadata": map[string]any{"name": "shop", "namespace": "argocd"}, "status": states[i]}
+			json.NewEncoder(w).Encode(app)
+		default:
+			w.WriteHeader(http.StatusForbidden)
+			fmt.Fprint(w, `{"error":"permission denied","code":7,"message":"permission denied"}`)
+		}
+	}))
+	t.Cleanup(srv.Close)
+	return srv, &reads
+}
+
+func argoStatus(sync, rev, health string) map[string]any {
+	return map[string]any{"sync": map[string]any{"status": sync, "revision": rev}, "health": map[string]any{"status": health}}
+}
+
+// Through the Argo CD API server, with no kubeconfig at all: the
+// Application reaches the commit, Synced and Healthy; Degraded fails it;
+// a refused token and an unknown application exit 2 and 1.
+func TestArgoCDServer(t *testing.T) {
+	const token = "argocd-t0ken-value"
+	old := strings.Repeat("0a", 20)
+	for _, tt := range []struct {
+		name   string
+		token  string
+		states []map[string]any
+		code   int
+		want   string
+	}{
+		{"synced and healthy", token, []map[string]any{argoStatus("Synced", old, "Healthy"), argoStatus("OutOfSync", old, "Healthy"),
+			argoStatus("Synced", sha, "Progressing"), argoStatus("Synced", sha, "Healthy")}, 0,
+			"Application argocd/shop: Synced to " + sha + ", Healthy"},
+		{"degraded", token, []map[string]any{argoStatus("Synced", old, "Healthy"), {"sync": map[string]any{"status": "Synced", "revision": sha},
+			"health": map[string]any{"status": "Degraded", "message": "Back-off pulling image"}}}, 1,
+			"Application argocd/shop failed: health Degraded: Back-off pulling image (revision " + sha + ")"},
+		{"token refused", "wrong", []map[string]any{argoStatus("Synced", sha, "Healthy")}, 2,
+			"refused --argocd-token (HTTP 401: invalid session: token is malformed)"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			srv, _ := argoServer(t, token, tt.states...)
+			res, out, _ := run(t, map[string]string{"GITSHIP_ARGOCD_TOKEN": tt.token}, "--argocd-server", srv.URL,
+				"--argocd-application", "argocd/shop", "--revision", sha, "--timeout", "30s")
+			if res.Code != tt.code || !strings.Contains(res.Stdout+res.Stderr, tt.want) {
+				t.Errorf("exit %d, want %d with %q\nstdout:\n%s\nstderr:\n%s", res.Code, tt.code, tt.want, res.Stdout, res.Stderr)
+			}
+			if tt.code == 0 && out["revision"] != sha {
+				t.Errorf("outputs = %v", out)
+			}
+			steptest.NoSecret(t, res, nil, token)
+		})
 	}
 }

@@ -56,7 +56,7 @@ func kustomizationObj(gen int64, status map[string]any) *unstructured.Unstructur
 func TestCheck(t *testing.T) {
 	k := kustomization{custom{gvr: kustomizationGVR, kind: "Kustomization", namespace: "ns", name: "apps"}}
 	h := helmRelease{custom{gvr: helmReleaseGVR, kind: "HelmRelease", namespace: "ns", name: "shop"}}
-	a := application{custom{gvr: applicationGVR, kind: "Application", namespace: "ns", name: "shop"}}
+	a := application{custom{gvr: applicationGVR, kind: "Application", namespace: "ns", name: "shop"}, nil}
 	readyAt := func(rev string, gen int64) map[string]any {
 		return map[string]any{"observedGeneration": gen, "lastAppliedRevision": rev, "lastAttemptedRevision": rev,
 			"conditions": []any{cond("Ready", "True", "ReconciliationSucceeded", "Applied revision: "+rev, gen)}}

@@ -19,6 +19,9 @@ const lastEvents = 5
 // "Warning Failed (Pod shop/shop-1): message"; none when they cannot be
 // read, as a failure is reported either way.
 func (w *waiter) events(ctx context.Context, about []objectRef) []string {
+	if w.client == nil {
+		return nil // only the Argo CD API server was read
+	}
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	var out []string

@@ -146,10 +146,28 @@ func latestRelease(obj *unstructured.Unstructured) string {
 // API: ready when status.sync.revision is the commit (or a descendant),
 // sync is Synced and health Healthy; failed when health is Degraded at
 // that revision, or the sync operation for it failed.
-type application struct{ custom }
+type application struct {
+	custom
+	// api, when set, is the Argo CD API server to read it through,
+	// instead of the Kubernetes API.
+	api *argoAPI
+}
+
+func (a application) watches() []watchSpec {
+	if a.api != nil {
+		return nil // read by polling the Argo CD API
+	}
+	return a.custom.watches()
+}
 
 func (a application) check(ctx context.Context, c dynamic.Interface, m *matcher) (status, error) {
-	obj, err := a.get(ctx, c)
+	var obj *unstructured.Unstructured
+	var err error
+	if a.api != nil {
+		obj, err = a.api.application(ctx, a.namespace, a.name)
+	} else {
+		obj, err = a.get(ctx, c)
+	}
 	if obj == nil || err != nil {
 		return status{state: "not found"}, err
 	}

@@ -22,6 +22,7 @@ import (
 type plan struct {
 	revision string // lower-case hex, "" when only workloads are waited for
 	kinds    []pending
+	argo     *argoAPI // with --argocd-server
 	probe    probe
 	urls     []string
 }
@@ -32,6 +33,9 @@ type pending struct {
 	versions []string
 	make     func(gvr schema.GroupVersionResource) target
 	resource string
+	// argo is set for an Application read through the Argo CD API
+	// server, which needs no cluster access.
+	argo bool
 }
 
 // Run waits for what the settings name, probes the URLs and reports on
@@ -140,24 +144,31 @@ func annotate(r *step.Run, err error) {
 
 // deploy waits for every target, in the order given by kind.
 func deploy(ctx context.Context, s Settings, p plan, r *step.Run, start time.Time) ([]done, error) {
-	c, err := kubeclient.New(kubeclient.Options{Kubeconfig: s.Kubeconfig, Context: s.Context, UserAgent: "gitship-verify/" + step.Version})
-	if errors.Is(err, kubeclient.ErrNoFile) {
-		// The usual cause in CI: a kubeconfig written where the step's
-		// container does not see it.
-		return nil, step.Usagef("%v (in a container only what is mounted is seen: a GitHub Docker action sees the workspace alone, so copy the kubeconfig into it; see docs/verify.md)", err)
+	var c *kubeclient.Client
+	var where []string
+	for _, k := range p.kinds {
+		if k.argo || c != nil {
+			continue
+		}
+		var err error
+		if c, err = connect(ctx, s); err != nil {
+			return nil, err
+		}
+		where = append(where, c.Server+" (context "+c.Context+")")
 	}
-	if err != nil {
-		return nil, step.Usagef("%v", err)
-	}
-	if err := c.Ping(ctx); err != nil {
-		return nil, step.Usagef("%v", err)
+	if p.argo != nil {
+		if err := p.argo.ping(ctx); err != nil {
+			return nil, step.Usagef("%v", err)
+		}
+		where = append(where, "the Argo CD API server "+p.argo.server.String())
 	}
 	var targets []target
 	versions := map[string]string{}
 	for _, k := range p.kinds {
 		v := ""
-		if k.group != "" {
+		if k.group != "" && !k.argo {
 			if v = versions[k.group]; v == "" {
+				var err error
 				if v, err = c.Version(ctx, k.group, k.versions); err != nil {
 					var unreachable *kubeclient.UnreachableError
 					if errors.As(err, &unreachable) || errors.Is(err, kubeclient.ErrNotServed) {
@@ -178,14 +189,18 @@ func deploy(ctx context.Context, s Settings, p plan, r *step.Run, start time.Tim
 		}
 		m.repo = h
 	}
-	fmt.Fprintf(r.Stdout, "Waiting up to %s on %s (context %s)", s.Timeout, c.Server, c.Context)
+	fmt.Fprintf(r.Stdout, "Waiting up to %s on %s", s.Timeout, strings.Join(where, " and "))
 	if p.revision != "" {
 		fmt.Fprintf(r.Stdout, " for revision %s", p.revision)
 	}
 	fmt.Fprintln(r.Stdout)
-	w := &waiter{client: c.Dynamic, match: m, log: r.Stdout, now: time.Now, poll: 10 * time.Second, unreachable: c.Unreachable}
+	w := &waiter{match: m, log: r.Stdout, now: time.Now, poll: 10 * time.Second}
+	if c != nil {
+		w.client, w.unreachable = c.Dynamic, c.Unreachable
+	}
 	var ready []done
-	err = r.Group("Wait for "+names(targets), func() error {
+	err := r.Group("Wait for "+names(targets), func() error {
+		var err error
 		ready, err = w.wait(ctx, targets)
 		return err
 	})
@@ -197,6 +212,24 @@ func deploy(ctx context.Context, s Settings, p plan, r *step.Run, start time.Tim
 	}
 	fmt.Fprintf(r.Stdout, "Ready after %s\n", time.Since(start).Round(time.Second))
 	return ready, nil
+}
+
+// connect loads the kubeconfig and checks the server answers: any
+// failure is a usage error (exit 2) naming the server.
+func connect(ctx context.Context, s Settings) (*kubeclient.Client, error) {
+	c, err := kubeclient.New(kubeclient.Options{Kubeconfig: s.Kubeconfig, Context: s.Context, UserAgent: "gitship-verify/" + step.Version})
+	if errors.Is(err, kubeclient.ErrNoFile) {
+		// The usual cause in CI: a kubeconfig written where the step's
+		// container does not see it.
+		return nil, step.Usagef("%v (in a container only what is mounted is seen: a GitHub Docker action sees the workspace alone, so copy the kubeconfig into it; see docs/verify.md)", err)
+	}
+	if err != nil {
+		return nil, step.Usagef("%v", err)
+	}
+	if err := c.Ping(ctx); err != nil {
+		return nil, step.Usagef("%v", err)
+	}
+	return c, nil
 }
 
 func names(targets []target) string {
@@ -246,8 +279,22 @@ func resolve(s Settings) (plan, error) {
 	if err := add("flux-helmrelease", helmGroup, helmVers, "helmreleases", func(o custom) target { return helmRelease{o} }); err != nil {
 		return p, err
 	}
-	if err := add("argocd-application", argoGroup, argoVers, "applications", func(o custom) target { return application{o} }); err != nil {
+	if s.ArgoServer != "" {
+		api, err := newArgoAPI(s.ArgoServer, s.ArgoToken)
+		if err != nil {
+			return p, step.Usagef("%v", err)
+		}
+		if len(s.Applications.Value()) == 0 {
+			return p, step.Usagef("--argocd-server reads the --argocd-application objects: give them")
+		}
+		p.argo = api
+	}
+	before, api := len(p.kinds), p.argo
+	if err := add("argocd-application", argoGroup, argoVers, "applications", func(o custom) target { return application{o, api} }); err != nil {
 		return p, err
+	}
+	for i := before; i < len(p.kinds); i++ {
+		p.kinds[i].argo = p.argo != nil
 	}
 	digest := ""
 	if s.Image != "" {

@@ -17,6 +17,8 @@ type Settings struct {
 	Kustomizations cli.StringSlice
 	HelmReleases   cli.StringSlice
 	Applications   cli.StringSlice
+	ArgoServer     string
+	ArgoToken      string
 	Workloads      cli.StringSlice
 	Image          string
 	Kubeconfig     string
@@ -51,6 +53,10 @@ func Step() step.Step {
 				Usage: "a Flux HelmRelease, NAMESPACE/NAME, that must release the revision and be Ready (repeatable)"},
 			&cli.StringSliceFlag{Name: "argocd-application", Destination: &s.Applications,
 				Usage: "an Argo CD Application, NAMESPACE/NAME, that must be Synced to the revision and Healthy (repeatable)"},
+			&cli.StringFlag{Name: "argocd-server", Destination: &s.ArgoServer,
+				Usage: "read the Argo CD Applications through this Argo CD API server (https://argocd.example.com) instead of the Kubernetes API"},
+			&cli.StringFlag{Name: "argocd-token", Destination: &s.ArgoToken,
+				Usage: "an Argo CD API token for --argocd-server, of an account that may get the applications"},
 			&cli.StringSliceFlag{Name: "workload", Destination: &s.Workloads,
 				Usage: "a workload, NAMESPACE/Deployment/NAME, whose rollout must complete (with --image: its pods run that digest) (repeatable)"},
 			&cli.StringFlag{Name: "image", Destination: &s.Image,
@@ -76,7 +82,7 @@ func Step() step.Step {
 			&cli.DurationFlag{Name: "probe-timeout", Value: 10 * time.Second, Destination: &s.ProbeTimeout,
 				Usage: "how long one probe may take"},
 		},
-		Secrets: []string{"gitops-token"},
+		Secrets: []string{"gitops-token", "argocd-token"},
 		// A URL's query and a JSON value may hold commas.
 		LineLists: []string{"url", "expect-json"},
 		Examples: map[string]string{"revision": "<commit from gitops-pr>", "flux-kustomization": "flux-system/apps",

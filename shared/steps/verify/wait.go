@@ -98,6 +98,9 @@ func (w *waiter) wait(ctx context.Context, targets []target) ([]done, error) {
 				if apierrors.IsForbidden(err) || apierrors.IsUnauthorized(err) {
 					return out, fmt.Errorf("read %s: %w: %v (the Role in docs/verify-rbac.yaml grants what verify reads)", t.ref(), errForbidden, err)
 				}
+				if errors.Is(err, errForbidden) {
+					return out, fmt.Errorf("read %s: %w", t.ref(), err)
+				}
 				if w.unreachable != nil {
 					if _, ok := err.(apierrors.APIStatus); !ok {
 						err = w.unreachable(err)
