@@ -252,11 +252,17 @@ func TestArgoCDServer(t *testing.T) {
 			"Application argocd/shop failed: health Degraded: Back-off pulling image (revision " + sha + ")"},
 		{"token refused", "wrong", []map[string]any{argoStatus("Synced", sha, "Healthy")}, 2,
 			"refused --argocd-token (HTTP 401: invalid session: token is malformed)"},
+		{"not found or not allowed", token, nil, 1,
+			"waiting for Application argocd/other, stuck at: not found, or --argocd-token may not get it (Argo CD answers 403 for both)"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			srv, _ := argoServer(t, token, tt.states...)
+			app, timeout := "argocd/shop", "30s"
+			if tt.states == nil {
+				app, timeout = "argocd/other", "2s"
+			}
 			res, out, _ := run(t, map[string]string{"GITSHIP_ARGOCD_TOKEN": tt.token}, "--argocd-server", srv.URL,
-				"--argocd-application", "argocd/shop", "--revision", sha, "--timeout", "30s")
+				"--argocd-application", app, "--revision", sha, "--timeout", timeout)
 			if res.Code != tt.code || !strings.Contains(res.Stdout+res.Stderr, tt.want) {
 				t.Errorf("exit %d, want %d with %q\nstdout:\n%s\nstderr:\n%s", res.Code, tt.code, tt.want, res.Stdout, res.Stderr)
 			}

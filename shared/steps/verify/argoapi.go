@@ -25,6 +25,10 @@ type argoAPI struct {
 	client *http.Client
 }
 
+// errArgoHidden is an application the Argo CD API server will not show:
+// missing, or not allowed to the token.
+var errArgoHidden = errors.New("not found, or --argocd-token may not get it (Argo CD answers 403 for both)")
+
 // errArgoUnreachable is an Argo CD API server that does not answer.
 var errArgoUnreachable = errors.New("cannot reach the Argo CD API server")
 
@@ -78,10 +82,12 @@ func (a *argoAPI) application(ctx context.Context, namespace, name string) (*uns
 		return nil, err
 	case code == http.StatusNotFound:
 		return nil, nil
-	case code == http.StatusUnauthorized || code == http.StatusForbidden:
-		// Argo CD answers 403 for an application the token may not
-		// see as for one that does not exist.
+	case code == http.StatusUnauthorized:
 		return nil, fmt.Errorf("the Argo CD API server %s refused --argocd-token (HTTP %d: %s): %w", a.server, code, apiMessage(body), errForbidden)
+	case code == http.StatusForbidden:
+		// Argo CD answers 403 for an application the token may not
+		// see as for one that does not exist (yet).
+		return nil, errArgoHidden
 	case code != http.StatusOK:
 		return nil, fmt.Errorf("the Argo CD API server %s: HTTP %d: %s", a.server, code, apiMessage(body))
 	}

@@ -2,6 +2,7 @@ package verify
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -165,6 +166,9 @@ func (a application) check(ctx context.Context, c dynamic.Interface, m *matcher)
 	var err error
 	if a.api != nil {
 		obj, err = a.api.application(ctx, a.namespace, a.name)
+		if errors.Is(err, errArgoHidden) {
+			return status{state: err.Error()}, nil
+		}
 	} else {
 		obj, err = a.get(ctx, c)
 	}
