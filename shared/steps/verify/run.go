@@ -255,7 +255,7 @@ func resolve(s Settings) (plan, error) {
 		}
 		p.revision = rev
 	} else if gitops > 0 {
-		return p, step.Usagef("--revision is required with --flux-kustomization, --flux-helmrelease and --argocd-application: the GitOps commit to wait for (gitops-pr's commit output)")
+		return p, step.Usagef("--revision is required with --flux-kustomization, --flux-helmrelease and --argocd-application: the GitOps commit to wait for (gitops-pr's merge-commit output)")
 	}
 	if s.Timeout <= 0 {
 		return p, step.Usagef("--timeout %s: want a positive duration, e.g. 10m", s.Timeout)

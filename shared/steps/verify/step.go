@@ -42,7 +42,7 @@ func Step() step.Step {
 		Description: "Wait until the cluster runs the GitOps commit: Flux Kustomizations and HelmReleases, Argo CD Applications and Deployments ready at that revision with the pinned image, or fail with the controller's message and events; then probe the application's URLs. Read-only, client-go, no kubectl.",
 		Flags: []cli.Flag{
 			&cli.StringFlag{Name: "revision", Destination: &s.Revision,
-				Usage: "the GitOps commit to wait for: gitops-pr's commit output, or after a pull request the commit its merge made; objects must report it, or with --gitops-repo a descendant of it"},
+				Usage: "the GitOps commit to wait for, gitops-pr's merge-commit output; objects must report it, or with --gitops-repo a descendant of it"},
 			&cli.StringFlag{Name: "gitops-repo", Destination: &s.GitOpsRepo,
 				Usage: "the GitOps repository (URL or local path), to accept a revision that descends from --revision; without it only the commit itself counts"},
 			&cli.StringFlag{Name: "gitops-token", Destination: &s.GitOpsToken,
@@ -85,7 +85,7 @@ func Step() step.Step {
 		Secrets: []string{"gitops-token", "argocd-token"},
 		// A URL's query and a JSON value may hold commas.
 		LineLists: []string{"url", "expect-json"},
-		Examples: map[string]string{"revision": "<commit from gitops-pr>", "flux-kustomization": "flux-system/apps",
+		Examples: map[string]string{"revision": "<merge-commit from gitops-pr>", "flux-kustomization": "flux-system/apps",
 			"workload": "shop/Deployment/shop", "image": "ghcr.io/acme/shop@sha256:<digest from publish>", "url": "https://staging.shop.example.com/healthz"},
 		Outputs: []step.OutputSpec{
 			{Name: "revision", Description: "the revision the cluster runs: --revision, or the descendant of it the objects report"},
