@@ -162,7 +162,7 @@ func (v *Validator) addCRDFiles(log io.Writer) error {
 		crds++
 		// Converted when a resource of its kind is met: most of a run's
 		// CRDs (an operator's dozen) define kinds it does not use.
-		if v.store.addCRDLazily(relTo(root, r.Source), r.Data) {
+		if _, ok := v.store.addCRDLazily(relTo(root, r.Source), r.Data, true); ok {
 			continue
 		}
 		if _, err := v.AddCRD(relTo(root, r.Source), r.Data); err != nil {

@@ -45,8 +45,12 @@ type store struct {
 type lazyCRD struct {
 	name string
 	doc  []byte
-	once sync.Once
-	err  error
+	key  string // group + " " + kind
+	// given is a --crd file's: one that does not convert is bad input.
+	// A rendered CRD that does not convert is that resource's verdict.
+	given bool
+	once  sync.Once
+	err   error
 }
 
 func newStore(strict bool, catalogs map[string]*schema.Catalog) (*store, error) {
@@ -72,14 +76,27 @@ func (s *store) path(k8sVersion, apiVersion, kind string) string {
 // addCRD makes the schemas of a CustomResourceDefinition's served versions
 // available to every Kubernetes version; name is where it was read.
 func (s *store) addCRD(name string, doc []byte) ([]schema.CRDSchema, error) {
+	derived, err := s.derive(name, doc)
+	if err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.install(name, derived)
+	return derived, nil
+}
+
+// derive converts a CRD, or finds it converted already (in this run, or in
+// the cache).
+func (s *store) derive(name string, doc []byte) ([]schema.CRDSchema, error) {
 	sum := sha256.Sum256(doc)
 	s.mu.Lock()
 	derived, ok := s.converted[sum]
 	s.mu.Unlock()
-	if !ok {
-		derived, ok = s.cached(sum)
+	if ok {
+		return derived, nil
 	}
-	if !ok {
+	if derived, ok = s.cached(sum); !ok {
 		var err error
 		if derived, err = schema.FromCRD(name, doc, s.strict); err != nil {
 			return nil, err
@@ -87,8 +104,13 @@ func (s *store) addCRD(name string, doc []byte) ([]schema.CRDSchema, error) {
 		s.keep(sum, derived)
 	}
 	s.mu.Lock()
-	defer s.mu.Unlock()
 	s.converted[sum] = derived
+	s.mu.Unlock()
+	return derived, nil
+}
+
+// install makes derived the schemas of its kinds; s.mu is held.
+func (s *store) install(name string, derived []schema.CRDSchema) {
 	for _, d := range derived {
 		delete(s.lazy, d.Group+" "+d.Kind) // the later definition wins
 	}
@@ -100,21 +122,47 @@ func (s *store) addCRD(name string, doc []byte) ([]schema.CRDSchema, error) {
 		s.crds[key] = d.Schema
 		s.crdFrom[key] = name
 	}
-	return derived, nil
 }
 
 // addCRDLazily is addCRD deferred until a resource of the CRD's kind is
-// met (prepare); false when the CRD is not plain enough to tell its kind
-// without converting it: addCRD it then.
-func (s *store) addCRDLazily(name string, doc []byte) bool {
+// met (prepare), or the CRD itself is checked (Validate); false when the
+// CRD is not plain enough to tell its kind without converting it: addCRD
+// it then. given marks a --crd file's.
+func (s *store) addCRDLazily(name string, doc []byte, given bool) (*lazyCRD, bool) {
 	h, ok := schema.ReadCRDHeader(doc)
 	if !ok {
-		return false
+		return nil, false
 	}
+	l := &lazyCRD{name: name, doc: doc, key: h.Group + " " + h.Kind, given: given}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	s.lazy[h.Group+" "+h.Kind] = &lazyCRD{name: name, doc: doc}
-	return true
+	s.lazy[l.key] = l // the later definition wins
+	return l, true
+}
+
+// convertLazy converts l once, and installs its schemas unless a later
+// definition of its kind replaced it meanwhile.
+func (s *store) convertLazy(l *lazyCRD) error {
+	l.once.Do(func() {
+		derived, err := s.derive(l.name, l.doc)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		current := s.lazy[l.key] == l
+		if err != nil {
+			l.err = err
+			if l.given {
+				s.failed = append(s.failed, l)
+			}
+			if current {
+				delete(s.lazy, l.key)
+			}
+			return
+		}
+		if current {
+			s.install(l.name, derived)
+		}
+	})
+	return l.err
 }
 
 // lazyErrors are the errors of the lazy CRDs converted so far.
@@ -140,15 +188,12 @@ func (s *store) convert(apiVersion, kind string) error {
 	if l == nil {
 		return nil
 	}
-	l.once.Do(func() {
-		if _, l.err = s.addCRD(l.name, l.doc); l.err != nil {
-			s.mu.Lock()
-			s.failed = append(s.failed, l)
-			delete(s.lazy, group+" "+kind)
-			s.mu.Unlock()
-		}
-	})
-	return l.err
+	if err := s.convertLazy(l); err != nil && l.given {
+		return err
+	}
+	// A rendered CRD that does not convert is invalid itself (Validate);
+	// its custom resources have no schema, as kubeconform says.
+	return nil
 }
 
 // prepare writes the schema of kind for k8sVersion where kubeconform will

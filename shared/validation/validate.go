@@ -191,13 +191,23 @@ func (v *Validator) AddCRD(name string, doc []byte) ([]schema.CRDSchema, error) 
 // Validate checks every resource against every version, in parallel; the
 // results are in the order of rs. CRDs among rs are learnt first, so
 // custom resources rendered beside their definition validate.
+//
+// Each CRD among rs is converted by the worker that checks it (or by the
+// first worker to meet a custom resource of its kind, which the others
+// then wait for: store.convert), beside the other checks, rather than all
+// of them one after another before any check starts: an operator's CRDs
+// run to megabytes.
 func (v *Validator) Validate(ctx context.Context, rs []render.Resource) ([]Result, error) {
 	crdErrs := map[int]error{}
+	lazy := map[int]*lazyCRD{}
 	for i, r := range rs {
-		if schema.IsCRD(r.APIVersion, r.Kind) {
-			if _, err := v.store.addCRD(r.Source, r.Data); err != nil {
-				crdErrs[i] = err
-			}
+		if r.Err != nil || !schema.IsCRD(r.APIVersion, r.Kind) {
+			continue
+		}
+		if l, ok := v.store.addCRDLazily(r.Source, r.Data, false); ok {
+			lazy[i] = l
+		} else if _, err := v.store.addCRD(r.Source, r.Data); err != nil {
+			crdErrs[i] = err
 		}
 	}
 	results := make([]Result, len(rs))
@@ -212,8 +222,13 @@ func (v *Validator) Validate(ctx context.Context, rs []render.Resource) ([]Resul
 		go func() {
 			defer wg.Done()
 			for i := int(next.Add(1) - 1); i < len(rs) && ctx.Err() == nil; i = int(next.Add(1) - 1) {
+				err, failed := crdErrs[i]
+				if l := lazy[i]; l != nil {
+					err = v.store.convertLazy(l)
+					failed = err != nil
+				}
 				results[i] = v.validate(rs[i])
-				if err, ok := crdErrs[i]; ok {
+				if failed {
 					for j := range results[i].Checks {
 						c := &results[i].Checks[j]
 						if c.Status == Missing {

@@ -1,0 +1,138 @@
+package validation
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/gitship/gitship/shared/render"
+)
+
+// crd is a CustomResourceDefinition of kind in example.com whose spec
+// requires the field required.
+func crd(kind, required string) string {
+	return fmt.Sprintf(`apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata:
+  name: %[2]ss.example.com
+spec:
+  group: example.com
+  names:
+    kind: %[1]s
+    plural: %[2]ss
+  scope: Namespaced
+  versions:
+    - name: v1
+      served: true
+      storage: true
+      schema:
+        openAPIV3Schema:
+          type: object
+          properties:
+            spec:
+              type: object
+              required: [%[3]s]
+              properties:
+                size: {type: integer}
+                color: {type: string, enum: [red, blue]}
+`, kind, strings.ToLower(kind), required)
+}
+
+func resources(t *testing.T, docs ...string) []render.Resource {
+	t.Helper()
+	var rs []render.Resource
+	for i, d := range docs {
+		r, err := render.Split("chart", fmt.Sprintf("templates/doc%d.yaml", i), []byte(d))
+		if err != nil {
+			t.Fatal(err)
+		}
+		rs = append(rs, r...)
+	}
+	return rs
+}
+
+// TestRenderedCRDs: the CRDs among the resources (a chart's crds/) are
+// converted by the workers that check them, beside the other checks, and a
+// custom resource of their kind waits for its CRD wherever it is in the
+// order. The verdicts are those of converting every CRD up front: custom
+// resources judged by their CRD, the later of two definitions of a kind
+// wins, and a CRD that cannot be converted is invalid itself while its
+// custom resources have no schema, without failing the run (it is not
+// --crd input).
+func TestRenderedCRDs(t *testing.T) {
+	noSchema := "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: gizmos.example.com\nspec:\n  group: example.com\n  names:\n    kind: Gizmo\n    plural: gizmos\n  scope: Namespaced\n  versions:\n    - name: v1\n      served: true\n      storage: true\n"
+	var docs []string
+	// Custom resources first: their CRDs come after them, as in a
+	// render where templates/ sort before a subchart's crds/.
+	for i := range 8 {
+		kind := fmt.Sprintf("Widget%d", i)
+		docs = append(docs,
+			fmt.Sprintf("apiVersion: example.com/v1\nkind: %s\nmetadata: {name: ok}\nspec: {size: 1, color: red}\n", kind),
+			fmt.Sprintf("apiVersion: example.com/v1\nkind: %s\nmetadata: {name: bad}\nspec: {size: one, color: green}\n", kind))
+	}
+	docs = append(docs,
+		"apiVersion: example.com/v1\nkind: Gizmo\nmetadata: {name: g}\nspec: {}\n",
+		"apiVersion: example.com/v1\nkind: Twice\nmetadata: {name: t}\nspec: {color: red}\n",
+		"apiVersion: v1\nkind: ConfigMap\nmetadata: {name: c}\ndata: {k: v}\n")
+	for i := range 8 {
+		docs = append(docs, crd(fmt.Sprintf("Widget%d", i), "size"))
+	}
+	docs = append(docs, noSchema,
+		crd("Twice", "size"),  // replaced by the next one:
+		crd("Twice", "color")) // spec: {color: red} is valid against it
+	rs := resources(t, docs...)
+
+	for run := range 3 { // the order of the workers varies from run to run
+		v, err := New(Options{Strict: true, Workers: 4})
+		if err != nil {
+			t.Fatal(err)
+		}
+		out, err := v.Check(context.Background(), rs)
+		v.Close()
+		if err != nil {
+			t.Fatalf("run %d: Check() = %v, want no error (a rendered CRD is not --crd input)", run, err)
+		}
+		got := map[string]Status{}
+		msgs := map[string]string{}
+		for _, r := range out.Results {
+			key := r.Resource.Kind + "/" + r.Resource.Name
+			if _, dup := got[key]; dup {
+				key += "#2"
+			}
+			got[key] = r.Status()
+			for _, c := range r.Checks {
+				for _, p := range c.Problems {
+					msgs[key] += p.Path + ": " + p.Message + "; "
+				}
+			}
+		}
+		want := map[string]Status{
+			"Gizmo/g":     Missing,
+			"Twice/t":     Valid,
+			"ConfigMap/c": Valid,
+			"CustomResourceDefinition/gizmos.example.com":   Invalid,
+			"CustomResourceDefinition/twices.example.com":   Valid,
+			"CustomResourceDefinition/twices.example.com#2": Valid,
+		}
+		for i := range 8 {
+			want[fmt.Sprintf("Widget%d/ok", i)] = Valid
+			want[fmt.Sprintf("Widget%d/bad", i)] = Invalid
+			want[fmt.Sprintf("CustomResourceDefinition/widget%ds.example.com", i)] = Valid
+		}
+		for key, w := range want {
+			if got[key] != w {
+				t.Errorf("run %d: %s: %s (%s), want %s", run, key, got[key], msgs[key], w)
+			}
+		}
+		if len(got) != len(want) {
+			t.Errorf("run %d: %d results, want %d: %v", run, len(got), len(want), got)
+		}
+		if m := msgs["CustomResourceDefinition/gizmos.example.com"]; !strings.Contains(m, `version "v1": no openAPIV3Schema`) {
+			t.Errorf("run %d: the CRD without a schema says %q", run, m)
+		}
+		if m := msgs["Widget3/bad"]; !strings.Contains(m, "spec.size") || !strings.Contains(m, "spec.color") {
+			t.Errorf("run %d: Widget3/bad says %q, want spec.size and spec.color", run, m)
+		}
+	}
+}
