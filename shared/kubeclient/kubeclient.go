@@ -108,6 +108,9 @@ func New(o Options) (*Client, error) {
 		name = "in-cluster"
 	}
 	cfg = rest.CopyConfig(cfg)
+	if err := withoutGKEPlugin(context.Background(), cfg); err != nil {
+		return nil, err
+	}
 	if o.UserAgent != "" {
 		cfg.UserAgent = o.UserAgent
 	}

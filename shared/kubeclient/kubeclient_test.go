@@ -9,6 +9,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"testing"
 )
 
@@ -97,5 +98,60 @@ func TestClient(t *testing.T) {
 	}
 	if _, err := New(Options{Kubeconfig: filepath.Join(t.TempDir(), "none")}); !errors.Is(err, ErrNoFile) {
 		t.Errorf("New(missing file) = %v, want ErrNoFile", err)
+	}
+}
+
+// A GKE kubeconfig, as gcloud container clusters get-credentials writes
+// it, where gke-gcloud-auth-plugin is not installed: the token comes from
+// Google's Application Default Credentials, here the metadata server of
+// Cloud Build (a fake at GCE_METADATA_HOST).
+func TestGKEWithoutPlugin(t *testing.T) {
+	var asked atomic.Int32
+	metadata := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Header.Get("Metadata-Flavor") != "Google" || !strings.HasPrefix(r.URL.Path, "/computeMetadata/v1/instance/service-accounts/default/token") {
+			http.NotFound(w, r)
+			return
+		}
+		asked.Add(1)
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"access_token":"good","expires_in":3599,"token_type":"Bearer"}`)
+	}))
+	defer metadata.Close()
+	t.Setenv("GCE_METADATA_HOST", strings.TrimPrefix(metadata.URL, "http://"))
+	t.Setenv("GOOGLE_APPLICATION_CREDENTIALS", "")
+	t.Setenv("CLOUDSDK_CONFIG", t.TempDir())
+	t.Setenv("PATH", t.TempDir()) // no gke-gcloud-auth-plugin
+
+	srv := apiServer(t)
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	data := fmt.Sprintf(`apiVersion: v1
+kind: Config
+clusters:
+- {name: gke, cluster: {server: %q, insecure-skip-tls-verify: true}}
+users:
+- name: gke
+  user:
+    exec:
+      apiVersion: client.authentication.k8s.io/v1beta1
+      command: gke-gcloud-auth-plugin
+      installHint: Install gke-gcloud-auth-plugin for use with kubectl
+      provideClusterInfo: true
+      interactiveMode: IfAvailable
+contexts:
+- {name: gke, context: {cluster: gke, user: gke}}
+current-context: gke
+`, srv.URL)
+	if err := os.WriteFile(path, []byte(data), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	c, err := New(Options{Kubeconfig: path})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Ping(context.Background()); err != nil {
+		t.Fatalf("Ping = %v", err)
+	}
+	if asked.Load() == 0 {
+		t.Error("the metadata server was not asked for a token")
 	}
 }
