@@ -223,7 +223,7 @@ func reconcile(args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Printf("GitOps controller stand-in (no Flux runs here): Deployment %s/%s rolled out to %s (ReplicaSet %s, %d pod(s) running it); Kustomization flux-system/%s applied %s, Ready=True at generation %d\n",
+	fmt.Printf("GitOps controller stand-in (no Flux runs here; this does what Flux's kustomize-controller would): Deployment %s/%s rolled out to %s (ReplicaSet %s, %d pod(s) running it); Kustomization flux-system/%s applied %s, Ready=True at generation %d\n",
 		*namespace, *name, *image, res.Rollout.ReplicaSet.GetName(), len(res.Rollout.Pods),
 		res.Kustomization.GetName(), *branch+"@sha1:"+*revision, res.Kustomization.GetGeneration())
 	return nil
