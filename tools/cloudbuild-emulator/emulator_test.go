@@ -24,6 +24,7 @@ import (
 	"github.com/gitship/gitship/internal/buildkittest"
 	"github.com/gitship/gitship/internal/enginetest"
 	"github.com/gitship/gitship/internal/gittest"
+	"github.com/gitship/gitship/internal/kubetest"
 	"github.com/gitship/gitship/internal/registrytest"
 )
 
@@ -35,8 +36,9 @@ const (
 	stepRegistry = "gitship-emulator"
 	stepVersion  = "dev"
 	// shellImage stands in for bash, gcr.io/cloud-builders/docker and
-	// gcr.io/cloud-builders/gcloud: busybox with a bash that runs its sh and a
-	// gcloud that prints a token. nonRootImage is the same as uid 1001.
+	// gcr.io/cloud-builders/gcloud: busybox with this machine's bash and
+	// docker CLI and a gcloud script (gcloudStandIn). nonRootImage is the
+	// same as uid 1001.
 	shellImage   = "gitship-emulator/shell:1"
 	nonRootImage = "gitship-emulator/shell-nonroot:1"
 )
@@ -44,7 +46,7 @@ const (
 var (
 	setupOnce sync.Once
 	setupErr  error
-	stepNames = []string{"lint", "build", "validate", "publish", "gitops-pr"}
+	stepNames = []string{"lint", "build", "validate", "publish", "gitops-pr", "verify"}
 )
 
 // engine returns a client of the test engine with the step images of
@@ -100,22 +102,20 @@ func buildImages() (string, error) {
 }
 
 func standIn(ctx context.Context, c *client.Client, base string) error {
-	// The stand-in: a container of the busybox base that adds bash (busybox's
-	// sh: it has no bash applet) and gcloud, committed.
-	script := `printf '#!/bin/sh\nexec /bin/busybox sh "$@"\n' > /bin/bash && printf '#!/bin/sh\necho emulator-access-token\n' > /bin/gcloud && chmod 755 /bin/bash /bin/gcloud`
-	created, err := c.ContainerCreate(ctx, client.ContainerCreateOptions{Config: &container.Config{Image: base, Cmd: []string{"/bin/busybox", "sh", "-c", script}}})
+	// The stand-in: a container of the busybox base with this machine's
+	// bash and docker CLI (and the libraries they load) and the gcloud
+	// stand-in script, committed.
+	created, err := c.ContainerCreate(ctx, client.ContainerCreateOptions{Config: &container.Config{Image: base, Cmd: []string{"/bin/busybox", "true"}}})
 	if err != nil {
 		return err
 	}
 	defer c.ContainerRemove(ctx, created.ID, client.ContainerRemoveOptions{Force: true})
-	// The docker CLI of this machine, with the shared libraries it loads,
-	// for the steps that run docker in gcr.io/cloud-builders/docker.
-	cli, err := dockerCLI()
+	files, err := hostBinaries(map[string]string{"bin/bash": "bash", "bin/docker": "docker"}, map[string][]byte{"bin/gcloud": []byte(gcloudStandIn)})
 	if err != nil {
 		return err
 	}
-	if _, err := c.CopyToContainer(ctx, created.ID, client.CopyToContainerOptions{DestinationPath: "/", Content: cli}); err != nil {
-		return fmt.Errorf("copy the docker CLI into the stand-in: %w", err)
+	if _, err := c.CopyToContainer(ctx, created.ID, client.CopyToContainerOptions{DestinationPath: "/", Content: files}); err != nil {
+		return fmt.Errorf("copy bash, docker and gcloud into the stand-in: %w", err)
 	}
 	if _, err := c.ContainerStart(ctx, created.ID, client.ContainerStartOptions{}); err != nil {
 		return err
@@ -124,7 +124,7 @@ func standIn(ctx context.Context, c *client.Client, base string) error {
 	select {
 	case r := <-wait.Result:
 		if r.StatusCode != 0 {
-			return &setupError{"stand-in", nil, []byte(script)}
+			return &setupError{"stand-in", nil, []byte("busybox true")}
 		}
 	case err := <-wait.Error:
 		return err
@@ -138,31 +138,80 @@ func standIn(ctx context.Context, c *client.Client, base string) error {
 	return nil
 }
 
-// dockerCLI is a tar of the docker CLI at /bin/docker and, when it is
-// dynamically linked, the libraries and loader ldd lists, at their paths.
-func dockerCLI() (io.Reader, error) {
-	bin, err := exec.LookPath("docker")
-	if err != nil {
-		return nil, fmt.Errorf("no docker CLI for the gcr.io/cloud-builders/docker stand-in: %w", err)
-	}
-	files := map[string]string{"bin/docker": bin}
-	if f, err := elf.Open(bin); err == nil {
-		dynamic := false
-		for _, p := range f.Progs {
-			dynamic = dynamic || p.Type == elf.PT_INTERP
+// gcloudStandIn is the stand-in's /bin/gcloud: an emulation of the two
+// gcloud commands cloudbuild/*.yaml run, answering from the environment
+// (the emulator's -env, Build.Env), not from Google Cloud. Anything else
+// exits 2 naming the command, so that a config calling more of gcloud
+// fails here rather than passing unchecked.
+const gcloudStandIn = `#!/bin/sh
+# gcloud stand-in of tools/cloudbuild-emulator's test: an emulation, not
+# the Google Cloud CLI. It answers
+#   gcloud auth print-access-token
+#     with $CLOUDBUILD_EMULATOR_ACCESS_TOKEN (default emulator-access-token),
+#     the token of the build's service account;
+#   gcloud container clusters describe NAME ... --format='value(endpoint,masterAuth.clusterCaCertificate)'
+#     with $CLOUDBUILD_EMULATOR_GKE_ENDPOINT (HOST:PORT, as GKE's endpoint
+#     is an address without a scheme) and $CLOUDBUILD_EMULATOR_GKE_CA
+#     (base64 of the PEM CA), tab-separated as gcloud's value() format
+#     prints them; for any cluster NAME.
+case "$1 $2" in
+"auth print-access-token")
+	echo "${CLOUDBUILD_EMULATOR_ACCESS_TOKEN:-emulator-access-token}"
+	exit 0 ;;
+"container clusters")
+	[ "$3" = describe ] || { echo "gcloud stand-in: gcloud $* is not emulated" >&2; exit 2; }
+	format=
+	prev=
+	for a in "$@"; do
+		case "$a" in --format=*) format=${a#--format=} ;; esac
+		[ "$prev" = --format ] && format=$a
+		prev=$a
+	done
+	if [ "$format" != 'value(endpoint,masterAuth.clusterCaCertificate)' ]; then
+		echo "gcloud stand-in: --format '$format' is not emulated: only value(endpoint,masterAuth.clusterCaCertificate)" >&2
+		exit 2
+	fi
+	if [ -z "${CLOUDBUILD_EMULATOR_GKE_ENDPOINT:-}" ]; then
+		echo "ERROR: (gcloud.container.clusters.describe) gcloud stand-in: no cluster (CLOUDBUILD_EMULATOR_GKE_ENDPOINT is not set)" >&2
+		exit 1
+	fi
+	printf '%s\t%s\n' "$CLOUDBUILD_EMULATOR_GKE_ENDPOINT" "${CLOUDBUILD_EMULATOR_GKE_CA:-}"
+	exit 0 ;;
+esac
+echo "gcloud stand-in: gcloud $* is not emulated" >&2
+exit 2
+`
+
+// hostBinaries is a tar of this machine's commands (path in the tar →
+// command name on PATH) with, for the dynamically linked ones, the
+// libraries and loader ldd lists, at their paths; and of extra files,
+// all mode 0755.
+func hostBinaries(commands map[string]string, extra map[string][]byte) (io.Reader, error) {
+	files := map[string]string{}
+	for dest, name := range commands {
+		bin, err := exec.LookPath(name)
+		if err != nil {
+			return nil, fmt.Errorf("no %s on this machine for the stand-in: %w", name, err)
 		}
-		f.Close()
-		if dynamic {
-			out, err := exec.Command("ldd", bin).Output()
-			if err != nil {
-				return nil, fmt.Errorf("ldd %s: %w", bin, err)
+		files[dest] = bin
+		if f, err := elf.Open(bin); err == nil {
+			dynamic := false
+			for _, p := range f.Progs {
+				dynamic = dynamic || p.Type == elf.PT_INTERP
 			}
-			for _, line := range strings.Split(string(out), "\n") {
-				fields := strings.Fields(line)
-				for i, f := range fields {
-					if strings.HasPrefix(f, "/") && (i == 0 || fields[i-1] == "=>") {
-						files[strings.TrimPrefix(f, "/")] = f
-						break
+			f.Close()
+			if dynamic {
+				out, err := exec.Command("ldd", bin).Output()
+				if err != nil {
+					return nil, fmt.Errorf("ldd %s: %w", bin, err)
+				}
+				for _, line := range strings.Split(string(out), "\n") {
+					fields := strings.Fields(line)
+					for i, f := range fields {
+						if strings.HasPrefix(f, "/") && (i == 0 || fields[i-1] == "=>") {
+							files[strings.TrimPrefix(f, "/")] = f
+							break
+						}
 					}
 				}
 			}
@@ -170,15 +219,26 @@ func dockerCLI() (io.Reader, error) {
 	}
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
+	write := func(name string, data []byte) error {
+		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o755, Size: int64(len(data))}); err != nil {
+			return err
+		}
+		_, err := tw.Write(data)
+		return err
+	}
 	for name, path := range files {
 		data, err := os.ReadFile(path) // follows symlinks: the library itself
 		if err != nil {
 			return nil, err
 		}
-		if err := tw.WriteHeader(&tar.Header{Name: name, Mode: 0o755, Size: int64(len(data))}); err != nil {
+		if err := write(name, data); err != nil {
 			return nil, err
 		}
-		tw.Write(data)
+	}
+	for name, data := range extra {
+		if err := write(name, data); err != nil {
+			return nil, err
+		}
 	}
 	return &buf, tw.Close()
 }
@@ -246,10 +306,18 @@ func app(t *testing.T, base string, extra map[string]string) (dir, sha string) {
 // its tests in a container and the BuildKit of a buildkitd container as
 // the buildkit step starts one, validate, publish to a loopback registry,
 // deploy-dev copying gitops-pr out of its image with docker and committing
-// to a GitOps repository in the workspace), then deploy-staging.yaml and
-// deploy-production.yaml for the same commit (resolve by the commit,
-// gitops-pr pushing the environment's branch); and cloudbuild.yaml with a lint error in the checkout, which
-// fails the build at lint-outputs before anything is built.
+// to a GitOps repository in the workspace, kubeconfig-dev writing a
+// kubeconfig from what the gcloud stand-in answers for a real API server
+// on loopback, verify-dev copying gitship-verify out of its image and
+// waiting, as the read-only account of docs/verify-rbac.yaml, until Flux
+// (played by the test) has applied deploy-dev's commit and the Deployment
+// runs publish's digest, then probing an endpoint that fails twice); the
+// same two steps red when the new pods cannot pull the image; then
+// deploy-staging.yaml and deploy-production.yaml for the same commit
+// (resolve by the commit, gitops-pr pushing the environment's branch);
+// cloudbuild.yaml with a lint error in the checkout, which fails the build
+// at lint-outputs before anything is built; and a branch's build, which
+// neither deploys nor verifies dev.
 func TestCloudbuildYAML(t *testing.T) {
 	if testing.Short() {
 		t.Skip("builds the step images and runs a whole build")
@@ -273,7 +341,10 @@ func TestCloudbuildYAML(t *testing.T) {
 	}
 	t.Cleanup(func() { c.ContainerRemove(ctx, "buildkitd", client.ContainerRemoveOptions{Force: true}) })
 
-	run := func(t *testing.T, config, ws string, subs map[string]string, env ...string) (*Result, string) {
+	// run runs config in the workspace ws with the test's substitutions
+	// and subs, skipping buildkit and the steps skip names, env added to
+	// every step.
+	run := func(t *testing.T, config, ws string, subs map[string]string, skip []string, env ...string) (*Result, string) {
 		t.Helper()
 		cfg, err := LoadConfig(filepath.Join("..", "..", "cloudbuild", config))
 		if err != nil {
@@ -285,7 +356,7 @@ func TestCloudbuildYAML(t *testing.T) {
 			given[k] = v
 		}
 		var log bytes.Buffer
-		b := &Build{Config: cfg, Workspace: ws, Socket: socket, Images: standIns, Skip: []string{"buildkit"},
+		b := &Build{Config: cfg, Workspace: ws, Socket: socket, Images: standIns, Skip: append([]string{"buildkit"}, skip...),
 			Secrets: map[string]string{"GITSHIP_TOKEN": "unused"}, Log: &log,
 			// The registry is plain HTTP on loopback.
 			Env:           append([]string{"GITSHIP_INSECURE=true"}, env...),
@@ -320,9 +391,20 @@ func TestCloudbuildYAML(t *testing.T) {
 		if err := os.CopyFS(gitops, os.DirFS(gittest.Bare(t, map[string]string{"README.md": "# clusters\n"}, "main"))); err != nil {
 			t.Fatal(err)
 		}
-		res, log := run(t, "cloudbuild.yaml", ws, map[string]string{"COMMIT_SHA": sha, "BRANCH_NAME": "main"})
+		// dev: Flux applied the GitOps repository's first commit, the
+		// Deployment runs an older image; once deploy-dev commits, Flux
+		// (played) applies it and the Deployment rolls out publish's
+		// image. The endpoint fails its first 2 probes.
+		initial := gittest.Head(t, gitops, "main")
+		dev := startDev(t, reg.Host, initial)
+		dev.playFlux(t, ws, gitops, initial, nil)
+		url, probes := flakyEndpoint(t, 2)
+		subs := dev.subs(url)
+		subs["COMMIT_SHA"], subs["BRANCH_NAME"] = sha, "main"
+		res, log := run(t, "cloudbuild.yaml", ws, subs, nil, dev.env...)
 		want := map[string]string{"lint": "SUCCESS", "lint-outputs": "SUCCESS", "buildkit": "SKIPPED", "registry-token": "SUCCESS",
-			"build": "SUCCESS", "validate": "SUCCESS", "publish": "SUCCESS", "deploy-dev": "SUCCESS"}
+			"build": "SUCCESS", "validate": "SUCCESS", "publish": "SUCCESS", "deploy-dev": "SUCCESS",
+			"kubeconfig-dev": "SUCCESS", "verify-dev": "SUCCESS"}
 		if got := status(res); res.Status != "SUCCESS" || !equal(got, want) {
 			t.Fatalf("build %s, steps %v, want %v\n%s", res.Status, got, want, log)
 		}
@@ -357,13 +439,37 @@ func TestCloudbuildYAML(t *testing.T) {
 			t.Errorf("main of the GitOps repository pins %s in no file under clusters/dev/; files %v\n%s",
 				digest, gittest.Files(t, gitops, "main"), log)
 		}
+		checkVerified(t, ws, gitops, dev.ns, initial, log, url, probes.Load())
+
+		// The same two steps when the new pods cannot pull the image: Flux
+		// applied the commit, but verify-dev fails the build with the
+		// kubelet's message.
+		failing := startDev(t, reg.Host, initial)
+		os.Remove(filepath.Join(ws, ".gitship", "bin", "gitship-verify"))
+		pullError := `Back-off pulling image "` + published["image"] + `": manifest unknown`
+		failing.playFlux(t, ws, gitops, initial, []kubetest.Pod{{Waiting: "ImagePullBackOff", Message: pullError}})
+		subs = failing.subs("")
+		subs["COMMIT_SHA"], subs["BRANCH_NAME"] = sha, "main"
+		res, log = run(t, "cloudbuild.yaml", ws, subs,
+			[]string{"lint", "lint-outputs", "registry-token", "build", "validate", "publish", "deploy-dev"}, failing.env...)
+		want = map[string]string{"lint": "SKIPPED", "lint-outputs": "SKIPPED", "buildkit": "SKIPPED", "registry-token": "SKIPPED",
+			"build": "SKIPPED", "validate": "SKIPPED", "publish": "SKIPPED", "deploy-dev": "SKIPPED",
+			"kubeconfig-dev": "SUCCESS", "verify-dev": "FAILURE"}
+		if got := status(res); res.Status != "FAILURE" || !equal(got, want) {
+			t.Fatalf("build %s, steps %v, want %v\n%s", res.Status, got, want, log)
+		}
+		for _, s := range []string{"ImagePullBackOff", pullError, `build step 9 "` + shellImage + `" failed`} {
+			if !strings.Contains(log, s) {
+				t.Errorf("the log of a failing verify-dev lacks %q:\n%s", s, log)
+			}
+		}
 
 		// The tag staging, then production, on that commit:
 		// deploy-<env>.yaml finds the image by the commit, tags it with the
 		// environment, and pushes the environment's manifests to a branch
 		// (no provider to open the pull request on).
 		for _, env := range []string{"staging", "production"} {
-			res, log = run(t, "deploy-"+env+".yaml", ws, map[string]string{"COMMIT_SHA": sha, "TAG_NAME": env}, "GITSHIP_PROVIDER=none")
+			res, log = run(t, "deploy-"+env+".yaml", ws, map[string]string{"COMMIT_SHA": sha, "TAG_NAME": env}, nil, "GITSHIP_PROVIDER=none")
 			want = map[string]string{"resolve": "SUCCESS", "gitops-pr": "SUCCESS"}
 			if got := status(res); res.Status != "SUCCESS" || !equal(got, want) {
 				t.Fatalf("deploy-%s %s, steps %v, want %v\n%s", env, res.Status, got, want, log)
@@ -382,9 +488,10 @@ func TestCloudbuildYAML(t *testing.T) {
 
 	t.Run("lint error", func(t *testing.T) {
 		ws, sha := app(t, base, map[string]string{"config.yaml": "a: 1\na: 2\n"})
-		res, log := run(t, "cloudbuild.yaml", ws, map[string]string{"COMMIT_SHA": sha, "BRANCH_NAME": "main"})
+		res, log := run(t, "cloudbuild.yaml", ws, map[string]string{"COMMIT_SHA": sha, "BRANCH_NAME": "main"}, nil)
 		want := map[string]string{"lint": "SUCCESS", "lint-outputs": "FAILURE", "buildkit": "SKIPPED", "registry-token": "SKIPPED",
-			"build": "SKIPPED", "validate": "SKIPPED", "publish": "SKIPPED", "deploy-dev": "SKIPPED"}
+			"build": "SKIPPED", "validate": "SKIPPED", "publish": "SKIPPED", "deploy-dev": "SKIPPED",
+			"kubeconfig-dev": "SKIPPED", "verify-dev": "SKIPPED"}
 		if got := status(res); res.Status != "FAILURE" || !equal(got, want) {
 			t.Fatalf("build %s, steps %v, want %v\n%s", res.Status, got, want, log)
 		}
@@ -395,6 +502,80 @@ func TestCloudbuildYAML(t *testing.T) {
 			t.Errorf("a build red at lint published %s", sha)
 		}
 	})
+
+	// A build of another branch deploys nothing: deploy-dev, then
+	// kubeconfig-dev and verify-dev each say so and succeed, with no
+	// cluster to ask (the steps before them are skipped here: the first
+	// subtest runs them).
+	t.Run("a branch: dev is neither deployed nor verified", func(t *testing.T) {
+		ws, sha := app(t, base, nil)
+		res, log := run(t, "cloudbuild.yaml", ws, map[string]string{"COMMIT_SHA": sha, "BRANCH_NAME": "feature"},
+			[]string{"lint", "lint-outputs", "registry-token", "build", "validate", "publish"})
+		want := map[string]string{"lint": "SKIPPED", "lint-outputs": "SKIPPED", "buildkit": "SKIPPED", "registry-token": "SKIPPED",
+			"build": "SKIPPED", "validate": "SKIPPED", "publish": "SKIPPED", "deploy-dev": "SUCCESS",
+			"kubeconfig-dev": "SUCCESS", "verify-dev": "SUCCESS"}
+		if got := status(res); res.Status != "SUCCESS" || !equal(got, want) {
+			t.Fatalf("build %s, steps %v, want %v\n%s", res.Status, got, want, log)
+		}
+		for _, s := range []string{"not a push to main: dev is not deployed", "dev was not deployed: no kubeconfig",
+			"dev was not deployed: nothing to verify"} {
+			if !strings.Contains(log, s) {
+				t.Errorf("the log lacks %q:\n%s", s, log)
+			}
+		}
+		if _, err := os.Stat(filepath.Join(ws, ".gitship", "kubeconfig-dev")); err == nil {
+			t.Errorf("kubeconfig-dev wrote a kubeconfig for a build that deployed nothing")
+		}
+	})
+}
+
+// checkVerified checks what verify-dev left after a build on main: its
+// outputs name the commit deploy-dev made on the GitOps repository's main
+// (gitops-pr's merge-commit), the summary names the Kustomization, the
+// Deployment in ns and the probes of url (2 wrong answers, then the 3
+// right ones in a row), the log shows verify waiting past dev's state
+// before the build (Flux at the commit old), and the kubeconfig holding
+// the token is readable by root only.
+func checkVerified(t *testing.T, ws, gitops, ns, old, log, url string, probes int32) {
+	t.Helper()
+	read := func(name string) map[string]string {
+		var m map[string]string
+		data, err := os.ReadFile(filepath.Join(ws, ".gitship", name))
+		if err != nil || json.Unmarshal(data, &m) != nil {
+			t.Fatalf("%s: %v %s\n%s", name, err, data, log)
+		}
+		return m
+	}
+	deployed, verified := read("gitops-pr.json"), read("verify.json")
+	head := gittest.Head(t, gitops, "main")
+	if deployed["merge-commit"] != head || verified["revision"] != head {
+		t.Errorf("GitOps main at %s; gitops-pr's merge-commit %q, verify's revision %q", head, deployed["merge-commit"], verified["revision"])
+	}
+	for _, k := range []string{"ready-at", "duration", "probe-latency-p50"} {
+		if verified[k] == "" {
+			t.Errorf("verify's outputs lack %s: %v", k, verified)
+		}
+	}
+	if probes != 5 {
+		t.Errorf("the endpoint answered %d probes, want 5 (2 wrong, 3 right)", probes)
+	}
+	summary, err := os.ReadFile(filepath.Join(ws, ".gitship", "verify-summary.md"))
+	if err != nil {
+		t.Fatalf("verify's summary: %v\n%s", err, log)
+	}
+	for _, s := range []string{"`" + head + "`", "| Kustomization " + ns + "/dev | Ready at main@sha1:" + head,
+		"| Deployment " + ns + "/app | rolled out", "| " + url + " | ok | 5 | 2 |"} {
+		if !strings.Contains(string(summary), s) {
+			t.Errorf("verify's summary lacks %q:\n%s", s, summary)
+		}
+	}
+	// Progress: Flux's state before the build does not count.
+	if stale := "/dev: Ready=True (ReconciliationSucceeded): Applied revision: main@sha1:" + old + "; applied main@sha1:" + old + ", not " + head[:12]; !strings.Contains(log, stale) {
+		t.Errorf("verify-dev's log lacks %q:\n%s", stale, log)
+	}
+	if fi, err := os.Stat(filepath.Join(ws, ".gitship", "kubeconfig-dev")); err != nil || fi.Mode().Perm() != 0o600 {
+		t.Errorf("kubeconfig-dev: %v, mode %v, want 0600", err, fi)
+	}
 }
 
 func mustRef(t *testing.T, s string) name.Reference {
