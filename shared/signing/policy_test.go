@@ -25,7 +25,11 @@ func TestParsePolicy(t *testing.T) {
 		{"missing key file", "key=" + filepath.Join(dir, "gone.pub"), "", "--require-signature key: open", "", ""},
 		{"not a key", "key=" + filepath.Join(dir, "junk.pub"), "", "--require-signature key " + filepath.Join(dir, "junk.pub") + ": read public key", "", ""},
 		{"bare path", pubFile, "", "want KEY=VALUE", "", ""},
-		{"keyless", "issuer=https://token.actions.githubusercontent.com,subject-regexp=^https://github.com/acme/", "", "keyless verification", "", ""},
+		{"keyless without trusted root", "issuer=https://token.actions.githubusercontent.com,subject-regexp=^https://github.com/acme/", "", "needs trusted-root=PATH", "", ""},
+		{"keyless without subject", "issuer=https://token.actions.githubusercontent.com,trusted-root=x.json", "", "needs issuer= and subject= or subject-regexp=", "", ""},
+		{"key and keyless", "key=" + pubFile + ",issuer=x,subject=y,trusted-root=x.json", "", "not both", "", ""},
+		{"bad regexp", "issuer=x,subject-regexp=(,trusted-root=x.json", "", "--require-signature subject-regexp: error parsing regexp", "", ""},
+		{"missing trusted root", "issuer=x,subject-regexp=a{1,3},trusted-root=" + filepath.Join(dir, "gone.json"), "", "--require-signature trusted-root " + filepath.Join(dir, "gone.json"), "", ""},
 		{"unknown key", "kee=" + pubFile, "", `unknown key "kee": want key, issuer`, "", ""},
 		{"provenance without signature", "", "source=acme/shop", "--require-provenance needs --require-signature", "", ""},
 		{"provenance unknown field", "key=" + pubFile, "repo=acme/shop", `--require-provenance "repo=acme/shop": unknown key "repo"`, "", ""},
@@ -44,7 +48,7 @@ func TestParsePolicy(t *testing.T) {
 			}
 		})
 	}
-	if _, err := ParsePolicy("issuer=x", ""); !errors.Is(err, ErrKeyless) {
+	if _, err := ParsePolicy("issuer=x,subject=y", ""); !errors.Is(err, ErrKeyless) {
 		t.Errorf("keyless: %v", err)
 	}
 }

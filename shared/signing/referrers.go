@@ -23,6 +23,7 @@ import (
 	protocommon "github.com/sigstore/protobuf-specs/gen/pb-go/common/v1"
 	protodsse "github.com/sigstore/protobuf-specs/gen/pb-go/dsse"
 	"github.com/sigstore/sigstore-go/pkg/bundle"
+	"github.com/sigstore/sigstore-go/pkg/fulcio/certificate"
 	"github.com/sigstore/sigstore-go/pkg/verify"
 	"github.com/sigstore/sigstore/pkg/cryptoutils"
 	"github.com/sigstore/sigstore/pkg/signature/dsse"
@@ -250,27 +251,43 @@ func (c *Client) bundles(ctx context.Context, d name.Digest) ([]bundleReferrer, 
 	return out, nil
 }
 
-// verifyBundleJSON verifies a Sigstore bundle with key through
-// sigstore-go, that its statement is about d, and returns the statement.
-func verifyBundleJSON(key crypto.PublicKey, data []byte, d name.Digest) ([]byte, error) {
+// verifyBundleJSON verifies a Sigstore bundle with the policy through
+// sigstore-go, that its statement is about d, and returns the result and
+// the statement.
+func verifyBundleJSON(p Policy, data []byte, d name.Digest) (*verify.VerificationResult, []byte, error) {
 	var b bundle.Bundle
 	if err := b.UnmarshalJSON(data); err != nil {
-		return nil, fmt.Errorf("read bundle: %w", err)
+		return nil, nil, fmt.Errorf("read bundle: %w", err)
 	}
 	h, err := v1.NewHash(d.DigestStr())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	raw, err := hexBytes(h.Hex)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	if err := verifyEntity(key, &b, verify.WithArtifactDigest(h.Algorithm, raw)); err != nil {
-		return nil, err
+	res, err := p.check(&b, verify.WithArtifactDigest(h.Algorithm, raw))
+	if err != nil {
+		return nil, nil, err
 	}
 	env, err := b.Envelope()
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return env.DecodeB64Payload()
+	st, err := env.DecodeB64Payload()
+	return res, st, err
+}
+
+// describeBundle says who a bundle that failed claims to be from.
+func describeBundle(data []byte, err error) string {
+	var b bundle.Bundle
+	if b.UnmarshalJSON(data) == nil {
+		if vc, verr := b.VerificationContent(); verr == nil && vc.Certificate() != nil {
+			if sum, serr := certificate.SummarizeCertificate(vc.Certificate()); serr == nil {
+				return fmt.Sprintf("keyless, identity %s issuer %s (%s)", sum.SubjectAlternativeName, sum.Issuer, shorten(err.Error()))
+			}
+		}
+	}
+	return "by another key or altered (" + shorten(err.Error()) + ")"
 }

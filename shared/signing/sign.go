@@ -169,7 +169,7 @@ func (c *Client) signBundle(ctx context.Context, d name.Digest, s *Signer) (Writ
 	}
 	for _, b := range have {
 		if b.predicateType == CosignSignPredicateType {
-			if _, err := verifyBundleJSON(s.public, b.bundle, d); err == nil {
+			if _, _, err := verifyBundleJSON(Policy{Key: s.public}, b.bundle, d); err == nil {
 				return Written{Ref: d.Context().Digest(b.desc.Digest.String()).String(), Digest: b.desc.Digest.String(), Unchanged: true, Scheme: ReferrersScheme}, nil
 			}
 		}

@@ -41,20 +41,35 @@ var ErrProvenance = errors.New("provenance does not match")
 // SLSAProvenanceV1 is the predicate type of SLSA v1 provenance.
 const SLSAProvenanceV1 = "https://slsa.dev/provenance/v1"
 
-// Policy is what Verify requires of an image.
+// Policy is what Verify requires of an image: a signature by Key, or a
+// keyless one (a Fulcio certificate logged in Rekor) whose identity the
+// Issuer and Subject (or SubjectRegexp) match, checked against
+// TrustedRoot.
 type Policy struct {
 	// Key is the trusted public key (cosign.pub).
 	Key crypto.PublicKey
 	// KeyName says where the key came from, for messages: "cosign.pub".
 	KeyName string
+	// Issuer is the OIDC issuer a keyless certificate must name, e.g.
+	// https://token.actions.githubusercontent.com; Subject or
+	// SubjectRegexp its identity (the workflow's URL on GitHub).
+	Issuer, Subject, SubjectRegexp string
+	// TrustedRoot holds the Fulcio CAs and Rekor keys a keyless
+	// signature is checked against (Sigstore's trusted_root.json).
+	TrustedRoot root.TrustedMaterial
 	// Source and Ref, when set, require a SLSA v1 provenance attestation
 	// signed by Key that names this source repository and ref
 	// (refs/heads/main or main).
 	Source, Ref string
 }
 
+func (p Policy) keyless() bool { return p.Issuer != "" }
+
 // Expected describes the policy in a message.
 func (p Policy) Expected() string {
+	if p.keyless() {
+		return fmt.Sprintf("signed keyless by %s issued by %s", orAny(cmpOr(p.Subject, p.SubjectRegexp)), p.Issuer)
+	}
 	id, _ := keyID(p.Key)
 	s := "signed by key " + id
 	if p.KeyName != "" {
@@ -67,8 +82,9 @@ func (p Policy) Expected() string {
 type Found struct {
 	// Image is the image verified, by digest.
 	Image string
-	// Identity is who signed: "key sha256:<hex of the public key>".
-	Identity string
+	// Identity is who signed: "key sha256:<hex of the public key>", or a
+	// keyless certificate's subject (its SAN) and Issuer its issuer.
+	Identity, Issuer string
 	// Signatures counts the signatures found (verified or not).
 	Signatures int
 	// Provenance is the verified provenance, when the policy asked for
@@ -108,8 +124,11 @@ func (e *VerifyError) Unwrap() error { return e.Err }
 // provenance attestation by the same key, about d, saying the image was
 // built from that source and ref.
 func (c *Client) Verify(ctx context.Context, d name.Digest, p Policy) (Found, error) {
-	if p.Key == nil {
-		return Found{}, errors.New("verify: the policy names no key")
+	if p.Key == nil && !p.keyless() {
+		return Found{}, errors.New("verify: the policy names no key and no keyless identity")
+	}
+	if p.keyless() && p.TrustedRoot == nil {
+		return Found{}, errors.New("verify: a keyless identity needs a trusted root")
 	}
 	found := Found{Image: d.String()}
 	verr := &VerifyError{Image: d.String(), Expected: p.Expected()}
@@ -153,7 +172,7 @@ func (c *Client) Verify(ctx context.Context, d name.Digest, p Policy) (Found, er
 	n := 0
 	for _, l := range sigs {
 		n++
-		if err := c.verifySignature(p.Key, d, l); err != nil {
+		if err := c.verifySignature(p, d, l, &found); err != nil {
 			verr.Found = append(verr.Found, fmt.Sprintf("signature %d of %d: %s", n, found.Signatures, describeSignature(l, err)))
 			continue
 		}
@@ -165,29 +184,33 @@ func (c *Client) Verify(ctx context.Context, d name.Digest, p Policy) (Found, er
 			break
 		}
 		n++
-		if _, err := verifyBundleJSON(p.Key, b.bundle, d); err != nil {
-			verr.Found = append(verr.Found, fmt.Sprintf("signature %d of %d (Sigstore bundle %s): by another key or altered (%s)", n, found.Signatures, b.desc.Digest, shorten(err.Error())))
+		res, _, err := verifyBundleJSON(p, b.bundle, d)
+		if err != nil {
+			verr.Found = append(verr.Found, fmt.Sprintf("signature %d of %d (Sigstore bundle %s): %s", n, found.Signatures, b.desc.Digest, describeBundle(b.bundle, err)))
 			continue
 		}
+		found.setIdentity(res)
 		ok = true
 	}
 	if !ok {
 		verr.Err = ErrNotVerified
 		return found, verr
 	}
-	id, _ := keyID(p.Key)
-	found.Identity = "key " + id
+	if !p.keyless() {
+		id, _ := keyID(p.Key)
+		found.Identity = "key " + id
+	}
 	if p.Source == "" && p.Ref == "" {
 		// Read the provenance when there is one, for the record; a
 		// missing or unverifiable one is no failure here.
-		if provs, _ := c.provenances(ctx, d, p.Key); len(provs) > 0 {
+		if provs, _ := c.provenances(ctx, d, p); len(provs) > 0 {
 			found.Provenance = &provs[0]
 		}
 		return found, nil
 	}
 	pverr := &VerifyError{Image: d.String(), Err: ErrProvenance,
 		Expected: fmt.Sprintf("SLSA provenance %s from source %s ref %s", p.Expected(), orAny(p.Source), orAny(p.Ref))}
-	provs, notes := c.provenances(ctx, d, p.Key)
+	provs, notes := c.provenances(ctx, d, p)
 	pverr.Found = notes
 	for i := range provs {
 		pr := provs[i]
@@ -215,11 +238,17 @@ func orNone(s string) string {
 }
 
 // verifySignature checks one simple-signing layer: its signature over
-// its payload with sigstore-go's verifier and key, then that the payload
-// names d's digest (a signature of another image copied here proves
-// nothing).
-func (c *Client) verifySignature(key crypto.PublicKey, d name.Digest, l layerOf) error {
-	if err := verifyMessage(key, l); err != nil {
+// its payload with sigstore-go's verifier and the policy's key or keyless
+// identity, then that the payload names d's digest (a signature of
+// another image copied here proves nothing).
+func (c *Client) verifySignature(p Policy, d name.Digest, l layerOf, found *Found) error {
+	if p.keyless() {
+		res, err := verifyKeylessMessage(p, l)
+		if err != nil {
+			return err
+		}
+		defer found.setIdentity(res)
+	} else if err := verifyMessage(p.Key, l); err != nil {
 		return err
 	}
 	var pl payload.Cosign
@@ -313,16 +342,30 @@ func verifyBundle(key crypto.PublicKey, pb *protobundle.Bundle, artifact verify.
 	if err != nil {
 		return fmt.Errorf("make bundle: %w", err)
 	}
-	return verifyEntity(key, b, artifact)
+	_, err = Policy{Key: key}.check(b, artifact)
+	return err
 }
 
-// verifyEntity verifies a signed entity with sigstore-go's verifier and
-// key as the one trusted public key, whatever the entity's key hint says
-// (cosign's hint and ours differ; the signature decides).
-func verifyEntity(key crypto.PublicKey, e verify.SignedEntity, artifact verify.ArtifactPolicyOption) error {
-	sv, err := signature.LoadVerifier(key, crypto.SHA256)
+// check verifies a signed entity with sigstore-go's verifier: with the
+// policy's key as the one trusted public key, whatever the entity's key
+// hint says (cosign's hint and ours differ; the signature decides), or
+// keyless against the trusted root, the certificate's identity, and a
+// Rekor entry.
+func (p Policy) check(e verify.SignedEntity, artifact verify.ArtifactPolicyOption) (*verify.VerificationResult, error) {
+	if p.keyless() {
+		id, err := verify.NewShortCertificateIdentity(p.Issuer, "", p.Subject, p.SubjectRegexp)
+		if err != nil {
+			return nil, err
+		}
+		v, err := verify.NewVerifier(p.TrustedRoot, verify.WithTransparencyLog(1), verify.WithObserverTimestamps(1))
+		if err != nil {
+			return nil, err
+		}
+		return v.Verify(e, verify.NewPolicy(artifact, verify.WithCertificateIdentity(id)))
+	}
+	sv, err := signature.LoadVerifier(p.Key, crypto.SHA256)
 	if err != nil {
-		return fmt.Errorf("load key: %w", err)
+		return nil, fmt.Errorf("load key: %w", err)
 	}
 	trusted := root.NewTrustedPublicKeyMaterial(func(string) (root.TimeConstrainedVerifier, error) {
 		return root.NewExpiringKey(sv, time.Time{}, time.Time{}), nil
@@ -331,12 +374,23 @@ func verifyEntity(key crypto.PublicKey, e verify.SignedEntity, artifact verify.A
 	// caller's, as with `cosign verify --key --insecure-ignore-tlog`.
 	v, err := verify.NewVerifier(trusted, verify.WithNoObserverTimestamps())
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if _, err := v.Verify(e, verify.NewPolicy(artifact, verify.WithKey())); err != nil {
-		return err
+	return v.Verify(e, verify.NewPolicy(artifact, verify.WithKey()))
+}
+
+// setIdentity records a keyless verification's certificate identity.
+func (f *Found) setIdentity(res *verify.VerificationResult) {
+	if res != nil && res.Signature != nil && res.Signature.Certificate != nil {
+		f.Identity, f.Issuer = res.Signature.Certificate.SubjectAlternativeName, res.Signature.Certificate.Issuer
 	}
-	return nil
+}
+
+func cmpOr(a, b string) string {
+	if a != "" {
+		return a
+	}
+	return b
 }
 
 func hexBytes(s string) ([]byte, error) { return hex.DecodeString(s) }
@@ -372,7 +426,7 @@ func shorten(s string) string {
 
 // provenances reads d's .att image and returns every SLSA v1 provenance
 // that verifies with key and is about d, with notes on those that do not.
-func (c *Client) provenances(ctx context.Context, d name.Digest, key crypto.PublicKey) ([]Provenance, []string) {
+func (c *Client) provenances(ctx context.Context, d name.Digest, p Policy) ([]Provenance, []string) {
 	img, err := c.read(ctx, AttestationTag(d))
 	if err != nil {
 		return nil, []string{err.Error()}
@@ -391,9 +445,14 @@ func (c *Client) provenances(ctx context.Context, d name.Digest, key crypto.Publ
 			other = append(other, pt)
 			continue
 		}
-		statement, err := verifyEnvelope(key, l.content)
+		var statement []byte
+		if p.keyless() {
+			statement, err = verifyKeylessEnvelope(p, l)
+		} else {
+			statement, err = verifyEnvelope(p.Key, l.content)
+		}
 		if err != nil {
-			notes = append(notes, "a SLSA provenance that does not verify with the key ("+shorten(err.Error())+")")
+			notes = append(notes, "a SLSA provenance that does not verify ("+shorten(err.Error())+")")
 			continue
 		}
 		if _, err := checkStatement(statement, d, true); err != nil {
@@ -417,9 +476,9 @@ func (c *Client) provenances(ctx context.Context, d name.Digest, key crypto.Publ
 				other = append(other, b.predicateType)
 				continue
 			}
-			statement, err := verifyBundleJSON(key, b.bundle, d)
+			_, statement, err := verifyBundleJSON(p, b.bundle, d)
 			if err != nil {
-				notes = append(notes, "a SLSA provenance bundle that does not verify with the key ("+shorten(err.Error())+")")
+				notes = append(notes, "a SLSA provenance bundle that does not verify ("+shorten(err.Error())+")")
 				continue
 			}
 			out = appendProvenance(out, &notes, statement)

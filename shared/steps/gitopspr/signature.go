@@ -17,7 +17,7 @@ import (
 // the pull request.
 type Signed struct {
 	Image    string // REPOSITORY@sha256:...
-	Identity string // "key sha256:..."
+	Identity string // "key sha256:...", or a keyless subject and its issuer
 	// Source, Ref and Commit are what the image's verified provenance
 	// says it was built from, when it has one.
 	Source, Ref, Commit string
@@ -58,7 +58,10 @@ func verifyImages(ctx context.Context, s Settings, images []string, r *step.Run)
 			return nil, fmt.Errorf("verify %s: %w", img, err)
 		}
 		sig := Signed{Image: img, Identity: found.Identity}
-		fmt.Fprintf(r.Stdout, "Verified %s: signed by %s\n", img, found.Identity)
+		if found.Issuer != "" {
+			sig.Identity += " (issuer " + found.Issuer + ")"
+		}
+		fmt.Fprintf(r.Stdout, "Verified %s: signed by %s\n", img, sig.Identity)
 		if pr := found.Provenance; pr != nil {
 			sig.Source, sig.Ref, sig.Commit = pr.Source, pr.Ref, pr.Commit
 			fmt.Fprintf(r.Stdout, "  built from %s ref %s commit %s\n", pr.Source, pr.Ref, pr.Commit)

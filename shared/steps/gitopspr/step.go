@@ -57,7 +57,7 @@ func Step() step.Step {
 		&cli.StringSliceFlag{Name: "image", Destination: &s.Images,
 			Usage: "image to pin, REPOSITORY@sha256:... (publish's image output): every container image of that repository gets this digest (repeatable)"},
 		&cli.StringFlag{Name: "require-signature", Destination: &s.RequireSignature,
-			Usage: "refuse (exit 1) to pin an --image unless it is signed by this key, key=PATH to its PEM public key (cosign.pub): what publish --signing-key signed; the pull request names the signer"},
+			Usage: "refuse (exit 1) to pin an --image unless it is signed by this key, key=PATH to its PEM public key (cosign.pub): what publish --signing-key signed; or keyless by this identity, issuer=URL,subject-regexp=RE (or subject=),trusted-root=PATH to Sigstore's trusted_root.json; the pull request names the signer"},
 		&cli.StringFlag{Name: "require-provenance", Destination: &s.RequireProvenance,
 			Usage: "with --require-signature: refuse unless the image's signed SLSA provenance says it was built from this source, source=REPOSITORY,ref=BRANCH (either may be left out); the pull request names the commit"},
 	)

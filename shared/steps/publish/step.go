@@ -77,7 +77,7 @@ func Step() step.Step {
 			&cli.StringFlag{Name: "sbom", Value: "spdx", Destination: &s.SBOM,
 				Usage: "with --signing-key: attach an SBOM of the image as an attestation: spdx (SPDX 2.3 JSON), cyclonedx or none"},
 			&cli.StringFlag{Name: "require-signature", Destination: &s.RequireSignature,
-				Usage: "with --promote-from: refuse (exit 1) unless the image is signed by this key, key=PATH to its PEM public key (cosign.pub)"},
+				Usage: "with --promote-from: refuse (exit 1) unless the image is signed by this key, key=PATH to its PEM public key (cosign.pub), or keyless by this identity, issuer=URL,subject-regexp=RE (or subject=),trusted-root=PATH to Sigstore's trusted_root.json"},
 			&cli.StringFlag{Name: "require-provenance", Destination: &s.RequireProvenance,
 				Usage: "with --promote-from and --require-signature: refuse unless the image's signed SLSA provenance says it was built from this source, source=REPOSITORY,ref=BRANCH (either may be left out)"},
 		},

@@ -125,7 +125,7 @@ func (sc *supplyChain) verifyPromotion(ctx context.Context, src name.Reference, 
 		}
 		return d, nil, fmt.Errorf("verify %s: %w", src, err)
 	}
-	fmt.Fprintf(r.Stdout, "Verified %s: signed by %s\n", d, found.Identity)
+	fmt.Fprintf(r.Stdout, "Verified %s: signed by %s\n", d, identity(found))
 	if pr := found.Provenance; pr != nil {
 		fmt.Fprintf(r.Stdout, "  built from %s ref %s commit %s by %s\n", pr.Source, pr.Ref, pr.Commit, pr.BuilderID)
 	}
@@ -153,7 +153,7 @@ func (sc *supplyChain) afterPromotion(ctx context.Context, src, dst name.Digest,
 	}
 	out.Attestations = strings.Join(atts, "\n")
 	if found != nil {
-		out.Identity, out.Provenance = found.Identity, found.Provenance
+		out.Identity, out.Provenance = identity(*found), found.Provenance
 	}
 	if sc.signer != nil {
 		w, err := sc.client.Sign(ctx, dst, sc.signer)
@@ -332,3 +332,12 @@ func (k staticKeychain) Resolve(target authn.Resource) (authn.Authenticator, err
 }
 
 func hash(d name.Digest) (v1.Hash, error) { return v1.NewHash(d.DigestStr()) }
+
+// identity is who signed what Verify found: the key, or a keyless
+// certificate's subject and issuer.
+func identity(f signing.Found) string {
+	if f.Issuer != "" {
+		return f.Identity + " (issuer " + f.Issuer + ")"
+	}
+	return f.Identity
+}
