@@ -7,6 +7,9 @@ package main
 // refused before anything is committed.
 
 import (
+	"encoding/base64"
+	"encoding/hex"
+	"encoding/json"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -14,8 +17,17 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/v1/empty"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
 	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
+	"github.com/google/go-containerregistry/pkg/v1/static"
+	"github.com/google/go-containerregistry/pkg/v1/types"
+	"github.com/sigstore/sigstore-go/pkg/root"
+	"github.com/sigstore/sigstore-go/pkg/testing/ca"
+	"github.com/sigstore/sigstore-go/pkg/tlog"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
+	"github.com/sigstore/sigstore/pkg/signature/payload"
 
 	"github.com/gitship/gitship/internal/gittest"
 	"github.com/gitship/gitship/internal/gotool"
@@ -135,5 +147,84 @@ func TestRequireSignature(t *testing.T) {
 	res = run(t, ws, env(ws, sha, t.TempDir()), args("dev", signed, "--require-provenance", "ref=main")...)
 	if res.Code != 2 || !strings.Contains(res.Stderr, "--require-provenance needs --require-signature") {
 		t.Errorf("provenance without a key: exit %d\n%s", res.Code, res.Stderr)
+	}
+}
+
+// A keyless signature (cosign's tag-scheme annotations: the Fulcio
+// certificate and the Rekor entry), made with sigstore-go's test Sigstore
+// and checked against its trusted_root.json: the workflow's identity is
+// pinned and named in the pull request; another workflow is refused.
+func TestRequireKeylessSignature(t *testing.T) {
+	reg := registrytest.Start(t, registrytest.Options{})
+	vs, err := ca.NewVirtualSigstore()
+	if err != nil {
+		t.Fatal(err)
+	}
+	const issuer = "https://token.actions.githubusercontent.com"
+	const workflow = "https://github.com/acme/shop/.github/workflows/release.yml@refs/heads/main"
+	img := pushImage(t, reg.Host+"/hello")
+	d, _ := name.NewDigest(img)
+	p, _ := payload.Cosign{Image: d}.MarshalJSON()
+	e, err := vs.Sign(workflow, issuer, p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	vc, _ := e.VerificationContent()
+	certPEM, _ := cryptoutils.MarshalCertificateToPEM(vc.Certificate())
+	sc, _ := e.SignatureContent()
+	entries, _ := e.TlogEntries()
+	tle := entries[0].TransparencyLogEntry()
+	logID := hex.EncodeToString(tle.GetLogId().GetKeyId())
+	body := base64.StdEncoding.EncodeToString(tle.GetCanonicalizedBody())
+	set, err := vs.RekorSignPayload(tlog.RekorPayload{Body: body, IntegratedTime: tle.GetIntegratedTime(), LogIndex: tle.GetLogIndex(), LogID: logID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rekorBundle, _ := json.Marshal(map[string]any{"SignedEntryTimestamp": set,
+		"Payload": map[string]any{"body": body, "integratedTime": tle.GetIntegratedTime(), "logIndex": tle.GetLogIndex(), "logID": logID}})
+	sig, err := mutate.Append(mutate.ConfigMediaType(mutate.MediaType(empty.Image, types.OCIManifestSchema1), types.OCIConfigJSON), mutate.Addendum{
+		Layer:     static.NewLayer(p, "application/vnd.dev.cosign.simplesigning.v1+json"),
+		MediaType: "application/vnd.dev.cosign.simplesigning.v1+json",
+		Annotations: map[string]string{
+			"dev.cosignproject.cosign/signature": base64.StdEncoding.EncodeToString(sc.MessageSignatureContent().Signature()),
+			"dev.sigstore.cosign/certificate":    string(certPEM),
+			"dev.sigstore.cosign/bundle":         string(rekorBundle),
+		},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	sigTag, _ := name.NewTag(reg.Host + "/hello:" + strings.Replace(d.DigestStr(), ":", "-", 1) + ".sig")
+	if err := remote.Write(sigTag, sig); err != nil {
+		t.Fatal(err)
+	}
+	logs := map[string]*root.TransparencyLog{}
+	for id, l := range vs.RekorLogs() {
+		l.ID, _ = hex.DecodeString(id) // the test Sigstore keeps the hex
+		logs[id] = l
+	}
+	tr, err := root.NewTrustedRoot(root.TrustedRootMediaType01, vs.FulcioCertificateAuthorities(), nil, vs.TimestampingAuthorities(), logs)
+	if err != nil {
+		t.Fatal(err)
+	}
+	trJSON, _ := tr.MarshalJSON()
+	rootFile := filepath.Join(t.TempDir(), "trusted_root.json")
+	os.WriteFile(rootFile, trJSON, 0o644)
+
+	repo := newGitOpsRepo(t)
+	ws, sha := app(t)
+	args := func(envName, subject string, extra ...string) []string {
+		return append([]string{"--gitops-repo", repo.url, "--environment", envName, "--chart", "deploy/chart",
+			"--values", "deploy/values/{environment}.yaml", "--image", img, "--provider", "none", "--set", "image.repository=" + reg.Host + "/hello",
+			"--require-signature", "issuer=" + issuer + ",subject-regexp=" + subject + ",trusted-root=" + rootFile}, extra...)
+	}
+	desc := filepath.Join(t.TempDir(), "pr.md")
+	mustSucceed(t, run(t, ws, env(ws, sha, t.TempDir()), args("staging", "^https://github.com/acme/shop/", "--description-file", desc)...))
+	if body, _ := os.ReadFile(desc); !strings.Contains(string(body), "| Signed by | "+workflow+" (issuer "+issuer+")") {
+		t.Errorf("pull request body does not name the keyless signer:\n%s", body)
+	}
+	res := run(t, ws, env(ws, sha, t.TempDir()), args("production", "^https://github.com/acme/other/")...)
+	if res.Code != 1 || !strings.Contains(res.Stderr, "expected signed keyless by ^https://github.com/acme/other/ issued by "+issuer+"; found signature 1 of 1: keyless, identity "+workflow) {
+		t.Errorf("another workflow: exit %d\n%s", res.Code, res.Stderr)
 	}
 }
