@@ -5,6 +5,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"maps"
 	"os"
 	"os/exec"
@@ -18,7 +19,9 @@ import (
 	"github.com/ProtonMail/go-crypto/openpgp/armor"
 	"github.com/ProtonMail/go-crypto/openpgp/packet"
 	"github.com/ProtonMail/go-crypto/openpgp/s2k"
+	fluxgit "github.com/fluxcd/pkg/git"
 	git "github.com/go-git/go-git/v5"
+	"github.com/go-git/go-git/v5/plumbing"
 	"github.com/go-git/go-git/v5/plumbing/protocol/packp/capability"
 	"github.com/go-git/go-git/v5/plumbing/transport"
 	githttp "github.com/go-git/go-git/v5/plumbing/transport/http"
@@ -635,6 +638,9 @@ func TestApplySigned(t *testing.T) {
 				if out, err := cmd.CombinedOutput(); err != nil {
 					t.Errorf("git verify-commit = %v\n%s", err, out)
 				}
+				if pub, err := os.ReadFile(filepath.Join(dir, fluxKeyFile)); err == nil {
+					fluxVerify(t, repo, res.Commit, string(pub))
+				}
 
 				if passphrase != "" {
 					pushes := gittest.Pushes(t, repo)
@@ -684,6 +690,9 @@ func openPGPKey(t *testing.T, dir, passphrase string) (*gitops.Signing, []string
 	}
 	w.Close()
 
+	if err := os.WriteFile(filepath.Join(dir, fluxKeyFile), pub.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
+	}
 	gpg, err := exec.LookPath("gpg")
 	if err != nil {
 		t.Skip("gpg is not installed")
@@ -698,6 +707,54 @@ func openPGPKey(t *testing.T, dir, passphrase string) (*gitops.Signing, []string
 		t.Fatalf("gpg --import = %v\n%s", err, out)
 	}
 	return &gitops.Signing{OpenPGPKey: priv.Bytes(), Passphrase: passphrase}, nil
+}
+
+// fluxKeyFile is where openPGPKey leaves the armored public key, which a
+// Flux GitRepository's spec.verify secret holds.
+const fluxKeyFile = "flux-public.asc"
+
+// fluxVerify checks commit in repo as Flux's source-controller does for a
+// GitRepository with spec.verify (provider pgp, mode HEAD): fluxcd/pkg/git's
+// Commit.Verify over the commit encoded without its signature, which is
+// how fluxcd/pkg/git/gogit builds it (buildCommitWithRef). The key of
+// another identity must not verify it.
+func fluxVerify(t *testing.T, repo, commit, armoredPublicKey string) {
+	t.Helper()
+	r, err := git.PlainOpen(repo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	c, err := r.CommitObject(plumbing.NewHash(commit))
+	if err != nil {
+		t.Fatal(err)
+	}
+	encoded := &plumbing.MemoryObject{}
+	if err := c.EncodeWithoutSignature(encoded); err != nil {
+		t.Fatal(err)
+	}
+	rd, err := encoded.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	payload, err := io.ReadAll(rd)
+	if err != nil {
+		t.Fatal(err)
+	}
+	fc := fluxgit.Commit{Hash: fluxgit.Hash(c.Hash.String()), Signature: c.PGPSignature, Encoded: payload}
+	if _, err := fc.Verify(armoredPublicKey); err != nil {
+		t.Errorf("Flux's commit verification refuses the signed commit: %v", err)
+	}
+	other, err := openpgp.NewEntity("someone else", "", "else@example.com", nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w, _ := armor.Encode(&buf, openpgp.PublicKeyType, nil)
+	other.Serialize(w)
+	w.Close()
+	if _, err := fc.Verify(buf.String()); err == nil {
+		t.Error("Flux's commit verification accepts the commit with another identity's key")
+	}
 }
 
 // sshKey makes an ed25519 key with ssh-keygen and an allowed signers file
