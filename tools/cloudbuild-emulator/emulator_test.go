@@ -503,6 +503,38 @@ func TestCloudbuildYAML(t *testing.T) {
 		}
 	})
 
+	// gitops-pr's outputs with no merge-commit (it opened a pull request
+	// and did not wait for the merge): there is no GitOps commit to wait
+	// for, and verify-dev says so, rather than leaving gitship-verify to
+	// complain of a --revision the config's user never wrote.
+	t.Run("no merge-commit: verify-dev fails", func(t *testing.T) {
+		ws, sha := app(t, base, nil)
+		older := strings.Repeat("1", 40)
+		dev := startDev(t, reg.Host, older)
+		outputs := map[string]string{
+			"publish.json":   `{"image": "` + oldImage(reg.Host) + `"}`,
+			"gitops-pr.json": `{"changed": "true", "commit": "` + strings.Repeat("2", 40) + `", "branch": "gitship/dev", "merge-commit": ""}`,
+		}
+		if err := os.MkdirAll(filepath.Join(ws, ".gitship"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		for name, content := range outputs {
+			if err := os.WriteFile(filepath.Join(ws, ".gitship", name), []byte(content+"\n"), 0o644); err != nil {
+				t.Fatal(err)
+			}
+		}
+		subs := dev.subs("")
+		subs["COMMIT_SHA"], subs["BRANCH_NAME"] = sha, "main"
+		res, log := run(t, "cloudbuild.yaml", ws, subs,
+			[]string{"lint", "lint-outputs", "registry-token", "build", "validate", "publish", "deploy-dev"}, dev.env...)
+		if got := status(res); res.Status != "FAILURE" || got["verify-dev"] != "FAILURE" {
+			t.Fatalf("build %s, steps %v, want verify-dev FAILURE\n%s", res.Status, got, log)
+		}
+		if want := "no merge-commit in /workspace/.gitship/gitops-pr.json"; !strings.Contains(log, want) {
+			t.Errorf("the log lacks %q:\n%s", want, log)
+		}
+	})
+
 	// A build of another branch deploys nothing: deploy-dev, then
 	// kubeconfig-dev and verify-dev each say so and succeed, with no
 	// cluster to ask (the steps before them are skipped here: the first
