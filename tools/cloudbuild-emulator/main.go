@@ -28,8 +28,9 @@
 //     -load DIR=REF loads an OCI layout into the engine. Other images
 //     (gcr.io/cloud-builders/docker, gcloud, bash) are mapped to local
 //     stand-ins with -image FROM=TO, which must have what the step's
-//     script runs (the test's: busybox with a bash that runs its sh, a
-//     gcloud script printing a token, and this machine's docker CLI).
+//     script runs (the test's: busybox with this machine's bash and docker
+//     CLI, and a gcloud script that emulates print-access-token and
+//     clusters describe from the environment: cloudbuild/README.md).
 //   - Steps run on the host's network (-network), so a registry on this
 //     machine's loopback is reachable; Cloud Build's is the bridge network
 //     cloudbuild. -env KEY=VALUE adds to every step's environment what only
