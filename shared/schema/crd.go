@@ -296,3 +296,140 @@ func withoutDescriptions(doc []byte) []byte {
 	}
 	return out
 }
+
+// SchemasComplete reports whether the block-style
+// apiextensions.k8s.io/v1 CustomResourceDefinition doc has, by scanning
+// its lines, what FromCRD needs and the CRD's own schema does not require:
+// at least one version, an openAPIV3Schema for each served one, and no
+// $ref. It is false whenever it is unsure (flow style, anchors, v1beta1's
+// spec.validation, a served flag it cannot read). A CRD that is complete
+// and valid against the CustomResourceDefinition schema converts, so
+// validation may leave converting it until a resource of its kind is met.
+func SchemasComplete(doc []byte) bool {
+	if bytes.Contains(doc, []byte("$ref")) {
+		return false
+	}
+	const (
+		top = iota
+		inSpec
+		inVersions
+	)
+	state, specIndent, dash, keyIndent := top, -1, -1, -1
+	v1 := false
+	type version struct{ served, schema, servedSeen bool }
+	var versions []*version
+	var cur *version
+	schemaAt := -1 // indentation of the current version's "schema:" key
+	for line := range bytes.Lines(doc) {
+		text := strings.TrimRight(string(line), " \r\n")
+		body := strings.TrimLeft(text, " ")
+		if body == "" || body[0] == '#' || text == "---" {
+			continue
+		}
+		indent := len(text) - len(body)
+		if indent == 0 {
+			state = top
+			key, value, isKey := strings.Cut(body, ":")
+			if !isKey || strings.ContainsAny(key, " \"'{[-") || (value != "" && value[0] != ' ') {
+				return false
+			}
+			value = strings.TrimSpace(value)
+			switch key {
+			case "apiVersion":
+				v1 = value == "apiextensions.k8s.io/v1"
+			case "spec":
+				if value != "" || specIndent >= 0 {
+					return false
+				}
+				state = inSpec
+			}
+			continue
+		}
+		switch state {
+		case inSpec:
+			if specIndent < 0 {
+				specIndent = indent
+			}
+			if indent != specIndent {
+				continue
+			}
+			key, value, _ := strings.Cut(body, ":")
+			switch key {
+			case "validation", "version":
+				return false // v1beta1's
+			case "versions":
+				if strings.TrimSpace(value) != "" || dash >= 0 {
+					return false
+				}
+				state = inVersions
+			}
+		case inVersions:
+			if dash < 0 {
+				if !strings.HasPrefix(body, "- ") || indent < specIndent {
+					return false
+				}
+				dash, keyIndent = indent, indent+2
+			}
+			if indent < dash || (indent == dash && !strings.HasPrefix(body, "- ")) {
+				state = inSpec // the list ended: a key of spec
+				if indent != specIndent {
+					return false
+				}
+				if key, _, _ := strings.Cut(body, ":"); key == "validation" || key == "version" || key == "versions" {
+					return false
+				}
+				continue
+			}
+			if indent == dash { // "- key: value", a new version
+				cur = &version{}
+				versions = append(versions, cur)
+				schemaAt = -1
+				body, indent = body[2:], keyIndent
+				if strings.HasPrefix(body, " ") {
+					return false
+				}
+			}
+			if cur == nil {
+				return false
+			}
+			if schemaAt >= 0 && indent > schemaAt {
+				// The first level under schema: its one field.
+				if key, value, _ := strings.Cut(body, ":"); key == "openAPIV3Schema" && strings.TrimSpace(value) == "" {
+					cur.schema = true
+				}
+				schemaAt = -2 // deeper lines are the schema
+				continue
+			}
+			if indent != keyIndent {
+				continue
+			}
+			schemaAt = -1
+			key, value, isKey := strings.Cut(body, ":")
+			if !isKey || key == "<<" || strings.ContainsAny(body[:1], "&*!?{[") {
+				return false // a merge, an anchor, a tag, flow style: unsure
+			}
+			value = strings.TrimSpace(value)
+			switch key {
+			case "served":
+				if (value != "true" && value != "false") || cur.servedSeen {
+					return false
+				}
+				cur.served, cur.servedSeen = value == "true", true
+			case "schema":
+				if value != "" {
+					return false
+				}
+				schemaAt = keyIndent
+			}
+		}
+	}
+	if !v1 || len(versions) == 0 {
+		return false
+	}
+	for _, v := range versions {
+		if !v.servedSeen || (v.served && !v.schema) {
+			return false
+		}
+	}
+	return true
+}

@@ -283,3 +283,57 @@ func schemasOf(ss []CRDSchema) string {
 	}
 	return b.String()
 }
+
+// SchemasComplete is true only for CRDs that FromCRD converts, and true
+// for the plain ones, prometheus-operator's style among them.
+func TestSchemasComplete(t *testing.T) {
+	files, _ := filepath.Glob(filepath.Join("testdata", "crd", "*.yaml"))
+	for _, f := range files {
+		b, _ := os.ReadFile(f)
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			_, err := FromCRD(f, b, true)
+			if SchemasComplete(b) && err != nil {
+				t.Errorf("SchemasComplete() = true, but FromCRD: %v", err)
+			}
+		})
+	}
+	const head = "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: as.b.io\nspec:\n  group: b.io\n  names:\n    kind: A\n    plural: as\n  scope: Namespaced\n"
+	schema := "    schema:\n      openAPIV3Schema:\n        type: object\n        description: |\n          - name: v9\n            served: true\n"
+	tests := []struct {
+		name, doc string
+		want      bool
+	}{
+		{"one version", head + "  versions:\n  - name: v1\n    served: true\n    storage: true\n" + schema, true},
+		{"list indented", strings.ReplaceAll(head+"  versions:\n  - name: v1\n    served: true\n    storage: true\n"+schema, "\n  - ", "\n    - "), false}, // items' keys then at 6, the schema at 4: unsure
+		{"indented list", head + "  versions:\n    - name: v1\n      served: true\n      storage: true\n      schema:\n        openAPIV3Schema:\n          type: object\n", true},
+		{"served first", head + "  versions:\n  - served: true\n    name: v1\n    storage: true\n" + schema + "  - served: false\n    name: v0\n    storage: false\n", true},
+		{"served without schema", head + "  versions:\n  - name: v1\n    served: true\n    storage: true\n" + schema + "  - name: v2\n    served: true\n    storage: false\n", false},
+		{"unserved without schema", head + "  versions:\n  - name: v1\n    served: true\n    storage: true\n" + schema + "  - name: v0\n    served: false\n    storage: false\n", true},
+		{"no versions", head + "  versions: []\n", false},
+		{"served unread", head + "  versions:\n  - name: v1\n    served: yes\n" + schema, false},
+		{"served missing", head + "  versions:\n  - name: v1\n    storage: true\n" + schema, false},
+		{"ref", head + "  versions:\n  - name: v1\n    served: true\n" + schema + "        properties:\n          a: {$ref: '#/x'}\n", false},
+		{"v1beta1", strings.Replace(head, "/v1\n", "/v1beta1\n", 1) + "  version: v1\n  validation:\n    openAPIV3Schema:\n      type: object\n", false},
+		{"flow schema", head + "  versions:\n  - name: v1\n    served: true\n    schema: {openAPIV3Schema: {type: object}}\n", false},
+		{"null schema", head + "  versions:\n  - name: v1\n    served: true\n    schema:\n      openAPIV3Schema: null\n", false},
+		{"merge", head + "  versions:\n  - <<: *v\n    name: v1\n    served: true\n" + schema, false},
+		{"spec twice", head + "  versions:\n  - name: v1\n    served: true\n" + schema + "spec:\n  group: c.io\n", false},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := SchemasComplete([]byte(tt.doc)); got != tt.want {
+				t.Errorf("SchemasComplete() = %v, want %v\n%s", got, tt.want, tt.doc)
+			}
+			if tt.want {
+				if _, err := FromCRD(tt.name, []byte(tt.doc), true); err != nil {
+					t.Errorf("complete, but FromCRD: %v", err)
+				}
+			}
+		})
+	}
+	for _, f := range []string{"crd-prometheuses.yaml", "crd-servicemonitors.yaml"} {
+		if b, err := os.ReadFile(filepath.Join("testdata", "crd", f)); err == nil && !SchemasComplete(b) {
+			t.Errorf("%s: SchemasComplete() = false, want true", f)
+		}
+	}
+}

@@ -3,6 +3,7 @@ package validation
 import (
 	"context"
 	"fmt"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -53,13 +54,13 @@ func resources(t *testing.T, docs ...string) []render.Resource {
 }
 
 // TestRenderedCRDs: the CRDs among the resources (a chart's crds/) are
-// converted by the workers that check them, beside the other checks, and a
-// custom resource of their kind waits for its CRD wherever it is in the
-// order. The verdicts are those of converting every CRD up front: custom
-// resources judged by their CRD, the later of two definitions of a kind
-// wins, and a CRD that cannot be converted is invalid itself while its
-// custom resources have no schema, without failing the run (it is not
-// --crd input).
+// converted when a custom resource of their kind needs them, wherever it
+// is in the order, or when their own verdict does; a complete, valid CRD
+// that nothing uses is not converted at all. The verdicts are those of
+// converting every CRD up front: custom resources judged by their CRD,
+// the later of two definitions of a kind wins, and a CRD that cannot be
+// converted is invalid itself while its custom resources have no schema,
+// without failing the run (it is not --crd input).
 func TestRenderedCRDs(t *testing.T) {
 	noSchema := "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: gizmos.example.com\nspec:\n  group: example.com\n  names:\n    kind: Gizmo\n    plural: gizmos\n  scope: Namespaced\n  versions:\n    - name: v1\n      served: true\n      storage: true\n"
 	var docs []string
@@ -80,11 +81,14 @@ func TestRenderedCRDs(t *testing.T) {
 	}
 	docs = append(docs, noSchema,
 		crd("Twice", "size"),  // replaced by the next one:
-		crd("Twice", "color")) // spec: {color: red} is valid against it
+		crd("Twice", "color"), // spec: {color: red} is valid against it
+		crd("Unused", "size"))
 	rs := resources(t, docs...)
 
 	for run := range 3 { // the order of the workers varies from run to run
-		v, err := New(Options{Strict: true, Workers: 4})
+		// The cache shows which CRDs were converted: one file each.
+		cache := t.TempDir()
+		v, err := New(Options{Strict: true, Workers: 4, CRDCache: cache})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -114,6 +118,7 @@ func TestRenderedCRDs(t *testing.T) {
 			"CustomResourceDefinition/gizmos.example.com":   Invalid,
 			"CustomResourceDefinition/twices.example.com":   Valid,
 			"CustomResourceDefinition/twices.example.com#2": Valid,
+			"CustomResourceDefinition/unuseds.example.com":  Valid,
 		}
 		for i := range 8 {
 			want[fmt.Sprintf("Widget%d/ok", i)] = Valid
@@ -130,6 +135,12 @@ func TestRenderedCRDs(t *testing.T) {
 		}
 		if m := msgs["CustomResourceDefinition/gizmos.example.com"]; !strings.Contains(m, `version "v1": no openAPIV3Schema`) {
 			t.Errorf("run %d: the CRD without a schema says %q", run, m)
+		}
+		// Converted: the 8 Widgets and the later Twice, which resources
+		// use (Gizmo's fails: nothing to keep). Not the earlier Twice nor
+		// Unused: complete and valid, nothing needs them.
+		if files, _ := filepath.Glob(filepath.Join(cache, "crd", "*.json")); len(files) != 9 {
+			t.Errorf("run %d: %d CRDs converted, want 9", run, len(files))
 		}
 		if m := msgs["Widget3/bad"]; !strings.Contains(m, "spec.size") || !strings.Contains(m, "spec.color") {
 			t.Errorf("run %d: Widget3/bad says %q, want spec.size and spec.color", run, m)

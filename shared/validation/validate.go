@@ -192,20 +192,23 @@ func (v *Validator) AddCRD(name string, doc []byte) ([]schema.CRDSchema, error) 
 // results are in the order of rs. CRDs among rs are learnt first, so
 // custom resources rendered beside their definition validate.
 //
-// Each CRD among rs is converted by the worker that checks it (or by the
-// first worker to meet a custom resource of its kind, which the others
-// then wait for: store.convert), beside the other checks, rather than all
-// of them one after another before any check starts: an operator's CRDs
-// run to megabytes.
+// Each CRD among rs is converted when the first custom resource of its
+// kind is met (the other workers then wait for it: store.convert), or by
+// the worker that checks the CRD itself when its verdict needs the
+// conversion; not all of them one after another before any check starts:
+// an operator's CRDs run to megabytes, and a chart uses few of its kinds.
+// A CRD that is valid and complete (schema.SchemasComplete) converts, so
+// one whose kinds no resource uses is never converted.
 func (v *Validator) Validate(ctx context.Context, rs []render.Resource) ([]Result, error) {
 	crdErrs := map[int]error{}
 	lazy := map[int]*lazyCRD{}
+	complete := map[int]bool{}
 	for i, r := range rs {
 		if r.Err != nil || !schema.IsCRD(r.APIVersion, r.Kind) {
 			continue
 		}
 		if l, ok := v.store.addCRDLazily(r.Source, r.Data, false); ok {
-			lazy[i] = l
+			lazy[i], complete[i] = l, schema.SchemasComplete(r.Data)
 		} else if _, err := v.store.addCRD(r.Source, r.Data); err != nil {
 			crdErrs[i] = err
 		}
@@ -223,11 +226,21 @@ func (v *Validator) Validate(ctx context.Context, rs []render.Resource) ([]Resul
 			defer wg.Done()
 			for i := int(next.Add(1) - 1); i < len(rs) && ctx.Err() == nil; i = int(next.Add(1) - 1) {
 				err, failed := crdErrs[i]
-				if l := lazy[i]; l != nil {
+				l := lazy[i]
+				if l != nil && !complete[i] {
 					err = v.store.convertLazy(l)
 					failed = err != nil
 				}
 				results[i] = v.validate(rs[i])
+				if l != nil && complete[i] && results[i].Status() != Valid {
+					// Valid against the CustomResourceDefinition schema
+					// and complete (schema.SchemasComplete), a CRD
+					// converts: left until a resource of its kind needs
+					// it. Otherwise, what converting it says is part of
+					// its verdict.
+					err = v.store.convertLazy(l)
+					failed = err != nil
+				}
 				if failed {
 					for j := range results[i].Checks {
 						c := &results[i].Checks[j]
