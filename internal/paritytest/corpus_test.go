@@ -23,10 +23,11 @@ import (
 type module struct{ path, dir string }
 
 const (
-	podinfo    = "github.com/stefanprodan/podinfo"
-	promCharts = "github.com/prometheus-community/helm-charts"
-	grafana    = "github.com/grafana-community/helm-charts"
-	bitnami    = "github.com/bitnami/charts"
+	podinfo     = "github.com/stefanprodan/podinfo"
+	promCharts  = "github.com/prometheus-community/helm-charts"
+	grafana     = "github.com/grafana-community/helm-charts"
+	bitnami     = "github.com/bitnami/charts"
+	kubeconform = "github.com/yannh/kubeconform"
 )
 
 // realCase is one input of the corpus of real third-party charts and
@@ -39,6 +40,8 @@ type realCase struct {
 	deps []module // vendored into charts/<base name>
 	// underRace keeps a kube-prometheus-stack case under -race (raceEnabled).
 	underRace bool
+	// exclude are files of the directory not copied.
+	exclude []string
 }
 
 var kpsDeps = []module{
@@ -79,6 +82,10 @@ var realCorpus = []realCase{
 	kps([]string{"ci/05-ingress-and-gateway-routes-values.yaml"}, "crds.enabled=false"),
 	kps([]string{"ci/06-upgrade-crds-values.yaml"}),
 	withRace(kps([]string{mistakes("kube-prometheus-stack")}, "crds.enabled=false")),
+	// kubeconform's own fixtures, each file a stream (the older corpus,
+	// TestSameVerdictsAsKubeconform, compares copies of them). Not
+	// valid_large.yaml: 10 MB of valid Deployments, a benchmark's input.
+	{input: input{kind: "manifests", path: "kubeconform/fixtures"}, from: module{kubeconform, "fixtures"}, exclude: []string{"valid_large.yaml"}},
 	// Equivalents of argocd-example-apps and flux2-kustomize-helm-example,
 	// written here in their shapes (testdata/equivalents/README.md): the
 	// module proxy does not serve those repositories.
@@ -146,7 +153,7 @@ func (c *realCase) setUp(t *testing.T, root string, copied map[string]string) {
 		return
 	}
 	dst := filepath.Join(root, filepath.FromSlash(c.path))
-	if err := copyTree(filepath.Join(moduleDir(t, c.from.path), filepath.FromSlash(c.from.dir)), dst); err != nil {
+	if err := copyTree(filepath.Join(moduleDir(t, c.from.path), filepath.FromSlash(c.from.dir)), dst, c.exclude...); err != nil {
 		t.Fatal(err)
 	}
 	for _, d := range c.deps {
@@ -353,11 +360,21 @@ func crdSet(t *testing.T, streams []stream, files []string) string {
 	return fmt.Sprintf("%x", h.Sum(nil))[:12]
 }
 
-// byResource groups verdicts by kind/name.
+// byResource groups verdicts by kind/name. Unreadable documents are
+// grouped together: what each tool reads of a document it cannot read
+// (a kind without an apiVersion, say) differs. kubeconform names a
+// resource with metadata.generateName "NAME{{ generateName }}"; gitship
+// leaves its name empty, as the API server does until it makes one.
 func byResource(vs []verdict) map[string][]verdict {
 	out := map[string][]verdict{}
 	for _, v := range vs {
 		key := v.kind + "/" + v.name
+		if strings.HasSuffix(v.name, "{{ generateName }}") {
+			key = v.kind + "/"
+		}
+		if v.status == "error" {
+			key = "(unreadable documents)"
+		}
 		out[key] = append(out[key], v)
 	}
 	return out

@@ -8,6 +8,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"slices"
 	"sync"
 	"testing"
 
@@ -63,8 +64,9 @@ func lookupModule(module string) (string, error) {
 }
 
 // copyTree copies the directory src to dst, writable (the module cache's
-// files are read-only), keeping regular files and directories.
-func copyTree(src, dst string) error {
+// files are read-only), keeping regular files and directories but those
+// named in exclude.
+func copyTree(src, dst string, exclude ...string) error {
 	return filepath.WalkDir(src, func(p string, d fs.DirEntry, err error) error {
 		if err != nil {
 			return err
@@ -77,7 +79,7 @@ func copyTree(src, dst string) error {
 		if d.IsDir() {
 			return os.MkdirAll(target, 0o755)
 		}
-		if !d.Type().IsRegular() {
+		if !d.Type().IsRegular() || slices.Contains(exclude, d.Name()) {
 			return nil
 		}
 		data, err := os.ReadFile(p)
