@@ -1,6 +1,7 @@
 package pipelines_test
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -74,6 +75,12 @@ type actRun struct {
 	registry string // host:port of the app's registry
 	gitops   string // the GitOps repository on disk
 	github   *forgetest.GitHub
+	// merges are the merge commits the test made on the GitOps
+	// repository's main, by pull request number.
+	merges *merges
+	// cluster is what the test played on the API server (with
+	// actSetup.cluster).
+	cluster *clusterPlay
 }
 
 // actSetup is what a run starts from.
@@ -88,6 +95,10 @@ type actSetup struct {
 	// prepare, when set, changes the checkout's directory (after the
 	// commit) before act runs in it.
 	prepare func(t *testing.T, dir string)
+	// cluster starts a real API server for the deploy jobs' verify
+	// steps (secret KUBECONFIG) and the application's health endpoints
+	// (var APP_URL), and plays Flux and the kubelet on it.
+	cluster bool
 }
 
 func runWorkflow(t *testing.T, s actSetup) actRun {
@@ -118,7 +129,7 @@ func runWorkflow(t *testing.T, s actSetup) actRun {
 	bare := gittest.Bare(t, map[string]string{"README.md": "# cluster state\n"}, "main")
 	srv := gittest.Serve(t, filepath.Dir(bare), gittest.HTTPOptions{Token: gitopsToken})
 	gh := forgetest.NewGitHub(t, forgetest.GitHubConfig{Owner: "acme", Repo: "gitops", Token: gitopsToken, AllowAutoMerge: true})
-	review(t, gh)
+	merged := review(t, gh, bare)
 
 	vars := map[string]string{
 		"REGISTRY":      reg.Host,
@@ -126,6 +137,19 @@ func runWorkflow(t *testing.T, s actSetup) actRun {
 		"GO_IMAGE":      goImage,
 		"RUNTIME_IMAGE": enginetest.BaseImage(t, host),
 		"GITHUB_API":    gh.URL(),
+	}
+	secrets := map[string]string{"GITHUB_TOKEN": registryPassword, "GITOPS_TOKEN": gitopsToken}
+	masked := []string{registryPassword, gitopsToken}
+	var cluster *clusterPlay
+	if s.cluster {
+		cluster = playCluster(t, bare)
+		kubeconfig, err := os.ReadFile(cluster.c.ReadOnlyKubeconfig)
+		if err != nil {
+			t.Fatal(err)
+		}
+		secrets["KUBECONFIG"] = string(kubeconfig)
+		masked = append(masked, cluster.c.ReadOnly.BearerToken)
+		vars["APP_URL"] = cluster.app.URL
 	}
 	for k, v := range s.vars {
 		vars[k] = v
@@ -136,22 +160,38 @@ func runWorkflow(t *testing.T, s actSetup) actRun {
 		JobImage: jobImage, EngineHost: host,
 		Actions: map[string]string{"gitship/gitship@v0": actions},
 		Vars:    vars,
-		Secrets: map[string]string{"GITHUB_TOKEN": registryPassword, "GITOPS_TOKEN": gitopsToken},
+		Secrets: secrets,
 		Actor:   registryUser,
 	})
 	t.Logf("act exited %d after %s:\n%s", res.Code, time.Since(start).Round(time.Second), res.Output)
-	for _, secret := range []string{registryPassword, gitopsToken} {
-		if strings.Contains(res.Output, secret) {
+	for _, secret := range masked {
+		if secret != "" && strings.Contains(res.Output, secret) {
 			t.Errorf("a secret reached act's log unmasked")
 		}
 	}
-	return actRun{Result: res, sha: sha, registry: reg.Host, gitops: bare, github: gh}
+	return actRun{Result: res, sha: sha, registry: reg.Host, gitops: bare, github: gh, merges: merged, cluster: cluster}
+}
+
+// merges are the merge commits review made, by pull request number.
+type merges struct {
+	mu     sync.Mutex
+	commit map[int]string
+}
+
+func (m *merges) get(n int) string {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.commit[n]
 }
 
 // review merges each pull request on gh once gitops-pr has set it up
 // (its label, and for production its reviewers and auto-merge), as the
-// reviewers of the GitOps repository would, until the test ends.
-func review(t *testing.T, gh *forgetest.GitHub) {
+// reviewers of the GitOps repository would, until the test ends: a merge
+// commit of the pull request's branch on main in repo, the GitOps
+// repository, which the API fake then reports as the pull request's
+// merge_commit_sha.
+func review(t *testing.T, gh *forgetest.GitHub, repo string) *merges {
+	m := &merges{commit: map[int]string{}}
 	done := make(chan struct{})
 	stopped := make(chan struct{})
 	t.Cleanup(func() { close(done); <-stopped })
@@ -165,21 +205,73 @@ func review(t *testing.T, gh *forgetest.GitHub) {
 			}
 			for _, pr := range gh.PRs() {
 				ready := len(pr.Labels) > 0 && (!slices.Contains(pr.Labels, "production") || pr.AutoMerge != "" && len(pr.TeamReviewers) > 0)
-				if pr.State == "open" && ready {
-					gh.Merge(pr.Number)
+				if pr.State != "open" || !ready || m.get(pr.Number) != "" {
+					continue
+				}
+				sha, err := mergeBranch(repo, pr.Head, pr.Base, fmt.Sprintf("Merge pull request #%d from acme/%s", pr.Number, pr.Head))
+				if err != nil {
+					t.Errorf("merge pull request %d: %v", pr.Number, err)
+					continue
+				}
+				m.mu.Lock()
+				m.commit[pr.Number] = sha
+				m.mu.Unlock()
+				if err := gh.MergeAs(pr.Number, sha); err != nil {
+					t.Errorf("merge pull request %d: %v", pr.Number, err)
 				}
 			}
 		}
 	}()
+	return m
+}
+
+// mergeBranch merges branch into base in the bare repository repo as
+// GitHub's merge button does (a merge commit, the base its first parent)
+// and returns the commit.
+func mergeBranch(repo, branch, base, message string) (string, error) {
+	oldBase, err := git(repo, "rev-parse", "--verify", "refs/heads/"+base)
+	if err != nil {
+		return "", err
+	}
+	head, err := git(repo, "rev-parse", "--verify", "refs/heads/"+branch)
+	if err != nil {
+		return "", err
+	}
+	tree, err := git(repo, "merge-tree", "--write-tree", oldBase, head)
+	if err != nil {
+		return "", fmt.Errorf("%s does not merge into %s: %w", branch, base, err)
+	}
+	commit, err := git(repo, "commit-tree", "-p", oldBase, "-p", head, "-m", message, strings.Fields(tree)[0])
+	if err != nil {
+		return "", err
+	}
+	if _, err := git(repo, "update-ref", "refs/heads/"+base, commit, oldBase); err != nil {
+		return "", err
+	}
+	return commit, nil
+}
+
+// git runs git in dir as gittest does and returns its output, trimmed.
+// Unlike gittest.Git it does not fail a test: goroutines use it.
+func git(dir string, args ...string) (string, error) {
+	cmd := gittest.Command(dir, args...)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	out, err := cmd.Output()
+	if err != nil {
+		return "", fmt.Errorf("git %s: %w: %s", strings.Join(args, " "), err, strings.TrimSpace(stderr.String()))
+	}
+	return strings.TrimSpace(string(out)), nil
 }
 
 // TestExampleUnderAct runs github-deploy.yml (its act variant, made from
 // it by actVariant) under act with the real step images: lint, build
 // (with the tests in a container), validate and publish in job build,
-// then gitops-pr in job dev with the image build published, passed as
-// the build job's output.
+// then in each deploy job gitops-pr with the image build published,
+// passed as the build job's output, and verify against a real API server
+// on which the test plays Flux and the kubelet.
 func TestExampleUnderAct(t *testing.T) {
-	run := runWorkflow(t, actSetup{workflow: "github-deploy.act.yml"})
+	run := runWorkflow(t, actSetup{workflow: "github-deploy.act.yml", cluster: true})
 	if run.Code != 0 {
 		t.Fatalf("act exited %d, want 0 (every job green)", run.Code)
 	}
@@ -201,7 +293,6 @@ func TestExampleUnderAct(t *testing.T) {
 
 	// gitops-pr committed to the GitOps repository's main branch, with
 	// the image the build job published: needs.build.outputs.image.
-	head := gittest.Head(t, run.gitops, "main")
 	files := gittest.Files(t, run.gitops, "main")
 	pinned := false
 	for name, content := range files {
@@ -213,10 +304,16 @@ func TestExampleUnderAct(t *testing.T) {
 	if !pinned {
 		t.Errorf("no file of the GitOps repository pins %s, the published image; files: %v", image, keys(files))
 	}
-	// The dev job's last step read gitops-pr's outputs.
-	if want := "dev is at " + head + " (changed true)"; !strings.Contains(run.Output, want) {
-		t.Errorf("act's log has no %q", want)
+	// The dev job's step after gitops-pr read its outputs: its direct
+	// commit.
+	m := regexp.MustCompile(`dev is at ([0-9a-f]{40}) \(changed true\)`).FindStringSubmatch(run.Output)
+	if m == nil {
+		t.Fatalf("act's log has no %q", "dev is at COMMIT (changed true)")
 	}
+	// The commit each environment's gitops-pr made on main: dev's own,
+	// then the merge commits of staging's and production's pull requests.
+	commits := map[string]string{"dev": m[1]}
+
 	// staging and production: a pull request each, on GitHub's API (the
 	// fake), from a branch pushed to the GitOps repository with the
 	// published image, merged while the job waited.
@@ -233,6 +330,10 @@ func TestExampleUnderAct(t *testing.T) {
 		if !pr.Merged || pr.Base != "main" || pr.Head != "gitship/hello/"+env {
 			t.Errorf("pull request %d: merged %t, %s <- %s; want merged, main <- gitship/hello/%s", pr.Number, pr.Merged, pr.Base, pr.Head, env)
 		}
+		commits[env] = run.merges.get(pr.Number)
+		if pr.MergeCommit != commits[env] || commits[env] == "" {
+			t.Errorf("pull request %d: merge commit %q, want %q, the one the test made", pr.Number, pr.MergeCommit, commits[env])
+		}
 		pinned := false
 		for _, content := range gittest.Files(t, run.gitops, pr.Head) {
 			pinned = pinned || strings.Contains(content, image)
@@ -243,7 +344,7 @@ func TestExampleUnderAct(t *testing.T) {
 		if want := "Merged: " + pr.HTMLURL; !strings.Contains(run.Output, want) {
 			t.Errorf("act's log has no %q: job %s did not wait for the merge", want, env)
 		}
-		// staging's last step reads gitops-pr's pr-url output.
+		// staging's step after gitops-pr reads its pr-url output.
 		if want := "merged " + pr.HTMLURL; env == "staging" && !strings.Contains(run.Output, want) {
 			t.Errorf("act's log has no %q", want)
 		}
@@ -251,6 +352,102 @@ func TestExampleUnderAct(t *testing.T) {
 			t.Errorf("production's pull request: auto-merge %q, team reviewers %q; want on, [sre]", pr.AutoMerge, pr.TeamReviewers)
 		}
 	}
+	// main's history: what the jobs did, in their order, on the commit
+	// the GitOps repository started from.
+	history := strings.Fields(gittest.Git(t, run.gitops, "log", "--first-parent", "--format=%H", "main"))
+	if want := []string{commits["production"], commits["staging"], commits["dev"]}; len(history) != 4 || !slices.Equal(history[:3], want) {
+		t.Errorf("main's first-parent history is %q, want %q and the initial commit", history, want)
+	}
+
+	// verify, the last step of each deploy job, waited until the
+	// environment ran that commit (the test, as Flux, applied it and
+	// rolled out the image its manifests pin) and the health URL
+	// answered, then reported it.
+	for _, env := range envs {
+		applied, rolled := run.cluster.appliedTo(env)
+		if applied != commits[env] || rolled != image {
+			t.Errorf("%s: the test applied %s with %s, want %s with %s", env, applied, rolled, commits[env], image)
+		}
+		step, ok := stepLog(run.Output, env, "Main gitship/gitship/steps/verify@v0")
+		if !ok {
+			t.Errorf("job %s: act's log has no verify step", env)
+			continue
+		}
+		if got := step.outputs["revision"]; got != commits[env] {
+			t.Errorf("job %s: verify's output revision = %q, want %s, gitops-pr's merge-commit", env, got, commits[env])
+		}
+		for _, out := range []string{"duration", "probe-latency-p50"} {
+			if d, err := time.ParseDuration(step.outputs[out]); err != nil || d < 0 {
+				t.Errorf("job %s: verify's output %s = %q, want a duration", env, out, step.outputs[out])
+			}
+		}
+		if _, err := time.Parse(time.RFC3339, step.outputs["ready-at"]); err != nil {
+			t.Errorf("job %s: verify's output ready-at = %q, want an RFC 3339 time", env, step.outputs["ready-at"])
+		}
+		for _, want := range []string{"### Verify", "Revision `" + commits[env] + "`",
+			"| Kustomization flux-system/" + env + " | Ready at main@sha1:" + commits[env] + " |",
+			"| Deployment hello-" + env + "/hello | rolled out, 1 of 1 replicas available, running " + desc.Digest.Hex[:12] + " |",
+			fmt.Sprintf("/hello.%s.acme.example/healthz | ok | %d | %d |", env, appFailures+3, appFailures)} {
+			if !strings.Contains(step.summary, want) {
+				t.Errorf("job %s: verify's job summary has no %q:\n%s", env, want, step.summary)
+			}
+		}
+		// The application's server failed the first probes: verify
+		// probed again until it had its successes in a row (3).
+		path := "/hello." + env + ".acme.example/healthz"
+		if n := run.cluster.probesOf(path); n != appFailures+3 {
+			t.Errorf("job %s: %d probes of %s, want %d (%d answered 503, then 3 right in a row)", env, n, path, appFailures+3, appFailures)
+		}
+	}
+}
+
+// actStep is what act logged for one step of a job.
+type actStep struct {
+	// outputs are the step outputs act set (::set-output:: NAME=VALUE).
+	outputs map[string]string
+	// summary is the Markdown the step wrote to GITHUB_STEP_SUMMARY.
+	summary string
+}
+
+// actLine is a line of act's log: [WORKFLOW/JOB] MESSAGE, or a
+// continuation of the message before it.
+var actLine = regexp.MustCompile(`^\[[^/\]]+/(\S+)\s*\] (.*)$`)
+
+// stepLog finds, in act's log, the step of job that act announces as
+// "⭐ Run STEP" and reads what it logged: the outputs it set and its job
+// summary.
+func stepLog(log, job, step string) (actStep, bool) {
+	s := actStep{outputs: map[string]string{}}
+	found, in, inSummary := false, false, false
+	var summary strings.Builder
+	for _, line := range strings.Split(log, "\n") {
+		m := actLine.FindStringSubmatch(line)
+		if m == nil {
+			if in && inSummary {
+				summary.WriteString(line + "\n")
+			}
+			continue
+		}
+		if m[1] != job {
+			continue
+		}
+		msg := strings.TrimSpace(m[2])
+		inSummary = false
+		switch {
+		case strings.HasPrefix(msg, "⭐ Run "):
+			in = msg == "⭐ Run "+step
+			found = found || in
+		case !in:
+		case strings.HasPrefix(msg, "⚙  ::set-output:: "):
+			k, v, _ := strings.Cut(strings.TrimPrefix(msg, "⚙  ::set-output:: "), "=")
+			s.outputs[k] = v
+		case strings.HasPrefix(msg, "⚙  Summary - "):
+			inSummary = true
+			summary.WriteString(strings.TrimPrefix(msg, "⚙  Summary - ") + "\n")
+		}
+	}
+	s.summary = summary.String()
+	return s, found
 }
 
 // TestExampleUnderActLintFails plants a duplicate key in a values file:

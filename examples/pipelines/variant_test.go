@@ -95,6 +95,10 @@ func actVariant(src []byte) ([]byte, error) {
 					if scalar(with, "timeout") != "" {
 						set(with, "timeout", "3m")
 					}
+					// The test's server answers at once: probes every
+					// 500ms (the back-off doubles it after a wrong
+					// answer), not every 2s, keep the run short.
+					set(with, "probe-interval", "500ms")
 				}
 			default:
 				return nil, fmt.Errorf("github-deploy.yml: job %s uses %s, which the act variant has no rule for (examples/pipelines/variant_test.go)", job, uses)
@@ -321,7 +325,7 @@ func TestActVariantRules(t *testing.T) {
 		name: "verify",
 		steps: "      - uses: gitship/gitship/steps/verify@v0\n        with:\n          timeout: 15m\n" +
 			"          url: |\n            https://hello.dev.acme.example/healthz\n            https://api.dev.acme.example/ready\n",
-		want: []string{"timeout: 3m", "${{ vars.APP_URL }}/hello.dev.acme.example/healthz\n", "${{ vars.APP_URL }}/api.dev.acme.example/ready\n"},
+		want: []string{"timeout: 3m", "probe-interval: 500ms", "${{ vars.APP_URL }}/hello.dev.acme.example/healthz\n", "${{ vars.APP_URL }}/api.dev.acme.example/ready\n"},
 		not:  []string{"https://"},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
