@@ -353,3 +353,40 @@ func payloads(t *testing.T, out string) string {
 	}
 	return b.String()
 }
+
+// The key given as the PEM itself, from a CI secret variable, on GitHub:
+// the image is signed, and no line of the key reaches the log but in the
+// mask commands GitHub reads.
+func TestSigningKeyInline(t *testing.T) {
+	reg := registrytest.Start(t, registrytest.Options{})
+	ws, _ := steptest.Checkout(t, steptest.Repo{Files: map[string]string{"README.md": "app\n"}, Remote: origin})
+	keyPair(t, ws)
+	want := layout(t, filepath.Join(ws, "img"), nil)
+	pem, err := os.ReadFile(filepath.Join(ws, "cosign.key"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	os.Remove(filepath.Join(ws, "cosign.key"))
+	env := steptest.CIEnv("github", ws, t.TempDir())
+	env["INPUT_SIGNING-KEY"] = string(pem)
+	env["INPUT_SIGNING-KEY-PASSWORD"] = "pw"
+	res := steptest.Run(t, binary, ws, env, "--image", "oci:img", "--repository", reg.Host+"/shop", "--insecure")
+	mustSucceed(t, res)
+	var log []string
+	for _, l := range strings.Split(res.Stdout+res.Stderr, "\n") {
+		if !strings.HasPrefix(l, "::add-mask::") {
+			log = append(log, l)
+		}
+	}
+	for _, line := range strings.Split(string(pem), "\n") {
+		if len(line) > 8 && !strings.HasPrefix(line, "-----") {
+			if !strings.Contains(res.Stdout, "::add-mask::"+line) {
+				t.Errorf("key line %q is not masked", line)
+			}
+			if strings.Contains(strings.Join(log, "\n"), line) {
+				t.Errorf("key line %q reached the log", line)
+			}
+		}
+	}
+	mustCosign(t, ws, "verify", "--key", "cosign.pub", "--insecure-ignore-tlog", reg.Host+"/shop@"+want.String())
+}
