@@ -390,3 +390,33 @@ func TestSigningKeyInline(t *testing.T) {
 	}
 	mustCosign(t, ws, "verify", "--key", "cosign.pub", "--insecure-ignore-tlog", reg.Host+"/shop@"+want.String())
 }
+
+// A promotion that asks nothing of signatures is not failed by a source
+// registry that refuses to show them (403 for the .sig tag): the image is
+// promoted and the output says the signatures were not copied. With
+// --require-signature the same registry fails the promotion.
+func TestPromoteSignaturesHidden(t *testing.T) {
+	staging := registrytest.Start(t, registrytest.Options{})
+	hiding := registrytest.NewProxy(t, staging, registrytest.Faults{Rate: 1, Status: http.StatusForbidden,
+		Match: func(r *http.Request) bool { return registrytest.Request(r, "GET", ".sig") }})
+	prod := registrytest.Start(t, registrytest.Options{})
+	ws, sha := steptest.Checkout(t, steptest.Repo{Files: map[string]string{"README.md": "app\n"}, Remote: origin})
+	keyPair(t, ws)
+	want := layout(t, filepath.Join(ws, "img"), nil)
+	mustSucceed(t, steptest.Run(t, binary, ws, map[string]string{"GITSHIP_SIGNING_KEY_PASSWORD": "pw"},
+		"--image", "oci:img", "--repository", staging.Host+"/shop", "--insecure", "--signing-key", "cosign.key"))
+
+	res := steptest.Run(t, binary, ws, nil, "--promote-from", hiding.Host+"/shop:"+sha, "--repository", prod.Host+"/shop", "--insecure")
+	mustSucceed(t, res)
+	if !strings.Contains(res.Stdout, "Signatures and attestations not copied: read "+hiding.Host+"/shop:sha256-") {
+		t.Errorf("stdout does not say the signatures were not copied:\n%s", res.Stdout)
+	}
+	if got := registrytest.Digest(t, prod.Host+"/shop:"+sha); got != want.String() {
+		t.Errorf("promoted %q, want %s", got, want)
+	}
+	res = steptest.Run(t, binary, ws, nil, "--promote-from", hiding.Host+"/shop:"+sha, "--repository", prod.Host+"/verified", "--insecure",
+		"--require-signature", "key=cosign.pub")
+	if res.Code == 0 || registrytest.Digest(t, prod.Host+"/verified:"+sha) != "" {
+		t.Errorf("--require-signature through a registry hiding the signature: exit %d\n%s", res.Code, res.Stderr)
+	}
+}

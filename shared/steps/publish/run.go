@@ -87,7 +87,7 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 			if res, err = c.Promote(ctx, d, repo, tags, require); err != nil {
 				return err
 			}
-			sig, sigErr = sc.afterPromotion(ctx, d, repo.Digest(res.Digest.String()), found)
+			sig, sigErr = sc.afterPromotion(ctx, d, repo.Digest(res.Digest.String()), found, r)
 			return nil
 		})
 		if err != nil {

@@ -134,10 +134,17 @@ func (sc *supplyChain) verifyPromotion(ctx context.Context, src name.Reference, 
 
 // afterPromotion copies src's signatures and attestations to dst and,
 // when a key is given (and src was verified), signs dst too.
-func (sc *supplyChain) afterPromotion(ctx context.Context, src, dst name.Digest, found *signing.Found) (signed, error) {
+func (sc *supplyChain) afterPromotion(ctx context.Context, src, dst name.Digest, found *signing.Found, r *step.Run) (signed, error) {
 	var out signed
 	ws, err := sc.client.Copy(ctx, src, dst)
-	if err != nil {
+	switch {
+	case err != nil && found == nil:
+		// Nothing was asked of the signatures: a registry that will not
+		// show them (a 403 for a tag it does not have) does not fail a
+		// promotion that worked before signing existed.
+		fmt.Fprintf(r.Stdout, "Signatures and attestations not copied: %v\n", err)
+		ws = nil
+	case err != nil:
 		return out, fmt.Errorf("the image is promoted, its signatures not: %w: %w", err, step.ErrCheckFailed)
 	}
 	var atts []string
