@@ -1,14 +1,17 @@
 package main
 
-// The dev cluster that cloudbuild.yaml's kubeconfig-dev and verify-dev
-// steps talk to: a real kube-apiserver and etcd on loopback
-// (internal/kubetest), reached by the steps' containers on the host's
-// network. The gcloud stand-in answers `gcloud container clusters
-// describe` with its endpoint and CA and `gcloud auth print-access-token`
-// with the token of the read-only service account of
+// The clusters that cloudbuild.yaml's kubeconfig-dev and verify-dev
+// steps, and the gates of deploy-staging.yaml and deploy-production.yaml
+// (kubeconfig-dev and verify-dev, kubeconfig-staging and verify-staging),
+// talk to: a real kube-apiserver and etcd on loopback (internal/kubetest),
+// reached by the steps' containers on the host's network, one namespace
+// standing for each environment. The gcloud stand-in answers `gcloud
+// container clusters describe` with its endpoint and CA and `gcloud auth
+// print-access-token` with the token of the read-only service account of
 // docs/verify-rbac.yaml, so verify reads the cluster as a build's service
 // account with that RBAC would. No controller runs: playFlux plays Flux's
-// kustomize-controller and the kubelet.
+// kustomize-controller and the kubelet, runs the Deployment controller
+// and the kubelet of a finished rollout.
 
 import (
 	"context"
@@ -30,18 +33,20 @@ import (
 	"github.com/gitship/gitship/internal/kubetest"
 )
 
-// devCluster is one namespace of the test cluster standing for dev: the
-// Flux Kustomization "dev" and the Deployment "app" in it.
-type devCluster struct {
-	c  *kubetest.Cluster
-	ns string
+// envCluster is one namespace of the test cluster standing for an
+// environment, name (dev, staging): the Flux Kustomization named after it
+// and the Deployment "app" in it.
+type envCluster struct {
+	c    *kubetest.Cluster
+	name string
+	ns   string
 	// env is the gcloud stand-in's environment (Build.Env) for this
 	// cluster.
 	env []string
 }
 
-// oldImage is what dev ran before the build: another digest of the
-// repository publish pushes to.
+// oldImage is what an environment ran before the build: another digest
+// of the repository publish pushes to.
 func oldImage(registry string) string {
 	return registry + "/acme/apps/app@sha256:" + strings.Repeat("0", 64)
 }
@@ -49,33 +54,53 @@ func oldImage(registry string) string {
 // startDev makes dev as it is before the build: the Kustomization Ready at
 // the GitOps repository's revision from, the Deployment rolled out with
 // an older image.
-func startDev(t *testing.T, registry, from string) *devCluster {
+func startDev(t *testing.T, registry, from string) *envCluster {
+	t.Helper()
+	return startEnv(t, registry, "dev", from)
+}
+
+// startEnv makes the environment name as startDev makes dev.
+func startEnv(t *testing.T, registry, name, from string) *envCluster {
 	t.Helper()
 	c := kubetest.Start(t)
 	kubetest.InstallCRDs(t, c)
 	ns := c.Namespace(t)
-	ks := kubetest.Create(t, c, ns, kubetest.Kustomization("dev"))
-	ctx := context.Background()
-	if _, err := kubetest.PatchStatus(ctx, c, kubetest.KustomizationGVR, ns, "dev", fluxApplied(ks.GetGeneration(), from)); err != nil {
+	ks := kubetest.Create(t, c, ns, kubetest.Kustomization(name))
+	if _, err := kubetest.PatchStatus(context.Background(), c, kubetest.KustomizationGVR, ns, name, fluxApplied(ks.GetGeneration(), from)); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := kubetest.RollOut(ctx, c, ns, kubetest.Workload{Name: "app", Image: oldImage(registry)}); err != nil {
-		t.Fatal(err)
-	}
-	if _, err := kubetest.RolloutComplete(ctx, c, ns, "app"); err != nil {
-		t.Fatal(err)
-	}
-	return &devCluster{c: c, ns: ns, env: []string{
+	e := &envCluster{c: c, name: name, ns: ns, env: []string{
 		"CLOUDBUILD_EMULATOR_GKE_ENDPOINT=" + strings.TrimPrefix(c.Server, "https://"),
 		"CLOUDBUILD_EMULATOR_GKE_CA=" + base64.StdEncoding.EncodeToString(c.CA),
 		"CLOUDBUILD_EMULATOR_ACCESS_TOKEN=" + c.ReadOnly.BearerToken,
 	}}
+	e.runs(t, oldImage(registry))
+	return e
 }
 
-// subs are cloudbuild.yaml's substitutions naming what verify-dev waits
-// for, and url the endpoint it probes.
-func (d *devCluster) subs(url string) map[string]string {
-	return map[string]string{"_DEV_KUSTOMIZATION": d.ns + "/dev", "_DEV_WORKLOAD": d.ns + "/Deployment/app", "_DEV_URL": url}
+// runs plays the Deployment controller and the kubelet for a rollout of
+// image that has finished: the Deployment "app" runs it, its pods running
+// and ready with the image as their image ID.
+func (e *envCluster) runs(t *testing.T, image string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := kubetest.RollOut(ctx, e.c, e.ns, kubetest.Workload{Name: "app", Image: image}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := kubetest.RolloutComplete(ctx, e.c, e.ns, "app"); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// subs are the substitutions naming what verify waits for in this
+// environment, _<NAME>_KUSTOMIZATION, _<NAME>_WORKLOAD and _<NAME>_URL
+// (url: the endpoint it probes, empty for none): cloudbuild.yaml's
+// verify-dev reads dev's, the gate of deploy-staging.yaml (verify-dev)
+// dev's workload and URL, deploy-production.yaml's (verify-staging)
+// staging's.
+func (e *envCluster) subs(url string) map[string]string {
+	p := "_" + strings.ToUpper(e.name) + "_"
+	return map[string]string{p + "KUSTOMIZATION": e.ns + "/" + e.name, p + "WORKLOAD": e.ns + "/Deployment/app", p + "URL": url}
 }
 
 // fluxApplied is a Kustomization's status as kustomize-controller writes
@@ -101,7 +126,7 @@ func fluxApplied(generation int64, commit string) map[string]any {
 // pods as pods says (none: running the image), completes the rollout when
 // the pods run, and reports the Kustomization Ready at that commit. A
 // write that fails fails the test.
-func (d *devCluster) playFlux(t *testing.T, ws, gitops, from string, pods []kubetest.Pod) {
+func (d *envCluster) playFlux(t *testing.T, ws, gitops, from string, pods []kubetest.Pod) {
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	t.Cleanup(func() { cancel(); <-done })
@@ -145,11 +170,11 @@ func (d *devCluster) playFlux(t *testing.T, ws, gitops, from string, pods []kube
 					return err
 				}
 			}
-			ks, err := d.c.Dynamic.Resource(kubetest.KustomizationGVR).Namespace(d.ns).Get(ctx, "dev", metav1.GetOptions{})
+			ks, err := d.c.Dynamic.Resource(kubetest.KustomizationGVR).Namespace(d.ns).Get(ctx, d.name, metav1.GetOptions{})
 			if err != nil {
 				return err
 			}
-			_, err = kubetest.PatchStatus(ctx, d.c, kubetest.KustomizationGVR, d.ns, "dev", fluxApplied(ks.GetGeneration(), commit))
+			_, err = kubetest.PatchStatus(ctx, d.c, kubetest.KustomizationGVR, d.ns, d.name, fluxApplied(ks.GetGeneration(), commit))
 			return err
 		}()
 		if err != nil && ctx.Err() == nil {

@@ -12,6 +12,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -314,7 +315,11 @@ func app(t *testing.T, base string, extra map[string]string) (dir, sha string) {
 // runs publish's digest, then probing an endpoint that fails twice); the
 // same two steps red when the new pods cannot pull the image; then
 // deploy-staging.yaml and deploy-production.yaml for the same commit
-// (resolve by the commit, gitops-pr pushing the environment's branch);
+// (resolve by the commit; the gate, kubeconfig-<previous> and
+// verify-<previous>, finding the previous environment's Deployment on the
+// digest; gitops-pr pushing the environment's branch), deploy-production
+// first refused at its gate while staging still runs an older image, with
+// no branch pushed;
 // cloudbuild.yaml with a lint error in the checkout, which fails the build
 // at lint-outputs before anything is built; and a branch's build, which
 // neither deploys nor verifies dev.
@@ -464,26 +469,78 @@ func TestCloudbuildYAML(t *testing.T) {
 			}
 		}
 
-		// The tag staging, then production, on that commit:
-		// deploy-<env>.yaml finds the image by the commit, tags it with the
-		// environment, and pushes the environment's manifests to a branch
-		// (no provider to open the pull request on).
-		for _, env := range []string{"staging", "production"} {
-			res, log = run(t, "deploy-"+env+".yaml", ws, map[string]string{"COMMIT_SHA": sha, "TAG_NAME": env}, nil, "GITSHIP_PROVIDER=none")
-			want = map[string]string{"resolve": "SUCCESS", "gitops-pr": "SUCCESS"}
-			if got := status(res); res.Status != "SUCCESS" || !equal(got, want) {
-				t.Fatalf("deploy-%s %s, steps %v, want %v\n%s", env, res.Status, got, want, log)
-			}
+		// promoted checks what deploy-<env>.yaml left after its gitops-pr:
+		// the registry's tag env names the digest, and the branch gitops-pr
+		// reports pins it under clusters/<env>/.
+		promoted := func(env string) {
+			t.Helper()
 			if d, err := remote.Head(mustRef(t, reg.Host+"/acme/apps/app:"+env)); err != nil || d.Digest.String() != digest {
 				t.Errorf("the tag %s is %v (%v), want %s", env, d, err, digest)
 			}
 			var branch map[string]string
-			data, _ = os.ReadFile(filepath.Join(ws, ".gitship", "gitops-pr.json"))
+			data, _ := os.ReadFile(filepath.Join(ws, ".gitship", "gitops-pr.json"))
 			json.Unmarshal(data, &branch)
 			if branch["branch"] == "" || !pinned(t, gitops, branch["branch"], "clusters/"+env+"/", digest) {
 				t.Errorf("gitops-pr's outputs %v: its branch pins %s in no file under clusters/%s/\n%s", branch, digest, env, log)
 			}
 		}
+
+		// The tag staging on that commit: deploy-staging.yaml finds the
+		// image by the commit and tags it staging; its gate (kubeconfig-dev,
+		// verify-dev) finds dev running that digest (Flux, played, rolled
+		// it out above) and dev's endpoint answering; gitops-pr pushes
+		// staging's manifests to a branch (no provider to open the pull
+		// request on).
+		devURL, devProbes := flakyEndpoint(t, 0)
+		subs = dev.subs(devURL)
+		subs["COMMIT_SHA"], subs["TAG_NAME"] = sha, "staging"
+		res, log = run(t, "deploy-staging.yaml", ws, subs, nil, slices.Concat(dev.env, []string{"GITSHIP_PROVIDER=none"})...)
+		want = map[string]string{"resolve": "SUCCESS", "kubeconfig-dev": "SUCCESS", "verify-dev": "SUCCESS", "gitops-pr": "SUCCESS"}
+		if got := status(res); res.Status != "SUCCESS" || !equal(got, want) {
+			t.Fatalf("deploy-staging %s, steps %v, want %v\n%s", res.Status, got, want, log)
+		}
+		promoted("staging")
+		if n := devProbes.Load(); n != 3 {
+			t.Errorf("dev's endpoint answered %d probes, want 3", n)
+		}
+		checkGate(t, ws, "dev", dev.ns, "staging", digest, devURL, log)
+
+		// The tag production on that commit while staging (its pull
+		// request not merged yet) still runs an older image: the gate
+		// (kubeconfig-staging, verify-staging) waits _GATE_TIMEOUT for a
+		// rollout that does not come and stops the build before gitops-pr:
+		// no production branch in the GitOps repository.
+		staging := startEnv(t, reg.Host, "staging", initial)
+		subs = staging.subs("")
+		subs["COMMIT_SHA"], subs["TAG_NAME"], subs["_GATE_TIMEOUT"] = sha, "production", "3s"
+		production := slices.Concat(staging.env, []string{"GITSHIP_PROVIDER=none"})
+		res, log = run(t, "deploy-production.yaml", ws, subs, nil, production...)
+		want = map[string]string{"resolve": "SUCCESS", "kubeconfig-staging": "SUCCESS", "verify-staging": "FAILURE", "gitops-pr": "SKIPPED"}
+		if got := status(res); res.Status != "FAILURE" || !equal(got, want) {
+			t.Fatalf("deploy-production %s, steps %v, want %v\n%s", res.Status, got, want, log)
+		}
+		for _, s := range []string{"staging does not run " + digest + ": not promoting it to production",
+			"timed out after 3s waiting for Deployment " + staging.ns + "/app", "its pod template does not run", oldImage(reg.Host),
+			`build step 2 "` + shellImage + `" failed`} {
+			if !strings.Contains(log, s) {
+				t.Errorf("the log of a refused deploy-production lacks %q:\n%s", s, log)
+			}
+		}
+		if branches := gittest.Git(t, gitops, "for-each-ref", "--format=%(refname)", "refs/heads/"); strings.Contains(branches, "production") {
+			t.Errorf("deploy-production refused at its gate pushed a branch: %s\n%s", branches, log)
+		}
+
+		// Staging's pull request merged, Flux rolled it out (played):
+		// production goes on.
+		staging.runs(t, published["image"])
+		subs["_GATE_TIMEOUT"] = "1m"
+		res, log = run(t, "deploy-production.yaml", ws, subs, nil, production...)
+		want = map[string]string{"resolve": "SUCCESS", "kubeconfig-staging": "SUCCESS", "verify-staging": "SUCCESS", "gitops-pr": "SUCCESS"}
+		if got := status(res); res.Status != "SUCCESS" || !equal(got, want) {
+			t.Fatalf("deploy-production %s, steps %v, want %v\n%s", res.Status, got, want, log)
+		}
+		promoted("production")
+		checkGate(t, ws, "staging", staging.ns, "production", digest, "", log)
 	})
 
 	t.Run("lint error", func(t *testing.T) {
@@ -607,6 +664,30 @@ func checkVerified(t *testing.T, ws, gitops, ns, old, log, url string, probes in
 	}
 	if fi, err := os.Stat(filepath.Join(ws, ".gitship", "kubeconfig-dev")); err != nil || fi.Mode().Perm() != 0o600 {
 		t.Errorf("kubeconfig-dev: %v, mode %v, want 0600", err, fi)
+	}
+}
+
+// checkGate checks what the gate of deploy-<next>.yaml left when it let
+// the image go on: verify's summary has env's Deployment in ns rolled out
+// running digest, and the probes of url (3 right answers) when url is
+// set; the log says the image goes on to next.
+func checkGate(t *testing.T, ws, env, ns, next, digest, url, log string) {
+	t.Helper()
+	summary, err := os.ReadFile(filepath.Join(ws, ".gitship", "verify-summary.md"))
+	if err != nil {
+		t.Fatalf("verify's summary: %v\n%s", err, log)
+	}
+	want := []string{"| Deployment " + ns + "/app | rolled out, 1 of 1 replicas available, running " + digest[7:19]}
+	if url != "" {
+		want = append(want, "| "+url+" | ok | 3 | 0 |")
+	}
+	for _, s := range want {
+		if !strings.Contains(string(summary), s) {
+			t.Errorf("the summary of verify-%s lacks %q:\n%s", env, s, summary)
+		}
+	}
+	if s := env + " runs " + digest + ": promoting it to " + next; !strings.Contains(log, s) {
+		t.Errorf("the log of deploy-%s lacks %q:\n%s", next, s, log)
 	}
 }
 
