@@ -58,10 +58,6 @@ func (c *Client) copyOne(ctx context.Context, src, dst name.Digest) ([]Written, 
 	if err != nil {
 		return out, err
 	}
-	scheme, err := c.scheme(ctx, src)
-	if err != nil || scheme != ReferrersScheme {
-		return out, err
-	}
 	bs, err := c.bundles(ctx, src)
 	if err != nil {
 		return out, err

@@ -154,6 +154,14 @@ func (c *Client) writeBundle(ctx context.Context, d name.Digest, statement []byt
 	if err != nil {
 		return Written{}, err
 	}
+	return c.pushBundle(ctx, d, b, pt)
+}
+
+// pushBundle pushes a Sigstore bundle about d (predicate type pt) as a
+// referrer of d. Where the registry has no referrers API,
+// go-containerregistry lists it under the sha256-<hex> referrers tag, as
+// cosign does.
+func (c *Client) pushBundle(ctx context.Context, d name.Digest, b []byte, pt string) (Written, error) {
 	subject, err := remote.Head(d, c.remote(ctx)...)
 	if err != nil {
 		return Written{}, fmt.Errorf("read %s: %w", d, err)

@@ -142,30 +142,22 @@ func (c *Client) Verify(ctx context.Context, d name.Digest, p Policy) (Found, er
 			return found, fmt.Errorf("read %s: %w", SignatureTag(d), err)
 		}
 	}
-	scheme, err := c.scheme(ctx, d)
+	// Bundles are read whatever the scheme: a keyless signature is one,
+	// under the referrers tag where the registry has no referrers API.
+	var bundleSigs []bundleReferrer
+	all, err := c.bundles(ctx, d)
 	if err != nil {
 		return found, err
 	}
-	var bundleSigs []bundleReferrer
-	if scheme == ReferrersScheme {
-		all, err := c.bundles(ctx, d)
-		if err != nil {
-			return found, err
-		}
-		for _, b := range all {
-			if b.predicateType == CosignSignPredicateType {
-				bundleSigs = append(bundleSigs, b)
-			}
+	for _, b := range all {
+		if b.predicateType == CosignSignPredicateType {
+			bundleSigs = append(bundleSigs, b)
 		}
 	}
 	found.Signatures = len(sigs) + len(bundleSigs)
 	if found.Signatures == 0 {
 		verr.Err = ErrUnsigned
-		where := "no signature at " + SignatureTag(d).String()
-		if scheme == ReferrersScheme {
-			where += " nor among its OCI referrers"
-		}
-		verr.Found = []string{where}
+		verr.Found = []string{"no signature at " + SignatureTag(d).String() + " nor among its OCI referrers"}
 		return found, verr
 	}
 	ok := false
@@ -461,9 +453,8 @@ func (c *Client) provenances(ctx context.Context, d name.Digest, p Policy) ([]Pr
 		}
 		out = appendProvenance(out, &notes, statement)
 	}
-	where := "no attestation at " + AttestationTag(d).String()
-	if scheme, err := c.scheme(ctx, d); err == nil && scheme == ReferrersScheme {
-		where += " nor among its OCI referrers"
+	where := "no attestation at " + AttestationTag(d).String() + " nor among its OCI referrers"
+	{
 		bs, err := c.bundles(ctx, d)
 		if err != nil {
 			notes = append(notes, err.Error())
