@@ -23,6 +23,7 @@ import (
 	"github.com/gitship/gitship/internal/enginetest"
 	"github.com/gitship/gitship/internal/gotool"
 	"github.com/gitship/gitship/internal/registrytest"
+	"github.com/gitship/gitship/internal/sigstoretest"
 	"github.com/gitship/gitship/internal/steptest"
 	"github.com/gitship/gitship/internal/testenv"
 	"github.com/gitship/gitship/shared/ocilayout"
@@ -221,11 +222,13 @@ func TestSupplyChainBadInput(t *testing.T) {
 	}{
 		{"require-signature without promotion", []string{"--image", "oci:img", "--require-signature", "key=x.pub"}, "use them with --promote-from"},
 		{"signing a promotion unverified", []string{"--promote-from", reg.Host + "/a:1", "--signing-key", "k"}, "give --require-signature too"},
-		{"tlog upload", []string{"--image", "oci:img", "--signing-key", "k", "--tlog-upload"}, "--tlog-upload: recording signatures in Rekor is not supported yet"},
+		{"tlog upload", []string{"--image", "oci:img", "--signing-key", "k", "--tlog-upload"}, "--tlog-upload: recording key signatures in Rekor is not supported yet"},
 		{"keyless without a subject", []string{"--promote-from", reg.Host + "/a:1", "--require-signature", "issuer=https://token.actions.githubusercontent.com"}, "a keyless identity needs issuer= and subject= or subject-regexp="},
 		{"keyless without a trusted root", []string{"--promote-from", reg.Host + "/a:1", "--require-signature", "issuer=https://token.actions.githubusercontent.com,subject-regexp=^https://github.com/acme/"}, "needs trusted-root=PATH"},
 		{"provenance without signature", []string{"--promote-from", reg.Host + "/a:1", "--require-provenance", "ref=main"}, "--require-provenance needs --require-signature"},
 		{"missing public key", []string{"--promote-from", reg.Host + "/a:1", "--require-signature", "key=gone.pub"}, "--require-signature key: open gone.pub"},
+		{"key and keyless", []string{"--image", "oci:img", "--signing-key", "k", "--keyless"}, "--keyless or --signing-key: not both"},
+		{"keyless promotion unverified", []string{"--promote-from", reg.Host + "/a:1", "--keyless"}, "give --require-signature too"},
 		{"sbom kind", []string{"--image", "oci:img", "--sbom", "syft"}, `invalid value "syft" for input sbom: want one of spdx, cyclonedx, none`},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
@@ -419,4 +422,49 @@ func TestPromoteSignaturesHidden(t *testing.T) {
 	if res.Code == 0 || registrytest.Digest(t, prod.Host+"/verified:"+sha) != "" {
 		t.Errorf("--require-signature through a registry hiding the signature: exit %d\n%s", res.Code, res.Stderr)
 	}
+}
+
+// Keyless, on GitHub Actions, against a Sigstore on loopback
+// (internal/sigstoretest: Fulcio, Rekor and the job's OIDC token
+// endpoint): the image is signed and attested with a Fulcio certificate for
+// the workflow, which cosign verifies keyless; a promotion requiring that
+// workflow's identity and the provenance's source passes, and cosign
+// verifies the promoted copy. Without the token variables (no
+// `id-token: write`) the image is pushed unsigned and the step exits 2.
+func TestSignKeyless(t *testing.T) {
+	const issuer = "https://token.actions.githubusercontent.com"
+	const workflow = "https://github.com/acme/shop/.github/workflows/release.yml@refs/heads/main"
+	ts := sigstoretest.Start(t, map[string]any{"iss": issuer, "sub": "repo:acme/shop:ref:refs/heads/main",
+		"job_workflow_ref": "acme/shop/.github/workflows/release.yml@refs/heads/main"})
+	staging := registrytest.Start(t, registrytest.Options{})
+	prod := registrytest.Start(t, registrytest.Options{})
+	ws, sha := steptest.Checkout(t, steptest.Repo{Files: map[string]string{"README.md": "app\n"}, Remote: origin})
+	want := layout(t, filepath.Join(ws, "img"), nil)
+	keyless := []string{"--keyless", "--fulcio-url", ts.FulcioURL, "--rekor-url", ts.RekorURL}
+
+	res := steptest.Run(t, binary, ws, nil, append([]string{"--image", "oci:img", "--repository", staging.Host + "/unsigned", "--insecure"}, keyless...)...)
+	if res.Code != 2 || !strings.Contains(res.Stderr, "permissions: id-token: write") || !strings.Contains(res.Stdout, "Unsigned "+staging.Host+"/unsigned@"+want.String()) {
+		t.Errorf("no token: exit %d\nstdout:\n%s\nstderr:\n%s", res.Code, res.Stdout, res.Stderr)
+	}
+
+	env := map[string]string{"ACTIONS_ID_TOKEN_REQUEST_URL": ts.TokenURL, "ACTIONS_ID_TOKEN_REQUEST_TOKEN": sigstoretest.RequestToken}
+	res = steptest.Run(t, binary, ws, env, append([]string{"--image", "oci:img", "--repository", staging.Host + "/shop", "--insecure"}, keyless...)...)
+	mustSucceed(t, res)
+	if !strings.Contains(res.Stdout, "by "+workflow+" (issuer "+issuer+")") {
+		t.Errorf("stdout does not name the identity:\n%s", res.Stdout)
+	}
+	image := staging.Host + "/shop@" + want.String()
+	id := []string{"--certificate-identity", workflow, "--certificate-oidc-issuer", issuer, "--insecure-ignore-sct", "--trusted-root", ts.TrustedRoot}
+	mustCosign(t, ws, append(append([]string{"verify"}, id...), image)...)
+	mustCosign(t, ws, append(append([]string{"verify-attestation", "--type", "slsaprovenance1"}, id...), image)...)
+	mustCosign(t, ws, append(append([]string{"verify-attestation", "--type", "spdxjson"}, id...), image)...)
+
+	res = steptest.Run(t, binary, ws, nil, "--promote-from", staging.Host+"/shop:"+sha, "--repository", prod.Host+"/shop", "--insecure",
+		"--require-signature", "issuer="+issuer+",subject-regexp=^https://github.com/acme/shop/,trusted-root="+ts.TrustedRoot,
+		"--require-provenance", "source=github.com/acme/shop,ref=main")
+	mustSucceed(t, res)
+	if !strings.Contains(res.Stdout, "Verified "+image+": signed by "+workflow+" (issuer "+issuer+")") {
+		t.Errorf("stdout does not say what it verified:\n%s", res.Stdout)
+	}
+	mustCosign(t, ws, append(append([]string{"verify"}, id...), prod.Host+"/shop@"+want.String())...)
 }

@@ -47,7 +47,7 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	if err != nil {
 		return step.Usagef("--repository %q: %v", s.Repository, err)
 	}
-	sc, err := readSupplyChain(s, r, opts.RootCAs, repo.RegistryStr())
+	sc, err := readSupplyChain(ctx, s, r, opts.RootCAs, repo.RegistryStr())
 	if err != nil {
 		return err
 	}

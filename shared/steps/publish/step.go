@@ -27,6 +27,10 @@ type Settings struct {
 	// verifying what is promoted (supplychain.go).
 	SigningKey         string
 	SigningKeyPassword string
+	Keyless            bool
+	FulcioURL          string
+	RekorURL           string
+	OIDCToken          string
 	TlogUpload         bool
 	Provenance         bool
 	SBOM               string
@@ -70,18 +74,26 @@ func Step() step.Step {
 				Usage: "sign the published image (cosign's sha256-<hex>.sig) and its attestations with this private key: a cosign key file (cosign generate-key-pair), or a PEM ECDSA P-256 or Ed25519 key; a file path, or the PEM itself (from a secret variable)"},
 			&cli.StringFlag{Name: "signing-key-password", Destination: &s.SigningKeyPassword,
 				Usage: "password of an encrypted --signing-key (cosign's COSIGN_PASSWORD)"},
+			&cli.BoolFlag{Name: "keyless", Destination: &s.Keyless,
+				Usage: "sign keyless with Sigstore instead of --signing-key: an ephemeral key, a Fulcio certificate for the CI's OIDC identity (GitHub Actions: the job needs permissions: id-token: write), each signature recorded in Rekor; written as Sigstore bundles"},
+			&cli.StringFlag{Name: "fulcio-url", Value: "https://fulcio.sigstore.dev", Destination: &s.FulcioURL,
+				Usage: "with --keyless: the Fulcio that certifies the key"},
+			&cli.StringFlag{Name: "rekor-url", Value: "https://rekor.sigstore.dev", Destination: &s.RekorURL,
+				Usage: "with --keyless: the Rekor that records the signatures"},
+			&cli.StringFlag{Name: "oidc-token", Destination: &s.OIDCToken,
+				Usage: "with --keyless: the OIDC token (audience sigstore) Fulcio certifies the identity of, where the CI does not hand one out as GitHub Actions does (Cloud Build, Azure Pipelines)"},
 			&cli.BoolFlag{Name: "tlog-upload", Destination: &s.TlogUpload,
-				Usage: "also record the signature in Rekor, Sigstore's transparency log; off by default with a key (verify with cosign's --insecure-ignore-tlog or a policy that does not need the log); not supported yet"},
+				Usage: "record the signature in Rekor, Sigstore's transparency log: always with --keyless; with a key not supported yet, so off (verify with cosign's --insecure-ignore-tlog or a policy that does not need the log)"},
 			&cli.BoolFlag{Name: "provenance", Value: true, Destination: &s.Provenance,
-				Usage: "with --signing-key: attach SLSA v1 provenance (an in-toto attestation in sha256-<hex>.att): the commit, the CI run, the base images"},
+				Usage: "with --signing-key or --keyless: attach SLSA v1 provenance (an in-toto attestation in sha256-<hex>.att): the commit, the CI run, the base images"},
 			&cli.StringFlag{Name: "sbom", Value: "spdx", Destination: &s.SBOM,
-				Usage: "with --signing-key: attach an SBOM of the image as an attestation: spdx (SPDX 2.3 JSON), cyclonedx or none"},
+				Usage: "with --signing-key or --keyless: attach an SBOM of the image as an attestation: spdx (SPDX 2.3 JSON), cyclonedx or none"},
 			&cli.StringFlag{Name: "require-signature", Destination: &s.RequireSignature,
 				Usage: "with --promote-from: refuse (exit 1) unless the image is signed by this key, key=PATH to its PEM public key (cosign.pub), or keyless by this identity, issuer=URL,subject-regexp=RE (or subject=),trusted-root=PATH to Sigstore's trusted_root.json"},
 			&cli.StringFlag{Name: "require-provenance", Destination: &s.RequireProvenance,
 				Usage: "with --promote-from and --require-signature: refuse unless the image's signed SLSA provenance says it was built from this source, source=REPOSITORY,ref=BRANCH (either may be left out)"},
 		},
-		Secrets:  []string{"password", "signing-key-password"},
+		Secrets:  []string{"password", "signing-key-password", "oidc-token"},
 		Choices:  map[string][]string{"sbom": {"spdx", "cyclonedx", "none"}},
 		Examples: map[string]string{"image": "oci:.gitship/image", "repository": "ghcr.io/acme/shop", "username": "ci", "password": "secret"},
 		Outputs: []step.OutputSpec{

@@ -31,7 +31,7 @@ type supplyChain struct {
 	// signer signs; keyErr is why --signing-key could not be used: the
 	// image is still pushed and tagged, reported unsigned, and the step
 	// fails with keyErr.
-	signer *signing.Signer
+	signer signer
 	keyErr error
 	// policy is what a promoted image must satisfy; nil: nothing.
 	policy *signing.Policy
@@ -49,14 +49,16 @@ type signed struct {
 
 // readSupplyChain checks the supply-chain settings (bad input is a
 // usage error), reads the policy and opens the signing key.
-func readSupplyChain(s Settings, r *step.Run, roots *x509.CertPool, registryHost string) (*supplyChain, error) {
+func readSupplyChain(ctx context.Context, s Settings, r *step.Run, roots *x509.CertPool, registryHost string) (*supplyChain, error) {
 	switch {
-	case s.TlogUpload:
-		return nil, step.Usagef("--tlog-upload: recording signatures in Rekor is not supported yet; sign with --signing-key and verify with the public key (cosign verify --key cosign.pub --insecure-ignore-tlog)")
+	case s.TlogUpload && !s.Keyless:
+		return nil, step.Usagef("--tlog-upload: recording key signatures in Rekor is not supported yet (--keyless always records); verify with the public key (cosign verify --key cosign.pub --insecure-ignore-tlog)")
+	case s.Keyless && s.SigningKey != "":
+		return nil, step.Usagef("--keyless or --signing-key: not both")
 	case (s.RequireSignature != "" || s.RequireProvenance != "") && s.PromoteFrom == "":
 		return nil, step.Usagef("--require-signature and --require-provenance check an image to promote: use them with --promote-from")
-	case s.SigningKey != "" && s.PromoteFrom != "" && s.RequireSignature == "":
-		return nil, step.Usagef("--signing-key with --promote-from signs the promoted image: give --require-signature too, so that nothing is signed that was not verified")
+	case (s.SigningKey != "" || s.Keyless) && s.PromoteFrom != "" && s.RequireSignature == "":
+		return nil, step.Usagef("--signing-key or --keyless with --promote-from signs the promoted image: give --require-signature too, so that nothing is signed that was not verified")
 	case s.SBOM != "" && s.SBOM != "none" && s.SBOM != "spdx" && s.SBOM != "cyclonedx":
 		return nil, step.Usagef("--sbom %q: want spdx, cyclonedx or none", s.SBOM)
 	}
@@ -73,10 +75,72 @@ func readSupplyChain(s Settings, r *step.Run, roots *x509.CertPool, registryHost
 		}
 		sc.policy = &p
 	}
-	if s.SigningKey != "" {
-		sc.signer, sc.keyErr = loadSigner(s, r)
+	switch {
+	case s.SigningKey != "":
+		var k *signing.Signer
+		if k, sc.keyErr = loadSigner(s, r); k != nil {
+			sc.signer = keySigner{k}
+		}
+	case s.Keyless:
+		k, err := keyless(ctx, s, r, os.Getenv)
+		if err != nil {
+			sc.keyErr = err
+		} else {
+			sc.signer = keylessSigner{k}
+		}
 	}
 	return sc, nil
+}
+
+// signer is a key or keyless signing.
+type signer interface {
+	sign(ctx context.Context, c *signing.Client, d name.Digest) (signing.Written, error)
+	attest(ctx context.Context, c *signing.Client, d name.Digest, statement []byte) (signing.Written, error)
+	identity() string
+}
+
+type keySigner struct{ *signing.Signer }
+
+func (k keySigner) sign(ctx context.Context, c *signing.Client, d name.Digest) (signing.Written, error) {
+	return c.Sign(ctx, d, k.Signer)
+}
+func (k keySigner) attest(ctx context.Context, c *signing.Client, d name.Digest, st []byte) (signing.Written, error) {
+	return c.Attest(ctx, d, st, k.Signer)
+}
+func (k keySigner) identity() string { return "key " + k.KeyID }
+
+type keylessSigner struct{ *signing.KeylessSigner }
+
+func (k keylessSigner) sign(ctx context.Context, c *signing.Client, d name.Digest) (signing.Written, error) {
+	return c.SignKeyless(ctx, d, k.KeylessSigner)
+}
+func (k keylessSigner) attest(ctx context.Context, c *signing.Client, d name.Digest, st []byte) (signing.Written, error) {
+	return c.AttestKeyless(ctx, d, st, k.KeylessSigner)
+}
+func (k keylessSigner) identity() string {
+	sub, iss := k.Identity()
+	return sub + " (issuer " + iss + ")"
+}
+
+// keyless makes the keyless signer: the OIDC token from --oidc-token, else
+// from GitHub Actions' token endpoint, which env names.
+func keyless(ctx context.Context, s Settings, r *step.Run, env func(string) string) (*signing.KeylessSigner, error) {
+	token := s.OIDCToken
+	if token == "" {
+		var err error
+		if token, err = signing.GitHubIDToken(ctx, nil, env("ACTIONS_ID_TOKEN_REQUEST_URL"), env("ACTIONS_ID_TOKEN_REQUEST_TOKEN")); err != nil {
+			if errors.Is(err, signing.ErrNoIDToken) {
+				return nil, step.Usagef("--keyless: %v", err)
+			}
+			return nil, fmt.Errorf("--keyless: %w", err)
+		}
+	}
+	r.AddSecret(token)
+	k, err := signing.NewKeylessSigner(signing.KeylessOptions{FulcioURL: s.FulcioURL, RekorURL: s.RekorURL, IDToken: token})
+	if err != nil {
+		return nil, step.Usagef("--keyless: %v", err)
+	}
+	return k, nil
 }
 
 // loadSigner opens --signing-key: the PEM itself when it starts with
@@ -163,12 +227,12 @@ func (sc *supplyChain) afterPromotion(ctx context.Context, src, dst name.Digest,
 		out.Identity, out.Provenance = identity(*found), found.Provenance
 	}
 	if sc.signer != nil {
-		w, err := sc.client.Sign(ctx, dst, sc.signer)
+		w, err := sc.signer.sign(ctx, sc.client, dst)
 		if err != nil {
-			return out, fmt.Errorf("the image is promoted unsigned by --signing-key: %w: %w", err, step.ErrCheckFailed)
+			return out, fmt.Errorf("the image is promoted, not signed again: %w: %w", err, step.ErrCheckFailed)
 		}
 		out.Signature = w.Ref
-		out.Identity = "key " + sc.signer.KeyID
+		out.Identity = sc.signer.identity()
 	}
 	if found == nil && sc.signer == nil {
 		// Copied, not verified: publish does not vouch for them.
@@ -249,11 +313,11 @@ func attestations(ctx context.Context, s Settings, c ci.Context, a registry.Arti
 
 // signPush signs the pushed image d and attests what prepare made.
 func (sc *supplyChain) signPush(ctx context.Context, r *step.Run, d name.Digest, ready <-chan prepared) (out signed, err error) {
-	w, err := sc.client.Sign(ctx, d, sc.signer)
+	w, err := sc.signer.sign(ctx, sc.client, d)
 	if err != nil {
 		return out, fmt.Errorf("the image is published unsigned: %w: %w", err, step.ErrCheckFailed)
 	}
-	out.Signature, out.Identity = w.Ref, "key "+sc.signer.KeyID
+	out.Signature, out.Identity = w.Ref, sc.signer.identity()
 	p := <-ready
 	if p.note != "" {
 		fmt.Fprintln(r.Stdout, p.note)
@@ -264,7 +328,7 @@ func (sc *supplyChain) signPush(ctx context.Context, r *step.Run, d name.Digest,
 	var atts []string
 	defer func() { out.Attestations = strings.Join(atts, "\n") }()
 	for _, a := range p.atts {
-		w, err := sc.client.Attest(ctx, a.ref, a.stmt, sc.signer)
+		w, err := sc.signer.attest(ctx, sc.client, a.ref, a.stmt)
 		if err != nil {
 			return out, fmt.Errorf("the image is signed, with no %s: %w: %w", a.what, err, step.ErrCheckFailed)
 		}
