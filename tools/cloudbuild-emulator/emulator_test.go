@@ -8,6 +8,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -589,6 +590,44 @@ func TestCloudbuildYAML(t *testing.T) {
 		}
 		if want := "no merge-commit in /workspace/.gitship/gitops-pr.json"; !strings.Contains(log, want) {
 			t.Errorf("the log lacks %q:\n%s", want, log)
+		}
+	})
+
+	// The gate of deploy-staging.yaml when dev's API server does not
+	// answer: gitship-verify cannot check (exit 2, naming the server),
+	// and verify-dev says so and stops the build with that exit code
+	// before gitops-pr (resolve is skipped: publish.json is written here).
+	t.Run("deploy-staging: dev unreachable", func(t *testing.T) {
+		ws, sha := app(t, base, nil)
+		image := reg.Host + "/acme/apps/app@sha256:" + strings.Repeat("a", 64)
+		if err := os.MkdirAll(filepath.Join(ws, ".gitship"), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(ws, ".gitship", "publish.json"), []byte("{\n  \"image\": \""+image+"\"\n}\n"), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		// publish.json as gitship writes it, one output a line. A loopback
+		// port nothing listens on.
+		l, err := net.Listen("tcp", "127.0.0.1:0")
+		if err != nil {
+			t.Fatal(err)
+		}
+		endpoint := l.Addr().String()
+		l.Close()
+		subs := map[string]string{"COMMIT_SHA": sha, "TAG_NAME": "staging", "_DEV_WORKLOAD": "app/Deployment/app", "_GATE_TIMEOUT": "1m"}
+		res, log := run(t, "deploy-staging.yaml", ws, subs, []string{"resolve"},
+			"CLOUDBUILD_EMULATOR_GKE_ENDPOINT="+endpoint, "CLOUDBUILD_EMULATOR_GKE_CA=", "GITSHIP_PROVIDER=none")
+		want := map[string]string{"resolve": "SKIPPED", "kubeconfig-dev": "SUCCESS", "verify-dev": "FAILURE", "gitops-pr": "SKIPPED"}
+		if got := status(res); res.Status != "FAILURE" || !equal(got, want) {
+			t.Fatalf("build %s, steps %v, want %v\n%s", res.Status, got, want, log)
+		}
+		if code := res.Steps[res.Failed].ExitCode; code != 2 {
+			t.Errorf("verify-dev exited %d, want 2 (verify could not check)", code)
+		}
+		for _, s := range []string{endpoint, "could not check that dev runs sha256:" + strings.Repeat("a", 64) + " (gitship-verify exit 2): not promoting it to staging"} {
+			if !strings.Contains(log, s) {
+				t.Errorf("the log lacks %q:\n%s", s, log)
+			}
 		}
 	})
 
