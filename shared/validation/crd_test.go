@@ -3,6 +3,7 @@ package validation
 import (
 	"context"
 	"fmt"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
@@ -144,6 +145,43 @@ func TestRenderedCRDs(t *testing.T) {
 		}
 		if m := msgs["Widget3/bad"]; !strings.Contains(m, "spec.size") || !strings.Contains(m, "spec.color") {
 			t.Errorf("run %d: Widget3/bad says %q, want spec.size and spec.color", run, m)
+		}
+	}
+}
+
+// A rendered CRD that does not convert leaves its kind to the definition
+// it came after, a --crd file's here, as when every CRD was converted up
+// front: the custom resource is judged by that one, not left without a
+// schema.
+func TestRenderedCRDThatDoesNotConvert(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "gadget.yaml")
+	if err := os.WriteFile(file, []byte(crd("Gadget", "size")), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	broken := "apiVersion: apiextensions.k8s.io/v1\nkind: CustomResourceDefinition\nmetadata:\n  name: gadgets.example.com\nspec:\n  group: example.com\n  names:\n    kind: Gadget\n    plural: gadgets\n  scope: Namespaced\n  versions:\n    - name: v1\n      served: true\n      storage: true\n"
+	rs := resources(t, "apiVersion: example.com/v1\nkind: Gadget\nmetadata: {name: g}\nspec: {color: red}\n", broken)
+	v, err := New(Options{Strict: true, Workers: 2, CRDFiles: []string{file}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer v.Close()
+	out, err := v.Check(context.Background(), rs)
+	if err != nil {
+		t.Fatalf("Check() = %v", err)
+	}
+	for _, r := range out.Results {
+		var msgs []string
+		for _, c := range r.Checks {
+			for _, p := range c.Problems {
+				msgs = append(msgs, p.Path+": "+p.Message)
+			}
+		}
+		if got := r.Status(); got != Invalid {
+			t.Errorf("%s %s: %s %v, want invalid", r.Resource.Kind, r.Resource.Name, got, msgs)
+		}
+		if r.Resource.Kind == "Gadget" && !strings.Contains(strings.Join(msgs, "; "), "spec.size: required field is missing") {
+			t.Errorf("Gadget: %v, want spec.size missing (the --crd file's schema)", msgs)
 		}
 	}
 }

@@ -49,8 +49,12 @@ type lazyCRD struct {
 	// given is a --crd file's: one that does not convert is bad input.
 	// A rendered CRD that does not convert is that resource's verdict.
 	given bool
-	once  sync.Once
-	err   error
+	// prev is the definition of the kind it replaced, restored when a
+	// rendered CRD does not convert: the kind's resources are then judged
+	// by it, as when every CRD was converted up front.
+	prev *lazyCRD
+	once sync.Once
+	err  error
 }
 
 func newStore(strict bool, catalogs map[string]*schema.Catalog) (*store, error) {
@@ -136,6 +140,7 @@ func (s *store) addCRDLazily(name string, doc []byte, given bool) (*lazyCRD, boo
 	l := &lazyCRD{name: name, doc: doc, key: h.Group + " " + h.Kind, given: given}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	l.prev = s.lazy[l.key]
 	s.lazy[l.key] = l // the later definition wins
 	return l, true
 }
@@ -153,7 +158,9 @@ func (s *store) convertLazy(l *lazyCRD) error {
 			if l.given {
 				s.failed = append(s.failed, l)
 			}
-			if current {
+			if current && l.prev != nil && !l.given {
+				s.lazy[l.key] = l.prev
+			} else if current {
 				delete(s.lazy, l.key)
 			}
 			return
@@ -182,18 +189,31 @@ func (s *store) convert(apiVersion, kind string) error {
 	if !ok {
 		return nil // the core group has no custom resources
 	}
-	s.mu.Lock()
-	l := s.lazy[group+" "+kind]
-	s.mu.Unlock()
-	if l == nil {
-		return nil
+	for {
+		s.mu.Lock()
+		l := s.lazy[group+" "+kind]
+		s.mu.Unlock()
+		if l == nil {
+			return nil
+		}
+		err := s.convertLazy(l)
+		if err == nil {
+			return nil
+		}
+		if l.given {
+			return err
+		}
+		// A rendered CRD that does not convert is invalid itself
+		// (Validate). Its custom resources are judged by the definition
+		// it replaced, if any, now in its place; else they have no
+		// schema, as kubeconform says.
+		s.mu.Lock()
+		next := s.lazy[group+" "+kind]
+		s.mu.Unlock()
+		if next == l {
+			return nil
+		}
 	}
-	if err := s.convertLazy(l); err != nil && l.given {
-		return err
-	}
-	// A rendered CRD that does not convert is invalid itself (Validate);
-	// its custom resources have no schema, as kubeconform says.
-	return nil
 }
 
 // prepare writes the schema of kind for k8sVersion where kubeconform will
