@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 )
@@ -39,7 +40,7 @@ type Client struct {
 	opts  Options
 	retry retryPolicy
 	keys  *keychain
-	tr    http.RoundTripper
+	tr    *retryTransport
 	Stats *Stats
 
 	pusher *remote.Pusher
@@ -63,6 +64,36 @@ func New(o Options) *Client {
 	c.pusher, _ = remote.NewPusher(c.remote(context.Background())...)
 	c.puller, _ = remote.NewPuller(c.remote(context.Background())...)
 	return c
+}
+
+// Transport is the Client's HTTP stack for calls it does not make itself
+// (publish's signing): its TLS (Insecure, RootCAs), its refusal of plain
+// HTTP without Insecure, its connections, and its Stats, which then count
+// what those calls send too. It does not retry: go-containerregistry's
+// remote retries what goes through a transport it is given (unless told
+// not to, as the Client's own calls are), and a request is retried in one
+// layer only. A 429's or 503's Retry-After is still waited for before the
+// answer goes back, so that the caller's retry comes after it.
+func (c *Client) Transport() http.RoundTripper {
+	once := c.retry
+	once.attempts = 1
+	return &retryTransport{inner: c.tr.inner, insecure: c.tr.insecure, retry: once, stats: c.tr.stats}
+}
+
+// Keychain finds credentials as the Client does: the inputs for their
+// registry, the Docker config (DOCKER_CONFIG, relative to the working
+// directory, the workspace), then Google's. It remembers where each
+// registry's came from for Explain.
+func (c *Client) Keychain() authn.Keychain { return c.keys }
+
+// Explain words a registry's refusal (401, 403) in err, from a call made
+// with Transport and Keychain, as the Client words its own: an *AuthError
+// (errors.Is ErrDenied) naming the registry and where the credentials came
+// from, or why there were none. Other errors come back as they are.
+// registry is the host the call went to, for a refusal that does not
+// say.
+func (c *Client) Explain(err error, registry string) error {
+	return c.keys.explain(err, registry)
 }
 
 // remote is the options of every go-containerregistry call.

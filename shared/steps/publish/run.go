@@ -47,14 +47,14 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	if err != nil {
 		return step.Usagef("--repository %q: %v", s.Repository, err)
 	}
-	sc, err := readSupplyChain(ctx, s, r, opts.RootCAs, repo.RegistryStr())
-	if err != nil {
-		return err
-	}
 	// The credentials given are the destination's; a promotion's source
 	// registry finds its own in the Docker config.
 	opts.Credentials.Registry = repo.RegistryStr()
 	c := registry.New(opts)
+	sc, err := readSupplyChain(ctx, s, r, c)
+	if err != nil {
+		return err
+	}
 	tags, err := Tags(r.Context(), s.Tags.Value(), s.Latest)
 	if err != nil {
 		return step.Usagef("%v", err)

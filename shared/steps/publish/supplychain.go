@@ -2,8 +2,6 @@ package publish
 
 import (
 	"context"
-	"crypto/tls"
-	"crypto/x509"
 	"errors"
 	"fmt"
 	"net/http"
@@ -11,10 +9,9 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/google/go-containerregistry/pkg/authn"
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
-	"github.com/google/go-containerregistry/pkg/v1/google"
+	"github.com/google/go-containerregistry/pkg/v1/remote/transport"
 
 	"github.com/gitship/gitship/shared/ci"
 	"github.com/gitship/gitship/shared/provenance"
@@ -28,6 +25,9 @@ import (
 // the settings before anything is pushed.
 type supplyChain struct {
 	client *signing.Client
+	// reg is the registry client whose transport and keychain the
+	// signing client uses; it words their refusals.
+	reg *registry.Client
 	// signer signs; keyErr is why --signing-key could not be used: the
 	// image is still pushed and tagged, reported unsigned, and the step
 	// fails with keyErr.
@@ -48,8 +48,12 @@ type signed struct {
 }
 
 // readSupplyChain checks the supply-chain settings (bad input is a
-// usage error), reads the policy and opens the signing key.
-func readSupplyChain(ctx context.Context, s Settings, r *step.Run, roots *x509.CertPool, registryHost string) (*supplyChain, error) {
+// usage error), reads the policy and opens the signing key. Signing,
+// attesting, verifying and copying signatures go through reg's transport
+// and keychain: the same TLS, plain-HTTP refusal and credentials (the
+// inputs, DOCKER_CONFIG in the workspace, Google's) as the push, and
+// refusals worded the same way.
+func readSupplyChain(ctx context.Context, s Settings, r *step.Run, reg *registry.Client) (*supplyChain, error) {
 	switch {
 	case s.TlogUpload && !s.Keyless:
 		return nil, step.Usagef("--tlog-upload: recording key signatures in Rekor is not supported yet (--keyless always records); verify with the public key (cosign verify --key cosign.pub --insecure-ignore-tlog)")
@@ -62,9 +66,9 @@ func readSupplyChain(ctx context.Context, s Settings, r *step.Run, roots *x509.C
 	case s.SBOM != "" && s.SBOM != "none" && s.SBOM != "spdx" && s.SBOM != "cyclonedx":
 		return nil, step.Usagef("--sbom %q: want spdx, cyclonedx or none", s.SBOM)
 	}
-	sc := &supplyChain{client: signing.New(signing.Options{
-		Transport: transport(s.Insecure, roots),
-		Keychain:  keychain(s, registryHost),
+	sc := &supplyChain{reg: reg, client: signing.New(signing.Options{
+		Transport: reg.Transport(),
+		Keychain:  reg.Keychain(),
 		UserAgent: "gitship-publish/" + step.Version,
 		Log:       r.Stdout,
 	})}
@@ -176,7 +180,7 @@ func loadSigner(s Settings, r *step.Run) (*signing.Signer, error) {
 func (sc *supplyChain) verifyPromotion(ctx context.Context, src name.Reference, r *step.Run) (name.Digest, *signing.Found, error) {
 	d, err := sc.client.Resolve(ctx, src)
 	if err != nil {
-		return d, nil, err
+		return d, nil, sc.explain(err, src)
 	}
 	if sc.policy == nil {
 		return d, nil, nil
@@ -187,7 +191,7 @@ func (sc *supplyChain) verifyPromotion(ctx context.Context, src name.Reference, 
 		if errors.As(err, &verr) {
 			return d, nil, fmt.Errorf("refusing to promote %s: %w: %w", src, err, step.ErrCheckFailed)
 		}
-		return d, nil, fmt.Errorf("verify %s: %w", src, err)
+		return d, nil, fmt.Errorf("verify %s: %w", src, sc.explain(err, src))
 	}
 	fmt.Fprintf(r.Stdout, "Verified %s: signed by %s\n", d, identity(found))
 	if pr := found.Provenance; pr != nil {
@@ -201,6 +205,7 @@ func (sc *supplyChain) verifyPromotion(ctx context.Context, src name.Reference, 
 func (sc *supplyChain) afterPromotion(ctx context.Context, src, dst name.Digest, found *signing.Found, r *step.Run) (signed, error) {
 	var out signed
 	ws, err := sc.client.Copy(ctx, src, dst)
+	err = sc.explain(err, src)
 	switch {
 	case err != nil && found == nil:
 		// Nothing was asked of the signatures: a registry that will not
@@ -229,7 +234,7 @@ func (sc *supplyChain) afterPromotion(ctx context.Context, src, dst name.Digest,
 	if sc.signer != nil {
 		w, err := sc.signer.sign(ctx, sc.client, dst)
 		if err != nil {
-			return out, fmt.Errorf("the image is promoted, not signed again: %w: %w", err, step.ErrCheckFailed)
+			return out, fmt.Errorf("the image is promoted, not signed again: %w: %w", sc.explain(err, dst), step.ErrCheckFailed)
 		}
 		out.Signature = w.Ref
 		out.Identity = sc.signer.identity()
@@ -315,7 +320,7 @@ func attestations(ctx context.Context, s Settings, c ci.Context, a registry.Arti
 func (sc *supplyChain) signPush(ctx context.Context, r *step.Run, d name.Digest, ready <-chan prepared) (out signed, err error) {
 	w, err := sc.signer.sign(ctx, sc.client, d)
 	if err != nil {
-		return out, fmt.Errorf("the image is published unsigned: %w: %w", err, step.ErrCheckFailed)
+		return out, fmt.Errorf("the image is published unsigned: %w: %w", sc.explain(err, d), step.ErrCheckFailed)
 	}
 	out.Signature, out.Identity = w.Ref, sc.signer.identity()
 	p := <-ready
@@ -330,7 +335,7 @@ func (sc *supplyChain) signPush(ctx context.Context, r *step.Run, d name.Digest,
 	for _, a := range p.atts {
 		w, err := sc.signer.attest(ctx, sc.client, a.ref, a.stmt)
 		if err != nil {
-			return out, fmt.Errorf("the image is signed, with no %s: %w: %w", a.what, err, step.ErrCheckFailed)
+			return out, fmt.Errorf("the image is signed, with no %s: %w: %w", a.what, sc.explain(err, a.ref), step.ErrCheckFailed)
 		}
 		if !slices.Contains(atts, w.Ref) {
 			atts = append(atts, w.Ref)
@@ -367,39 +372,21 @@ func provenanceStatement(s Settings, c ci.Context, d name.Digest) ([]byte, strin
 	return stmt, note, err
 }
 
-// transport is the HTTP transport of the signing client: the registry
-// client's TLS choices.
-func transport(insecure bool, roots *x509.CertPool) http.RoundTripper {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	switch {
-	case insecure:
-		t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // --insecure asks for it
-	case roots != nil:
-		t.TLSClientConfig = &tls.Config{RootCAs: roots}
+// explain adds to a registry's refusal (401, 403) of a signing call what
+// the registry client says of its own: which registry, and where the
+// credentials came from or why there were none. Only a registry's answer
+// is explained: a Fulcio or Rekor refusal of a keyless signing is not
+// about registry credentials.
+func (sc *supplyChain) explain(err error, ref name.Reference) error {
+	var te *transport.Error
+	if !errors.As(err, &te) || (te.StatusCode != http.StatusUnauthorized && te.StatusCode != http.StatusForbidden) {
+		return err
 	}
-	return t
-}
-
-// keychain finds credentials as the registry client does: the inputs for
-// the destination, then the Docker config, then Google's.
-func keychain(s Settings, registryHost string) authn.Keychain {
-	kc := []authn.Keychain{authn.DefaultKeychain, google.Keychain}
-	if s.Username != "" {
-		kc = append([]authn.Keychain{staticKeychain{registry: registryHost, auth: &authn.Basic{Username: s.Username, Password: s.Password}}}, kc...)
+	var auth *registry.AuthError
+	if errors.As(sc.reg.Explain(err, ref.Context().RegistryStr()), &auth) {
+		return fmt.Errorf("%v: %w", err, auth)
 	}
-	return authn.NewMultiKeychain(kc...)
-}
-
-type staticKeychain struct {
-	registry string
-	auth     authn.Authenticator
-}
-
-func (k staticKeychain) Resolve(target authn.Resource) (authn.Authenticator, error) {
-	if target.RegistryStr() == k.registry {
-		return k.auth, nil
-	}
-	return authn.Anonymous, nil
+	return err
 }
 
 func hash(d name.Digest) (v1.Hash, error) { return v1.NewHash(d.DigestStr()) }
