@@ -2,8 +2,10 @@ package pipelines_test
 
 import (
 	"bytes"
+	"encoding/base64"
 	"fmt"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"slices"
@@ -21,8 +23,11 @@ import (
 	"github.com/gitship/gitship/internal/enginetest"
 	"github.com/gitship/gitship/internal/forgetest"
 	"github.com/gitship/gitship/internal/gittest"
+	"github.com/gitship/gitship/internal/gotool"
 	"github.com/gitship/gitship/internal/registrytest"
+	"github.com/gitship/gitship/internal/sigstoretest"
 	"github.com/gitship/gitship/internal/steptest"
+	"github.com/gitship/gitship/internal/testenv"
 )
 
 func TestMain(m *testing.M) { enginetest.Main(m) }
@@ -81,12 +86,27 @@ type actRun struct {
 	// cluster is what the test played on the API server (with
 	// actSetup.cluster).
 	cluster *clusterPlay
+	// sigstore is the Sigstore the run's keyless signing went to.
+	sigstore *sigstoretest.Sigstore
 }
+
+// The identity GitHub's OIDC token gives a job of the example workflow
+// installed as .github/workflows/deploy.yml, run on a push to main:
+// Fulcio certifies it as the workflow's URL, and the example's gitops-pr
+// steps require it.
+const (
+	oidcIssuer   = "https://token.actions.githubusercontent.com"
+	workflowPath = "acme/hello/.github/workflows/deploy.yml@refs/heads/main"
+	signer       = "https://github.com/" + workflowPath
+)
 
 // actSetup is what a run starts from.
 type actSetup struct {
 	// workflow is the file under testdata to run, on push.
 	workflow string
+	// as is its name in the checkout's .github/workflows (default: the
+	// same name).
+	as string
 	// files change the checkout of examples/app.
 	files map[string]string
 	// vars are more workflow vars, besides REGISTRY, GITOPS_REPO,
@@ -115,7 +135,10 @@ func runWorkflow(t *testing.T, s actSetup) actRun {
 	}
 	name := fmt.Sprintf("name: ${1}-%d-%d", os.Getpid(), runs.Add(1))
 	workflow = regexp.MustCompile(`(?m)^name: (\S+)$`).ReplaceAll(workflow, []byte(name))
-	files := map[string]string{".github/workflows/" + s.workflow: string(workflow)}
+	if s.as == "" {
+		s.as = s.workflow
+	}
+	files := map[string]string{".github/workflows/" + s.as: string(workflow)}
 	for k, v := range s.files {
 		files[k] = v
 	}
@@ -130,6 +153,17 @@ func runWorkflow(t *testing.T, s actSetup) actRun {
 	srv := gittest.Serve(t, filepath.Dir(bare), gittest.HTTPOptions{Token: gitopsToken})
 	gh := forgetest.NewGitHub(t, forgetest.GitHubConfig{Owner: "acme", Repo: "gitops", Token: gitopsToken, AllowAutoMerge: true})
 	merged := review(t, gh, bare)
+	// Sigstore on loopback, whose token endpoint plays GitHub's for a
+	// job with id-token: write (the act variant hands its URL and
+	// bearer token to that job), with the claims GitHub gives the
+	// workflow (its path in job_workflow_ref; the repository, from the
+	// checkout's remote, and the branch in sub).
+	ts := sigstoretest.Start(t, map[string]any{"iss": oidcIssuer, "sub": "repo:acme/hello:ref:refs/heads/main",
+		"job_workflow_ref": "acme/hello/.github/workflows/" + s.as + "@refs/heads/main"})
+	trustedRoot, err := os.ReadFile(ts.TrustedRoot)
+	if err != nil {
+		t.Fatal(err)
+	}
 
 	vars := map[string]string{
 		"REGISTRY":      reg.Host,
@@ -137,8 +171,14 @@ func runWorkflow(t *testing.T, s actSetup) actRun {
 		"GO_IMAGE":      goImage,
 		"RUNTIME_IMAGE": enginetest.BaseImage(t, host),
 		"GITHUB_API":    gh.URL(),
+		// Keyless signing and its check.
+		"FULCIO_URL":                   ts.FulcioURL,
+		"REKOR_URL":                    ts.RekorURL,
+		"ACTIONS_ID_TOKEN_REQUEST_URL": ts.TokenURL,
+		"SIGSTORE_TRUSTED_ROOT":        string(trustedRoot),
 	}
-	secrets := map[string]string{"GITHUB_TOKEN": registryPassword, "GITOPS_TOKEN": gitopsToken}
+	secrets := map[string]string{"GITHUB_TOKEN": registryPassword, "GITOPS_TOKEN": gitopsToken,
+		"ACTIONS_ID_TOKEN_REQUEST_TOKEN": sigstoretest.RequestToken}
 	masked := []string{registryPassword, gitopsToken}
 	var cluster *clusterPlay
 	if s.cluster {
@@ -156,7 +196,7 @@ func runWorkflow(t *testing.T, s actSetup) actRun {
 	}
 	start := time.Now()
 	res := acttest.Run(t, bin, acttest.Options{
-		Dir: dir, Workflow: ".github/workflows/" + s.workflow, Event: "push",
+		Dir: dir, Workflow: ".github/workflows/" + s.as, Event: "push",
 		JobImage: jobImage, EngineHost: host,
 		Actions: map[string]string{"gitship/gitship@v0": actions},
 		Vars:    vars,
@@ -169,7 +209,7 @@ func runWorkflow(t *testing.T, s actSetup) actRun {
 			t.Errorf("a secret reached act's log unmasked")
 		}
 	}
-	return actRun{Result: res, sha: sha, registry: reg.Host, gitops: bare, github: gh, merges: merged, cluster: cluster}
+	return actRun{Result: res, sha: sha, registry: reg.Host, gitops: bare, github: gh, merges: merged, cluster: cluster, sigstore: ts}
 }
 
 // merges are the merge commits review made, by pull request number.
@@ -269,9 +309,12 @@ func git(dir string, args ...string) (string, error) {
 // (with the tests in a container), validate and publish in job build,
 // then in each deploy job gitops-pr with the image build published,
 // passed as the build job's output, and verify against a real API server
-// on which the test plays Flux and the kubelet.
+// on which the test plays Flux and the kubelet. The image is signed
+// keyless against a Sigstore on loopback, with the identity GitHub gives
+// the workflow installed as .github/workflows/deploy.yml, and each
+// gitops-pr checks that signature and the provenance before pinning.
 func TestExampleUnderAct(t *testing.T) {
-	run := runWorkflow(t, actSetup{workflow: "github-deploy.act.yml", cluster: true})
+	run := runWorkflow(t, actSetup{workflow: "github-deploy.act.yml", as: "deploy.yml", cluster: true})
 	if run.Code != 0 {
 		t.Fatalf("act exited %d, want 0 (every job green)", run.Code)
 	}
@@ -290,6 +333,36 @@ func TestExampleUnderAct(t *testing.T) {
 		t.Fatalf("the registry has no %s: %v", ref, err)
 	}
 	image := run.registry + "/acme/hello@" + desc.Digest.String()
+
+	// publish signed it keyless (id-token: write: the job's OIDC token,
+	// certified by the test's Fulcio, logged in its Rekor), and cosign,
+	// independently, finds the signature and the provenance of the
+	// workflow's identity on the digest.
+	if pub, ok := stepLog(run.Output, "build", "Main gitship/gitship/steps/publish@v0"); !ok || pub.outputs["signed"] != "true" {
+		t.Errorf("job build: publish's output signed = %q, want true", pub.outputs["signed"])
+	}
+	if want := "by " + signer + " (issuer " + oidcIssuer + ")"; !strings.Contains(jobLog(run.Output, "build"), want) {
+		t.Errorf("job build: publish's log does not say it signed %q", want)
+	}
+	for _, args := range [][]string{{"verify"}, {"verify-attestation", "--type", "slsaprovenance1"}} {
+		args = append(args, "--certificate-identity", signer, "--certificate-oidc-issuer", oidcIssuer,
+			"--insecure-ignore-sct", "--trusted-root", run.sigstore.TrustedRoot, image)
+		if out, err := cosign(t, run.registry, args...); err != nil {
+			t.Errorf("cosign %s: %v\n%s", strings.Join(args, " "), err, out)
+		}
+	}
+	// Each deploy job's gitops-pr verified the signature (the
+	// workflow's identity) and the provenance (this repository's main,
+	// the commit act ran on) before it pinned the digest.
+	for _, env := range envs {
+		log := jobLog(run.Output, env)
+		if want := "Verified " + image + ": signed by " + signer + " (issuer " + oidcIssuer + ")"; !strings.Contains(log, want) {
+			t.Errorf("job %s: gitops-pr's log has no %q", env, want)
+		}
+		if !regexp.MustCompile(`built from \S*github.com/acme/hello\S* ref \S*main commit ` + run.sha).MatchString(log) {
+			t.Errorf("job %s: gitops-pr's log does not say the image was built from acme/hello main at %s", env, run.sha)
+		}
+	}
 
 	// gitops-pr committed to the GitOps repository's main branch, with
 	// the image the build job published: needs.build.outputs.image.
@@ -348,6 +421,13 @@ func TestExampleUnderAct(t *testing.T) {
 		if want := "merged " + pr.HTMLURL; env == "staging" && !strings.Contains(run.Output, want) {
 			t.Errorf("act's log has no %q", want)
 		}
+		// The pull request names who signed the image and what it was
+		// built from.
+		for _, want := range []string{"| Signed by | " + signer + " (issuer " + oidcIssuer + ")", "| Built from |", run.sha} {
+			if !strings.Contains(pr.Body, want) {
+				t.Errorf("pull request %d's body has no %q:\n%s", pr.Number, want, pr.Body)
+			}
+		}
 		if env == "production" && (pr.AutoMerge == "" || !slices.Equal(pr.TeamReviewers, []string{"sre"})) {
 			t.Errorf("production's pull request: auto-merge %q, team reviewers %q; want on, [sre]", pr.AutoMerge, pr.TeamReviewers)
 		}
@@ -399,6 +479,40 @@ func TestExampleUnderAct(t *testing.T) {
 			t.Errorf("job %s: %d probes of %s, want %d (%d answered 503, then 3 right in a row)", env, n, path, appFailures+3, appFailures)
 		}
 	}
+}
+
+// jobLog is what act logged for job: its messages, one a line.
+func jobLog(log, job string) string {
+	var b strings.Builder
+	for _, line := range strings.Split(log, "\n") {
+		if m := actLine.FindStringSubmatch(line); m != nil && m[1] == job {
+			b.WriteString(m[2] + "\n")
+		}
+	}
+	return b.String()
+}
+
+// cosign runs the cosign CLI tools/cosign pins (built once per machine,
+// GITSHIP_COSIGN names one built already) offline, with a HOME of its own
+// and a Docker config holding the test registry's credentials.
+func cosign(t *testing.T, registry string, args ...string) (string, error) {
+	t.Helper()
+	bin, err := gotool.Build(gotool.Command{Tool: "cosign", Module: "github.com/sigstore/cosign/v2",
+		Package: "github.com/sigstore/cosign/v2/cmd/cosign", Env: "GITSHIP_COSIGN"})
+	if err != nil {
+		testenv.Unavailable(t, "cosign: %v", err)
+	}
+	home := t.TempDir()
+	auth := base64.StdEncoding.EncodeToString([]byte(registryUser + ":" + registryPassword))
+	config := fmt.Sprintf(`{"auths": {%q: {"auth": %q}}}`, registry, auth)
+	if err := os.WriteFile(filepath.Join(home, "config.json"), []byte(config), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	cmd := exec.Command(bin, args...)
+	cmd.Dir = home
+	cmd.Env = append(os.Environ(), "HOME="+home, "DOCKER_CONFIG="+home, "TUF_ROOT="+filepath.Join(home, ".tuf"))
+	out, err := cmd.CombinedOutput()
+	return string(out), err
 }
 
 // actStep is what act logged for one step of a job.

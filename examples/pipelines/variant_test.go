@@ -3,6 +3,7 @@ package pipelines_test
 import (
 	"bytes"
 	"fmt"
+	"maps"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -31,6 +32,19 @@ func actVariant(src []byte) ([]byte, error) {
 	}
 	for i := 0; i+1 < len(jobs.Content); i += 2 {
 		job := jobs.Content[i].Value
+		if scalar(get(jobs.Content[i+1], "permissions"), "id-token") == "write" {
+			// GitHub hands a job with id-token: write the URL and the
+			// bearer token of its OIDC token endpoint in the environment
+			// of every step, container actions too; act does not: the
+			// test's endpoint (internal/sigstoretest), by var and secret.
+			env := get(jobs.Content[i+1], "env")
+			if env == nil {
+				env = &yaml.Node{Kind: yaml.MappingNode}
+				jobs.Content[i+1].Content = append(jobs.Content[i+1].Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "env"}, env)
+			}
+			set(env, "ACTIONS_ID_TOKEN_REQUEST_URL", "${{ vars.ACTIONS_ID_TOKEN_REQUEST_URL }}")
+			set(env, "ACTIONS_ID_TOKEN_REQUEST_TOKEN", "${{ secrets.ACTIONS_ID_TOKEN_REQUEST_TOKEN }}")
+		}
 		steps := get(jobs.Content[i+1], "steps")
 		if steps == nil {
 			continue
@@ -40,6 +54,14 @@ func actVariant(src []byte) ([]byte, error) {
 			uses := scalar(step, "uses")
 			action, _, _ := strings.Cut(uses, "@")
 			switch {
+			case uses == "" && strings.Contains(scalar(step, "run"), "gh attestation trusted-root"):
+				// Sigstore's public-good trusted root, through TUF on
+				// the internet: the test's Sigstore's instead, from
+				// vars.SIGSTORE_TRUSTED_ROOT, in the same file.
+				var err error
+				if step, err = trustedRootStep(job, step); err != nil {
+					return nil, err
+				}
 			case uses == "":
 				// A run: step runs in the job container.
 			case action == "actions/checkout":
@@ -50,6 +72,14 @@ func actVariant(src []byte) ([]byte, error) {
 				// build's type=gha cache needs GitHub's cache service:
 				// the engine's own BuildKit builds instead, with no cache.
 				continue
+			case action == "docker/login-action":
+				// A JavaScript action, which runs docker login: a run:
+				// step does, with the same credentials, into the job's
+				// DOCKER_CONFIG.
+				var err error
+				if step, err = loginStep(job, step); err != nil {
+					return nil, err
+				}
 			case action == "actions/create-github-app-token":
 				// An App token is minted by GitHub; the local GitOps
 				// server takes the secret GITOPS_TOKEN instead.
@@ -78,8 +108,15 @@ func actVariant(src []byte) ([]byte, error) {
 					set(with, "build-arg", "GO_IMAGE=${{ vars.GO_IMAGE }}\nRUNTIME_IMAGE=${{ vars.RUNTIME_IMAGE }}\n")
 				}
 				if action == "gitship/gitship/steps/publish" {
+					with := get(step, "with")
 					// The loopback registry serves plain HTTP.
-					set(get(step, "with"), "insecure", "true")
+					set(with, "insecure", "true")
+					// Keyless signing: the test's Fulcio and Rekor on
+					// loopback, not Sigstore's public ones.
+					if scalar(with, "keyless") == "true" {
+						set(with, "fulcio-url", "${{ vars.FULCIO_URL }}")
+						set(with, "rekor-url", "${{ vars.REKOR_URL }}")
+					}
 				}
 				if action == "gitship/gitship/steps/verify" {
 					with := get(step, "with")
@@ -192,6 +229,60 @@ echo "KUBECONFIG=$f" >>"$GITHUB_ENV"
 	return n, nil
 }
 
+// loginStep replaces a docker/login-action step with a run: step that
+// runs docker login as the action does (the password on stdin), into the
+// job's DOCKER_CONFIG. The registry ghcr.io becomes the test's
+// (vars.REGISTRY); any other registry, or an input the stand-in does not
+// carry out, is an error.
+func loginStep(job string, step *yaml.Node) (*yaml.Node, error) {
+	with := get(step, "with")
+	for i := 0; with != nil && i+1 < len(with.Content); i += 2 {
+		switch k, v := with.Content[i].Value, with.Content[i+1].Value; {
+		case k == "username", k == "password", k == "registry" && v == "ghcr.io":
+		default:
+			return nil, fmt.Errorf("github-deploy.yml: job %s: docker/login-action with %s: %s, which the act variant has no rule for", job, k, v)
+		}
+	}
+	if scalar(with, "registry") == "" || scalar(with, "username") == "" || scalar(with, "password") == "" {
+		return nil, fmt.Errorf("github-deploy.yml: job %s: docker/login-action without registry ghcr.io, username and password, which the act variant has no rule for", job)
+	}
+	n := &yaml.Node{Kind: yaml.MappingNode, HeadComment: step.HeadComment}
+	if id := scalar(step, "id"); id != "" {
+		set(n, "id", id)
+	}
+	set(n, "name", "stand-in for "+scalar(step, "uses")+": docker login to the test's registry")
+	env := &yaml.Node{Kind: yaml.MappingNode}
+	set(env, "USERNAME", scalar(with, "username"))
+	set(env, "PASSWORD", scalar(with, "password"))
+	n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "env"}, env)
+	set(n, "run", `echo "$PASSWORD" | docker login --username "$USERNAME" --password-stdin ${{ vars.REGISTRY }}`)
+	return n, nil
+}
+
+// redirect is a run: script's last output redirection, its file.
+var redirect = regexp.MustCompile(`>\s*(\S+)\s*$`)
+
+// trustedRootStep replaces a run: step that writes Sigstore's public-good
+// trusted root with gh attestation trusted-root to a file with one that
+// writes the test's trusted root (vars.SIGSTORE_TRUSTED_ROOT) to that
+// file, keeping its id.
+func trustedRootStep(job string, step *yaml.Node) (*yaml.Node, error) {
+	m := redirect.FindStringSubmatch(strings.TrimSpace(scalar(step, "run")))
+	if m == nil {
+		return nil, fmt.Errorf("github-deploy.yml: job %s: gh attestation trusted-root written to no file (>FILE at the end), which the act variant has no rule for", job)
+	}
+	n := &yaml.Node{Kind: yaml.MappingNode, HeadComment: step.HeadComment}
+	if id := scalar(step, "id"); id != "" {
+		set(n, "id", id)
+	}
+	set(n, "name", "stand-in for gh attestation trusted-root: the test Sigstore's trusted root")
+	env := &yaml.Node{Kind: yaml.MappingNode}
+	set(env, "TRUSTED_ROOT", "${{ vars.SIGSTORE_TRUSTED_ROOT }}")
+	n.Content = append(n.Content, &yaml.Node{Kind: yaml.ScalarNode, Value: "env"}, env)
+	set(n, "run", fmt.Sprintf("mkdir -p \"$(dirname %[1]s)\"\nprintf '%%s\\n' \"$TRUSTED_ROOT\" >%[1]s\n", m[1]))
+	return n, nil
+}
+
 // tokenStep replaces a create-github-app-token step, keeping its id.
 func tokenStep(step *yaml.Node) *yaml.Node {
 	n := &yaml.Node{Kind: yaml.MappingNode}
@@ -289,6 +380,33 @@ func TestActVariant(t *testing.T) {
 	}
 }
 
+// TestActVariantIDToken: a job with permissions id-token: write gets the
+// test's OIDC token endpoint in its environment, as GitHub gives it; a
+// job without gets nothing.
+func TestActVariantIDToken(t *testing.T) {
+	out, err := actVariant([]byte("jobs:\n  build:\n    permissions:\n      id-token: write\n    steps:\n      - run: true\n" +
+		"  dev:\n    steps:\n      - run: true\n"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Jobs map[string]struct {
+			Env map[string]string `yaml:"env"`
+		} `yaml:"jobs"`
+	}
+	if err := yaml.Unmarshal(out, &doc); err != nil {
+		t.Fatal(err)
+	}
+	want := map[string]string{"ACTIONS_ID_TOKEN_REQUEST_URL": "${{ vars.ACTIONS_ID_TOKEN_REQUEST_URL }}",
+		"ACTIONS_ID_TOKEN_REQUEST_TOKEN": "${{ secrets.ACTIONS_ID_TOKEN_REQUEST_TOKEN }}"}
+	if got := doc.Jobs["build"].Env; !maps.Equal(got, want) {
+		t.Errorf("job build's env = %v, want %v", got, want)
+	}
+	if got := doc.Jobs["dev"].Env; len(got) != 0 {
+		t.Errorf("job dev (no id-token: write) has env %v", got)
+	}
+}
+
 // TestActVariantRules: an action no rule knows, or an
 // azure/k8s-set-context the stand-in cannot do, fails the generation,
 // naming the job and the action; the rules that apply rewrite the step.
@@ -327,6 +445,34 @@ func TestActVariantRules(t *testing.T) {
 			"          url: |\n            https://hello.dev.acme.example/healthz\n            https://api.dev.acme.example/ready\n",
 		want: []string{"timeout: 3m", "probe-interval: 500ms", "${{ vars.APP_URL }}/hello.dev.acme.example/healthz\n", "${{ vars.APP_URL }}/api.dev.acme.example/ready\n"},
 		not:  []string{"https://"},
+	}, {
+		name: "docker login to GHCR",
+		steps: "      - uses: docker/login-action@v3\n        with:\n          registry: ghcr.io\n" +
+			"          username: ${{ github.actor }}\n          password: ${{ secrets.GITHUB_TOKEN }}\n",
+		want: []string{"PASSWORD: ${{ secrets.GITHUB_TOKEN }}", "USERNAME: ${{ github.actor }}", "--password-stdin ${{ vars.REGISTRY }}"},
+		not:  []string{"docker/login-action@v3\n", "ghcr.io"},
+	}, {
+		name:  "docker login elsewhere",
+		steps: "      - uses: docker/login-action@v3\n        with:\n          registry: quay.io\n          username: u\n          password: p\n",
+		err:   "job build: docker/login-action with registry: quay.io",
+	}, {
+		name:  "docker login without a password",
+		steps: "      - uses: docker/login-action@v3\n        with:\n          registry: ghcr.io\n          username: u\n",
+		err:   "job build: docker/login-action without registry ghcr.io, username and password",
+	}, {
+		name: "public-good trusted root",
+		steps: "      - id: root\n        run: |\n          gh attestation trusted-root |\n" +
+			"            jq -c 'select(.x)' >.gitship/trusted_root.json\n",
+		want: []string{"id: root", "TRUSTED_ROOT: ${{ vars.SIGSTORE_TRUSTED_ROOT }}", `"$TRUSTED_ROOT" >.gitship/trusted_root.json`},
+		not:  []string{"gh attestation trusted-root |", "jq"},
+	}, {
+		name:  "trusted root to stdout",
+		steps: "      - run: gh attestation trusted-root\n",
+		err:   "job build: gh attestation trusted-root written to no file",
+	}, {
+		name:  "keyless publish",
+		steps: "      - uses: gitship/gitship/steps/publish@v0\n        with:\n          keyless: true\n",
+		want:  []string{"fulcio-url: ${{ vars.FULCIO_URL }}", "rekor-url: ${{ vars.REKOR_URL }}", "insecure: true"},
 	}} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, err := actVariant([]byte("jobs:\n  build:\n    steps:\n" + tc.steps))
