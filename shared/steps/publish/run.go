@@ -72,6 +72,7 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 		if err != nil {
 			return err
 		}
+		sc.wait()
 		if sc.keyErr != nil {
 			// Promotion signs only what it verified; a key that does
 			// not open stops it before anything is copied.
@@ -103,7 +104,7 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 			return fmt.Errorf("--image %w", err)
 		}
 		var ready <-chan prepared
-		if sc.signer != nil {
+		if sc.signs() {
 			pctx, cancel := context.WithCancel(ctx)
 			defer cancel()
 			ready = prepare(pctx, s, r.Context(), a, repo)
@@ -115,6 +116,7 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 		if err != nil {
 			return failure(err)
 		}
+		sc.wait()
 		switch {
 		case sc.keyErr != nil:
 			sigErr = fmt.Errorf("the image is published unsigned: %w", sc.keyErr)

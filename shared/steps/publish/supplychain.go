@@ -30,9 +30,14 @@ type supplyChain struct {
 	reg *registry.Client
 	// signer signs; keyErr is why --signing-key could not be used: the
 	// image is still pushed and tagged, reported unsigned, and the step
-	// fails with keyErr.
+	// fails with keyErr. Both are set once opening has delivered (see
+	// wait).
 	signer signer
 	keyErr error
+	// opening delivers --signing-key's signer: decrypting a cosign key
+	// (scrypt) takes a few hundred milliseconds of CPU, spent while the
+	// image uploads rather than before.
+	opening <-chan opened
 	// policy is what a promoted image must satisfy; nil: nothing.
 	policy *signing.Policy
 }
@@ -81,10 +86,17 @@ func readSupplyChain(ctx context.Context, s Settings, r *step.Run, reg *registry
 	}
 	switch {
 	case s.SigningKey != "":
-		var k *signing.Signer
-		if k, sc.keyErr = loadSigner(s, r); k != nil {
-			sc.signer = keySigner{k}
+		data, where, err := readKey(s, r)
+		if err != nil {
+			sc.keyErr = err
+			break
 		}
+		ch := make(chan opened, 1)
+		go func() {
+			k, err := openKey(data, where, s.SigningKeyPassword)
+			ch <- opened{k, err}
+		}()
+		sc.opening = ch
 	case s.Keyless:
 		k, err := keyless(ctx, s, r, os.Getenv)
 		if err != nil {
@@ -94,6 +106,32 @@ func readSupplyChain(ctx context.Context, s Settings, r *step.Run, reg *registry
 		}
 	}
 	return sc, nil
+}
+
+// opened is --signing-key opened: its signer, or why not.
+type opened struct {
+	signer *signing.Signer
+	err    error
+}
+
+// signs tells whether publish is to sign: a key or keyless, opened or
+// not yet.
+func (sc *supplyChain) signs() bool {
+	return sc.signer != nil || sc.opening != nil
+}
+
+// wait sets signer or keyErr once --signing-key is open.
+func (sc *supplyChain) wait() {
+	if sc.opening == nil {
+		return
+	}
+	o := <-sc.opening
+	sc.opening = nil
+	if o.err != nil {
+		sc.keyErr = o.err
+		return
+	}
+	sc.signer = keySigner{o.signer}
 }
 
 // signer is a key or keyless signing.
@@ -147,24 +185,28 @@ func keyless(ctx context.Context, s Settings, r *step.Run, env func(string) stri
 	return k, nil
 }
 
-// loadSigner opens --signing-key: the PEM itself when it starts with
-// -----BEGIN (it is then a secret), else a file.
-func loadSigner(s Settings, r *step.Run) (*signing.Signer, error) {
-	data, where := []byte(s.SigningKey), "--signing-key"
+// readKey reads --signing-key: the PEM itself when it starts with
+// -----BEGIN (it is then a secret, masked from here on), else a file. where
+// names it in errors.
+func readKey(s Settings, r *step.Run) (data []byte, where string, err error) {
+	data, where = []byte(s.SigningKey), "--signing-key"
 	if !strings.HasPrefix(strings.TrimSpace(s.SigningKey), "-----BEGIN") {
-		var err error
 		if data, err = os.ReadFile(s.SigningKey); err != nil {
-			return nil, step.Usagef("--signing-key: %v", err)
+			return nil, "", step.Usagef("--signing-key: %v", err)
 		}
-		where = "--signing-key " + s.SigningKey
-	} else {
-		for _, line := range strings.Split(s.SigningKey, "\n") {
-			if l := strings.TrimSpace(line); len(l) > 8 && !strings.HasPrefix(l, "-----") {
-				r.AddSecret(l)
-			}
+		return data, "--signing-key " + s.SigningKey, nil
+	}
+	for _, line := range strings.Split(s.SigningKey, "\n") {
+		if l := strings.TrimSpace(line); len(l) > 8 && !strings.HasPrefix(l, "-----") {
+			r.AddSecret(l)
 		}
 	}
-	signer, err := signing.LoadSigner(data, []byte(s.SigningKeyPassword))
+	return data, where, nil
+}
+
+// openKey decrypts and parses the key readKey read.
+func openKey(data []byte, where, password string) (*signing.Signer, error) {
+	signer, err := signing.LoadSigner(data, []byte(password))
 	switch {
 	case errors.Is(err, signing.ErrKeyPassword):
 		return nil, step.Usagef("%s: %v (--signing-key-password)", where, err)
