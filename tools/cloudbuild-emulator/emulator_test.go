@@ -4,6 +4,7 @@ import (
 	"archive/tar"
 	"bytes"
 	"context"
+	"crypto/elliptic"
 	"debug/elf"
 	"encoding/json"
 	"fmt"
@@ -19,9 +20,13 @@ import (
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
+	v1 "github.com/google/go-containerregistry/pkg/v1"
+	"github.com/google/go-containerregistry/pkg/v1/mutate"
+	"github.com/google/go-containerregistry/pkg/v1/random"
 	"github.com/google/go-containerregistry/pkg/v1/remote"
 	"github.com/moby/moby/api/types/container"
 	"github.com/moby/moby/client"
+	"github.com/sigstore/sigstore/pkg/cryptoutils"
 
 	"github.com/gitship/gitship/internal/buildkittest"
 	"github.com/gitship/gitship/internal/enginetest"
@@ -43,6 +48,9 @@ const (
 	// same as uid 1001.
 	shellImage   = "gitship-emulator/shell:1"
 	nonRootImage = "gitship-emulator/shell-nonroot:1"
+	// signingPassword is the signing key's password, Secret Manager's
+	// cosign-password.
+	signingPassword = "cosign-pa55word-of-the-test"
 )
 
 var (
@@ -292,6 +300,9 @@ func app(t *testing.T, base string, extra map[string]string) (dir, sha string) {
 		files[k] = v
 	}
 	for k, v := range files {
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, k)), 0o755); err != nil {
+			t.Fatal(err)
+		}
 		if err := os.WriteFile(filepath.Join(dir, k), []byte(v), 0o644); err != nil {
 			t.Fatal(err)
 		}
@@ -347,6 +358,18 @@ func TestCloudbuildYAML(t *testing.T) {
 	}
 	t.Cleanup(func() { c.ContainerRemove(ctx, "buildkitd", client.ContainerRemoveOptions{Force: true}) })
 
+	// The signing key, as cosign generate-key-pair writes it (sigstore's
+	// own code: ECDSA P-256, PKCS#8 encrypted with scrypt and secretbox,
+	// ENCRYPTED SIGSTORE PRIVATE KEY): Secret Manager's cosign-key and
+	// cosign-password hand it to cloudbuild.yaml's publish, and the
+	// public key is the checkout's cloudbuild/cosign.pub, which the
+	// deploy configs' resolve requires.
+	signingKey, publicKey, err := cryptoutils.GeneratePEMEncodedECDSAKeyPair(elliptic.P256(), cryptoutils.StaticPasswordFunc([]byte(signingPassword)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	keyed := map[string]string{"cloudbuild/cosign.pub": string(publicKey)}
+
 	// run runs config in the workspace ws with the test's substitutions
 	// and subs, skipping buildkit and the steps skip names, env added to
 	// every step.
@@ -363,13 +386,21 @@ func TestCloudbuildYAML(t *testing.T) {
 		}
 		var log bytes.Buffer
 		b := &Build{Config: cfg, Workspace: ws, Socket: socket, Images: standIns, Skip: append([]string{"buildkit"}, skip...),
-			Secrets: map[string]string{"GITSHIP_TOKEN": "unused"}, Log: &log,
+			Secrets: map[string]string{"GITSHIP_TOKEN": "unused", "GITSHIP_SIGNING_KEY": string(signingKey),
+				"GITSHIP_SIGNING_KEY_PASSWORD": signingPassword}, Log: &log,
 			// The registry is plain HTTP on loopback.
 			Env:           append([]string{"GITSHIP_INSECURE=true"}, env...),
 			Substitutions: defaults(given)}
 		res, err := b.Run(ctx, c)
 		if err != nil {
 			t.Fatalf("%v\n%s", err, log.String())
+		}
+		// The key and its password are masked: no line of either
+		// reaches the build's log.
+		for _, line := range append(strings.Split(string(signingKey), "\n"), signingPassword) {
+			if len(line) > 8 && !strings.HasPrefix(line, "-----") && strings.Contains(log.String(), line) {
+				t.Errorf("%s's log shows the signing key or its password: %q", config, line)
+			}
 		}
 		return res, log.String()
 	}
@@ -392,7 +423,7 @@ func TestCloudbuildYAML(t *testing.T) {
 	}
 
 	t.Run("main, then deploy-staging and deploy-production", func(t *testing.T) {
-		ws, sha := app(t, base, nil)
+		ws, sha := app(t, base, keyed)
 		gitops := filepath.Join(ws, "gitops.git")
 		if err := os.CopyFS(gitops, os.DirFS(gittest.Bare(t, map[string]string{"README.md": "# clusters\n"}, "main"))); err != nil {
 			t.Fatal(err)
@@ -431,6 +462,18 @@ func TestCloudbuildYAML(t *testing.T) {
 		digest := desc.Digest.String()
 		if digest != published["digest"] || published["image"] != reg.Host+"/acme/apps/app@"+digest {
 			t.Errorf("registry has %s; publish's outputs %v", digest, published)
+		}
+		// publish signed it with the key from Secret Manager: the
+		// signature and the attestations are in the registry, cosign's
+		// tag scheme next to the image.
+		signedBy := published["image"] + " by key sha256:"
+		if published["signed"] != "true" || !strings.Contains(log, "Signed "+signedBy) {
+			t.Errorf("publish's output signed = %q, want true, and a log saying %q\n%s", published["signed"], "Signed "+signedBy, log)
+		}
+		for _, suffix := range []string{".sig", ".att"} {
+			if _, err := remote.Head(mustRef(t, reg.Host+"/acme/apps/app:"+strings.Replace(digest, ":", "-", 1)+suffix)); err != nil {
+				t.Errorf("no %s of the image in the registry: %v", suffix, err)
+			}
 		}
 		// The build's results record the image by digest: publish's
 		// $BUILDER_OUTPUT/output, Cloud Build's results.buildStepOutputs.
@@ -501,6 +544,11 @@ func TestCloudbuildYAML(t *testing.T) {
 			t.Fatalf("deploy-staging %s, steps %v, want %v\n%s", res.Status, got, want, log)
 		}
 		promoted("staging")
+		// resolve verified the signature with cloudbuild/cosign.pub
+		// before it tagged anything.
+		if want := "Verified " + published["image"] + ": signed by key sha256:"; !strings.Contains(log, want) {
+			t.Errorf("deploy-staging's log lacks %q:\n%s", want, log)
+		}
 		if n := devProbes.Load(); n != 3 {
 			t.Errorf("dev's endpoint answered %d probes, want 3", n)
 		}
@@ -542,6 +590,43 @@ func TestCloudbuildYAML(t *testing.T) {
 		}
 		promoted("production")
 		checkGate(t, ws, "staging", staging.ns, "production", digest, "", log)
+	})
+
+	// An image in the registry for the commit, with the commit's label,
+	// but not signed (pushed by something other than cloudbuild.yaml's
+	// publish): deploy-staging.yaml's resolve refuses it with exit 1,
+	// naming the key it expected, and tags nothing; the build stops
+	// before the gate and the pull request.
+	t.Run("deploy-staging: unsigned image refused", func(t *testing.T) {
+		ws, sha := app(t, base, keyed)
+		img, err := random.Image(256, 1)
+		if err != nil {
+			t.Fatal(err)
+		}
+		img, err = mutate.Config(img, v1.Config{Labels: map[string]string{"org.opencontainers.image.revision": sha}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := remote.Write(mustRef(t, reg.Host+"/acme/apps/unsigned:"+sha), img); err != nil {
+			t.Fatal(err)
+		}
+		subs := map[string]string{"COMMIT_SHA": sha, "TAG_NAME": "staging", "_IMAGE_NAME": "unsigned"}
+		res, log := run(t, "deploy-staging.yaml", ws, subs, nil, "GITSHIP_PROVIDER=none")
+		want := map[string]string{"resolve": "FAILURE", "kubeconfig-dev": "SKIPPED", "verify-dev": "SKIPPED", "gitops-pr": "SKIPPED"}
+		if got := status(res); res.Status != "FAILURE" || !equal(got, want) {
+			t.Fatalf("deploy-staging %s, steps %v, want %v\n%s", res.Status, got, want, log)
+		}
+		if code := res.Steps[res.Failed].ExitCode; code != 1 {
+			t.Errorf("resolve exited %d, want 1 (the check failed)", code)
+		}
+		for _, s := range []string{"refusing to promote " + reg.Host + "/acme/apps/unsigned:" + sha, "expected signed by key sha256:", "cloudbuild/cosign.pub"} {
+			if !strings.Contains(log, s) {
+				t.Errorf("the log of the refused resolve lacks %q:\n%s", s, log)
+			}
+		}
+		if _, err := remote.Head(mustRef(t, reg.Host+"/acme/apps/unsigned:staging")); err == nil {
+			t.Errorf("the refused image was tagged staging")
+		}
 	})
 
 	t.Run("lint error", func(t *testing.T) {
