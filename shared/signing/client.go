@@ -46,7 +46,28 @@ type Client struct {
 	opts Options
 
 	mu      sync.Mutex
-	schemes map[string]Scheme // by repository
+	schemes map[string]Scheme      // by repository
+	locks   map[string]*sync.Mutex // by tag, see lock
+}
+
+// lock serializes this Client's read-modify-writes of one tag: a .sig or
+// .att image appended to, or the referrers tag that go-containerregistry
+// rewrites for a registry without the referrers API. A signature and
+// attestations may be written at the same time; two appends to one tag
+// must not lose one of them.
+func (c *Client) lock(tag string) (unlock func()) {
+	c.mu.Lock()
+	if c.locks == nil {
+		c.locks = map[string]*sync.Mutex{}
+	}
+	m, ok := c.locks[tag]
+	if !ok {
+		m = &sync.Mutex{}
+		c.locks[tag] = m
+	}
+	c.mu.Unlock()
+	m.Lock()
+	return m.Unlock
 }
 
 // scheme is Scheme, asked once per repository.

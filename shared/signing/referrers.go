@@ -7,6 +7,7 @@ import (
 	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net/http"
@@ -69,31 +70,43 @@ func (s Scheme) String() string {
 // one scheme: cosign and Flux, finding a bundle referrer, verify bundles
 // only.
 func (c *Client) Scheme(ctx context.Context, d name.Digest) (Scheme, error) {
+	s, _, err := c.probe(ctx, d)
+	return s, err
+}
+
+// probe is Scheme, with the registry's error code when it answered with
+// one (NAME_UNKNOWN for a repository that does not exist).
+func (c *Client) probe(ctx context.Context, d name.Digest) (Scheme, transport.ErrorCode, error) {
 	repo := d.Context()
 	auth, err := c.opts.Keychain.Resolve(repo)
 	if err != nil {
-		return TagScheme, fmt.Errorf("credentials for %s: %w", repo, err)
+		return TagScheme, "", fmt.Errorf("credentials for %s: %w", repo, err)
 	}
 	tr, err := transport.NewWithContext(ctx, repo.Registry, auth, c.opts.Transport, []string{repo.Scope(transport.PullScope)})
 	if err != nil {
-		return TagScheme, fmt.Errorf("reach %s: %w", repo.RegistryStr(), err)
+		return TagScheme, "", fmt.Errorf("reach %s: %w", repo.RegistryStr(), err)
 	}
 	u := url.URL{Scheme: repo.Scheme(), Host: repo.RegistryStr(), Path: "/v2/" + repo.RepositoryStr() + "/referrers/" + d.DigestStr()}
 	req, err := http.NewRequestWithContext(ctx, http.MethodGet, u.String(), nil)
 	if err != nil {
-		return TagScheme, err
+		return TagScheme, "", err
 	}
 	req.Header.Set("Accept", string(types.OCIImageIndex))
 	resp, err := (&http.Client{Transport: tr}).Do(req)
 	if err != nil {
-		return TagScheme, fmt.Errorf("ask %s for referrers: %w", repo.RegistryStr(), err)
+		return TagScheme, "", fmt.Errorf("ask %s for referrers: %w", repo.RegistryStr(), err)
 	}
 	defer resp.Body.Close()
-	io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
 	if resp.StatusCode == http.StatusOK && resp.Header.Get("Content-Type") == string(types.OCIImageIndex) {
-		return ReferrersScheme, nil
+		io.Copy(io.Discard, io.LimitReader(resp.Body, 1<<20))
+		return ReferrersScheme, "", nil
 	}
-	return TagScheme, nil
+	var code transport.ErrorCode
+	var te *transport.Error
+	if err := transport.CheckError(resp, http.StatusOK); errors.As(err, &te) && len(te.Errors) > 0 {
+		code = te.Errors[0].Code
+	}
+	return TagScheme, code, nil
 }
 
 // hint is how cosign names a public key in a bundle: the base64 SHA-256
@@ -162,6 +175,8 @@ func (c *Client) writeBundle(ctx context.Context, d name.Digest, statement []byt
 // go-containerregistry lists it under the sha256-<hex> referrers tag, as
 // cosign does.
 func (c *Client) pushBundle(ctx context.Context, d name.Digest, b []byte, pt string) (Written, error) {
+	// The referrers tag sha256-<hex>, where go-containerregistry falls back.
+	defer c.lock("referrers of " + d.String())()
 	subject, err := remote.Head(d, c.remote(ctx)...)
 	if err != nil {
 		return Written{}, fmt.Errorf("read %s: %w", d, err)

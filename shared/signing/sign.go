@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/json"
 	"fmt"
+	"slices"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -44,25 +45,33 @@ func (c *Client) Sign(ctx context.Context, d name.Digest, s *Signer) (Written, e
 	if scheme == ReferrersScheme {
 		return c.signBundle(ctx, d, s)
 	}
-	p, err := payload.Cosign{Image: d}.MarshalJSON()
+	add, keep, err := signatureOf(d, s)
 	if err != nil {
 		return Written{}, fmt.Errorf("sign %s: %w", d, err)
+	}
+	return c.attach(ctx, SignatureTag(d), []mutate.Addendum{add}, keep)
+}
+
+// signatureOf is the layer Sign appends to d's .sig image, and which of
+// the layers there to keep: all but the same payload signed by s's key.
+func signatureOf(d name.Digest, s *Signer) (mutate.Addendum, func(layerOf) bool, error) {
+	p, err := payload.Cosign{Image: d}.MarshalJSON()
+	if err != nil {
+		return mutate.Addendum{}, nil, err
 	}
 	sig, err := s.signer.SignMessage(bytes.NewReader(p))
 	if err != nil {
-		return Written{}, fmt.Errorf("sign %s: %w", d, err)
+		return mutate.Addendum{}, nil, err
 	}
-	t := SignatureTag(d)
 	keep := func(l layerOf) bool {
 		// The same payload, verified with our key: this key signed it.
 		return !(bytes.Equal(l.content, p) && verifyMessage(s.public, l) == nil)
 	}
-	add := mutate.Addendum{
+	return mutate.Addendum{
 		Layer:       static.NewLayer(p, SimpleSigningMediaType),
 		MediaType:   SimpleSigningMediaType,
 		Annotations: map[string]string{SignatureAnnotation: base64.StdEncoding.EncodeToString(sig)},
-	}
-	return c.attach(ctx, t, add, keep)
+	}, keep, nil
 }
 
 // Attest signs statement, an in-toto Statement v1 (JSON) whose subject is
@@ -84,47 +93,82 @@ func (c *Client) Attest(ctx context.Context, d name.Digest, statement []byte, s 
 		w.Scheme, w.Attestation = scheme, true
 		return w, err
 	}
-	env, err := dsse.WrapSigner(s.signer, InTotoPayloadType).SignMessage(bytes.NewReader(statement))
+	add, err := attestationOf(statement, pt, s)
 	if err != nil {
 		return Written{}, fmt.Errorf("attest %s: %w", d, err)
 	}
-	t := AttestationTag(d)
-	keep := func(l layerOf) bool {
-		if l.desc.Annotations[PredicateTypeAnnotation] != pt {
-			return true
-		}
-		_, err := verifyEnvelope(s.public, l.content)
-		return err != nil
+	w, err := c.attach(ctx, AttestationTag(d), []mutate.Addendum{add}, replaced(s, pt))
+	w.Attestation = true
+	return w, err
+}
+
+// attestationOf is the layer Attest appends to an .att image: statement
+// (of predicate type pt) in a DSSE envelope signed by s.
+func attestationOf(statement []byte, pt string, s *Signer) (mutate.Addendum, error) {
+	env, err := dsse.WrapSigner(s.signer, InTotoPayloadType).SignMessage(bytes.NewReader(statement))
+	if err != nil {
+		return mutate.Addendum{}, err
 	}
-	add := mutate.Addendum{
+	return mutate.Addendum{
 		Layer:     static.NewLayer(env, DSSEMediaType),
 		MediaType: DSSEMediaType,
 		Annotations: map[string]string{
 			SignatureAnnotation:     "",
 			PredicateTypeAnnotation: pt,
 		},
-	}
-	w, err := c.attach(ctx, t, add, keep)
-	w.Attestation = true
-	return w, err
+	}, nil
 }
 
-// attach writes t's image: its layers that keep allows, then add. When
+// replaced keeps the layers of an .att image but those of the predicate
+// types pts that s's key signed: the attestations written anew.
+func replaced(s *Signer, pts ...string) func(layerOf) bool {
+	return func(l layerOf) bool {
+		if !slices.Contains(pts, l.desc.Annotations[PredicateTypeAnnotation]) {
+			return true
+		}
+		_, err := verifyEnvelope(s.public, l.content)
+		return err != nil
+	}
+}
+
+// attach writes t's image: its layers that keep allows, then adds. When
 // keep dropped a signature identical in payload to add's (same key), and
 // nothing else changed, the image is left as it is.
-func (c *Client) attach(ctx context.Context, t name.Tag, add mutate.Addendum, keep func(layerOf) bool) (Written, error) {
-	old, err := c.read(ctx, t)
+func (c *Client) attach(ctx context.Context, t name.Tag, adds []mutate.Addendum, keep func(layerOf) bool) (Written, error) {
+	defer c.lock(t.String())()
+	img, unchanged, err := c.compose(ctx, t, adds, keep)
 	if err != nil {
 		return Written{}, err
 	}
-	base := emptyImage()
+	dg, err := img.Digest()
+	if err != nil {
+		return Written{}, err
+	}
+	if unchanged {
+		return Written{Ref: t.String(), Digest: dg.String(), Unchanged: true}, nil
+	}
+	if err := remote.Write(t, img, c.remote(ctx)...); err != nil {
+		return Written{}, fmt.Errorf("write %s: %w", t, err)
+	}
+	fmt.Fprintf(c.opts.Log, "Wrote %s (%s)\n", t, dg)
+	return Written{Ref: t.String(), Digest: dg.String()}, nil
+}
+
+// compose reads t's image and makes the one to write: the layers keep
+// allows, then adds. unchanged is true, with the image as it is, when a
+// signature adds would write is there already (same payload, same key).
+func (c *Client) compose(ctx context.Context, t name.Tag, adds []mutate.Addendum, keep func(layerOf) bool) (img v1.Image, unchanged bool, err error) {
+	old, err := c.read(ctx, t)
+	if err != nil {
+		return nil, false, err
+	}
 	var kept []mutate.Addendum
-	dropped := 0
 	if old != nil {
 		ls, err := layers(old)
 		if err != nil {
-			return Written{}, fmt.Errorf("read %s: %w", t, err)
+			return nil, false, fmt.Errorf("read %s: %w", t, err)
 		}
+		dropped := 0
 		for _, l := range ls {
 			if !keep(l) {
 				dropped++
@@ -136,28 +180,16 @@ func (c *Client) attach(ctx context.Context, t name.Tag, add mutate.Addendum, ke
 				Annotations: l.desc.Annotations,
 			})
 		}
-		if dropped > 0 && add.MediaType == SimpleSigningMediaType {
+		if dropped > 0 && len(adds) == 1 && adds[0].MediaType == SimpleSigningMediaType {
 			// Our key signed this payload already: leave it be.
-			dg, err := old.Digest()
-			if err != nil {
-				return Written{}, err
-			}
-			return Written{Ref: t.String(), Digest: dg.String(), Unchanged: true}, nil
+			return old, true, nil
 		}
 	}
-	img, err := mutate.Append(base, append(kept, add)...)
+	img, err = mutate.Append(emptyImage(), append(kept, adds...)...)
 	if err != nil {
-		return Written{}, fmt.Errorf("make %s: %w", t, err)
+		return nil, false, fmt.Errorf("make %s: %w", t, err)
 	}
-	if err := remote.Write(t, img, c.remote(ctx)...); err != nil {
-		return Written{}, fmt.Errorf("write %s: %w", t, err)
-	}
-	dg, err := img.Digest()
-	if err != nil {
-		return Written{}, err
-	}
-	fmt.Fprintf(c.opts.Log, "Wrote %s (%s)\n", t, dg)
-	return Written{Ref: t.String(), Digest: dg.String()}, nil
+	return img, false, nil
 }
 
 // signBundle signs d as cosign sign --new-bundle-format does, unless a

@@ -103,11 +103,15 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 			}
 			return fmt.Errorf("--image %w", err)
 		}
-		var ready <-chan prepared
+		var ready <-chan ahead
 		if sc.signs() {
+			h, err := a.Digest()
+			if err != nil {
+				return fmt.Errorf("--image %w", err)
+			}
 			pctx, cancel := context.WithCancel(ctx)
 			defer cancel()
-			ready = prepare(pctx, s, r.Context(), a, repo)
+			ready = sc.signAhead(pctx, repo.Digest(h.String()), prepare(pctx, s, r.Context(), a, repo))
 		}
 		err = r.Group("Push "+s.Image+" to "+repo.String(), func() error {
 			res, err = c.Push(ctx, a, repo, tags)

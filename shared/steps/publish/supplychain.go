@@ -8,6 +8,7 @@ import (
 	"os"
 	"slices"
 	"strings"
+	"sync"
 
 	"github.com/google/go-containerregistry/pkg/name"
 	v1 "github.com/google/go-containerregistry/pkg/v1"
@@ -38,6 +39,7 @@ type supplyChain struct {
 	// (scrypt) takes a few hundred milliseconds of CPU, spent while the
 	// image uploads rather than before.
 	opening <-chan opened
+	waited  sync.Once
 	// policy is what a promoted image must satisfy; nil: nothing.
 	policy *signing.Policy
 }
@@ -120,18 +122,20 @@ func (sc *supplyChain) signs() bool {
 	return sc.signer != nil || sc.opening != nil
 }
 
-// wait sets signer or keyErr once --signing-key is open.
+// wait sets signer or keyErr once --signing-key is open. It may be
+// called from several goroutines: the first waits, the others wait for it.
 func (sc *supplyChain) wait() {
-	if sc.opening == nil {
-		return
-	}
-	o := <-sc.opening
-	sc.opening = nil
-	if o.err != nil {
-		sc.keyErr = o.err
-		return
-	}
-	sc.signer = keySigner{o.signer}
+	sc.waited.Do(func() {
+		if sc.opening == nil {
+			return
+		}
+		o := <-sc.opening
+		if o.err != nil {
+			sc.keyErr = o.err
+			return
+		}
+		sc.signer = keySigner{o.signer}
+	})
 }
 
 // signer is a key or keyless signing.
@@ -358,32 +362,120 @@ func attestations(ctx context.Context, s Settings, c ci.Context, a registry.Arti
 	return atts, note, nil
 }
 
-// signPush signs the pushed image d and attests what prepare made.
-func (sc *supplyChain) signPush(ctx context.Context, r *step.Run, d name.Digest, ready <-chan prepared) (out signed, err error) {
-	w, err := sc.signer.sign(ctx, sc.client, d)
-	if err != nil {
-		return out, fmt.Errorf("the image is published unsigned: %w: %w", sc.explain(err, d), step.ErrCheckFailed)
+// ahead is what is made while the image uploads: the statements to attest
+// and, with a key in the tag scheme, the signature and attestations
+// themselves, their blobs uploaded (see signing.Staged).
+type ahead struct {
+	prepared
+	staged *signing.Staged
+}
+
+// signAhead makes, while the image (digest d) uploads, what signPush
+// writes after: once the statements are ready and the key is open, it
+// stages the signature and attestations. Where they cannot be staged (a
+// registry with the referrers API, keyless signing, or any error, which
+// signPush then meets again and reports) signPush does it all after the
+// push.
+func (sc *supplyChain) signAhead(ctx context.Context, d name.Digest, ready <-chan prepared) <-chan ahead {
+	ch := make(chan ahead, 1)
+	go func() {
+		a := ahead{prepared: <-ready}
+		sc.wait()
+		if k, ok := sc.signer.(keySigner); ok && a.err == nil {
+			atts := make([]signing.Attestation, len(a.atts))
+			for i, at := range a.atts {
+				atts[i] = signing.Attestation{Image: at.ref, Statement: at.stmt, What: at.what}
+			}
+			a.staged, _ = sc.client.Stage(ctx, d, k.Signer, atts)
+		}
+		ch <- a
+	}()
+	return ch
+}
+
+// signPush signs the pushed image d and attests what signAhead made: it
+// writes the manifests signAhead staged, or else signs and attests now.
+func (sc *supplyChain) signPush(ctx context.Context, r *step.Run, d name.Digest, ready <-chan ahead) (out signed, err error) {
+	a := <-ready
+	if a.note != "" {
+		fmt.Fprintln(r.Stdout, a.note)
+	}
+	if a.staged != nil && a.staged.Digest == d {
+		return sc.commit(ctx, a.staged)
+	}
+	// The signature and the attestations go to different tags (or are
+	// referrers of their own), so they are written at the same time; the
+	// signing client serializes what appends to one tag.
+	var w signing.Written
+	var signErr error
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		w, signErr = sc.signer.sign(ctx, sc.client, d)
+	}()
+	atts, attErr := sc.attest(ctx, a.prepared)
+	<-done
+	out.Attestations = strings.Join(atts, "\n")
+	if signErr != nil {
+		return out, fmt.Errorf("the image is published unsigned: %w: %w", sc.explain(signErr, d), step.ErrCheckFailed)
 	}
 	out.Signature, out.Identity = w.Ref, sc.signer.identity()
-	p := <-ready
-	if p.note != "" {
-		fmt.Fprintln(r.Stdout, p.note)
-	}
-	if p.err != nil {
-		return out, fmt.Errorf("the image is signed, with no attestations: %w", p.err)
-	}
+	return out, attErr
+}
+
+// commit writes what signAhead staged.
+func (sc *supplyChain) commit(ctx context.Context, st *signing.Staged) (out signed, err error) {
+	written, whats, errs := st.Commit(ctx)
 	var atts []string
-	defer func() { out.Attestations = strings.Join(atts, "\n") }()
-	for _, a := range p.atts {
-		w, err := sc.signer.attest(ctx, sc.client, a.ref, a.stmt)
-		if err != nil {
-			return out, fmt.Errorf("the image is signed, with no %s: %w: %w", a.what, sc.explain(err, a.ref), step.ErrCheckFailed)
-		}
-		if !slices.Contains(atts, w.Ref) {
+	var attErrs []error
+	for i, w := range written {
+		switch {
+		case i == 0 && errs[0] != nil:
+			err = fmt.Errorf("the image is published unsigned: %w: %w", sc.explain(errs[0], st.Digest), step.ErrCheckFailed)
+		case i == 0:
+			out.Signature, out.Identity = w.Ref, sc.signer.identity()
+		case errs[i] != nil:
+			attErrs = append(attErrs, fmt.Errorf("the image is signed, with no %s: %w: %w", whats[i], sc.explain(errs[i], st.Digest), step.ErrCheckFailed))
+		default:
 			atts = append(atts, w.Ref)
 		}
 	}
-	return out, nil
+	out.Attestations = strings.Join(atts, "\n")
+	if err != nil {
+		return out, err
+	}
+	return out, errors.Join(attErrs...)
+}
+
+// attest writes the attestations p holds, all at once, and returns where
+// they are, in p's order.
+func (sc *supplyChain) attest(ctx context.Context, p prepared) ([]string, error) {
+	if p.err != nil {
+		return nil, fmt.Errorf("the image is signed, with no attestations: %w", p.err)
+	}
+	refs := make([]string, len(p.atts))
+	errs := make([]error, len(p.atts))
+	var wg sync.WaitGroup
+	for i, a := range p.atts {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			w, err := sc.signer.attest(ctx, sc.client, a.ref, a.stmt)
+			if err != nil {
+				errs[i] = fmt.Errorf("the image is signed, with no %s: %w: %w", a.what, sc.explain(err, a.ref), step.ErrCheckFailed)
+				return
+			}
+			refs[i] = w.Ref
+		}()
+	}
+	wg.Wait()
+	var atts []string
+	for _, ref := range refs {
+		if ref != "" && !slices.Contains(atts, ref) {
+			atts = append(atts, ref)
+		}
+	}
+	return atts, errors.Join(errs...)
 }
 
 // provenanceStatement is the SLSA provenance of d, with what the build

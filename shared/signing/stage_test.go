@@ -1,0 +1,124 @@
+package signing
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"errors"
+	"io"
+	"log"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/google/go-containerregistry/pkg/name"
+	"github.com/google/go-containerregistry/pkg/registry"
+	"github.com/google/go-containerregistry/pkg/v1/random"
+	"github.com/google/go-containerregistry/pkg/v1/remote"
+
+	"github.com/gitship/gitship/internal/registrytest"
+)
+
+// sbomStatement is an in-toto Statement v1 with an SPDX predicate about d.
+func sbomStatement(d name.Digest) []byte {
+	h := strings.TrimPrefix(d.DigestStr(), "sha256:")
+	return []byte(`{"_type":"https://in-toto.io/Statement/v1","subject":[{"name":"x","digest":{"sha256":"` + h +
+		`"}}],"predicateType":"https://spdx.dev/Document","predicate":{"spdxVersion":"SPDX-2.3"}}`)
+}
+
+// Stage makes the signature and attestations of an image not pushed yet,
+// uploads their blobs and names nothing: a push that fails there leaves
+// no signature behind. Commit, once the image is there, writes the .sig
+// and one .att holding both attestations, which Verify accepts; staging
+// again for a re-run changes nothing in the .sig and keeps one attestation
+// of each type.
+func TestStage(t *testing.T) {
+	reg := registrytest.Start(t, registrytest.Options{})
+	ctx := context.Background()
+	c := New(Options{})
+	priv, _ := cosignKey(t, "pw")
+	key := mustSigner(t, priv, "pw")
+	img, err := random.Image(1024, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, _ := img.Digest()
+	repo, _ := name.NewRepository(reg.Host+"/staged", name.Insecure)
+	d := repo.Digest(h.String())
+	const commit = "0123456789abcdef0123456789abcdef01234567"
+	atts := []Attestation{
+		{Image: d, Statement: statement(d, "https://github.com/acme/shop", "refs/heads/main", commit), What: "provenance"},
+		{Image: d, Statement: sbomStatement(d), What: "SBOM"},
+	}
+	st, err := c.Stage(ctx, d, key, atts)
+	if err != nil {
+		t.Fatalf("Stage = %v", err)
+	}
+	for _, tag := range []name.Tag{SignatureTag(d), AttestationTag(d)} {
+		if _, err := remote.Head(tag); err == nil {
+			t.Errorf("%s exists before Commit", tag)
+		}
+	}
+	if err := remote.Write(repo.Tag("v1"), img); err != nil {
+		t.Fatal(err)
+	}
+	written, whats, errs := st.Commit(ctx)
+	if err := errors.Join(errs...); err != nil || len(written) != 2 {
+		t.Fatalf("Commit = %+v, %v", written, err)
+	}
+	if written[0].Ref != SignatureTag(d).String() || written[1].Ref != AttestationTag(d).String() || whats[1] != "provenance and SBOM" {
+		t.Errorf("Commit wrote %+v (%q)", written, whats)
+	}
+	found, err := c.Verify(ctx, d, Policy{Key: key.PublicKey(), Source: "acme/shop", Ref: "main"})
+	if err != nil || found.Signatures != 1 || found.Provenance == nil || found.Provenance.Commit != commit {
+		t.Fatalf("Verify = %+v, %v", found, err)
+	}
+
+	st, err = c.Stage(ctx, d, key, atts)
+	if err != nil {
+		t.Fatal(err)
+	}
+	written, _, errs = st.Commit(ctx)
+	if err := errors.Join(errs...); err != nil || !written[0].Unchanged {
+		t.Errorf("second Commit = %+v, %v; want the signature unchanged", written, err)
+	}
+	att, err := remote.Image(AttestationTag(d))
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := att.Manifest()
+	var types []string
+	for _, l := range m.Layers {
+		types = append(types, l.Annotations[PredicateTypeAnnotation])
+	}
+	if strings.Join(types, " ") != SLSAProvenanceV1+" https://spdx.dev/Document" {
+		t.Errorf("%s holds %v, want one provenance and one SBOM", AttestationTag(d), types)
+	}
+}
+
+// A registry with the referrers API is not staged: a referrer names its
+// subject, which must be there; nor is one that answers NAME_UNKNOWN for
+// a repository not pushed yet, as go-containerregistry's does.
+func TestStageNotStaged(t *testing.T) {
+	srv := httptest.NewServer(registry.New(registry.WithReferrersSupport(true), registry.Logger(log.New(io.Discard, "", 0))))
+	t.Cleanup(srv.Close)
+	host := strings.TrimPrefix(srv.URL, "http://")
+	ctx := context.Background()
+	key := mustSigner(t, pkcs8(t, must(ecdsa.GenerateKey(elliptic.P256(), rand.Reader))), "")
+	for _, tt := range []struct{ name, repo string }{
+		{"existing repository", "shop"},
+		{"new repository", "new"},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := push(t, host+"/shop")
+			if tt.repo != "shop" {
+				r, _ := name.NewRepository(host+"/"+tt.repo, name.Insecure)
+				d = r.Digest(d.DigestStr())
+			}
+			if _, err := New(Options{}).Stage(ctx, d, key, nil); !errors.Is(err, ErrNotStaged) {
+				t.Errorf("Stage = %v; want ErrNotStaged", err)
+			}
+		})
+	}
+}
