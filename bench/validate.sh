@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Validate throughput, side by side with what users run instead, on the same
 # machine in one run, against the same schemas.
-#   bash bench/validate.sh        (needs hyperfine; RUNS=10 by default)
+#   bash bench/validate.sh        (needs hyperfine; RUNS=10 by default;
+#   CASES="main crd" by default: CASES=crd times the --crd case alone,
+#   CASES=main the tree and the charts; GV=path another build, see below)
 # 1. 5,000 generated manifests of mixed kinds, 18 of them with a planted
 #    mistake: gitship-validate --manifests vs the kubeconform v0.8.0 CLI.
 # 2. Charts, rendered and validated: gitship-validate --chart (in-process)
@@ -24,9 +26,11 @@ install() { # binary module version package
 }
 install kubeconform github.com/yannh/kubeconform v0.8.0 github.com/yannh/kubeconform/cmd/kubeconform
 install helm helm.sh/helm/v3 v3.22.0 helm.sh/helm/v3/cmd/helm
-make -s bin/gitship-validate
+# GV=path times another gitship-validate build (an older commit's, to
+# compare), instead of this tree's.
+[ -n "${GV:-}" ] || make -s bin/gitship-validate
 go build -o "$bin/schemaexport" ./tools/schemaexport
-gv=$PWD/bin/gitship-validate kc=$bin/kubeconform helm=$bin/helm
+gv=${GV:-$PWD/bin/gitship-validate} kc=$bin/kubeconform helm=$bin/helm
 
 # Inputs and schemas, outside the timed region.
 k8s=${K8S:-$("$bin/schemaexport" -list | tail -n 1)}
@@ -82,10 +86,12 @@ if not ok:
     sys.exit("verdicts differ: see above")
 PY
 
+cases=" ${CASES:-main crd} "
+hf() { hyperfine --warmup 2 --runs "${RUNS:-10}" "$@"; }
+main_cases() {
 n_tree=$(python3 -c "import json;print(json.load(open('$work/tree.gitship.json'))['summary']['resources'])")
 n_example=$(python3 -c "import json;print(json.load(open('$work/example.gitship.json'))['summary']['resources'])")
 n_big=$(python3 -c "import json;print(json.load(open('$work/big.gitship.json'))['summary']['resources'])")
-hf() { hyperfine --warmup 2 --runs "${RUNS:-10}" "$@"; }
 # Timings on a shared machine mean little: say so when something else runs.
 warn_if_busy timing
 
@@ -126,6 +132,8 @@ print("speed-up: the other's mean time ÷ gitship-validate's (above 1: gitship i
 print("CPU: mean user + system time of each command (both processes of the pipe), gitship's first;")
 print("its ratio moves less than the wall time's when other work shares the cores")
 PY
+}
+[[ $cases != *" main "* ]] || main_cases
 
 # kube-prometheus-stack with its CRDs (issue 17's --crd case): the chart
 # from the module tools/corpus pins (`go mod download` there first), its
@@ -197,4 +205,4 @@ for case, label in (("kps", "kube-prometheus-stack, CRDs rendered"), ("kpscrd", 
     print(f"| {label} | {cell(g)} | {cell(c)} | {cell(o)} | {o['mean']/g['mean']:.2f}× / {o['mean']/c['mean']:.2f}× | {cpu(o)/cpu(g):.2f}× / {cpu(o)/cpu(c):.2f}× |")
 PY
 }
-crd_case
+[[ $cases != *" crd "* ]] || crd_case
