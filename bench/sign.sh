@@ -2,7 +2,8 @@
 # What signing and attesting add to a 200 MB push, on loopback.
 #   bash bench/sign.sh      (needs hyperfine, docker-registry, curl,
 #                            python3, git and openssl; RUNS=5 rounds by
-#                            default)
+#                            default; DELAY=20ms for a registry a round
+#                            trip away)
 # The image: 4 layers of 50 MiB of pseudo-random bytes each, gzipped (200
 # MiB that do not compress), written as an OCI layout by bench/publish/gen
 # from a fixed seed. One docker-registry (distribution 2.8) on loopback,
@@ -38,8 +39,9 @@ runs=${RUNS:-5}
 ggcr=$(go list -m -f '{{.Version}}' github.com/google/go-containerregistry)
 go version -m "$bin/crane" 2>/dev/null | grep -Eq "^[[:space:]]+mod[[:space:]]+github.com/google/go-containerregistry[[:space:]]+$ggcr[[:space:]]" ||
   { echo "building crane $ggcr into $bin"; go build -o "$bin/crane" github.com/google/go-containerregistry/cmd/crane; }
-make -s bin/gitship-publish
-gp=$PWD/bin/gitship-publish crane=$bin/crane
+# GP=path times another gitship-publish build (to compare commits).
+[ -n "${GP:-}" ] || make -s bin/gitship-publish
+gp=${GP:-$PWD/bin/gitship-publish} crane=$bin/crane
 cosign=${GITSHIP_COSIGN:-}
 if [ -z "$cosign" ]; then
   cosign=$(ls -t "${XDG_CACHE_HOME:-$HOME/.cache}"/gitship-test/cosign-*/cosign 2>/dev/null | head -n 1 || true)
@@ -64,6 +66,18 @@ stop() {
 trap stop EXIT
 start_registry "$work/reg"
 reg=$host
+# DELAY=20ms puts bench/publish/proxy in front of the registry, holding each
+# request that long: a registry a round trip away rather than on loopback,
+# where requests made one after the other cost what they cost in CI.
+if [ -n "${DELAY:-}" ]; then
+  go build -o "$bin/publish-proxy" ./bench/publish/proxy
+  rm -f "$work/proxy"
+  "$bin/publish-proxy" -target "$host" -addr-file "$work/proxy" -delay "$DELAY" &
+  pids+=($!)
+  for _ in $(seq 100); do [ -s "$work/proxy" ] && break; sleep 0.1; done
+  reg=$(cat "$work/proxy")
+  wait_up "http://$reg/v2/"
+fi
 
 # The key: cosign's own format when cosign is there, else a P-256 PEM.
 keys=$work/keys
@@ -147,7 +161,7 @@ PY
 done
 
 echo
-echo "$(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), load average $(cut -d' ' -f1-3 /proc/loadavg)"
+echo "$(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), load average $(cut -d' ' -f1-3 /proc/loadavg)${DELAY:+; every request held $DELAY by a proxy}"
 echo "gitship-publish $($gp --version | awk '{print $NF}'), crane $("$crane" version), $(docker-registry --version | awk '{print $NF}'); $(go version | cut -d' ' -f3); $(hyperfine --version)"
 python3 - "$work" "$runs" "$size" $cases <<'PY'
 import json, os, statistics as st, sys
