@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"sync"
-	"time"
 
 	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/santhosh-tekuri/jsonschema/v6/kind"
@@ -18,9 +16,9 @@ import (
 
 // kubeconform keeps only the first level of a schema error, which for any
 // nested field is "validation failed" at the top-level key. When a resource
-// is invalid and the schema is one of ours, the explainer validates it again
-// with the same library and settings and keeps every leaf: the field, what
-// was expected and what was found.
+// is invalid and the schema is one of ours, the whole error (the same
+// validation, see schemas) is read down to every leaf: the field, what was
+// expected and what was found.
 
 var printer = message.NewPrinter(language.English)
 
@@ -31,22 +29,23 @@ type violation struct {
 	missing  bool // the field is absent: point at its parent
 }
 
-// explainer compiles schemas the way kubeconform does (draft 4, its
-// duration format) and caches them by file; different schemas compile in
-// parallel, each only once.
-type explainer struct {
-	mu       sync.Mutex
-	compiled map[string]*compiled
+// explain lists the leaves of a schema error, sorted by field, each once.
+func explain(ve *jsonschema.ValidationError) []violation {
+	var out []violation
+	collect(ve, &out)
+	slices.SortStableFunc(out, func(a, b violation) int {
+		return strings.Compare(strings.Join(a.segments, "/"), strings.Join(b.segments, "/"))
+	})
+	return slices.CompactFunc(out, func(a, b violation) bool {
+		return slices.Equal(a.segments, b.segments) && a.message == b.message
+	})
 }
 
-type compiled struct {
-	once   sync.Once
-	schema *jsonschema.Schema
-	err    error
-}
-
-func (e *explainer) explain(id string, schemaDoc, resource []byte) ([]violation, error) {
-	sch, err := e.compile(id, schemaDoc)
+// explainAgain validates a resource kubeconform found invalid once more,
+// with the schema compiled as kubeconform compiles it, for the error's
+// leaves: for the few documents decode leaves to kubeconform.
+func (s *schemas) explainAgain(path string, schemaDoc, resource []byte) ([]violation, error) {
+	sch, err := s.get(path, schemaDoc)
 	if err != nil {
 		return nil, err
 	}
@@ -62,60 +61,7 @@ func (e *explainer) explain(id string, schemaDoc, resource []byte) ([]violation,
 	if err := sch.Validate(inst); !errors.As(err, &ve) {
 		return nil, err
 	}
-	var out []violation
-	collect(ve, &out)
-	slices.SortStableFunc(out, func(a, b violation) int {
-		return strings.Compare(strings.Join(a.segments, "/"), strings.Join(b.segments, "/"))
-	})
-	return slices.CompactFunc(out, func(a, b violation) bool {
-		return slices.Equal(a.segments, b.segments) && a.message == b.message
-	}), nil
-}
-
-func (e *explainer) compile(id string, doc []byte) (*jsonschema.Schema, error) {
-	e.mu.Lock()
-	if e.compiled == nil {
-		e.compiled = map[string]*compiled{}
-	}
-	c, ok := e.compiled[id]
-	if !ok {
-		c = &compiled{}
-		e.compiled[id] = c
-	}
-	e.mu.Unlock()
-	c.once.Do(func() { c.schema, c.err = compileSchema(id, doc) })
-	return c.schema, c.err
-}
-
-func compileSchema(id string, doc []byte) (*jsonschema.Schema, error) {
-	parsed, err := jsonschema.UnmarshalJSON(bytes.NewReader(doc))
-	if err != nil {
-		return nil, fmt.Errorf("schema %s: %w", id, err)
-	}
-	c := jsonschema.NewCompiler()
-	c.DefaultDraft(jsonschema.Draft4)
-	c.RegisterFormat(&jsonschema.Format{Name: "duration", Validate: validDuration})
-	if err := c.AddResource(id, parsed); err != nil {
-		return nil, fmt.Errorf("schema %s: %w", id, err)
-	}
-	s, err := c.Compile(id)
-	if err != nil {
-		return nil, fmt.Errorf("schema %s: %w", id, err)
-	}
-	return s, nil
-}
-
-// validDuration accepts what the API server accepts: Go durations (1h30m),
-// and ISO 8601 ones (PT1H30M) that kubeconform lets through too.
-func validDuration(v any) error {
-	s, ok := v.(string)
-	if !ok {
-		return nil
-	}
-	if _, err := time.ParseDuration(s); err == nil || strings.HasPrefix(s, "P") {
-		return nil
-	}
-	return fmt.Errorf("%q is not a duration", s)
+	return explain(ve), nil
 }
 
 // collect walks the error tree down to the leaves, rewording them for

@@ -2,6 +2,7 @@ package validation
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"sync"
 	"sync/atomic"
 
+	"github.com/santhosh-tekuri/jsonschema/v6"
 	"github.com/yannh/kubeconform/pkg/resource"
 	"github.com/yannh/kubeconform/pkg/validator"
 	"gopkg.in/yaml.v3"
@@ -125,7 +127,7 @@ type Validator struct {
 	opts       Options
 	store      *store
 	validators map[string]validator.Validator
-	explain    explainer
+	schemas    schemas
 
 	mu      sync.Mutex
 	sources map[string][]byte     // template files, read once
@@ -293,7 +295,7 @@ func (v *Validator) validate(r render.Resource) Result {
 			continue
 		}
 		check.Schema = origin
-		out := v.validateOnce(k, r)
+		out, ve := v.run(k, r, schemaDoc)
 		switch out.Status {
 		case validator.Valid, validator.Empty:
 			check.Status = Valid
@@ -308,10 +310,13 @@ func (v *Validator) validate(r render.Resource) Result {
 		case validator.Invalid:
 			check.Status = Invalid
 			var violations []violation
-			if schemaDoc != nil {
-				violations, err = v.explain.explain(v.store.path(k, r.APIVersion, r.Kind), schemaDoc, r.Data)
+			switch {
+			case ve != nil:
+				violations = explain(ve)
+			case schemaDoc != nil:
+				violations, err = v.schemas.explainAgain(v.store.path(k, r.APIVersion, r.Kind), schemaDoc, r.Data)
 			}
-			if schemaDoc == nil || err != nil || len(violations) == 0 {
+			if err != nil || len(violations) == 0 {
 				violations = fromKubeconform(out)
 			}
 			if doc == nil {
@@ -348,9 +353,59 @@ func renderedFor(r render.Resource, k string) bool {
 	return r.Versions == nil || slices.Contains(r.Versions, k) || slices.Contains(r.Versions, strings.TrimPrefix(k, "v"))
 }
 
-// missingMessage says why a kind has no schema: most often an API version
-// the Kubernetes version no longer (or not yet) serves, else a custom
-// resource whose CRD was not given.
+// run validates r against schemaDoc, the schema of its kind gitship has
+// for Kubernetes k8sVersion (nil when it has none), as kubeconform's
+// ValidateResource does, with its verdicts: the document read as
+// kubeconform reads it (decode), the schema compiled as kubeconform
+// compiles it (schemas), and the same library's validation. The error,
+// for an invalid resource, is the whole of it, for explain. A document
+// decode does not read plainly, or a kind without a schema of gitship's,
+// goes to kubeconform itself (validateOnce), with a nil error.
+func (v *Validator) run(k8sVersion string, r render.Resource, schemaDoc []byte) (validator.Result, *jsonschema.ValidationError) {
+	if schemaDoc == nil || len(r.Data) == 0 {
+		return v.validateOnce(k8sVersion, r), nil
+	}
+	obj, ok := decode(r.Data, v.opts.Strict)
+	if !ok {
+		return v.validateOnce(k8sVersion, r), nil
+	}
+	res := resource.Resource{Path: r.Source, Bytes: r.Data}
+	if obj == nil {
+		return validator.Result{Resource: res, Status: validator.Empty}, nil
+	}
+	// kubeconform looks the schema up by what it parsed; the header
+	// render read says the same, or kubeconform decides.
+	if kind, _ := obj["kind"].(string); kind != r.Kind {
+		return v.validateOnce(k8sVersion, r), nil
+	}
+	if apiVersion, _ := obj["apiVersion"].(string); apiVersion != r.APIVersion {
+		return v.validateOnce(k8sVersion, r), nil
+	}
+	sch, err := v.schemas.get(v.store.path(k8sVersion, r.APIVersion, r.Kind), schemaDoc)
+	if err != nil {
+		return v.validateOnce(k8sVersion, r), nil
+	}
+	err = sch.Validate(obj)
+	if err == nil {
+		return validator.Result{Resource: res, Status: validator.Valid}, nil
+	}
+	// As kubeconform words it: the first level of the error.
+	out := validator.Result{Resource: res, Status: validator.Invalid,
+		Err: fmt.Errorf("problem validating schema. Check JSON formatting: %s", strings.ReplaceAll(err.Error(), "\n", " "))}
+	var ve *jsonschema.ValidationError
+	if errors.As(err, &ve) {
+		out.ValidationErrors = []validator.ValidationError{}
+		for _, c := range ve.Causes {
+			path := ""
+			for _, f := range c.InstanceLocation {
+				path += "/" + f
+			}
+			out.ValidationErrors = append(out.ValidationErrors, validator.ValidationError{Path: path, Msg: c.ErrorKind.LocalizedString(printer)})
+		}
+	}
+	return out, ve
+}
+
 // validateOnce runs kubeconform on r. The first resource of each kind and
 // version goes alone: kubeconform compiles a schema on first use and does
 // not stop two workers from compiling the same one at once, which on a tree
@@ -374,6 +429,9 @@ func (v *Validator) validateOnce(k8sVersion string, r render.Resource) validator
 	return out
 }
 
+// missingMessage says why a kind has no schema: most often an API version
+// the Kubernetes version no longer (or not yet) serves, else a custom
+// resource whose CRD was not given.
 func (v *Validator) missingMessage(k8sVersion, apiVersion, kind string) string {
 	msg := fmt.Sprintf("no schema for %s %s", apiVersion, kind)
 	if c := v.store.catalogs[k8sVersion]; c != nil {

@@ -1,0 +1,117 @@
+package validation
+
+import (
+	"math"
+	"reflect"
+	"testing"
+
+	"sigs.k8s.io/yaml"
+)
+
+// decodeCases are documents whose values YAML 1.1, go-yaml v2 and JSON
+// each read their own way.
+var decodeCases = []struct {
+	name string
+	doc  string
+	ok   bool // decode reads it itself, else leaves it to kubeconform
+}{
+	{"YAML 1.1 booleans", "a: yes\nb: No\nc: on\nd: OFF\ne: y\nf: \"yes\"\n", true},
+	{"integers", "a: 1\nb: -0\nc: 0x1F\nd: 0o17\ne: 017\nf: 0b101\ng: 1_000\nh: +5\n", true},
+	{"integers past 2^53", "a: 9007199254740993\nb: 9223372036854775807\nc: -9223372036854775808\nd: 18446744073709551615\ne: 18446744073709551616\n", true},
+	{"floats", "a: 1.5\nb: 1e3\nc: -0.0\nd: .5\ne: 6.8523015e+5\nf: 1.0\n", true},
+	{"timestamps stay strings", "a: 2001-12-14t21:59:43.10-05:00\nb: 2002-12-14\n", true},
+	{"nulls", "a: ~\nb: null\nc:\nd: Null\n", true},
+	{"non-string keys", "1: a\n1.5: b\ntrue: c\n0.1: d\n-2: e\n", true},
+	{"merge keys", "base: &b {x: 1, y: 2}\nm:\n  <<: *b\n  z: 3\n", true},
+	{"a merge key and the same key", "base: &b {x: 1, y: 2}\nm:\n  <<: *b\n  y: 3\n", false},
+	{"nested lists and maps", "a: [1, {b: [yes, no]}, [], {}]\n", true},
+	{"binary", "a: !!binary aGVsbG8=\n", true},
+	{"strings JSON escapes", "a: \"<&>\\u2028\"\nb: '\\n'\n", true},
+	{"an empty document", "# nothing\n", true},
+	{"infinity", "a: .inf\n", false},
+	{"not a number", "a: .nan\n", false},
+	{"escapes", "a: \"\\xff\\u00e9\\t\"\n", true},
+	{"binary that is not UTF-8", "a: !!binary /w==\n", false},
+	{"a null key", "~: a\n", false},
+	{"keys that read the same", "1: a\n\"1\": b\n", false},
+	{"a duplicate key", "a: 1\na: 2\n", false},
+	{"a list at the top", "- a\n", false},
+	{"a scalar at the top", "a\n", false},
+	{"not YAML", "a: [\n", false},
+	{"a list as a key", "? [a]\n: b\n", false},
+}
+
+func TestDecodeAsSigsYAML(t *testing.T) {
+	for _, tt := range decodeCases {
+		t.Run(tt.name, func(t *testing.T) {
+			got, ok := decode([]byte(tt.doc), true)
+			if ok != tt.ok {
+				t.Fatalf("decode(%q) ok = %v, want %v", tt.doc, ok, tt.ok)
+			}
+			if ok {
+				sameAsSigsYAML(t, []byte(tt.doc), got)
+			}
+		})
+	}
+}
+
+// sameAsSigsYAML fails when got is not what kubeconform's read of doc
+// (sigs.k8s.io/yaml's UnmarshalStrict into a map) gives.
+func sameAsSigsYAML(t *testing.T, doc []byte, got map[string]any) {
+	t.Helper()
+	var want map[string]any
+	if err := yaml.UnmarshalStrict(doc, &want); err != nil {
+		t.Fatalf("decode(%q) read it, sigs.k8s.io/yaml: %v", doc, err)
+	}
+	if !sameValue(got, want) {
+		t.Fatalf("decode(%q) = %#v, sigs.k8s.io/yaml %#v", doc, got, want)
+	}
+}
+
+// sameValue is reflect.DeepEqual but for the sign of zero, which
+// DeepEqual ignores and a schema's minimum does not: -0 must stay -0.
+func sameValue(a, b any) bool {
+	if fa, ok := a.(float64); ok {
+		fb, ok := b.(float64)
+		return ok && fa == fb && math.Signbit(fa) == math.Signbit(fb)
+	}
+	switch ta := a.(type) {
+	case map[string]any:
+		tb, ok := b.(map[string]any)
+		if !ok || len(ta) != len(tb) || (ta == nil) != (tb == nil) {
+			return false
+		}
+		for k, va := range ta {
+			vb, ok := tb[k]
+			if !ok || !sameValue(va, vb) {
+				return false
+			}
+		}
+		return true
+	case []any:
+		tb, ok := b.([]any)
+		if !ok || len(ta) != len(tb) {
+			return false
+		}
+		for i := range ta {
+			if !sameValue(ta[i], tb[i]) {
+				return false
+			}
+		}
+		return true
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+// FuzzDecode checks decode against sigs.k8s.io/yaml on any document: what
+// decode reads is what kubeconform reads.
+func FuzzDecode(f *testing.F) {
+	for _, tt := range decodeCases {
+		f.Add([]byte(tt.doc))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		if got, ok := decode(doc, true); ok {
+			sameAsSigsYAML(t, doc, got)
+		}
+	})
+}
