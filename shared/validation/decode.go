@@ -13,7 +13,8 @@ import (
 // map[string]any, which is go-yaml v2's parse (YAML 1.1: yes/no are
 // booleans; duplicate keys an error when strict), then its result turned
 // into JSON, then JSON read back (every number a float64). The parse is
-// the same here; the JSON round trip, a third of the cost, is not: the
+// the same here (or, for the plain YAML most manifests are, fastDecode's
+// reading of it); the JSON round trip, a third of the cost, is not: the
 // values are converted in place, to the same ones.
 //
 // ok is false for anything that does not convert plainly (an error, a
@@ -22,6 +23,14 @@ import (
 // own path then reads it and gives its verdict and message. A nil map
 // with ok is an empty document.
 func decode(data []byte, strict bool) (map[string]any, bool) {
+	if m, ok := fastDecode(data); ok {
+		return m, true
+	}
+	return decodeYAML(data, strict)
+}
+
+// decodeYAML is decode with go-yaml v2's parser.
+func decodeYAML(data []byte, strict bool) (map[string]any, bool) {
 	unmarshal := yaml2.Unmarshal
 	if strict {
 		unmarshal = yaml2.UnmarshalStrict

@@ -115,3 +115,82 @@ func FuzzDecode(f *testing.F) {
 		}
 	})
 }
+
+// fastCases are documents fastDecode reads itself (or leaves to go-yaml,
+// as said), shaped like manifests and like what trips a YAML reader.
+var fastCases = []struct {
+	doc  string
+	fast bool
+}{
+	{"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a # the name\n  labels: {app: web, tier: \"front\"}\ndata:\n  a: 'it''s'\n  b: \"x\"\n", true},
+	{"spec:\n  containers:\n  - name: c\n    args: [--port=80, -v, '1']\n    ports:\n      - containerPort: 8080\n        name: http\n  - name: d\n", true},
+	{"data:\n  script: |\n    #!/bin/sh\n    echo $1\n\n      indented\n  strip: |-\n    x\n\n  keep: |+\n    y\n\n\nnext: 1\n", true},
+	{"a:\n- 1\n- 0x1F\n- 1e3\n- .5\n- yes\n- ~\n- 2001-12-14\n- 1_000\n- 0b11\n- -0b11\n- +12\n- 012\n- 1e999\n- 9223372036854775808\n", true},
+	{"# only a comment\n", true},
+	{"a:\n  -\n    b: 1\n  - # c\n    d: 2\n  -\n", true},
+	{"a: [1, [2, {b: c}], {}, []]\nb: { }\n", true},
+	{"key with spaces: v\n'quoted key': v\n\"dq\": v\n", true},
+	{"a: b\n  c\n", false},      // a plain scalar over two lines
+	{"a: \"b\\n\"\n", false},    // an escape
+	{"a: &x b\nc: *x\n", false}, // anchors
+	{"a: !!str 1\n", false},     // a tag
+	{"1: a\n", false},           // a key that is not a string
+	{"a: 1\na: 2\n", false},     // a duplicate
+	{"a: >\n  folded\n", false}, // folded
+	{"a: |2\n   x\n", false},    // an indentation indicator
+	{"a: {b: c,\n  d: e}\n", false},
+	{"a: b: c\n", false},
+	{"a:\tb\n", false},
+	{"a: é\n", false},
+	{"a: 1", false}, // no final newline
+	{"- a\n", false},
+	{"a:\n  - b\n  c: d\n", false},
+	{"a: |\n\n  x\n", false},
+	{"a: .inf\n", false},
+	{"<<: {a: 1}\n", false},
+	{"a: [b, ]\n", false},
+	{"a: {b}\n", false},
+	{"a: [http://x]\n", false},
+	{"A: {0?: {}}\n", false}, // "?" ends a plain scalar in a flow collection
+}
+
+func TestFastDecode(t *testing.T) {
+	for _, tt := range fastCases {
+		got, ok := fastDecode([]byte(tt.doc))
+		if ok != tt.fast {
+			t.Errorf("fastDecode(%q) ok = %v, want %v", tt.doc, ok, tt.fast)
+			continue
+		}
+		if ok {
+			sameAsSigsYAML(t, []byte(tt.doc), got)
+		}
+	}
+}
+
+// FuzzFastDecode holds fastDecode to go-yaml's reading: what it reads
+// itself, go-yaml reads too, the same, and sigs.k8s.io/yaml as well.
+func FuzzFastDecode(f *testing.F) {
+	for _, tt := range fastCases {
+		f.Add([]byte(tt.doc))
+	}
+	for _, tt := range decodeCases {
+		f.Add([]byte(tt.doc))
+	}
+	for _, doc := range runCases {
+		f.Add([]byte(doc))
+	}
+	f.Fuzz(func(t *testing.T, doc []byte) {
+		got, ok := fastDecode(doc)
+		if !ok {
+			return
+		}
+		want, ok := decodeYAML(doc, true)
+		if !ok {
+			t.Fatalf("fastDecode(%q) = %#v, go-yaml does not read it", doc, got)
+		}
+		if !sameValue(got, want) {
+			t.Fatalf("fastDecode(%q) = %#v, go-yaml %#v", doc, got, want)
+		}
+		sameAsSigsYAML(t, doc, got)
+	})
+}
