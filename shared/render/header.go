@@ -23,18 +23,25 @@ func quickHeader(data []byte) (apiVersion, kind, name, namespace string, ok bool
 	seen := map[string]bool{}
 	read := -1 // the indentation of a value just read: a deeper line goes on with it
 	for line := range bytes.Lines(data) {
-		text := strings.TrimRight(string(line), "\r\n")
-		body := strings.TrimLeft(text, " ")
-		if body == "" || body[0] == '#' {
+		// Most lines are neither at the top nor metadata's: they are
+		// skipped as bytes, only the others made strings.
+		rest := bytes.TrimLeft(line, " ")
+		if len(rest) == 0 || rest[0] == '#' || rest[0] == '\n' || rest[0] == '\r' {
 			continue
 		}
-		indent := len(text) - len(body)
-		if _, _, isKey := splitKey(body); indent > read && read >= 0 && !isKey {
-			// "kind: Deploy" and "  ment" on the next line: one
-			// scalar. (A key there is a syntax error, the validator's.)
-			return "", "", "", "", false
+		indent := len(line) - len(rest)
+		if read >= 0 && indent > read {
+			if _, _, isKey := splitKey(strings.TrimRight(string(rest), "\r\n")); !isKey {
+				// "kind: Deploy" and "  ment" on the next line: one
+				// scalar. (A key there is a syntax error, the validator's.)
+				return "", "", "", "", false
+			}
 		}
 		read = -1
+		if indent != 0 && (!inMeta || (metaIndent >= 0 && indent != metaIndent)) {
+			continue
+		}
+		body := strings.TrimRight(string(rest), "\r\n")
 		if indent == 0 {
 			if strings.ContainsRune("-?\"'{[%!|>.", rune(body[0])) {
 				return "", "", "", "", false
