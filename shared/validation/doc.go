@@ -10,5 +10,11 @@
 //
 // Schemas come from shared/schema (embedded built-in kinds and CRDs), which
 // this package lays out on disk as a kubeconform schema location, then from
-// any schema location the user adds.
+// any schema location the user adds. A resource whose kind has a schema of
+// gitship's is judged as kubeconform's ValidateResource judges it, without
+// its overheads: the document read once into the values kubeconform reads
+// (decode, fastDecode for plain YAML), the schema compiled once as
+// kubeconform compiles it, and the same library's validation, whose whole
+// error explains an invalid resource. Anything else goes to kubeconform
+// itself.
 package validation
