@@ -150,3 +150,33 @@ func FuzzRunAsKubeconform(f *testing.F) {
 		compareRun(t, v, doc)
 	})
 }
+
+// TestKubeconformGetsTheSchemaFile: a document decode leaves to kubeconform
+// (two keys that read the same, which JSON keeps one of) is judged against
+// the schema file written for it then, not reported without a schema.
+func TestKubeconformGetsTheSchemaFile(t *testing.T) {
+	v := newRunValidator(t)
+	for _, tt := range []struct {
+		doc  string
+		want validator.Status
+	}{
+		{"apiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: a\ndata:\n  1: a\n  \"1\": b\n", validator.Valid},
+		{"apiVersion: v1\nkind: Secret\nmetadata:\n  name: a\nstringData:\n  1: a\n  \"1\": b\nunknown: x\n", validator.Invalid},
+	} {
+		rs, err := render.Split("s", "f.yaml", []byte(tt.doc))
+		if err != nil {
+			t.Fatal(err)
+		}
+		k := v.opts.KubernetesVersions[0]
+		schemaDoc, _, err := v.store.prepare(k, rs[0].APIVersion, rs[0].Kind)
+		if err != nil || schemaDoc == nil {
+			t.Fatalf("prepare(%s) = %v, %v", rs[0].Kind, schemaDoc != nil, err)
+		}
+		if _, ok := decode(rs[0].Data, true); ok {
+			t.Fatalf("decode(%q) read it: the test needs a document it leaves to kubeconform", tt.doc)
+		}
+		if got, _ := v.run(k, rs[0], schemaDoc); got.Status != tt.want {
+			t.Errorf("run(%q) = %v %v, want %v", tt.doc, got.Status, got.Err, tt.want)
+		}
+	}
+}
