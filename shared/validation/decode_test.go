@@ -3,6 +3,7 @@ package validation
 import (
 	"math"
 	"reflect"
+	"strings"
 	"testing"
 
 	"sigs.k8s.io/yaml"
@@ -155,6 +156,20 @@ var fastCases = []struct {
 }
 
 func TestFastDecode(t *testing.T) {
+	deep := func(open, closing string, n int) string {
+		return "a: " + strings.Repeat(open, n) + strings.Repeat(closing, n) + "\n"
+	}
+	var nested strings.Builder
+	for i := range 2000 {
+		nested.WriteString(strings.Repeat(" ", i) + "k:\n")
+	}
+	for _, doc := range []string{deep("[", "]", 1_000_000), deep("{a: ", "}", 100_000), nested.String()} {
+		// Deeper than go-yaml reads (or fastDecode follows): left to
+		// go-yaml, without growing the stack.
+		if _, ok := fastDecode([]byte(doc)); ok {
+			t.Errorf("fastDecode(%.40q...) read %d bytes of nesting itself", doc, len(doc))
+		}
+	}
 	for _, tt := range fastCases {
 		got, ok := fastDecode([]byte(tt.doc))
 		if ok != tt.fast {

@@ -54,7 +54,13 @@ func fastDecode(data []byte) (map[string]any, bool) {
 type fastParser struct {
 	lines [][]byte
 	i     int // the line being read
+	depth int // of the collections being read: see maxDepth
 }
+
+// maxDepth bounds the collections fastDecode reads inside each other, far
+// below go-yaml's own limit (10,000): deeper ones go to go-yaml, which
+// refuses them, instead of growing the stack.
+const maxDepth = 1000
 
 // next skips blank and comment lines and returns the indentation of the
 // line it stops at; false at the end.
@@ -82,6 +88,10 @@ func isEntry(b []byte) bool { return len(b) > 0 && b[0] == '-' && (len(b) == 1 |
 
 // block reads the node whose first line is indented by ind.
 func (p *fastParser) block(ind int) (any, bool) {
+	if p.depth++; p.depth > maxDepth {
+		return nil, false
+	}
+	defer func() { p.depth-- }()
 	if isEntry(p.lines[p.i][ind:]) {
 		return p.sequence(ind)
 	}
@@ -334,8 +344,9 @@ func (p *fastParser) literal(header []byte, ind int) (any, bool) {
 
 // flow reads a flow collection that ends on its line.
 type flow struct {
-	b []byte
-	i int
+	b     []byte
+	i     int
+	depth int
 }
 
 func (f *flow) spaces() {
@@ -345,6 +356,10 @@ func (f *flow) spaces() {
 }
 
 func (f *flow) value() (any, bool) {
+	if f.depth++; f.depth > maxDepth {
+		return nil, false
+	}
+	defer func() { f.depth-- }()
 	f.spaces()
 	if f.i >= len(f.b) {
 		return nil, false
