@@ -72,24 +72,32 @@ func (c *Client) lock(tag string) (unlock func()) {
 
 // scheme is Scheme, asked once per repository.
 func (c *Client) scheme(ctx context.Context, d name.Digest) (Scheme, error) {
-	key := d.Context().String()
-	c.mu.Lock()
-	s, ok := c.schemes[key]
-	c.mu.Unlock()
-	if ok {
+	if s, ok := c.knownScheme(d); ok {
 		return s, nil
 	}
 	s, err := c.Scheme(ctx, d)
 	if err != nil {
 		return s, err
 	}
+	c.remember(d, s)
+	return s, nil
+}
+
+// knownScheme is the scheme asked already for d's repository.
+func (c *Client) knownScheme(d name.Digest) (Scheme, bool) {
 	c.mu.Lock()
+	defer c.mu.Unlock()
+	s, ok := c.schemes[d.Context().String()]
+	return s, ok
+}
+
+func (c *Client) remember(d name.Digest, s Scheme) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
 	if c.schemes == nil {
 		c.schemes = map[string]Scheme{}
 	}
-	c.schemes[key] = s
-	c.mu.Unlock()
-	return s, nil
+	c.schemes[d.Context().String()] = s
 }
 
 // New makes a Client.

@@ -202,23 +202,14 @@ func (st *Staged) Commit(ctx context.Context) (written []Written, whats []string
 // the API can answer that for a repository that does not exist yet). The
 // answer is kept for Sign and Attest.
 func (c *Client) tagSchemeKnown(ctx context.Context, d name.Digest) bool {
-	key := d.Context().String()
-	c.mu.Lock()
-	s, ok := c.schemes[key]
-	c.mu.Unlock()
-	if ok {
+	if s, ok := c.knownScheme(d); ok {
 		return s == TagScheme
 	}
 	s, code, err := c.probe(ctx, d)
 	if err != nil || s != TagScheme || code == transport.NameUnknownErrorCode {
 		return false
 	}
-	c.mu.Lock()
-	if c.schemes == nil {
-		c.schemes = map[string]Scheme{}
-	}
-	c.schemes[key] = s
-	c.mu.Unlock()
+	c.remember(d, s)
 	return true
 }
 
