@@ -497,6 +497,13 @@ func checkFile(what, name string) error {
 		return asInput(fmt.Errorf("%s %q does not exist", what, name))
 	case err != nil:
 		return asInput(fmt.Errorf("%s %q: %w", what, name, err))
+	}
+	return checkInfo(what, name, fi)
+}
+
+// checkInfo refuses a file that is a directory or too large, by its info.
+func checkInfo(what, name string, fi fs.FileInfo) error {
+	switch {
 	case fi.IsDir():
 		return asInput(fmt.Errorf("%s %q is a directory", what, name))
 	case fi.Size() > MaxFileSize:

@@ -161,3 +161,39 @@ func (zeros) Read(p []byte) (int, error) {
 	clear(p)
 	return len(p), nil
 }
+
+// readFile sizes its buffer from the open file's size: every size around
+// the buffer's edges reads whole, and a reader holding more or less than
+// the size given (a file that grew or shrank after the stat, /proc files
+// that say 0) still reads to its end, capped at MaxFileSize.
+func TestReadFileSizes(t *testing.T) {
+	dir := t.TempDir()
+	for _, n := range []int{0, 1, 511, 512, 513, 4095, 4096, 4097, 1400, 64<<10 + 3} {
+		want := strings.Repeat("k: v\n", n/5+1)[:n]
+		name := filepath.Join(dir, strconv.Itoa(n)+".yaml")
+		if err := os.WriteFile(name, []byte(want), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		got, err := readFile(name)
+		if err != nil || string(got) != want {
+			t.Errorf("readFile(%d bytes) = %d bytes, %v; want the %d bytes written", n, len(got), err, n)
+		}
+	}
+	if _, err := readFile(dir); err == nil || !strings.Contains(err.Error(), "is a directory") || !errors.Is(err, ErrInput) {
+		t.Errorf("readFile(a directory) error = %v, want an input error saying it is a directory", err)
+	}
+	content := strings.Repeat("x", 3000)
+	for _, size := range []int64{0, 10, 2999, 3000, 3001, 1 << 20} {
+		got, err := readSized(strings.NewReader(content), "manifest", size)
+		if err != nil || string(got) != content {
+			t.Errorf("readSized(3000 bytes, size %d) = %d bytes, %v; want 3000 bytes", size, len(got), err)
+		}
+	}
+	if _, err := readSized(io.LimitReader(zeros{}, MaxFileSize+1), `manifest "grown.yaml"`, 10); err == nil ||
+		!strings.Contains(err.Error(), `manifest "grown.yaml" is larger than the 64 MiB limit`) || !errors.Is(err, ErrInput) {
+		t.Errorf("readSized(64 MiB + 1 given as 10 bytes) error = %v, want the limit", err)
+	}
+	if got, err := readSized(io.LimitReader(zeros{}, MaxFileSize), "manifest", 0); err != nil || len(got) != MaxFileSize {
+		t.Errorf("readSized(64 MiB exactly) = %d bytes, %v; want all of it", len(got), err)
+	}
+}
