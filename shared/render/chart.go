@@ -1,6 +1,7 @@
 package render
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"errors"
@@ -665,3 +666,108 @@ func (e templateError) Error() string {
 }
 
 func (e templateError) Unwrap() error { return e.err }
+
+// Kind is an API version and kind a chart's templates name.
+type Kind struct{ APIVersion, Kind string }
+
+// TemplateKinds guesses, without rendering, the kinds the chart in dir
+// renders: the literal top-level "apiVersion:" and "kind:" lines of each
+// document in its templates/ and crds/, and those of the subcharts
+// unpacked under its charts/, in the order met, each once. A kind whose
+// apiVersion is not literal (a template expression) has an empty
+// APIVersion. It is a guess, for work that can start before the render
+// ends (validate compiles these kinds' schemas on the core the render
+// leaves idle): a kind in a branch the values leave out is named, one
+// whose kind: line is a template expression is not. Unreadable files are
+// skipped.
+func TemplateKinds(dir string) []Kind {
+	var out []Kind
+	seen := map[Kind]bool{}
+	filepath.WalkDir(dir, func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return nil
+		}
+		rel, err := filepath.Rel(dir, p)
+		if err != nil || !chartTemplate(filepath.ToSlash(rel)) {
+			return nil
+		}
+		if fi, err := d.Info(); err != nil || fi.Size() > MaxFileSize {
+			return nil
+		}
+		data, err := os.ReadFile(p)
+		if err != nil {
+			return nil
+		}
+		for _, k := range literalKinds(data) {
+			if !seen[k] {
+				seen[k] = true
+				out = append(out, k)
+			}
+		}
+		return nil
+	})
+	return out
+}
+
+// chartTemplate reports whether rel, a slash-separated path in a chart,
+// is a file Helm renders or installs: under templates/ or crds/ of the
+// chart or of a subchart (charts/NAME/...), not NOTES.txt.
+func chartTemplate(rel string) bool {
+	parts := strings.Split(rel, "/")
+	for len(parts) > 2 && parts[0] == "charts" {
+		parts = parts[2:]
+	}
+	return len(parts) > 1 && (parts[0] == "templates" || parts[0] == "crds") && parts[len(parts)-1] != "NOTES.txt"
+}
+
+// literalKinds are the top-level apiVersion and kind of each document of
+// a template whose kind is written literally.
+func literalKinds(data []byte) []Kind {
+	var out []Kind
+	var cur Kind
+	flush := func() {
+		if cur.Kind != "" {
+			out = append(out, cur)
+		}
+		cur = Kind{}
+	}
+	for len(data) > 0 {
+		line := data
+		if i := bytes.IndexByte(data, '\n'); i >= 0 {
+			line, data = data[:i], data[i+1:]
+		} else {
+			data = nil
+		}
+		switch {
+		case bytes.HasPrefix(line, []byte("---")):
+			flush()
+		case bytes.HasPrefix(line, []byte("apiVersion:")):
+			cur.APIVersion = literal(line[len("apiVersion:"):])
+		case bytes.HasPrefix(line, []byte("kind:")):
+			cur.Kind = literal(line[len("kind:"):])
+		}
+	}
+	flush()
+	return out
+}
+
+// literal is the plain or quoted scalar v, or "" when it is a template
+// expression or anything else than a name.
+func literal(v []byte) string {
+	s := strings.TrimSpace(string(v))
+	if i := strings.Index(s, " #"); i >= 0 {
+		s = strings.TrimSpace(s[:i])
+	}
+	if len(s) >= 2 && (s[0] == '"' || s[0] == '\'') && s[len(s)-1] == s[0] {
+		s = s[1 : len(s)-1]
+	}
+	if s == "" {
+		return ""
+	}
+	for _, c := range s {
+		if !(c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '.' || c == '/' || c == '-') {
+			return ""
+		}
+	}
+	return s
+}

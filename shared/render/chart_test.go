@@ -335,3 +335,49 @@ dependencies:
 		t.Errorf("err = %v, want an input error containing %q", err, want)
 	}
 }
+
+// TestTemplateKinds: the kinds a chart's templates and crds/ name at the
+// top level of their documents, its unpacked subcharts' too, without
+// rendering; kinds written as template expressions are left out, API
+// versions written so are left empty.
+func TestTemplateKinds(t *testing.T) {
+	got := TemplateKinds("testdata/chart")
+	want := []Kind{
+		{"v1", "ConfigMap"}, // charts/subchart/templates
+		{"apiextensions.k8s.io/v1", "CustomResourceDefinition"}, // crds/, twice
+		{"apps/v1", "Deployment"},
+		{"v1", "List"},
+		{"batch/v1", "Job"},
+		{"v1", "Service"},
+		{"v1", "Pod"}, // templates/tests
+		{"example.com/v1", "Widget"},
+	}
+	if !slices.Equal(got, want) {
+		t.Errorf("TemplateKinds(testdata/chart) =\n%v\nwant\n%v", got, want)
+	}
+	if got := TemplateKinds("testdata/nope"); got != nil {
+		t.Errorf("TemplateKinds(a missing directory) = %v, want none", got)
+	}
+
+	for _, tt := range []struct {
+		name, template string
+		want           []Kind
+	}{
+		{"one document", "apiVersion: apps/v1\nkind: Deployment\nmetadata:\n  name: x\n", []Kind{{"apps/v1", "Deployment"}}},
+		{"kind first, quoted, commented", "kind: \"Service\" # the front\napiVersion: 'v1'\n", []Kind{{"v1", "Service"}}},
+		{"documents in a range", "{{- range .Values.instances }}\n---\napiVersion: v1\nkind: ConfigMap\n{{- end }}\n---\napiVersion: batch/v1\nkind: CronJob\n",
+			[]Kind{{"v1", "ConfigMap"}, {"batch/v1", "CronJob"}}},
+		{"apiVersion from a helper", "apiVersion: {{ include \"common.capabilities.deployment.apiVersion\" . }}\nkind: Deployment\n", []Kind{{"", "Deployment"}}},
+		{"templated kind", "apiVersion: v1\nkind: {{ .Values.kind }}\n", nil},
+		{"nested kind lines are not the document's", "apiVersion: autoscaling/v2\nkind: HorizontalPodAutoscaler\nspec:\n  scaleTargetRef:\n    kind: Deployment\n",
+			[]Kind{{"autoscaling/v2", "HorizontalPodAutoscaler"}}},
+		{"a document without kind", "apiVersion: v1\n---\nkind: Secret\n", []Kind{{"", "Secret"}}},
+		{"CRLF and no final newline", "apiVersion: v1\r\nkind: Namespace", []Kind{{"v1", "Namespace"}}},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			if got := literalKinds([]byte(tt.template)); !slices.Equal(got, tt.want) {
+				t.Errorf("literalKinds(%q) = %v, want %v", tt.template, got, tt.want)
+			}
+		})
+	}
+}

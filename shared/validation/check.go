@@ -30,8 +30,15 @@ func Run(ctx context.Context, opts Options, rs []render.Resource, r *step.Run) (
 		return Outcome{}, step.Usagef("--kubernetes-version: %v", err)
 	}
 	defer v.Close()
+	return v.Run(ctx, rs, r)
+}
+
+// Run is Check in the folded "Validate" group, for a step that made the
+// validator before it rendered (to Warm it).
+func (v *Validator) Run(ctx context.Context, rs []render.Resource, r *step.Run) (Outcome, error) {
 	var out Outcome
-	err = r.Group("Validate", func() error {
+	err := r.Group("Validate", func() error {
+		var err error
 		out, err = v.Check(ctx, rs)
 		return err
 	})

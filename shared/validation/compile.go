@@ -20,12 +20,17 @@ import (
 type schemas struct {
 	mu       sync.Mutex
 	compiled map[string]*compiled // by file
+	// warmed are compiled ahead of need (Validator.Warm), by file, with
+	// the document they were compiled from: get takes one only for the
+	// same document (a CRD learnt later may give the file another).
+	warmed map[string]*compiled
 }
 
 type compiled struct {
 	once   sync.Once
 	schema *jsonschema.Schema
 	err    error
+	doc    []byte // for warmed ones
 }
 
 // get compiles doc, the schema kubeconform would read from the file path,
@@ -38,11 +43,31 @@ func (s *schemas) get(path string, doc []byte) (*jsonschema.Schema, error) {
 	c, ok := s.compiled[path]
 	if !ok {
 		c = &compiled{}
+		if w := s.warmed[path]; w != nil && bytes.Equal(w.doc, doc) {
+			c = w // compiled, or being compiled: once.Do waits for it
+		}
 		s.compiled[path] = c
 	}
 	s.mu.Unlock()
 	c.once.Do(func() { c.schema, c.err = compileSchema(path, doc) })
 	return c.schema, c.err
+}
+
+// warm compiles doc for path as get would, unless get has already: for
+// get to find it compiled.
+func (s *schemas) warm(path string, doc []byte) {
+	s.mu.Lock()
+	if s.compiled[path] != nil || s.warmed[path] != nil {
+		s.mu.Unlock()
+		return
+	}
+	if s.warmed == nil {
+		s.warmed = map[string]*compiled{}
+	}
+	c := &compiled{doc: doc}
+	s.warmed[path] = c
+	s.mu.Unlock()
+	c.once.Do(func() { c.schema, c.err = compileSchema(path, doc) })
 }
 
 // errNoLoad refuses a "$ref" to another document: kubeconform's loaders

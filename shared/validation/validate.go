@@ -132,6 +132,8 @@ type Validator struct {
 	mu      sync.Mutex
 	sources map[string][]byte     // template files, read once
 	first   map[string]*sync.Once // per kind and version: see validateOnce
+
+	warming sync.WaitGroup // Warm's goroutine
 }
 
 // New prepares the schemas of every version. A version gitship embeds no
@@ -182,7 +184,10 @@ func New(opts Options) (*Validator, error) {
 }
 
 // Close removes the schema files laid out for kubeconform.
-func (v *Validator) Close() error { return v.store.close() }
+func (v *Validator) Close() error {
+	v.warming.Wait()
+	return v.store.close()
+}
 
 // AddCRD derives schemas from a CustomResourceDefinition document, so
 // custom resources of its kind are validated; name is the file it is in.

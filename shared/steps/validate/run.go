@@ -39,8 +39,41 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	report, r := r.ForReport(s.Format, s.Output)
 	root := r.Context().Workspace
 
+	cache := s.SchemaCache
+	if cache == "" && len(s.SchemaLocations.Value()) > 0 {
+		if dir, err := os.UserCacheDir(); err == nil {
+			cache = filepath.Join(dir, "gitship", "schemas")
+		}
+	}
+	opts.SchemaLocations, opts.CacheDir = s.SchemaLocations.Value(), cache
+	// Only where the input says so: nothing is written outside the
+	// workspace by default.
+	opts.CRDCache = s.SchemaCache
+	opts.Root, opts.Log, opts.Announce = root, r.Stdout, true
+
+	// Helm renders on one core: the schemas of the kinds the charts'
+	// templates name compile on the other meanwhile. A validator that
+	// cannot be made is reported after the render, by validation.Run, as
+	// without charts.
+	var v *validation.Validator
+	stop := func() {}
+	if charts := s.Charts.Value(); len(charts) > 0 {
+		if made, err := validation.New(opts); err == nil {
+			v = made
+			defer v.Close()
+			stop = v.Warm(func() []render.Kind {
+				var kinds []render.Kind
+				for _, c := range charts {
+					kinds = append(kinds, render.TemplateKinds(c)...)
+				}
+				return kinds
+			})
+		}
+	}
+
 	var resources []render.Resource
 	err := r.Group("Render", func() error {
+		defer stop()
 		var err error
 		src := s.RenderFlags.Sources()
 		src.Stdin = os.Stdin
@@ -57,18 +90,12 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 	if err != nil {
 		return err
 	}
-	cache := s.SchemaCache
-	if cache == "" && len(s.SchemaLocations.Value()) > 0 {
-		if dir, err := os.UserCacheDir(); err == nil {
-			cache = filepath.Join(dir, "gitship", "schemas")
-		}
+	var out validation.Outcome
+	if v != nil {
+		out, err = v.Run(ctx, resources, r)
+	} else {
+		out, err = validation.Run(ctx, opts, resources, r)
 	}
-	opts.SchemaLocations, opts.CacheDir = s.SchemaLocations.Value(), cache
-	// Only where the input says so: nothing is written outside the
-	// workspace by default.
-	opts.CRDCache = s.SchemaCache
-	opts.Root, opts.Log, opts.Announce = root, r.Stdout, true
-	out, err := validation.Run(ctx, opts, resources, r)
 	if err != nil {
 		return err
 	}
