@@ -12,8 +12,11 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"helm.sh/helm/v3/pkg/chart"
@@ -97,15 +100,57 @@ func (c Chart) renderLoaded(ctx context.Context, ch *chart.Chart, vals map[strin
 		return nil, fmt.Errorf("render chart %q: %w", c.Dir, templateError{err, sources, ch.Name()})
 	}
 
+	// Each rendered file (and CRD) is cut into documents and their headers
+	// read on every core, then joined in order: on one core this was a
+	// twentieth of a large chart's run, while the other core had nothing
+	// left to do.
+	var units []block
+	// After render: a subchart that a condition or tag disables has no CRDs.
+	for _, crd := range ch.CRDObjects() {
+		units = append(units, block{name: crd.Filename, content: string(crd.File.Data), crd: true})
+	}
+	units = append(units, files...)
+	per := make([][]Resource, len(units))
+	errs := make([]error, len(units))
+	var next atomic.Int64
+	var wg sync.WaitGroup
+	for range min(runtime.GOMAXPROCS(0), len(units)) {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := int(next.Add(1) - 1); i < len(units); i = int(next.Add(1) - 1) {
+				per[i], errs[i] = c.resources(sources, units[i])
+			}
+		}()
+	}
+	wg.Wait()
 	var out []Resource
-	add := func(name, content string) error {
-		src, verbatim := sources.file(name)
+	for i := range units {
+		if errs[i] != nil {
+			return nil, fmt.Errorf("render chart %q: %w", c.Dir, errs[i]) // the first, as one after another
+		}
+		out = append(out, per[i]...)
+	}
+	number(c.stream(), out)
+	return out, nil
+}
+
+// resources are the resources of one rendered file, or of one of the
+// chart's CRD files (copied as is: one document, its lines the file's).
+func (c Chart) resources(sources chartSources, b block) ([]Resource, error) {
+	src, verbatim := sources.file(b.name)
+	contents := []string{b.content}
+	if !b.crd {
+		contents = helmDocs(b.content)
+	}
+	var out []Resource
+	for _, content := range contents {
 		if !strings.HasSuffix(content, "\n") {
 			content += "\n"
 		}
 		docs, err := splitDocs(src, []byte(content))
 		if err != nil {
-			return err
+			return nil, err
 		}
 		for _, d := range docs {
 			line := 0
@@ -117,7 +162,7 @@ func (c Chart) renderLoaded(ctx context.Context, ch *chart.Chart, vals map[strin
 			rs, err := parseDocQuick(src, line, d.data)
 			if err != nil {
 				if rs, err = kept(err, c.KeepUnreadable, src, line, d.data); err != nil {
-					return err
+					return nil, err
 				}
 			}
 			for _, r := range rs {
@@ -126,22 +171,7 @@ func (c Chart) renderLoaded(ctx context.Context, ch *chart.Chart, vals map[strin
 				}
 			}
 		}
-		return nil
 	}
-	// After render: a subchart that a condition or tag disables has no CRDs.
-	for _, crd := range ch.CRDObjects() {
-		if err := add(crd.Filename, string(crd.File.Data)); err != nil {
-			return nil, fmt.Errorf("render chart %q: %w", c.Dir, err)
-		}
-	}
-	for _, f := range files {
-		for _, m := range helmDocs(f.content) {
-			if err := add(f.name, m); err != nil {
-				return nil, fmt.Errorf("render chart %q: %w", c.Dir, err)
-			}
-		}
-	}
-	number(c.stream(), out)
 	return out, nil
 }
 
@@ -514,7 +544,10 @@ func checkInfo(what, name string, fi fs.FileInfo) error {
 }
 
 // block is a rendered template: its name, as in "# Source:" comments, and output.
-type block struct{ name, content string }
+type block struct {
+	name, content string
+	crd           bool // a CRD file: one document, not cut as Helm cuts templates
+}
 
 // chartSources maps the chart paths in "# Source:" comments, built from
 // chart names and dependency aliases, to the directories (or archives) on

@@ -3,6 +3,7 @@ package render
 import (
 	"context"
 	"errors"
+	"fmt"
 	"os"
 	"path/filepath"
 	"slices"
@@ -379,5 +380,50 @@ func TestTemplateKinds(t *testing.T) {
 				t.Errorf("literalKinds(%q) = %v, want %v", tt.template, got, tt.want)
 			}
 		})
+	}
+}
+
+// Rendered files are cut into documents on every core: the resources keep
+// the order of one core's, and of several broken templates, the error
+// names the first in that order, in every run.
+func TestRenderChartOrderAcrossCores(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, content string) {
+		t.Helper()
+		if err := os.MkdirAll(filepath.Dir(filepath.Join(dir, name)), 0o755); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name), []byte(content), 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	write("Chart.yaml", "apiVersion: v2\nname: many\nversion: 1.0.0\n")
+	var want []string
+	for i := range 60 {
+		write(fmt.Sprintf("templates/t%02d.yaml", i), fmt.Sprintf("{{- range $j := until 3 }}\n---\napiVersion: v1\nkind: ConfigMap\nmetadata:\n  name: t%02d-{{ $j }}\n{{- end }}\n", i))
+		for j := range 3 {
+			want = append(want, fmt.Sprintf("%d t%02d-%d", len(want), i, j))
+		}
+	}
+	for run := range 5 {
+		rs, err := RenderChart(context.Background(), Chart{Dir: dir})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for _, r := range rs {
+			got = append(got, fmt.Sprintf("%d %s", r.Index, r.Name))
+		}
+		if !slices.Equal(got, want) {
+			t.Fatalf("run %d: RenderChart() = %v, want %v", run, got, want)
+		}
+	}
+	write("templates/t10.yaml", "apiVersion: v1\nmetadata:\n  name: nokind\n")
+	write("templates/t50.yaml", "kind: ConfigMap\nmetadata:\n  name: noapiversion\n")
+	for run := range 5 {
+		_, err := RenderChart(context.Background(), Chart{Dir: dir})
+		if err == nil || !strings.Contains(err.Error(), "/templates/t10.yaml: document has no kind") {
+			t.Fatalf("run %d: RenderChart() error = %v, want t10.yaml's", run, err)
+		}
 	}
 }
