@@ -12,11 +12,8 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
-	"runtime"
 	"slices"
 	"strings"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"helm.sh/helm/v3/pkg/chart"
@@ -110,26 +107,9 @@ func (c Chart) renderLoaded(ctx context.Context, ch *chart.Chart, vals map[strin
 		units = append(units, block{name: crd.Filename, content: string(crd.File.Data), crd: true})
 	}
 	units = append(units, files...)
-	per := make([][]Resource, len(units))
-	errs := make([]error, len(units))
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(units)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < len(units); i = int(next.Add(1) - 1) {
-				per[i], errs[i] = c.resources(sources, units[i])
-			}
-		}()
-	}
-	wg.Wait()
-	var out []Resource
-	for i := range units {
-		if errs[i] != nil {
-			return nil, fmt.Errorf("render chart %q: %w", c.Dir, errs[i]) // the first, as one after another
-		}
-		out = append(out, per[i]...)
+	out, err := inOrder(units, func(u block) ([]Resource, error) { return c.resources(sources, u) })
+	if err != nil {
+		return nil, fmt.Errorf("render chart %q: %w", c.Dir, err) // the first, as one after another
 	}
 	number(c.stream(), out)
 	return out, nil

@@ -7,11 +7,8 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
-	"runtime"
 	"strconv"
 	"strings"
-	"sync"
-	"sync/atomic"
 )
 
 // ReadManifests reads plain manifests: files, directories (recursively,
@@ -50,28 +47,7 @@ func readManifests(paths []string, stdin io.Reader, keep bool) ([]Resource, erro
 
 	// Files are read and split in parallel (a tree of thousands of small
 	// manifests is otherwise bound by one core), then joined in order.
-	per := make([][]Resource, len(files))
-	errs := make([]error, len(files))
-	var next atomic.Int64 // work handed out by a counter, not a channel: no handoff per file
-	var wg sync.WaitGroup
-	for range min(runtime.GOMAXPROCS(0), len(files)) {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			for i := int(next.Add(1) - 1); i < len(files); i = int(next.Add(1) - 1) {
-				per[i], errs[i] = readOne(files[i], stdin, keep)
-			}
-		}()
-	}
-	wg.Wait()
-	var out []Resource
-	for i := range files {
-		if errs[i] != nil {
-			return nil, errs[i] // the first file's error, as a serial read would give
-		}
-		out = append(out, per[i]...)
-	}
-	return out, nil
+	return inOrder(files, func(f string) ([]Resource, error) { return readOne(f, stdin, keep) })
 }
 
 func readOne(f string, stdin io.Reader, keep bool) ([]Resource, error) {
