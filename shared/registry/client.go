@@ -86,6 +86,15 @@ func (c *Client) Transport() http.RoundTripper {
 // registry's came from for Explain.
 func (c *Client) Keychain() authn.Keychain { return c.keys }
 
+// Reuse is the options that send a go-containerregistry call made for
+// the Client's pushes (publish's signing) through its own pusher and
+// puller: such a call pings and authenticates no repository the push has
+// not already, and it retries as the Client's calls do. On a registry a
+// round trip away that is two to four round trips less per repository.
+func (c *Client) Reuse() []remote.Option {
+	return []remote.Option{remote.Reuse(c.pusher), remote.Reuse(c.puller)}
+}
+
 // Explain words a registry's refusal (401, 403) in err, from a call made
 // with Transport and Keychain, as the Client words its own: an *AuthError
 // (errors.Is ErrDenied) naming the registry and where the credentials came

@@ -41,7 +41,11 @@ var ErrTagConflict = errors.New("immutable tag points at another digest")
 // serves that digest, checks every tag, and only then sets the tags (see
 // tag): nothing is tagged when the upload or the check fails. When a tag
 // cannot be set the error is a *TagError, which says which tags are set.
-func (c *Client) Push(ctx context.Context, a Artifact, repo name.Repository, tags []Tag) (Result, error) {
+func (c *Client) Push(ctx context.Context, a Artifact, repo name.Repository, tags []Tag, opts ...PushOption) (Result, error) {
+	var o pushOptions
+	for _, opt := range opts {
+		opt(&o)
+	}
 	digest, err := a.Digest()
 	if err != nil {
 		return Result{}, fmt.Errorf("read %s: %w", a.From, err)
@@ -66,7 +70,34 @@ func (c *Client) Push(ctx context.Context, a Artifact, repo name.Repository, tag
 	if upErr != nil {
 		return Result{}, upErr
 	}
-	return c.tag(ctx, a, repo, tags, digest)
+	if o.uploaded == nil {
+		return c.tag(ctx, a, repo, tags, digest)
+	}
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		o.uploaded(repo.Digest(digest.String()))
+	}()
+	res, err := c.tag(ctx, a, repo, tags, digest)
+	<-done
+	return res, err
+}
+
+// PushOption changes what Push does.
+type PushOption func(*pushOptions)
+
+type pushOptions struct {
+	uploaded func(name.Digest)
+}
+
+// WhenUploaded has Push call f with the image's reference by digest once
+// the registry serves it, in a goroutine of its own while the tags are
+// set, and return once f has returned too. What f writes that names the
+// digest (a signature: publish) then costs no round trip of its own after
+// the tags. It is not called when the upload fails; when a tag then loses
+// a race (a *TagError), what f wrote stays, as the image does.
+func WhenUploaded(f func(name.Digest)) PushOption {
+	return func(o *pushOptions) { o.uploaded = f }
 }
 
 // upload writes the artifact by digest and verifies it.

@@ -39,11 +39,20 @@ type Options struct {
 	UserAgent string
 	// Log receives one line per thing written; nil discards.
 	Log io.Writer
+	// Reuse, when set, carries every call instead of the Client's own
+	// pusher and puller: remote.Reuse of those of a registry client that
+	// pushes to the same repositories, whose pings and tokens the signing
+	// then shares (see registry.Client.Reuse).
+	Reuse []remote.Option
 }
 
 // Client signs, attests, verifies and copies in registries.
 type Client struct {
 	opts Options
+	// reuse carries every call (Options.Reuse, or a pusher and a puller
+	// of the Client's own): a repository is pinged and authenticated once,
+	// not once per call.
+	reuse []remote.Option
 
 	mu      sync.Mutex
 	schemes map[string]Scheme      // by repository
@@ -111,10 +120,22 @@ func New(o Options) *Client {
 	if o.Log == nil {
 		o.Log = io.Discard
 	}
-	return &Client{opts: o}
+	c := &Client{opts: o, reuse: o.Reuse}
+	if len(c.reuse) == 0 {
+		// Neither fails with these options, nor sends anything.
+		pusher, _ := remote.NewPusher(c.base(context.Background())...)
+		puller, _ := remote.NewPuller(c.base(context.Background())...)
+		c.reuse = []remote.Option{remote.Reuse(pusher), remote.Reuse(puller)}
+	}
+	return c
 }
 
+// remote is the options of every go-containerregistry call.
 func (c *Client) remote(ctx context.Context) []remote.Option {
+	return append(c.base(ctx), c.reuse...)
+}
+
+func (c *Client) base(ctx context.Context) []remote.Option {
 	opts := []remote.Option{
 		remote.WithContext(ctx),
 		remote.WithTransport(c.opts.Transport),

@@ -8,8 +8,10 @@ import (
 	"errors"
 	"io"
 	"log"
+	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 
 	"github.com/google/go-containerregistry/pkg/name"
@@ -118,6 +120,79 @@ func TestStageNotStaged(t *testing.T) {
 			}
 			if _, err := New(Options{}).Stage(ctx, d, key, nil); !errors.Is(err, ErrNotStaged) {
 				t.Errorf("Stage = %v; want ErrNotStaged", err)
+			}
+		})
+	}
+}
+
+// pings counts the pings (GET /v2/) a transport carries. A ping of a
+// registry named insecure tries HTTPS first, then plain HTTP, which
+// registrytest's answers: the second is the one counted.
+type pings struct {
+	inner http.RoundTripper
+	n     atomic.Int32
+}
+
+func (p *pings) RoundTrip(req *http.Request) (*http.Response, error) {
+	if req.Method == http.MethodGet && req.URL.Path == "/v2/" && req.URL.Scheme == "http" {
+		p.n.Add(1)
+	}
+	return p.inner.RoundTrip(req)
+}
+
+// Signing and attesting an image pings its registry a few times in all,
+// not once per request: on a registry a round trip away each ping is one
+// more, and on a busy one each waits its turn behind the image's upload.
+// One Client stages, commits, signs again and verifies; with Reuse, the
+// pusher and puller of a registry client that pinged already, it pings
+// only for the referrers probe, which reads the answer itself. (Before
+// Reuse each call pinged: 14 for the same work.)
+func TestPingsOncePerRepository(t *testing.T) {
+	reg := registrytest.Start(t, registrytest.Options{})
+	ctx := context.Background()
+	priv, _ := cosignKey(t, "pw")
+	key := mustSigner(t, priv, "pw")
+	for _, tt := range []struct {
+		name  string
+		reuse bool
+		max   int32
+	}{
+		{"own pusher and puller", false, 3},
+		{"a registry client's", true, 1},
+	} {
+		t.Run(tt.name, func(t *testing.T) {
+			d := push(t, reg.Host+"/pings/"+strings.NewReplacer(" ", "-", "'", "").Replace(tt.name))
+			tr := &pings{inner: http.DefaultTransport}
+			o := Options{Transport: tr}
+			if tt.reuse {
+				pusher := must(remote.NewPusher(remote.WithTransport(tr)))
+				puller := must(remote.NewPuller(remote.WithTransport(tr)))
+				// The registry client's push pinged already.
+				if _, err := puller.Head(ctx, d); err != nil {
+					t.Fatal(err)
+				}
+				if err := pusher.Push(ctx, d.Context().Tag("again"), must(remote.Image(d))); err != nil {
+					t.Fatal(err)
+				}
+				tr.n.Store(0)
+				o.Reuse = []remote.Option{remote.Reuse(pusher), remote.Reuse(puller)}
+			}
+			c := New(o)
+			st, err := c.Stage(ctx, d, key, []Attestation{{Image: d, Statement: sbomStatement(d), What: "SBOM"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if _, _, errs := st.Commit(ctx); errors.Join(errs...) != nil {
+				t.Fatal(errors.Join(errs...))
+			}
+			if _, err := c.Sign(ctx, d, key); err != nil {
+				t.Fatal(err)
+			}
+			if _, err := c.Verify(ctx, d, Policy{Key: key.PublicKey()}); err != nil {
+				t.Fatal(err)
+			}
+			if got := tr.n.Load(); got > tt.max {
+				t.Errorf("%d pings for a stage, a commit, a signature and a verification; want at most %d", got, tt.max)
 			}
 		})
 	}

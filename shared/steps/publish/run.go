@@ -5,9 +5,12 @@ import (
 	"crypto/x509"
 	"errors"
 	"fmt"
+	"io"
 	"io/fs"
 	"os"
 	"strings"
+
+	"github.com/google/go-containerregistry/pkg/name"
 
 	"github.com/gitship/gitship/shared/imagesource"
 	"github.com/gitship/gitship/shared/markdown"
@@ -103,32 +106,49 @@ func Run(ctx context.Context, s Settings, r *step.Run) error {
 			}
 			return fmt.Errorf("--image %w", err)
 		}
-		var ready <-chan ahead
-		if sc.signs() {
+		// With a signature to write, it is written once the image is
+		// there by digest, while its tags are set; what it says is said
+		// after the push's group, in its own. A key that did not open
+		// is said then too: the image is still published, unsigned.
+		var opts []registry.PushOption
+		var signRef string
+		if sc.signs() || sc.keyErr != nil {
 			h, err := a.Digest()
 			if err != nil {
 				return fmt.Errorf("--image %w", err)
 			}
-			pctx, cancel := context.WithCancel(ctx)
-			defer cancel()
-			ready = sc.signAhead(pctx, repo.Digest(h.String()), prepare(pctx, s, r.Context(), a, repo))
+			signRef = repo.Digest(h.String()).String()
+			var ready <-chan ahead
+			if sc.signs() {
+				pctx, cancel := context.WithCancel(ctx)
+				defer cancel()
+				ready = sc.signAhead(pctx, repo.Digest(h.String()), prepare(pctx, s, r.Context(), a, repo))
+			}
+			sc.log.hold()
+			opts = append(opts, registry.WhenUploaded(func(d name.Digest) {
+				sc.wait()
+				switch {
+				case sc.keyErr != nil:
+					sigErr = fmt.Errorf("the image is published unsigned: %w", sc.keyErr)
+				case sc.signer != nil:
+					sig, sigErr = sc.signPush(ctx, d, ready)
+				}
+			}))
 		}
 		err = r.Group("Push "+s.Image+" to "+repo.String(), func() error {
-			res, err = c.Push(ctx, a, repo, tags)
+			res, err = c.Push(ctx, a, repo, tags, opts...)
 			return err
 		})
+		if said := sc.log.release(); said != "" {
+			if e := r.Group("Sign "+signRef, func() error {
+				_, err := io.WriteString(r.Stdout, said)
+				return err
+			}); e != nil && err == nil {
+				err = e
+			}
+		}
 		if err != nil {
 			return failure(err)
-		}
-		sc.wait()
-		switch {
-		case sc.keyErr != nil:
-			sigErr = fmt.Errorf("the image is published unsigned: %w", sc.keyErr)
-		case sc.signer != nil:
-			err = r.Group("Sign "+res.Image, func() error {
-				sig, sigErr = sc.signPush(ctx, r, repo.Digest(res.Digest.String()), ready)
-				return nil
-			})
 		}
 	}
 

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"os"
 	"slices"
@@ -42,6 +43,44 @@ type supplyChain struct {
 	waited  sync.Once
 	// policy is what a promoted image must satisfy; nil: nothing.
 	policy *signing.Policy
+	// log is where signing says what it wrote: held while the image's
+	// tags are set at the same time, then said in a group of its own.
+	log *heldLog
+}
+
+// heldLog passes writes through to w, except while held: then it keeps
+// them until release.
+type heldLog struct {
+	mu   sync.Mutex
+	w    io.Writer
+	held bool
+	buf  strings.Builder
+}
+
+func (h *heldLog) Write(p []byte) (int, error) {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	if h.held {
+		return h.buf.Write(p)
+	}
+	return h.w.Write(p)
+}
+
+// hold keeps what is written from now on.
+func (h *heldLog) hold() {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.held = true
+}
+
+// release passes writes through again and returns what was kept.
+func (h *heldLog) release() string {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	h.held = false
+	kept := h.buf.String()
+	h.buf.Reset()
+	return kept
 }
 
 // signed is what publish reports of the supply-chain part.
@@ -73,11 +112,13 @@ func readSupplyChain(ctx context.Context, s Settings, r *step.Run, reg *registry
 	case s.SBOM != "" && s.SBOM != "none" && s.SBOM != "spdx" && s.SBOM != "cyclonedx":
 		return nil, step.Usagef("--sbom %q: want spdx, cyclonedx or none", s.SBOM)
 	}
-	sc := &supplyChain{reg: reg, client: signing.New(signing.Options{
+	log := &heldLog{w: r.Stdout}
+	sc := &supplyChain{reg: reg, log: log, client: signing.New(signing.Options{
 		Transport: reg.Transport(),
 		Keychain:  reg.Keychain(),
 		UserAgent: "gitship-publish/" + step.Version,
-		Log:       r.Stdout,
+		Log:       log,
+		Reuse:     reg.Reuse(),
 	})}
 	if s.RequireSignature != "" || s.RequireProvenance != "" {
 		p, err := signing.ParsePolicy(s.RequireSignature, s.RequireProvenance)
@@ -395,10 +436,10 @@ func (sc *supplyChain) signAhead(ctx context.Context, d name.Digest, ready <-cha
 
 // signPush signs the pushed image d and attests what signAhead made: it
 // writes the manifests signAhead staged, or else signs and attests now.
-func (sc *supplyChain) signPush(ctx context.Context, r *step.Run, d name.Digest, ready <-chan ahead) (out signed, err error) {
+func (sc *supplyChain) signPush(ctx context.Context, d name.Digest, ready <-chan ahead) (out signed, err error) {
 	a := <-ready
 	if a.note != "" {
-		fmt.Fprintln(r.Stdout, a.note)
+		fmt.Fprintln(sc.log, a.note)
 	}
 	if a.staged != nil && a.staged.Digest == d {
 		return sc.commit(ctx, a.staged)
