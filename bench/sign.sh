@@ -3,7 +3,8 @@
 #   bash bench/sign.sh      (needs hyperfine, docker-registry, curl,
 #                            python3, git and openssl; RUNS=5 rounds by
 #                            default; DELAY=20ms for a registry a round
-#                            trip away)
+#                            trip away; RATE=125MB for an uplink of 1
+#                            Gbit/s to it)
 # The image: 4 layers of 50 MiB of pseudo-random bytes each, gzipped (200
 # MiB that do not compress), written as an OCI layout by bench/publish/gen
 # from a fixed seed. One docker-registry (distribution 2.8) on loopback,
@@ -69,10 +70,14 @@ reg=$host
 # DELAY=20ms puts bench/publish/proxy in front of the registry, holding each
 # request that long: a registry a round trip away rather than on loopback,
 # where requests made one after the other cost what they cost in CI.
-if [ -n "${DELAY:-}" ]; then
+# RATE=125MB has it pass what is uploaded at that many bytes a second, all
+# connections together: a CI runner's uplink rather than loopback's memory
+# copies. On loopback the registry hashes and writes on the runner's own
+# two cores, which a registry elsewhere does not.
+if [ -n "${DELAY:-}" ] || [ -n "${RATE:-}" ]; then
   go build -o "$bin/publish-proxy" ./bench/publish/proxy
   rm -f "$work/proxy"
-  "$bin/publish-proxy" -target "$host" -addr-file "$work/proxy" -delay "$DELAY" &
+  "$bin/publish-proxy" -target "$host" -addr-file "$work/proxy" -delay "${DELAY:-0}" ${RATE:+-rate "$RATE"} &
   pids+=($!)
   for _ in $(seq 100); do [ -s "$work/proxy" ] && break; sleep 0.1; done
   reg=$(cat "$work/proxy")
@@ -161,7 +166,7 @@ PY
 done
 
 echo
-echo "$(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), load average $(cut -d' ' -f1-3 /proc/loadavg)${DELAY:+; every request held $DELAY by a proxy}"
+echo "$(nproc) cores ($(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)), load average $(cut -d' ' -f1-3 /proc/loadavg)${DELAY:+; every request held $DELAY by a proxy}${RATE:+; uploads paced at $RATE/s by a proxy}"
 echo "gitship-publish $($gp --version | awk '{print $NF}'), crane $("$crane" version), $(docker-registry --version | awk '{print $NF}'); $(go version | cut -d' ' -f3); $(hyperfine --version)"
 python3 - "$work" "$runs" "$size" $cases <<'PY'
 import json, os, statistics as st, sys
