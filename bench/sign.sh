@@ -19,6 +19,11 @@
 #               over by a secret store): what signing and attesting cost
 #               without opening cosign's password-encrypted key file,
 #               whose scrypt (N=32768, r=8) takes ~120 ms of one core
+#   unsigned+keyopen  the unsigned push, with cosign's key file opened
+#               beside it by bench/publish/keyopen, another process (the
+#               same signing.LoadSigner, nothing signed): what that key's
+#               scrypt costs a push sharing the CPUs with it, apart from
+#               signing and attesting. Only with a cosign key (see below).
 #   crane+cosign   crane push, then cosign sign and cosign attest (a SLSA
 #               provenance predicate, no SBOM) on the digest, with the same
 #               key: what a pipeline does with the two CLIs. Only when
@@ -50,6 +55,7 @@ fi
 if [ -z "$cosign" ] && (cd tools/cosign && GOPROXY=off go build -o "$bin/cosign" github.com/sigstore/cosign/v2/cmd/cosign) 2>/dev/null; then
   cosign=$bin/cosign
 fi
+[ -z "$cosign" ] || go build -o "$bin/keyopen" ./bench/publish/keyopen
 [ -n "$cosign" ] || echo "no cosign (GITSHIP_COSIGN, the tests' build, or tools/cosign offline): the crane+cosign case is left out"
 
 # The image, the same bytes every run; made once.
@@ -119,10 +125,11 @@ CMD[signed-nosbom]="$gitship --repository $reg/nosbom/@NEW@ --signing-key $keys/
 CMD[signed-pem]="$gitship --repository $reg/pem/@NEW@ --signing-key $keys/plain.key"
 cases="unsigned signed signed-nosbom signed-pem"
 if [ -n "$cosign" ]; then
+  CMD[unsigned+keyopen]="{ $bin/keyopen $keys/cosign.key >/dev/null & k=\$!; $gitship --repository $reg/keyopen/@NEW@ && wait \$k; }"
   CMD[crane+cosign]="$crane push $image $reg/cosign/@NEW@:bench --insecure >/dev/null 2>&1 &&
     $cosign sign --key $keys/cosign.key --tlog-upload=false --allow-http-registry -y $reg/cosign/@NEW@@$digest >/dev/null 2>&1 &&
     $cosign attest --key $keys/cosign.key --tlog-upload=false --allow-http-registry -y --type slsaprovenance1 --predicate $keys/provenance.json $reg/cosign/@NEW@@$digest >/dev/null 2>&1"
-  cases="$cases crane+cosign"
+  cases="$cases unsigned+keyopen crane+cosign"
 fi
 cmd() { local c=${CMD[$1]}; echo "${c//@NEW@/$2}"; }
 
@@ -133,7 +140,7 @@ for c in $cases; do
   dst=$(echo "$run" | grep -o "$reg/[a-z]*/check" | head -n 1)
   got=$("$crane" digest "$dst@$digest" --insecure 2>/dev/null || true)
   [ "$got" = "$digest" ] || { echo "$c: $dst has no $digest"; exit 1; }
-  if [ -n "$cosign" ] && [ "$c" != unsigned ]; then
+  if [ -n "$cosign" ] && [ "$c" != unsigned ] && [ "$c" != unsigned+keyopen ]; then
     pub=$keys/cosign.pub
     [ "$c" = signed-pem ] && pub=$keys/plain.pub
     v="$cosign verify --key $pub --insecure-ignore-tlog --allow-http-registry"
